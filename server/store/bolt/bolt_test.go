@@ -1,0 +1,151 @@
+package bolt
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/zoomcti/zoomcti/server/store"
+	"github.com/zoomcti/zoomcti/server/store/storetest"
+)
+
+// clock is a settable clock shared by a test and its store.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *clock {
+	return &clock{now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func openAt(t *testing.T, path string, c *clock) *Store {
+	t.Helper()
+	s, err := Open(path, Options{Clock: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func TestContract(t *testing.T) {
+	storetest.RunWithClock(t, func(t *testing.T) (store.Store, func(time.Duration)) {
+		c := newClock()
+		return openAt(t, filepath.Join(t.TempDir(), "zoomcti.db"), c), c.Advance
+	})
+}
+
+func TestSurvivesRestart(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "zoomcti.db")
+	c := newClock()
+
+	s := openAt(t, path, c)
+	if err := s.Set(ctx, "token:u1", []byte("secret"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Set(ctx, "dedupe:e1", []byte("1"), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, p := range []string{"log-1", "log-2"} {
+		id, err := s.Enqueue(ctx, "outbox", []byte(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	// Claimed and then the process dies before acking.
+	if job, err := s.Claim(ctx, "outbox", time.Minute); err != nil || job == nil || job.ID != ids[0] {
+		t.Fatalf("Claim = %+v, %v; want job %s", job, err, ids[0])
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s = openAt(t, path, c)
+	for _, k := range []string{"token:u1", "dedupe:e1"} {
+		if _, err := s.Get(ctx, k); err != nil {
+			t.Errorf("Get(%s) after restart: %v", k, err)
+		}
+	}
+	if n, err := s.Len(ctx, "outbox"); err != nil || n != 2 {
+		t.Fatalf("Len after restart = %d, %v; want 2", n, err)
+	}
+	// The lease survives the restart: log-1 is still held, log-2 is due.
+	job, err := s.Claim(ctx, "outbox", time.Minute)
+	if err != nil || job == nil || job.ID != ids[1] || string(job.Payload) != "log-2" {
+		t.Fatalf("Claim after restart = %+v, %v; want log-2", job, err)
+	}
+	c.Advance(time.Minute)
+	job, err = s.Claim(ctx, "outbox", time.Minute)
+	if err != nil || job == nil || job.ID != ids[0] || string(job.Payload) != "log-1" || job.Attempts != 2 {
+		t.Fatalf("Claim after lease = %+v, %v; want log-1, attempt 2", job, err)
+	}
+	// New ids keep counting instead of reusing acked ones.
+	if err := s.Ack(ctx, "outbox", ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	id, err := s.Enqueue(ctx, "outbox", []byte("log-3"))
+	if err != nil || id == ids[0] || id == ids[1] {
+		t.Fatalf("Enqueue after restart = %q, %v; want a fresh id", id, err)
+	}
+}
+
+func TestPurgeExpired(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := newClock()
+	s := openAt(t, filepath.Join(t.TempDir(), "zoomcti.db"), c)
+	if err := s.Set(ctx, "short", []byte("v"), time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Set(ctx, "long", []byte("v"), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	c.Advance(time.Minute)
+	if err := s.purgeExpired(); err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket([]byte(kvBucket)).ForEach(func(k, _ []byte) error {
+			left = append(left, string(k))
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 1 || left[0] != "long" {
+		t.Fatalf("keys on disk after purge = %q, want [long]", left)
+	}
+}
+
+func TestSecondOpenFails(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "zoomcti.db")
+	openAt(t, path, newClock())
+	if s, err := Open(path, Options{}); err == nil {
+		_ = s.Close()
+		t.Fatal("second Open of a file in use succeeded; want an error")
+	}
+}

@@ -1,0 +1,216 @@
+package bolt
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/zoomcti/zoomcti/server/store"
+)
+
+// Each queue is a bucket inside queuesBucket holding two buckets:
+//
+//	jobs: job id -> jobRecord (JSON)
+//	due:  dueKey(due, seq) -> job id
+//
+// The due index sorts by due time, then enqueue order, so Claim reads the
+// first entry. A claimed job stays in the index, re-keyed to the end of its
+// lease: if the consumer dies it simply becomes due again.
+const (
+	jobsBucket = "jobs"
+	dueBucket  = "due"
+)
+
+type jobRecord struct {
+	Seq      uint64 `json:"seq"`      // enqueue order, also the id
+	Due      int64  `json:"due"`      // Unix ns when it may next be claimed
+	Attempts int    `json:"attempts"` // claims so far
+	Enqueued int64  `json:"enqueued"` // Unix ns
+	LastErr  string `json:"last_err,omitempty"`
+	Payload  []byte `json:"payload"`
+}
+
+func (r *jobRecord) job(id string) *store.Job {
+	return &store.Job{
+		ID:       id,
+		Payload:  r.Payload,
+		Attempts: r.Attempts,
+		Enqueued: time.Unix(0, r.Enqueued),
+		LastErr:  r.LastErr,
+	}
+}
+
+// dueKey flips the sign bit so that negative times (a clock before 1970)
+// still sort before positive ones as unsigned bytes.
+func dueKey(due int64, seq uint64) []byte {
+	k := make([]byte, 16)
+	binary.BigEndian.PutUint64(k, uint64(due)^(1<<63))
+	binary.BigEndian.PutUint64(k[8:], seq)
+	return k
+}
+
+func dueOf(key []byte) int64 {
+	return int64(binary.BigEndian.Uint64(key) ^ (1 << 63))
+}
+
+// queueBuckets returns the jobs and due buckets of queue; nil, nil when the
+// queue was never used and create is false.
+func queueBuckets(tx *bbolt.Tx, queue string, create bool) (jobs, due *bbolt.Bucket, err error) {
+	root := tx.Bucket([]byte(queuesBucket))
+	q := root.Bucket([]byte(queue))
+	if q == nil {
+		if !create {
+			return nil, nil, nil
+		}
+		if q, err = root.CreateBucket([]byte(queue)); err != nil {
+			return nil, nil, err
+		}
+		if _, err = q.CreateBucket([]byte(jobsBucket)); err != nil {
+			return nil, nil, err
+		}
+		if _, err = q.CreateBucket([]byte(dueBucket)); err != nil {
+			return nil, nil, err
+		}
+	}
+	return q.Bucket([]byte(jobsBucket)), q.Bucket([]byte(dueBucket)), nil
+}
+
+func getRecord(jobs *bbolt.Bucket, id string) (*jobRecord, error) {
+	raw := jobs.Get([]byte(id))
+	if raw == nil {
+		return nil, store.ErrNotFound
+	}
+	var r jobRecord
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return nil, fmt.Errorf("decode job %s: %w", id, err)
+	}
+	return &r, nil
+}
+
+// putRecord writes r and its due index entry.
+func putRecord(jobs, due *bbolt.Bucket, id string, r *jobRecord) error {
+	raw, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	if err := jobs.Put([]byte(id), raw); err != nil {
+		return err
+	}
+	return due.Put(dueKey(r.Due, r.Seq), []byte(id))
+}
+
+// Enqueue adds payload to queue, due now.
+func (s *Store) Enqueue(ctx context.Context, queue string, payload []byte) (string, error) {
+	var id string
+	err := s.update(ctx, "enqueue", func(tx *bbolt.Tx) error {
+		jobs, due, err := queueBuckets(tx, queue, true)
+		if err != nil {
+			return err
+		}
+		seq, err := jobs.NextSequence()
+		if err != nil {
+			return err
+		}
+		now := s.clock().UnixNano()
+		id = strconv.FormatUint(seq, 10)
+		return putRecord(jobs, due, id, &jobRecord{Seq: seq, Due: now, Enqueued: now, Payload: payload})
+	})
+	if err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+// Claim leases the job that has been due longest, or returns nil, nil.
+func (s *Store) Claim(ctx context.Context, queue string, lease time.Duration) (*store.Job, error) {
+	var job *store.Job
+	err := s.update(ctx, "claim", func(tx *bbolt.Tx) error {
+		jobs, due, err := queueBuckets(tx, queue, false)
+		if jobs == nil || err != nil {
+			return err
+		}
+		now := s.clock().UnixNano()
+		k, v := due.Cursor().First()
+		if k == nil || dueOf(k) > now {
+			return nil
+		}
+		id := string(v)
+		r, err := getRecord(jobs, id)
+		if err != nil {
+			return err
+		}
+		if err := due.Delete(k); err != nil {
+			return err
+		}
+		r.Due = now + int64(max(lease, 0))
+		r.Attempts++
+		if err := putRecord(jobs, due, id, r); err != nil {
+			return err
+		}
+		job = r.job(id)
+		return nil
+	})
+	return job, err
+}
+
+// Ack removes job id from queue, or returns store.ErrNotFound.
+func (s *Store) Ack(ctx context.Context, queue, id string) error {
+	return s.update(ctx, "ack", func(tx *bbolt.Tx) error {
+		jobs, due, err := queueBuckets(tx, queue, false)
+		if err != nil {
+			return err
+		}
+		if jobs == nil {
+			return store.ErrNotFound
+		}
+		r, err := getRecord(jobs, id)
+		if err != nil {
+			return err
+		}
+		if err := due.Delete(dueKey(r.Due, r.Seq)); err != nil {
+			return err
+		}
+		return jobs.Delete([]byte(id))
+	})
+}
+
+// Retry makes job id due again after delay, recording reason.
+func (s *Store) Retry(ctx context.Context, queue, id string, delay time.Duration, reason string) error {
+	return s.update(ctx, "retry", func(tx *bbolt.Tx) error {
+		jobs, due, err := queueBuckets(tx, queue, false)
+		if err != nil {
+			return err
+		}
+		if jobs == nil {
+			return store.ErrNotFound
+		}
+		r, err := getRecord(jobs, id)
+		if err != nil {
+			return err
+		}
+		if err := due.Delete(dueKey(r.Due, r.Seq)); err != nil {
+			return err
+		}
+		r.Due = s.clock().UnixNano() + int64(max(delay, 0))
+		r.LastErr = reason
+		return putRecord(jobs, due, id, r)
+	})
+}
+
+// Len reports how many jobs queue holds, claimed ones included.
+func (s *Store) Len(ctx context.Context, queue string) (int, error) {
+	var n int
+	err := s.view(ctx, "len", func(tx *bbolt.Tx) error {
+		jobs, _, err := queueBuckets(tx, queue, false)
+		if jobs != nil {
+			n = jobs.Stats().KeyN
+		}
+		return err
+	})
+	return n, err
+}

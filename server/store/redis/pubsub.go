@@ -1,0 +1,125 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/zoomcti/zoomcti/server/store"
+)
+
+// subBuffer is how many undelivered messages a subscription holds before
+// further messages to it are dropped.
+const subBuffer = 256
+
+type subscription struct {
+	s      *Store
+	ps     *goredis.PubSub
+	ch     chan store.Message
+	done   chan struct{} // closed by close: stop delivering
+	exited chan struct{} // closed by forward after it closed ch
+	once   sync.Once
+}
+
+func (sub *subscription) C() <-chan store.Message { return sub.ch }
+
+// Close ends the subscription and closes C before returning.
+func (sub *subscription) Close() error {
+	s := sub.s
+	s.mu.Lock()
+	delete(s.subs, sub)
+	s.mu.Unlock()
+	return sub.close()
+}
+
+func (sub *subscription) close() error {
+	var err error
+	sub.once.Do(func() {
+		close(sub.done)
+		err = sub.ps.Close()
+		<-sub.exited
+	})
+	if err != nil {
+		return fmt.Errorf("redis: close subscription: %w", err)
+	}
+	return nil
+}
+
+// forward moves messages from go-redis to C without ever waiting on the
+// reader: when C's buffer is full the message is dropped, so a stalled
+// reader cannot back up the connection (Redis would eventually disconnect
+// it, dropping every channel). It keeps draining after close so that the
+// go-redis reader goroutine is never stuck sending, and ends when go-redis
+// closes its channel.
+func (sub *subscription) forward(in <-chan *goredis.Message) {
+	defer close(sub.exited)
+	defer close(sub.ch)
+	strip := sub.s.channel("")
+	for m := range in {
+		select {
+		case <-sub.done:
+			continue
+		default:
+		}
+		msg := store.Message{Channel: strings.TrimPrefix(m.Channel, strip), Payload: []byte(m.Payload)}
+		select {
+		case sub.ch <- msg:
+		default:
+		}
+	}
+}
+
+// Publish sends payload to every subscriber of channel on every instance.
+func (s *Store) Publish(ctx context.Context, channel string, payload []byte) error {
+	if err := s.client.Publish(ctx, s.channel(channel), payload).Err(); err != nil {
+		return fmt.Errorf("redis: publish: %w", err)
+	}
+	return nil
+}
+
+// Subscribe subscribes to channels on a dedicated connection and returns
+// once Redis has confirmed the subscription.
+func (s *Store) Subscribe(ctx context.Context, channels ...string) (store.Subscription, error) {
+	if len(channels) == 0 {
+		return nil, errors.New("redis: subscribe: no channels")
+	}
+	full := make([]string, len(channels))
+	for i, c := range channels {
+		full[i] = s.channel(c)
+	}
+	ps := s.client.Subscribe(ctx, full...)
+	// Subscribe only sends the command. Redis registers all channels of one
+	// SUBSCRIBE before replying, so the first confirmation means every
+	// channel is live; go-redis's Channel skips the remaining confirmations.
+	reply, err := ps.Receive(ctx)
+	if err == nil {
+		if _, ok := reply.(*goredis.Subscription); !ok {
+			err = fmt.Errorf("unexpected reply %T", reply)
+		}
+	}
+	if err != nil {
+		_ = ps.Close()
+		return nil, fmt.Errorf("redis: subscribe: %w", err)
+	}
+	sub := &subscription{
+		s:      s,
+		ps:     ps,
+		ch:     make(chan store.Message, subBuffer),
+		done:   make(chan struct{}),
+		exited: make(chan struct{}),
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		_ = ps.Close()
+		return nil, fmt.Errorf("redis: subscribe: %w", goredis.ErrClosed)
+	}
+	s.subs[sub] = struct{}{}
+	s.mu.Unlock()
+	go sub.forward(ps.Channel(goredis.WithChannelSize(subBuffer)))
+	return sub, nil
+}
