@@ -1,0 +1,181 @@
+package cti
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// LogJob is one call log waiting in the outbox.
+type LogJob struct {
+	Agent Agent `json:"agent"`
+	Task  Task  `json:"task"`
+}
+
+// outboxJob is the envelope of every outbox payload.
+type outboxJob struct {
+	Kind string  `json:"kind"` // "task"
+	Log  *LogJob `json:"log,omitempty"`
+}
+
+func (e *Engine) enqueueLog(ctx context.Context, a Agent, c *Call) error {
+	job := outboxJob{Kind: "task", Log: &LogJob{Agent: a, Task: e.buildTask(a, c)}}
+	b, err := json.Marshal(job)
+	if err != nil {
+		return err
+	}
+	if _, err := e.cfg.Outbox.Enqueue(ctx, OutboxQueue, b); err != nil {
+		return fmt.Errorf("cti: enqueue call log: %w", err)
+	}
+	return nil
+}
+
+func (e *Engine) buildTask(a Agent, c *Call) Task {
+	callType := map[Direction]string{Inbound: "Inbound", Outbound: "Outbound", Internal: "Internal"}[c.Direction]
+	if callType == "" {
+		callType = "Inbound"
+	}
+	number := c.Other.Number
+	if number == "" {
+		number = "unknown number"
+	}
+	var subject string
+	switch c.Direction {
+	case Outbound:
+		subject = "Call to " + number
+	case Internal:
+		subject = "Internal call with " + number
+	default:
+		subject = "Call from " + number
+	}
+	switch c.Result {
+	case "missed":
+		subject = "Missed c" + subject[1:]
+	case "rejected":
+		subject = "Declined c" + subject[1:]
+	case "voicemail":
+		subject = "Voicemail: " + subject
+	}
+	day := c.Ringing
+	if day.IsZero() {
+		day = c.Ended
+	}
+	if day.IsZero() {
+		day = e.now()
+	}
+	if loc, err := time.LoadLocation(a.TimeZone); a.TimeZone != "" && err == nil {
+		day = day.In(loc)
+	}
+	t := Task{
+		Subject:               subject,
+		CallType:              callType,
+		CallDurationInSeconds: int(c.Duration() / time.Second),
+		CallObject:            c.ID,
+		CallDisposition:       c.Result,
+		Status:                "Completed",
+		ActivityDate:          day.Format(time.DateOnly),
+		Description:           describe(c),
+	}
+	if len(c.Matches) > 0 {
+		m := c.Matches[0]
+		switch m.Type {
+		case "Contact":
+			t.WhoID, t.WhatID = m.ID, m.AccountID
+		case "Lead":
+			t.WhoID = m.ID // a Lead WhoId requires an empty WhatId
+		default:
+			t.WhatID = m.ID
+		}
+	}
+	return t
+}
+
+func describe(c *Call) string {
+	d := fmt.Sprintf("Direction: %s\nFrom: %s\nTo: %s\nResult: %s\nTalk time: %ds",
+		c.Direction, partyLabel(c, true), partyLabel(c, false), c.Result, int(c.Duration()/time.Second))
+	if c.Queue != nil && c.Queue.Name != "" {
+		d += "\nQueue: " + c.Queue.Name
+	}
+	d += "\nZoom call ID: " + c.ID
+	return d
+}
+
+func partyLabel(c *Call, from bool) string {
+	p := c.Self
+	if (c.Direction == Outbound) != from {
+		p = c.Other
+	}
+	if p.Number == "" {
+		return p.Name
+	}
+	if p.Name != "" {
+		return p.Name + " (" + p.Number + ")"
+	}
+	return p.Number
+}
+
+// RunOutboxJob performs one outbox job: it writes the Task exactly once per
+// call per agent, whatever happened before (duplicate jobs, a crash between
+// the write and the acknowledgement, another worker on the same call). An
+// error means the job should be retried.
+func (e *Engine) RunOutboxJob(ctx context.Context, payload []byte) error {
+	var job outboxJob
+	if err := json.Unmarshal(payload, &job); err != nil || job.Log == nil {
+		return fmt.Errorf("%w: %v", ErrBadJob, err)
+	}
+	return e.writeLog(ctx, *job.Log)
+}
+
+// ErrBadJob marks a payload that can never succeed.
+var ErrBadJob = errors.New("cti: malformed outbox job")
+
+func (e *Engine) writeLog(ctx context.Context, j LogJob) error {
+	base := "tasklog:" + j.Agent.Key() + ":" + j.Task.CallObject
+	if _, err := e.cfg.KV.Get(ctx, base); err == nil {
+		return nil // already written
+	} else if !errors.Is(err, e.cfg.NotFound) {
+		return fmt.Errorf("cti: check call log: %w", err)
+	}
+	token := []byte(randomID())
+	ok, err := e.cfg.KV.SetNX(ctx, base+":lock", token, 2*time.Minute)
+	if err != nil {
+		return fmt.Errorf("cti: lock call log: %w", err)
+	}
+	if !ok {
+		return ErrBusy
+	}
+	defer e.cfg.KV.CompareAndDelete(context.WithoutCancel(ctx), base+":lock", token)
+
+	// A previous attempt that got as far as the write may have created the
+	// Task before it crashed or timed out: ask Salesforce before writing
+	// again. In the common case there is no such attempt and this costs
+	// nothing.
+	attempted, err := e.cfg.KV.SetNX(ctx, base+":attempt", []byte("1"), loggedTTL)
+	if err != nil {
+		return fmt.Errorf("cti: mark call log attempt: %w", err)
+	}
+	if !attempted {
+		id, err := e.cfg.CRM.FindTask(ctx, j.Agent, j.Task.CallObject)
+		if err != nil {
+			return fmt.Errorf("cti: look for earlier call log: %w", err)
+		}
+		if id != "" {
+			return e.markLogged(ctx, base, id)
+		}
+	}
+	id, err := e.cfg.CRM.CreateTask(ctx, j.Agent, j.Task)
+	if err != nil {
+		return fmt.Errorf("cti: create call log %s: %w", j.Task.CallObject, err)
+	}
+	e.log.Info("call logged", "call_id", j.Task.CallObject, "org_id", j.Agent.OrgID, "user_id", j.Agent.UserID, "task_id", id)
+	return e.markLogged(ctx, base, id)
+}
+
+func (e *Engine) markLogged(ctx context.Context, base, taskID string) error {
+	if err := e.cfg.KV.Set(ctx, base, []byte(taskID), loggedTTL); err != nil {
+		return fmt.Errorf("cti: record call log: %w", err)
+	}
+	return nil
+}

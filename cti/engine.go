@@ -1,0 +1,286 @@
+package cti
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Agent is a Salesforce user whose Zoom account is linked.
+type Agent struct {
+	OrgID      string `json:"org_id"`  // Salesforce org (00D...)
+	UserID     string `json:"user_id"` // Salesforce user (005...)
+	Username   string `json:"username,omitempty"`
+	Email      string `json:"email,omitempty"`
+	Name       string `json:"name,omitempty"`
+	ZoomUserID string `json:"zoom_user_id,omitempty"`
+	ZoomEmail  string `json:"zoom_email,omitempty"`
+	TimeZone   string `json:"time_zone,omitempty"` // IANA; the agent's local date for ActivityDate
+}
+
+// Key identifies the agent across the system: org and user.
+func (a Agent) Key() string { return a.OrgID + ":" + a.UserID }
+
+// Match is a CRM record found for a phone number.
+type Match struct {
+	ID          string `json:"id"`
+	Type        string `json:"type"` // Contact, Lead, Account
+	Name        string `json:"name"`
+	Phone       string `json:"phone,omitempty"`
+	AccountID   string `json:"account_id,omitempty"`
+	AccountName string `json:"account_name,omitempty"`
+}
+
+// Task is a call log to write to the CRM.
+type Task struct {
+	Subject               string `json:"subject"`
+	CallType              string `json:"call_type"` // Inbound, Outbound, Internal
+	CallDurationInSeconds int    `json:"call_duration_in_seconds"`
+	CallObject            string `json:"call_object"` // the Zoom call id: what makes the write idempotent
+	CallDisposition       string `json:"call_disposition,omitempty"`
+	Status                string `json:"status"`
+	ActivityDate          string `json:"activity_date"` // YYYY-MM-DD
+	Description           string `json:"description,omitempty"`
+	WhoID                 string `json:"who_id,omitempty"`
+	WhatID                string `json:"what_id,omitempty"`
+}
+
+// Directory finds the agent linked to a Zoom user.
+type Directory interface {
+	// AgentByZoomUser returns the linked agent, or (nil, nil) when the Zoom
+	// user is not linked.
+	AgentByZoomUser(ctx context.Context, zoomUserID string) (*Agent, error)
+}
+
+// CRM is what the engine needs from the agent's Salesforce org.
+type CRM interface {
+	FindByPhone(ctx context.Context, a Agent, number string) ([]Match, error)
+	CreateTask(ctx context.Context, a Agent, t Task) (string, error)
+	// FindTask returns the id of the agent's Task whose CallObject is
+	// callObject, or "" when there is none.
+	FindTask(ctx context.Context, a Agent, callObject string) (string, error)
+}
+
+// Notifier pushes a message to every softphone the agent has open.
+type Notifier interface {
+	Notify(ctx context.Context, agentKey string, msg any) error
+}
+
+// KV is the slice of the store the engine keeps call state in.
+type KV interface {
+	Get(ctx context.Context, key string) ([]byte, error)
+	Set(ctx context.Context, key string, value []byte, ttl time.Duration) error
+	SetNX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error)
+	CompareAndDelete(ctx context.Context, key string, value []byte) (bool, error)
+	Delete(ctx context.Context, keys ...string) error
+}
+
+// Enqueuer hands a job to the durable outbox.
+type Enqueuer interface {
+	Enqueue(ctx context.Context, queue string, payload []byte) (string, error)
+}
+
+// OutboxQueue is the durable queue every Salesforce write goes through.
+const OutboxQueue = "outbox"
+
+// errNoValue stands in for EngineConfig.NotFound when none is given.
+var errNoValue = errors.New("cti: no value")
+
+// EngineConfig wires an Engine.
+type EngineConfig struct {
+	Directory Directory
+	CRM       CRM
+	Notifier  Notifier
+	KV        KV
+	Outbox    Enqueuer
+	// NotFound is the error the KV returns for a missing key.
+	NotFound error
+	Clock    func() time.Time
+	Logger   *slog.Logger
+}
+
+// Engine turns normalized events into screen pops and call logs.
+type Engine struct {
+	cfg EngineConfig
+	now func() time.Time
+	log *slog.Logger
+}
+
+// NewEngine returns an engine over cfg.
+func NewEngine(cfg EngineConfig) *Engine {
+	e := &Engine{cfg: cfg, now: cfg.Clock, log: cfg.Logger}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	if e.log == nil {
+		e.log = slog.Default()
+	}
+	if e.cfg.NotFound == nil {
+		e.cfg.NotFound = errNoValue
+	}
+	return e
+}
+
+// How long the engine remembers a call and the logs it wrote.
+const (
+	callTTL   = 24 * time.Hour
+	loggedTTL = 45 * 24 * time.Hour // longer than Zoom's retry window and a reconcile range
+)
+
+// Handle processes one event. An error means "try again later": the caller
+// keeps the event in the queue.
+func (e *Engine) Handle(ctx context.Context, ev Event) error {
+	if !ev.IsCall() {
+		// Post-call records, SMS, presence and directory events are
+		// acknowledged here; later features act on them.
+		return nil
+	}
+	if ev.UserID == "" {
+		return nil // a queue- or AR-level event with no user leg
+	}
+	agent, err := e.cfg.Directory.AgentByZoomUser(ctx, ev.UserID)
+	if err != nil {
+		return fmt.Errorf("cti: find agent for zoom user: %w", err)
+	}
+	if agent == nil {
+		e.log.Debug("event for an unlinked zoom user", "event", ev.Type, "call_id", ev.CallID)
+		return nil
+	}
+	// Events of one call are applied one at a time, whichever instance or
+	// worker holds them; a busy call is retried shortly by the caller.
+	lock := "lock:" + e.callKey(*agent, ev.CallID)
+	token := []byte(randomID())
+	ok, err := e.cfg.KV.SetNX(ctx, lock, token, 30*time.Second)
+	if err != nil {
+		return fmt.Errorf("cti: lock call: %w", err)
+	}
+	if !ok {
+		return ErrBusy
+	}
+	defer e.cfg.KV.CompareAndDelete(context.WithoutCancel(ctx), lock, token)
+
+	call, err := e.loadCall(ctx, *agent, ev.CallID)
+	if err != nil {
+		return err
+	}
+	if call == nil {
+		call = newCall(ev)
+	}
+	call.apply(ev)
+	if err := e.match(ctx, *agent, call); err != nil {
+		return err
+	}
+	pop := !call.Popped && !call.Over() && call.Direction != Internal
+	if pop {
+		call.Popped = true
+	}
+	if call.Over() && !call.Logged {
+		if err := e.enqueueLog(ctx, *agent, call); err != nil {
+			return err
+		}
+		call.Logged = true
+	}
+	if err := e.saveCall(ctx, *agent, call); err != nil {
+		return err
+	}
+	msg := callMessage(call, pop)
+	if err := e.cfg.Notifier.Notify(ctx, agent.Key(), msg); err != nil {
+		// The call state is saved and a reconnecting softphone gets it
+		// again; a failed push is not worth redoing the event.
+		e.log.Warn("push to softphone failed", "call_id", call.ID, "user_id", agent.UserID, "err", err)
+	}
+	return nil
+}
+
+// ErrBusy says another worker is handling the same call right now.
+var ErrBusy = errors.New("cti: call busy")
+
+// match looks the other party's number up in the agent's org once per call.
+func (e *Engine) match(ctx context.Context, a Agent, c *Call) error {
+	if c.Matches != nil {
+		return nil
+	}
+	if c.Direction == Internal {
+		c.Matches = []Match{}
+		return nil
+	}
+	if c.Other.Number == "" {
+		c.Matches = []Match{}
+		return nil
+	}
+	matches, err := e.cfg.CRM.FindByPhone(ctx, a, c.Other.Number)
+	if err != nil {
+		return fmt.Errorf("cti: find caller %s: %w", c.ID, err)
+	}
+	if matches == nil {
+		matches = []Match{}
+	}
+	c.Matches = matches
+	return nil
+}
+
+func (e *Engine) callKey(a Agent, callID string) string {
+	return "call:" + a.Key() + ":" + callID
+}
+
+func (e *Engine) activeKey(a Agent) string { return "active:" + a.Key() }
+
+func (e *Engine) loadCall(ctx context.Context, a Agent, callID string) (*Call, error) {
+	b, err := e.cfg.KV.Get(ctx, e.callKey(a, callID))
+	if errors.Is(err, e.cfg.NotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cti: load call: %w", err)
+	}
+	var c Call
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("cti: decode call: %w", err)
+	}
+	return &c, nil
+}
+
+func (e *Engine) saveCall(ctx context.Context, a Agent, c *Call) error {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	if err := e.cfg.KV.Set(ctx, e.callKey(a, c.ID), b, callTTL); err != nil {
+		return fmt.Errorf("cti: save call: %w", err)
+	}
+	if c.Over() {
+		// Only clear the active call if it is this one.
+		cur, err := e.cfg.KV.Get(ctx, e.activeKey(a))
+		if err == nil && string(cur) == c.ID {
+			if err := e.cfg.KV.Delete(ctx, e.activeKey(a)); err != nil {
+				return fmt.Errorf("cti: clear active call: %w", err)
+			}
+		}
+		return nil
+	}
+	if err := e.cfg.KV.Set(ctx, e.activeKey(a), []byte(c.ID), callTTL); err != nil {
+		return fmt.Errorf("cti: save active call: %w", err)
+	}
+	return nil
+}
+
+// ActiveCall returns the agent's call in progress, if any, as the message a
+// reconnecting softphone should get again.
+func (e *Engine) ActiveCall(ctx context.Context, a Agent) (*Message, error) {
+	id, err := e.cfg.KV.Get(ctx, e.activeKey(a))
+	if errors.Is(err, e.cfg.NotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	c, err := e.loadCall(ctx, a, string(id))
+	if err != nil || c == nil || c.Over() {
+		return nil, err
+	}
+	m := callMessage(c, true)
+	return &m, nil
+}

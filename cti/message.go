@@ -1,0 +1,82 @@
+package cti
+
+import "time"
+
+// Message is what the server pushes to an agent's softphone.
+type Message struct {
+	Type string    `json:"type"` // "call"
+	Call *CallView `json:"call,omitempty"`
+	// Pop, when set, asks the softphone to pop this in the console. It is
+	// set once per call per agent; a softphone that reconnects gets it again
+	// with Resent so it can skip a pop it already made.
+	Pop    *Pop `json:"pop,omitempty"`
+	Resent bool `json:"resent,omitempty"`
+}
+
+// CallView is the call as the softphone shows it.
+type CallView struct {
+	ID        string    `json:"id"`
+	Direction Direction `json:"direction"`
+	State     CallState `json:"state"`
+	Result    string    `json:"result,omitempty"`
+	Number    string    `json:"number"` // the other party's number
+	Name      string    `json:"name,omitempty"`
+	Queue     string    `json:"queue,omitempty"`
+	Ringing   time.Time `json:"ringing,omitzero"`
+	Answered  time.Time `json:"answered,omitzero"`
+	Ended     time.Time `json:"ended,omitzero"`
+	Duration  int       `json:"duration"` // seconds of talk time
+	Matches   []Match   `json:"matches"`
+}
+
+// Pop kinds.
+const (
+	PopRecord = "record" // open RecordID
+	PopChoose = "choose" // several matches: the agent picks in the softphone
+	PopNew    = "new"    // no match: a new record form with the number filled in
+)
+
+// Pop is a screen pop decision.
+type Pop struct {
+	Kind          string            `json:"kind"`
+	RecordID      string            `json:"record_id,omitempty"`
+	ObjectType    string            `json:"object_type,omitempty"`
+	EntityName    string            `json:"entity_name,omitempty"` // for PopNew
+	DefaultFields map[string]string `json:"default_fields,omitempty"`
+}
+
+func callMessage(c *Call, pop bool) Message {
+	v := &CallView{
+		ID: c.ID, Direction: c.Direction, State: c.State, Result: c.Result,
+		Number: c.Other.Number, Name: c.Other.Name,
+		Ringing: c.Ringing, Answered: c.Answered, Ended: c.Ended,
+		Duration: int(c.Duration() / time.Second), Matches: c.Matches,
+	}
+	if v.Matches == nil {
+		v.Matches = []Match{}
+	}
+	if c.Queue != nil {
+		v.Queue = c.Queue.Name
+	}
+	m := Message{Type: "call", Call: v}
+	if pop {
+		m.Pop = decidePop(c)
+	}
+	return m
+}
+
+// decidePop applies the pop rules: one match opens it, several let the
+// agent choose, none opens a new Contact form with the number filled in.
+func decidePop(c *Call) *Pop {
+	switch len(c.Matches) {
+	case 0:
+		if c.Other.Number == "" {
+			return nil
+		}
+		return &Pop{Kind: PopNew, EntityName: "Contact", DefaultFields: map[string]string{"Phone": c.Other.Number}}
+	case 1:
+		return &Pop{Kind: PopRecord, RecordID: c.Matches[0].ID, ObjectType: c.Matches[0].Type}
+	default:
+		return &Pop{Kind: PopChoose}
+	}
+}

@@ -1,0 +1,279 @@
+package zoom
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/zoomcti/zoomcti/cti"
+)
+
+// Source is the cti.Event.Source of every event this package decodes.
+const Source = "zoom"
+
+// ErrMalformed is wrapped by Decode's errors: the body is not a Zoom
+// webhook envelope, or a known event's payload has the wrong shape. The
+// caller should answer 400 rather than have Zoom retry it.
+var ErrMalformed = errors.New("zoom: malformed webhook body")
+
+// liveKind maps the action of a live-call event to its meaning. The family
+// prefix (caller_ / callee_) gives the subject user and the direction.
+func liveKind(action string) (cti.Kind, bool) {
+	switch action {
+	case "ringing":
+		return cti.KindRinging, true
+	case "connected", "answered":
+		return cti.KindAnswered, true
+	case "hold":
+		return cti.KindHold, true
+	case "unhold":
+		return cti.KindUnhold, true
+	case "mute":
+		return cti.KindMute, true
+	case "unmute":
+		return cti.KindUnmute, true
+	case "missed":
+		return cti.KindMissed, true
+	case "rejected":
+		return cti.KindRejected, true
+	case "ended":
+		return cti.KindEnded, true
+	}
+	return "", false
+}
+
+// Decode turns one webhook body into a normalized event. Unknown event
+// types decode to cti.KindUnknown without an error, so the endpoint can
+// acknowledge everything Zoom sends and count what it ignores.
+func Decode(body []byte) (cti.Event, error) {
+	var env envelope
+	if err := json.Unmarshal(body, &env); err != nil {
+		return cti.Event{}, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if env.Event == "" {
+		return cti.Event{}, fmt.Errorf("%w: no event name", ErrMalformed)
+	}
+	var p payload
+	if len(env.Payload) > 0 && string(env.Payload) != "null" {
+		if err := json.Unmarshal(env.Payload, &p); err != nil {
+			return cti.Event{}, fmt.Errorf("%w: %s payload: %v", ErrMalformed, env.Event, err)
+		}
+	}
+	ev := cti.Event{
+		Source:    Source,
+		Type:      env.Event,
+		Kind:      cti.KindUnknown,
+		AccountID: p.AccountID,
+	}
+	if ms, err := strconv.ParseInt(string(env.EventTS), 10, 64); err == nil {
+		ev.At = time.UnixMilli(ms).UTC()
+	}
+	natural, err := decodeObject(&ev, &p)
+	if err != nil {
+		return cti.Event{}, fmt.Errorf("%w: %s object: %v", ErrMalformed, env.Event, err)
+	}
+	ev.ID = "zoom:" + env.Event + ":" + string(env.EventTS) + ":" + natural
+	return ev, nil
+}
+
+// ValidationToken returns the plainToken of an endpoint.url_validation
+// body, and false for any other body.
+func ValidationToken(body []byte) (string, bool) {
+	var env envelope
+	if json.Unmarshal(body, &env) != nil || env.Event != EventURLValidation {
+		return "", false
+	}
+	var p payload
+	if json.Unmarshal(env.Payload, &p) != nil || p.PlainToken == "" {
+		return "", false
+	}
+	return p.PlainToken, true
+}
+
+// decodeObject fills ev from the event-specific part of the payload and
+// returns the object's natural id for the dedupe key.
+func decodeObject(ev *cti.Event, p *payload) (string, error) {
+	name := ev.Type
+	if family, action, ok := strings.Cut(strings.TrimPrefix(name, "phone."), "_"); ok &&
+		strings.HasPrefix(name, "phone.") && (family == "caller" || family == "callee") {
+		if kind, ok := liveKind(action); ok {
+			return decodeLive(ev, p, family, kind)
+		}
+		switch action {
+		case "call_history_completed", "call_element_completed", "call_log_completed":
+			return decodeRecords(ev, p, family, action)
+		}
+	}
+	switch name {
+	case "phone.recording_completed":
+		return decodeRecording(ev, p)
+	case "phone.voicemail_received":
+		return decodeVoicemail(ev, p)
+	case "phone.sms_sent", "phone.sms_received", "phone.sms_sent_failed":
+		return decodeSMS(ev, p)
+	case "user.created", "user.updated", "user.deleted":
+		return decodeUser(ev, p)
+	case "user.presence_status_updated":
+		return decodePresence(ev, p)
+	case "app_deauthorized":
+		ev.Kind = cti.KindDeauthorize
+		ev.UserID = p.UserID
+		ev.ClientID = p.ClientID
+		ev.User = &cti.UserChange{ID: p.UserID}
+		return p.UserID, nil
+	case EventURLValidation:
+		return p.PlainToken, nil
+	}
+	return naturalID(p.Object), nil
+}
+
+// naturalID finds an id in an unknown event's object so that even ignored
+// events get a stable dedupe key.
+func naturalID(obj json.RawMessage) string {
+	var o struct {
+		CallID flexString `json:"call_id"`
+		ID     flexString `json:"id"`
+	}
+	if json.Unmarshal(obj, &o) != nil {
+		return ""
+	}
+	if o.CallID != "" {
+		return string(o.CallID)
+	}
+	return string(o.ID)
+}
+
+// unmarshalObject decodes a payload's object; an absent object decodes as
+// an empty one so optional fields simply stay empty.
+func unmarshalObject(raw json.RawMessage, v any) error {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	return json.Unmarshal(raw, v)
+}
+
+// callKey is the natural id of a call event: the call id plus the subject
+// user, because one call rings several queue members with the same call id
+// and possibly the same event_ts, and each must reach its own agent.
+func callKey(callID, userID string) string {
+	if userID == "" {
+		return callID
+	}
+	return callID + ":" + userID
+}
+
+func decodeLive(ev *cti.Event, p *payload, family string, kind cti.Kind) (string, error) {
+	var o liveCall
+	if err := unmarshalObject(p.Object, &o); err != nil {
+		return "", err
+	}
+	ev.Kind = kind
+	ev.CallID = string(o.CallID)
+	ev.Caller = o.Caller.party()
+	ev.Callee = o.Callee.party()
+	if family == "callee" {
+		ev.UserID, ev.Direction = o.Callee.UserID, cti.Inbound
+	} else {
+		ev.UserID, ev.Direction = o.Caller.UserID, cti.Outbound
+	}
+	if isExtension(ev.Caller) && isExtension(ev.Callee) {
+		ev.Direction = cti.Internal
+	}
+	ev.Queue = queueOf(o.ForwardedBy, o.RedirectForwardedBy)
+	ev.Ringing = parseTime(o.RingingStartTime)
+	ev.Answered = parseTime(o.AnswerStartTime)
+	if ev.Answered.IsZero() {
+		ev.Answered = parseTime(o.ConnectedStartTime)
+	}
+	ev.Ended = parseTime(o.CallEndTime)
+	ev.Result = o.HandupResult
+	// Hold, mute and park events say when they happened; prefer that to the
+	// delivery's event_ts.
+	if t := parseTime(o.DateTime); !t.IsZero() {
+		ev.At = t
+	}
+	return callKey(ev.CallID, ev.UserID), nil
+}
+
+// isExtension reports whether a live-event party is on the account (a user,
+// queue, auto receptionist, room ...) rather than an outside number. A call
+// between two of them is internal: its "phone numbers" are extension digits.
+func isExtension(p cti.Party) bool {
+	if p.UserID != "" {
+		return true
+	}
+	switch p.ExtensionType {
+	case "", "pstn", "five9", "twilio":
+		return false
+	}
+	return true
+}
+
+func decodeRecords(ev *cti.Event, p *payload, family, action string) (string, error) {
+	var o struct {
+		UserID       string          `json:"user_id"`
+		CallLogs     json.RawMessage `json:"call_logs"`
+		CallElements json.RawMessage `json:"call_elements"`
+	}
+	if err := unmarshalObject(p.Object, &o); err != nil {
+		return "", err
+	}
+	var err error
+	switch action {
+	case "call_log_completed":
+		ev.Records, err = decodeList[legacyRecord](o.CallLogs, o.UserID)
+	case "call_element_completed":
+		ev.Records, err = decodeList[historyRecord](o.CallElements, o.UserID)
+	default:
+		ev.Records, err = decodeList[historyRecord](o.CallLogs, o.UserID)
+	}
+	if err != nil {
+		return "", err
+	}
+	ev.Kind = cti.KindCallRecord
+	ev.UserID = o.UserID
+	ev.Direction = cti.Inbound
+	if family == "caller" {
+		ev.Direction = cti.Outbound
+	}
+	if len(ev.Records) == 0 {
+		return callKey("", ev.UserID), nil
+	}
+	// The first record describes the call as a whole; the event carries it
+	// so consumers that only look at live-call fields still see the call.
+	r := ev.Records[0]
+	if r.Internal {
+		ev.Direction = cti.Internal
+	}
+	ev.CallID, ev.Caller, ev.Callee = r.CallID, r.Caller, r.Callee
+	ev.Ringing, ev.Answered, ev.Ended = r.Start, r.Answer, r.End
+	ev.Result = r.Result
+	for _, rec := range ev.Records {
+		if rec.Queue != nil {
+			ev.Queue = rec.Queue
+			break
+		}
+	}
+	return callKey(ev.CallID, ev.UserID), nil
+}
+
+// recordDecoder is a wire record that converts into a cti.CallRecord.
+type recordDecoder interface {
+	historyRecord | legacyRecord
+	record(userID string) cti.CallRecord
+}
+
+func decodeList[T recordDecoder](raw json.RawMessage, userID string) ([]cti.CallRecord, error) {
+	var list []T
+	if err := unmarshalObject(raw, &list); err != nil {
+		return nil, err
+	}
+	out := make([]cti.CallRecord, 0, len(list))
+	for _, w := range list {
+		out = append(out, w.record(userID))
+	}
+	return out, nil
+}

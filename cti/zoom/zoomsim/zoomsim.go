@@ -1,0 +1,235 @@
+// Package zoomsim is an emulated Zoom for tests and `zoomcti demo`: the
+// OAuth authorization server (authorize page, code + PKCE, rotating refresh
+// tokens, revoke), the few REST endpoints zoomcti calls (users, phone
+// users, call history), and a webhook sender that signs deliveries exactly
+// as Zoom does. Paths, status codes, bodies and headers follow
+// reference/zoom.md so code tested against it works against Zoom.
+//
+// One *Zoom serves both of Zoom's hosts: /oauth/... (zoom.us) and /v2/...
+// (api.zoom.us). Point zoom.OAuthConfig at its URL and zoom.NewClient at
+// its URL + "/v2".
+package zoomsim
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// The seeded account and users, the same as in the shared fixtures.
+const (
+	AccountID = "FAKEacct0000000000001"
+	AliceID   = "FAKEuserAlice00000001"
+	BobID     = "FAKEuserBob0000000002"
+)
+
+// Defaults for Options left empty. The webhook secret is the one signature
+// vector C of the reference uses; the client id is the fixtures' one.
+const (
+	DefaultClientID      = "FAKEclientId00000001"
+	DefaultClientSecret  = "FAKE_client_secret_0001"
+	DefaultWebhookSecret = "FAKE_webhook_secret_token_0001"
+)
+
+// Options configure a *Zoom. Every field has a usable default.
+type Options struct {
+	ClientID      string // the OAuth app's client id (DefaultClientID)
+	ClientSecret  string // its client secret (DefaultClientSecret)
+	WebhookSecret string // the app's Secret Token for x-zm-signature (DefaultWebhookSecret)
+	WebhookURL    string // where Play and Deauthorize deliver events; empty: nowhere
+	// RedirectURLs is the app's redirect allow list; empty allows any.
+	RedirectURLs []string
+	// Clock is the time the emulator lives in: code and token expiry, and
+	// the timestamps it signs (time.Now).
+	Clock func() time.Time
+	// HTTPClient delivers webhooks (a client with Zoom's 3 s timeout).
+	HTTPClient *http.Client
+	// PlayGap is the pause between two deliveries of Play; 0 sends them
+	// back to back.
+	PlayGap time.Duration
+}
+
+// User is a Zoom Phone user of the emulated account.
+type User struct {
+	ID          string
+	Email       string
+	FirstName   string
+	LastName    string
+	Extension   string // extension digits, e.g. "1001"
+	ExtensionID string
+	Number      string // direct number, E.164
+	Timezone    string
+}
+
+// Name is the display name Zoom shows.
+func (u User) Name() string { return strings.TrimSpace(u.FirstName + " " + u.LastName) }
+
+// Zoom is the emulated platform. It is an http.Handler; all its methods
+// are safe for concurrent use.
+type Zoom struct {
+	opts Options
+	mux  *http.ServeMux
+
+	mu         sync.Mutex
+	webhookURL string
+	users      []User
+	codes      map[string]*authCode
+	access     map[string]*grant
+	refresh    map[string]*grant
+	history    map[string][]historyEntry // by user id, in start order
+	pages      map[string]*pageCursor
+	throttle   throttle
+
+	wg sync.WaitGroup // webhook deliveries started by handlers
+}
+
+// New returns an emulated Zoom seeded with the fixtures' users Alice and Bob.
+func New(opts Options) *Zoom {
+	if opts.ClientID == "" {
+		opts.ClientID = DefaultClientID
+	}
+	if opts.ClientSecret == "" {
+		opts.ClientSecret = DefaultClientSecret
+	}
+	if opts.WebhookSecret == "" {
+		opts.WebhookSecret = DefaultWebhookSecret
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = &http.Client{Timeout: 3 * time.Second}
+	}
+	z := &Zoom{
+		opts:       opts,
+		mux:        http.NewServeMux(),
+		webhookURL: opts.WebhookURL,
+		codes:      map[string]*authCode{},
+		access:     map[string]*grant{},
+		refresh:    map[string]*grant{},
+		history:    map[string][]historyEntry{},
+		pages:      map[string]*pageCursor{},
+	}
+	z.AddUser(User{ID: AliceID, Email: "alice@example.com", FirstName: "Alice", LastName: "Example",
+		Extension: "1001", ExtensionID: "FAKEextAlice000000001", Number: "+12025550101", Timezone: "America/New_York"})
+	z.AddUser(User{ID: BobID, Email: "bob@example.com", FirstName: "Bob", LastName: "Example",
+		Extension: "1002", ExtensionID: "FAKEextBob00000000002", Number: "+12025550102", Timezone: "America/Chicago"})
+	z.routes()
+	return z
+}
+
+// routes lists every endpoint of the emulator.
+func (z *Zoom) routes() {
+	z.mux.HandleFunc("GET /oauth/authorize", z.handleAuthorizePage)
+	z.mux.HandleFunc("POST /oauth/authorize", z.handleAuthorizeDecision)
+	z.mux.HandleFunc("POST /oauth/token", z.handleToken)
+	z.mux.HandleFunc("POST /oauth/revoke", z.handleRevoke)
+	z.mux.HandleFunc("GET /v2/users/{userId}", z.api(z.handleUser))
+	z.mux.HandleFunc("GET /v2/phone/users/{userId}", z.api(z.handlePhoneUser))
+	z.mux.HandleFunc("GET /v2/phone/users/{userId}/call_history", z.api(z.handleCallHistory))
+	z.mux.HandleFunc("/v2/", z.api(func(w http.ResponseWriter, r *http.Request, _ *grant) {
+		writeJSON(w, http.StatusNotFound, apiError{Code: 404, Message: "Not Found"})
+	}))
+}
+
+func (z *Zoom) ServeHTTP(w http.ResponseWriter, r *http.Request) { z.mux.ServeHTTP(w, r) }
+
+// Close waits for webhook deliveries that handlers started (a revoke sends
+// app_deauthorized after answering).
+func (z *Zoom) Close() { z.wg.Wait() }
+
+// Options returns the options in force, defaults filled in.
+func (z *Zoom) Options() Options {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	o := z.opts
+	o.WebhookURL = z.webhookURL
+	o.RedirectURLs = slices.Clone(o.RedirectURLs)
+	return o
+}
+
+// SetWebhookURL changes where events are delivered, for a demo that starts
+// the receiving server after the emulator.
+func (z *Zoom) SetWebhookURL(u string) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	z.webhookURL = u
+}
+
+// AddUser adds a user to the account, or replaces the one with its id.
+func (z *Zoom) AddUser(u User) {
+	if u.ID == "" {
+		u.ID = "FAKEuser" + randomHex(7)
+	}
+	if u.ExtensionID == "" {
+		u.ExtensionID = "FAKEext" + randomHex(7)
+	}
+	if u.Timezone == "" {
+		u.Timezone = "America/New_York"
+	}
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	if i := slices.IndexFunc(z.users, func(x User) bool { return x.ID == u.ID }); i >= 0 {
+		z.users[i] = u
+		return
+	}
+	z.users = append(z.users, u)
+}
+
+// Users returns the account's users in the order they were added.
+func (z *Zoom) Users() []User {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	return slices.Clone(z.users)
+}
+
+// findUser looks a user up by id, email (case-insensitive), extension or
+// direct number. The caller holds z.mu.
+func (z *Zoom) findUser(key string) (User, bool) {
+	for _, u := range z.users {
+		if u.ID == key || strings.EqualFold(u.Email, key) || (key != "" && (u.Extension == key || u.Number == key)) {
+			return u, true
+		}
+	}
+	return User{}, false
+}
+
+// lookupUser is findUser taking the lock.
+func (z *Zoom) lookupUser(key string) (User, bool) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	return z.findUser(key)
+}
+
+func (z *Zoom) now() time.Time { return z.opts.Clock() }
+
+// apiError is Zoom's REST error body.
+type apiError struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+}
+
+// oauthError is Zoom's OAuth error body.
+type oauthError struct {
+	Reason string `json:"reason"`
+	Error  string `json:"error"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// randomHex returns n random bytes as hex; crypto/rand never fails on the
+// platforms Go supports.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

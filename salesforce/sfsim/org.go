@@ -1,0 +1,224 @@
+package sfsim
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Options configures an emulated org.
+type Options struct {
+	// ClientID and ClientSecret identify the External Client App the org accepts.
+	// They default to "sfsim-client-id" and "sfsim-client-secret".
+	ClientID, ClientSecret string
+	// AdapterURL is the softphone URL the console shows in its utility-bar frame,
+	// e.g. http://127.0.0.1:8080/softphone. Empty shows a note instead.
+	AdapterURL string
+	// DemoCall, when set, adds a "Simulate inbound call" control to the console
+	// that POSTs to /_sim/demo/call and calls this with the chosen number.
+	DemoCall func(ctx context.Context, from string) error
+	// Clock returns the current time; default time.Now.
+	Clock func() time.Time
+	// DailyLimit is the API request limit reported in Sforce-Limit-Info; default 15000.
+	DailyLimit int
+}
+
+// User is a Salesforce user of the org.
+type User struct{ ID, Username, Email, Name string }
+
+// Org is an emulated Salesforce org. It is safe for concurrent use.
+type Org struct {
+	opts    Options
+	handler http.Handler
+	orgID   string
+	schema  map[string]*sobject
+
+	demoUser, integrationUser, adminUser User
+
+	mu       sync.Mutex
+	data     map[string]*table // by sobject name
+	serials  map[string]int    // by key prefix
+	codes    map[string]*authCode
+	access   map[string]*session // access token -> session
+	refresh  map[string]*grant   // refresh token -> grant
+	cursors  map[string][]orderedRecord
+	cursorN  int
+	apiUsed  int
+	faults   faults
+	pageSize int // SOQL batch size; 2000 like Salesforce, lowered by tests
+}
+
+// table holds the records of one sObject in insertion order.
+type table struct {
+	order []string
+	byID  map[string]map[string]any
+}
+
+// New returns a seeded org.
+func New(opts Options) *Org {
+	if opts.ClientID == "" {
+		opts.ClientID = "sfsim-client-id"
+	}
+	if opts.ClientSecret == "" {
+		opts.ClientSecret = "sfsim-client-secret"
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.DailyLimit <= 0 {
+		opts.DailyLimit = 15000
+	}
+	o := &Org{
+		opts:     opts,
+		orgID:    to18("00D5g00000Zcti1"),
+		schema:   newSchema(),
+		data:     map[string]*table{},
+		serials:  map[string]int{},
+		codes:    map[string]*authCode{},
+		access:   map[string]*session{},
+		refresh:  map[string]*grant{},
+		cursors:  map[string][]orderedRecord{},
+		pageSize: 2000,
+	}
+	for name := range o.schema {
+		o.data[name] = &table{byID: map[string]map[string]any{}}
+	}
+	o.seed()
+	o.handler = o.routes()
+	return o
+}
+
+// routes lists every route the org answers.
+func (o *Org) routes() http.Handler {
+	mux := http.NewServeMux()
+
+	// OAuth and identity (oauth.go).
+	mux.HandleFunc("GET /services/oauth2/authorize", o.handleAuthorize)
+	mux.HandleFunc("POST /services/oauth2/authorize", o.handleAuthorizeDecision)
+	mux.HandleFunc("POST /services/oauth2/token", o.handleToken)
+	mux.HandleFunc("GET /services/oauth2/userinfo", o.handleUserInfo)
+	mux.HandleFunc("POST /services/oauth2/userinfo", o.handleUserInfo)
+	mux.HandleFunc("POST /services/oauth2/revoke", o.handleRevoke)
+	mux.HandleFunc("GET /services/oauth2/revoke", o.handleRevoke)
+	mux.HandleFunc("GET /id/{org}/{user}", o.handleIdentity)
+
+	// Data API (limits.go wraps each handler with auth, faults and counting).
+	mux.HandleFunc("GET /services/data/{$}", o.handleVersions)
+	mux.HandleFunc("GET /services/data", o.handleVersions)
+	data := func(pattern string, h http.HandlerFunc) {
+		mux.Handle(pattern, o.dataAPI(h))
+	}
+	data("GET /services/data/{version}/{$}", o.handleResources)
+	data("GET /services/data/{version}/limits/{$}", o.handleLimits)
+	data("GET /services/data/{version}/sobjects/{$}", o.handleGlobalDescribe)
+	data("GET /services/data/{version}/sobjects/{type}/describe/{$}", o.handleDescribe)
+	data("GET /services/data/{version}/sobjects/{type}/describe", o.handleDescribe)
+	data("POST /services/data/{version}/sobjects/{type}/{$}", o.handleCreate)
+	data("POST /services/data/{version}/sobjects/{type}", o.handleCreate)
+	data("GET /services/data/{version}/sobjects/{type}/{id}", o.handleRead)
+	data("PATCH /services/data/{version}/sobjects/{type}/{id}", o.handleUpdate)
+	data("DELETE /services/data/{version}/sobjects/{type}/{id}", o.handleDelete)
+	data("GET /services/data/{version}/query/{$}", o.handleQuery)
+	data("GET /services/data/{version}/query", o.handleQuery)
+	data("GET /services/data/{version}/query/{locator}", o.handleQueryMore)
+	data("GET /services/data/{version}/search/{$}", o.handleSearch)
+	data("GET /services/data/{version}/search", o.handleSearch)
+	data("POST /services/data/{version}/composite/sobjects", o.handleCompositeCreate)
+	data("/services/data/{version}/", o.handleDataNotFound)
+
+	// The console and the Open CTI stand-in (console.go).
+	mux.HandleFunc("GET /{$}", o.handleConsole)
+	mux.HandleFunc("GET /lightning/", o.handleConsole)
+	mux.HandleFunc("GET /_sim/console/assets/{file}", o.handleConsoleAsset)
+	mux.HandleFunc("GET /support/api/{version}/lightning/opencti_min.js", o.handleOpenCTIScript)
+	mux.HandleFunc("GET /_sim/console/record", o.handleConsoleRecord)
+	mux.HandleFunc("GET /_sim/console/list", o.handleConsoleList)
+	mux.HandleFunc("GET /_sim/console/search", o.handleConsoleSearch)
+	mux.HandleFunc("POST /_sim/console/save", o.handleConsoleSave)
+	mux.HandleFunc("POST /_sim/demo/call", o.handleDemoCall)
+
+	// Test controls (limits.go).
+	mux.HandleFunc("POST /_sim/faults", o.handleFaults)
+	return mux
+}
+
+// ServeHTTP implements http.Handler.
+func (o *Org) ServeHTTP(w http.ResponseWriter, r *http.Request) { o.handler.ServeHTTP(w, r) }
+
+// OrgID returns the org's 18-character Id (00D...).
+func (o *Org) OrgID() string { return o.orgID }
+
+// DemoUser returns Alice Example, the agent the console and the consent page act as.
+func (o *Org) DemoUser() User { return o.demoUser }
+
+// IntegrationUser returns the user the client-credentials grant runs as.
+func (o *Org) IntegrationUser() User { return o.integrationUser }
+
+// AdminUser returns the user holding the Zoom_Admin permission set.
+func (o *Org) AdminUser() User { return o.adminUser }
+
+// Records returns a snapshot copy of the records of one sObject (Task, Contact,
+// Lead, Account, User, ...) in insertion order.
+func (o *Org) Records(sobject string) []map[string]any {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	s, ok := o.lookupSObject(sobject)
+	if !ok {
+		return nil
+	}
+	t := o.data[s.Name]
+	out := make([]map[string]any, 0, len(t.order))
+	for _, id := range t.order {
+		out = append(out, copyRecord(t.byID[id]))
+	}
+	return out
+}
+
+// Insert adds a record directly, skipping API validation but filling Id, audit
+// fields and derived fields, and returns its Id. It panics on an unknown sObject
+// (a test bug).
+func (o *Org) Insert(sobject string, fields map[string]any) string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	s, ok := o.lookupSObject(sobject)
+	if !ok {
+		panic(fmt.Sprintf("sfsim: Insert: unknown sObject %q", sobject))
+	}
+	rec := map[string]any{}
+	for k, v := range fields {
+		if f, ok := s.field(k); ok {
+			rec[f.Name] = v
+		} else {
+			rec[k] = v
+		}
+	}
+	return o.insertLocked(s, rec, o.demoUser.ID)
+}
+
+// APIRequests returns the number of data-API requests counted so far.
+func (o *Org) APIRequests() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.apiUsed
+}
+
+func copyRecord(r map[string]any) map[string]any {
+	c := make(map[string]any, len(r))
+	for k, v := range r {
+		c[k] = v
+	}
+	return c
+}
+
+// sortedKeys returns map keys in order (stable output for pages and tests).
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,62 @@
+package sfsim
+
+// seed fills a new org with deterministic users and records. Phones are stored
+// as entered, in the mix of formats a real org accumulates (see reference §6).
+func (o *Org) seed() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+
+	user := func(first, last, username, email, phone, ext, title string) User {
+		rec := map[string]any{"FirstName": first, "LastName": last, "Username": username, "Email": email, "Title": title}
+		if phone != "" {
+			rec["Phone"] = phone
+		}
+		if ext != "" {
+			rec["Extension"] = ext
+		}
+		id := o.insertLocked(o.schema["User"], rec, "")
+		return User{ID: id, Username: username, Email: email, Name: rec["Name"].(string)}
+	}
+	o.adminUser = user("Avery", "Admin", "admin@example.com", "admin@example.com", "+12025550102", "", "Salesforce Administrator")
+	o.demoUser = user("Alice", "Example", "alice@example.com", "alice@example.com", "+12025550101", "1001", "Sales Agent")
+	o.integrationUser = user("Zoom", "Integration", "integration@sfsim.example.com", "integration@example.com", "", "", "Integration User")
+	for _, id := range o.data["User"].order {
+		rec := o.data["User"].byID[id]
+		rec["CreatedById"], rec["LastModifiedById"] = o.adminUser.ID, o.adminUser.ID
+	}
+
+	ins := func(sobject string, rec map[string]any) string {
+		return o.insertLocked(o.schema[sobject], rec, o.adminUser.ID)
+	}
+	zoomAdmin := ins("PermissionSet", map[string]any{"Name": "Zoom_Admin", "Label": "Zoom Admin"})
+	zoomAgent := ins("PermissionSet", map[string]any{"Name": "Zoom_Agent", "Label": "Zoom Agent"})
+	ins("PermissionSetAssignment", map[string]any{"AssigneeId": o.adminUser.ID, "PermissionSetId": zoomAdmin})
+	ins("PermissionSetAssignment", map[string]any{"AssigneeId": o.adminUser.ID, "PermissionSetId": zoomAgent})
+	ins("PermissionSetAssignment", map[string]any{"AssigneeId": o.demoUser.ID, "PermissionSetId": zoomAgent})
+
+	alice := o.demoUser.ID
+	engines := ins("Account", map[string]any{"Name": "Analytical Engines Ltd", "Phone": "(202) 555-0140", "BillingCountry": "United States", "OwnerId": alice})
+	globex := ins("Account", map[string]any{"Name": "Globex Corporation", "Phone": "202-555-0199", "Fax": "202-555-0198", "BillingCountry": "United States", "OwnerId": alice})
+	tokyo := ins("Account", map[string]any{"Name": "Tokyo Trading KK", "Phone": "03-1234-5678", "BillingCountry": "Japan", "OwnerId": alice})
+	britannia := ins("Account", map[string]any{"Name": "Britannia Widgets plc", "Phone": "+44 20 7946 0000", "BillingCountry": "United Kingdom", "OwnerId": alice})
+
+	ins("Contact", map[string]any{"FirstName": "Ada", "LastName": "Lovelace", "Phone": "+12025550142",
+		"Email": "ada@example.com", "Title": "Chief Analyst", "AccountId": engines, "OwnerId": alice})
+	ins("Contact", map[string]any{"FirstName": "Grace", "LastName": "Hopper", "MobilePhone": "202.555.0123",
+		"Email": "grace@example.com", "Title": "Rear Admiral", "AccountId": globex, "OwnerId": alice})
+	ins("Contact", map[string]any{"FirstName": "Alan", "LastName": "Turing", "Phone": "+44 20 7946 0018",
+		"Email": "alan@example.co.uk", "AccountId": britannia, "OwnerId": alice})
+	babbage := ins("Contact", map[string]any{"FirstName": "Charles", "LastName": "Babbage", "Phone": "2025550188",
+		"HomePhone": "(202) 555-0189", "Email": "charles@example.com", "AccountId": engines, "OwnerId": alice})
+	ins("Contact", map[string]any{"FirstName": "Kenji", "LastName": "Sato", "Phone": "+81 3 1234 5670",
+		"AssistantPhone": "03-1234-5671", "Email": "kenji@example.jp", "AccountId": tokyo, "OwnerId": alice})
+
+	ins("Lead", map[string]any{"FirstName": "Hedy", "LastName": "Lamarr", "Company": "Frequency Hopping Inc",
+		"Phone": "(202) 555-0177", "Email": "hedy@example.com", "Status": "Working - Contacted", "OwnerId": alice})
+	ins("Lead", map[string]any{"FirstName": "Katherine", "LastName": "Johnson", "Company": "Orbital Mechanics LLC",
+		"MobilePhone": "+1 (202) 555-0166", "Email": "katherine@example.com", "OwnerId": alice})
+	// Converted into the Babbage contact: same number, hidden from the console's
+	// search, returned by SOSL unless RETURNING Lead(... WHERE IsConverted = false).
+	ins("Lead", map[string]any{"FirstName": "Charles", "LastName": "Babbage", "Company": "Difference Engines",
+		"Phone": "2025550188", "Status": "Closed - Converted", "IsConverted": true, "ConvertedContactId": babbage, "OwnerId": alice})
+}

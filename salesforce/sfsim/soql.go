@@ -1,0 +1,529 @@
+package sfsim
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// The SOQL subset: SELECT <fields | COUNT()> FROM <object> [WHERE <condition>]
+// [ORDER BY <field> [ASC|DESC] [NULLS FIRST|LAST], ...] [LIMIT n] [OFFSET n].
+// Conditions: <field> (= != <> < <= > >= LIKE) <literal>, <field> [NOT] IN (...),
+// combined with AND, OR, NOT and parentheses. Fields may go one relationship up
+// (PermissionSet.Name, Account.Name, Owner.Name). Text comparisons are
+// case-insensitive as in Salesforce; Ids accept the 15- or 18-character form.
+
+// fieldPath is a selected or filtered field, possibly through one relationship.
+type fieldPath struct {
+	rel      string   // relationship name, e.g. "Account" ("" for a field of the row)
+	relField string   // the reference field, e.g. "AccountId"
+	name     string   // canonical field name (on the related object when rel != "")
+	f        *field   // the field's definition (of the first target that has it)
+	targets  []string // the related object types
+}
+
+type nullLiteral struct{}
+
+// predicate tests a record; it runs with o.mu held.
+type predicate func(rec map[string]any) bool
+
+type orderKey struct {
+	path fieldPath
+	desc bool
+}
+
+type query struct {
+	obj    *sobject
+	fields []fieldPath
+	count  bool
+	where  predicate
+	order  []orderKey
+	limit  int // -1: none
+	offset int
+}
+
+// queryParser parses one SOQL statement (or a SOSL RETURNING clause) against
+// the org's schema.
+type queryParser struct {
+	o *Org
+	l *lexer
+}
+
+func malformedQuery(err error) *restError {
+	return newError(http.StatusBadRequest, "MALFORMED_QUERY", err.Error())
+}
+
+func noSuchColumn(s *sobject, name string) *restError {
+	return newError(http.StatusBadRequest, "INVALID_FIELD", fmt.Sprintf(
+		"No such column '%s' on entity '%s'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.", name, s.Name))
+}
+
+// parseSOQL parses a whole SELECT statement.
+func (o *Org) parseSOQL(src string) (*query, *restError) {
+	l, err := lex(src)
+	if err != nil {
+		return nil, malformedQuery(err)
+	}
+	p := &queryParser{o: o, l: l}
+	if !l.accept("SELECT") {
+		return nil, malformedQuery(l.unexpected())
+	}
+	var names []string
+	count := false
+	if l.peek().is("COUNT") {
+		l.next()
+		if l.expect("(") != nil || l.expect(")") != nil {
+			return nil, malformedQuery(l.unexpected())
+		}
+		count = true
+	} else {
+		for {
+			n, err := l.ident()
+			if err != nil {
+				return nil, malformedQuery(err)
+			}
+			names = append(names, n)
+			if !l.accept(",") {
+				break
+			}
+		}
+	}
+	if err := l.expect("FROM"); err != nil {
+		return nil, malformedQuery(err)
+	}
+	objName, err := l.ident()
+	if err != nil {
+		return nil, malformedQuery(err)
+	}
+	s, ok := o.lookupSObject(objName)
+	if !ok {
+		return nil, newError(http.StatusBadRequest, "INVALID_TYPE", fmt.Sprintf(
+			"sObject type '%s' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.", objName))
+	}
+	q := &query{obj: s, count: count, limit: -1}
+	for _, n := range names {
+		fp, rerr := p.o.resolvePath(s, n)
+		if rerr != nil {
+			return nil, rerr
+		}
+		q.fields = append(q.fields, fp)
+	}
+	if rerr := p.clauses(q); rerr != nil {
+		return nil, rerr
+	}
+	if l.peek().kind != tokEOF {
+		return nil, malformedQuery(l.unexpected())
+	}
+	return q, nil
+}
+
+// clauses parses the optional WHERE, ORDER BY, LIMIT and OFFSET clauses.
+func (p *queryParser) clauses(q *query) *restError {
+	l := p.l
+	if l.accept("WHERE") {
+		pred, rerr := p.or(q.obj)
+		if rerr != nil {
+			return rerr
+		}
+		q.where = pred
+	}
+	if l.accept("ORDER") {
+		if err := l.expect("BY"); err != nil {
+			return malformedQuery(err)
+		}
+		for {
+			n, err := l.ident()
+			if err != nil {
+				return malformedQuery(err)
+			}
+			fp, rerr := p.o.resolvePath(q.obj, n)
+			if rerr != nil {
+				return rerr
+			}
+			k := orderKey{path: fp}
+			if l.accept("DESC") {
+				k.desc = true
+			} else {
+				l.accept("ASC")
+			}
+			if l.accept("NULLS") && !l.accept("FIRST") && !l.accept("LAST") {
+				return malformedQuery(l.unexpected())
+			}
+			q.order = append(q.order, k)
+			if !l.accept(",") {
+				break
+			}
+		}
+	}
+	for _, kw := range []string{"LIMIT", "OFFSET"} {
+		if !l.accept(kw) {
+			continue
+		}
+		t := l.next()
+		n, err := strconv.Atoi(t.text)
+		if t.kind != tokNumber || err != nil || n < 0 {
+			return malformedQuery(fmt.Errorf("unexpected token: '%s' after %s", t.text, kw))
+		}
+		if kw == "LIMIT" {
+			q.limit = n
+		} else {
+			q.offset = n
+		}
+	}
+	return nil
+}
+
+// resolvePath resolves "Field" or "Relationship.Field" against an object.
+func (o *Org) resolvePath(s *sobject, path string) (fieldPath, *restError) {
+	rel, name, dotted := strings.Cut(path, ".")
+	if !dotted {
+		f, ok := s.field(path)
+		if !ok {
+			return fieldPath{}, noSuchColumn(s, path)
+		}
+		return fieldPath{name: f.Name, f: f}, nil
+	}
+	ref, ok := s.field(rel + "Id")
+	if !ok || ref.Type != "reference" || strings.Contains(name, ".") {
+		return fieldPath{}, noSuchColumn(s, path)
+	}
+	for _, t := range ref.RefTo {
+		if f, ok := o.schema[t].field(name); ok {
+			return fieldPath{rel: strings.TrimSuffix(ref.Name, "Id"), relField: ref.Name, name: f.Name, f: f, targets: ref.RefTo}, nil
+		}
+	}
+	return fieldPath{}, noSuchColumn(s, path)
+}
+
+// value reads a path from a record; caller holds o.mu.
+func (o *Org) valueLocked(rec map[string]any, fp fieldPath) any {
+	if fp.rel == "" {
+		return rec[fp.name]
+	}
+	id, _ := rec[fp.relField].(string)
+	if _, related := o.getLocked(id); related != nil {
+		return related[fp.name]
+	}
+	return nil
+}
+
+func (p *queryParser) or(s *sobject) (predicate, *restError) {
+	left, err := p.and(s)
+	if err != nil {
+		return nil, err
+	}
+	for p.l.accept("OR") {
+		right, err := p.and(s)
+		if err != nil {
+			return nil, err
+		}
+		a, b := left, right
+		left = func(r map[string]any) bool { return a(r) || b(r) }
+	}
+	return left, nil
+}
+
+func (p *queryParser) and(s *sobject) (predicate, *restError) {
+	left, err := p.factor(s)
+	if err != nil {
+		return nil, err
+	}
+	for p.l.accept("AND") {
+		right, err := p.factor(s)
+		if err != nil {
+			return nil, err
+		}
+		a, b := left, right
+		left = func(r map[string]any) bool { return a(r) && b(r) }
+	}
+	return left, nil
+}
+
+func (p *queryParser) factor(s *sobject) (predicate, *restError) {
+	l := p.l
+	if l.accept("NOT") {
+		inner, err := p.factor(s)
+		if err != nil {
+			return nil, err
+		}
+		return func(r map[string]any) bool { return !inner(r) }, nil
+	}
+	if l.accept("(") {
+		inner, err := p.or(s)
+		if err != nil {
+			return nil, err
+		}
+		if err := l.expect(")"); err != nil {
+			return nil, malformedQuery(err)
+		}
+		return inner, nil
+	}
+	name, err := l.ident()
+	if err != nil {
+		return nil, malformedQuery(err)
+	}
+	fp, rerr := p.o.resolvePath(s, name)
+	if rerr != nil {
+		return nil, rerr
+	}
+	negate := l.accept("NOT")
+	if l.accept("IN") {
+		if err := l.expect("("); err != nil {
+			return nil, malformedQuery(err)
+		}
+		var lits []any
+		for {
+			lit, rerr := p.literal(fp)
+			if rerr != nil {
+				return nil, rerr
+			}
+			lits = append(lits, lit)
+			if !l.accept(",") {
+				break
+			}
+		}
+		if err := l.expect(")"); err != nil {
+			return nil, malformedQuery(err)
+		}
+		return func(r map[string]any) bool {
+			v := p.o.valueLocked(r, fp)
+			for _, lit := range lits {
+				if compare(fp.f, v, "=", lit) {
+					return !negate
+				}
+			}
+			return negate
+		}, nil
+	}
+	if negate {
+		return nil, malformedQuery(l.unexpected())
+	}
+	op := l.next()
+	if !(op.kind == tokPunct && op.text != "(" && op.text != ")" && op.text != ",") && !op.is("LIKE") {
+		l.i--
+		return nil, malformedQuery(l.unexpected())
+	}
+	opText := strings.ToUpper(op.text)
+	lit, rerr := p.literal(fp)
+	if rerr != nil {
+		return nil, rerr
+	}
+	return func(r map[string]any) bool { return compare(fp.f, p.o.valueLocked(r, fp), opText, lit) }, nil
+}
+
+// literal reads one literal and checks it fits the field's type.
+func (p *queryParser) literal(fp fieldPath) (any, *restError) {
+	t := p.l.next()
+	f := fp.f
+	typeErr := func(want string) *restError {
+		return newError(http.StatusBadRequest, "INVALID_QUERY_FILTER_OPERATOR",
+			fmt.Sprintf("value of filter criterion for field '%s' must be of type %s", f.Name, want))
+	}
+	switch {
+	case t.is("null"):
+		return nullLiteral{}, nil
+	case t.is("true") || t.is("false"):
+		if f.Type != "boolean" {
+			return nil, typeErr(f.Type + " and should be enclosed in quotes")
+		}
+		return t.is("true"), nil
+	case t.kind == tokNumber:
+		n, err := strconv.ParseFloat(t.text, 64)
+		if err != nil || f.Type != "int" {
+			return nil, typeErr(f.Type)
+		}
+		return n, nil
+	case t.kind == tokString:
+		switch f.Type {
+		case "boolean":
+			return nil, typeErr("boolean and should not be enclosed in quotes")
+		case "int":
+			return nil, typeErr("int and should not be enclosed in quotes")
+		case "id", "reference":
+			id, ok := normalizeID(plainLiteral(t.text))
+			if !ok {
+				return nil, newError(http.StatusBadRequest, "INVALID_QUERY_FILTER_OPERATOR", "invalid ID field: "+plainLiteral(t.text))
+			}
+			return id, nil
+		}
+		return t.text, nil
+	}
+	p.l.i--
+	return nil, malformedQuery(p.l.unexpected())
+}
+
+// compare applies one operator to a record value and a literal.
+func compare(f *field, v any, op string, lit any) bool {
+	if _, isNull := lit.(nullLiteral); isNull {
+		switch op {
+		case "=":
+			return v == nil
+		case "!=", "<>":
+			return v != nil
+		}
+		return false
+	}
+	if v == nil {
+		return op == "!=" || op == "<>"
+	}
+	var c int
+	switch x := v.(type) {
+	case bool:
+		b, _ := lit.(bool)
+		if x == b {
+			c = 0
+		} else {
+			c = 1
+		}
+	case int:
+		n, _ := lit.(float64)
+		c = cmpFloat(float64(x), n)
+	case string:
+		s, _ := lit.(string)
+		if op == "LIKE" {
+			return likeMatch(x, s)
+		}
+		if f.Type == "id" || f.Type == "reference" {
+			c = strings.Compare(x, s)
+		} else {
+			c = strings.Compare(strings.ToLower(x), strings.ToLower(plainLiteral(s)))
+		}
+	default:
+		return false
+	}
+	switch op {
+	case "=":
+		return c == 0
+	case "!=", "<>":
+		return c != 0
+	case "<":
+		return c < 0
+	case "<=":
+		return c <= 0
+	case ">":
+		return c > 0
+	case ">=":
+		return c >= 0
+	}
+	return false
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// likeMatch implements LIKE: % any run, _ one character, case-insensitive.
+func likeMatch(s, pattern string) bool {
+	var re strings.Builder
+	re.WriteString("(?is)^")
+	for _, r := range pattern {
+		switch string(r) {
+		case "%":
+			re.WriteString(".*")
+		case "_":
+			re.WriteString(".")
+		default:
+			re.WriteString(regexp.QuoteMeta(plainLiteral(string(r))))
+		}
+	}
+	re.WriteString("$")
+	ok, _ := regexp.MatchString(re.String(), s)
+	return ok
+}
+
+// runLocked filters, sorts and limits the rows of a query. Caller holds o.mu.
+func (o *Org) runLocked(q *query) []map[string]any {
+	var rows []map[string]any
+	t := o.data[q.obj.Name]
+	for _, id := range t.order {
+		rec := t.byID[id]
+		if q.where == nil || q.where(rec) {
+			rows = append(rows, rec)
+		}
+	}
+	if len(q.order) > 0 {
+		sort.SliceStable(rows, func(i, j int) bool {
+			for _, k := range q.order {
+				c := cmpValues(o.valueLocked(rows[i], k.path), o.valueLocked(rows[j], k.path))
+				if c != 0 {
+					return (c < 0) != k.desc
+				}
+			}
+			return false
+		})
+	}
+	if q.offset > 0 {
+		rows = rows[min(q.offset, len(rows)):]
+	}
+	if q.limit >= 0 && len(rows) > q.limit {
+		rows = rows[:q.limit]
+	}
+	return rows
+}
+
+// cmpValues orders values for ORDER BY; nulls sort first.
+func cmpValues(a, b any) int {
+	switch {
+	case a == nil && b == nil:
+		return 0
+	case a == nil:
+		return -1
+	case b == nil:
+		return 1
+	}
+	switch x := a.(type) {
+	case int:
+		y, _ := b.(int)
+		return cmpFloat(float64(x), float64(y))
+	case bool:
+		y, _ := b.(bool)
+		return cmpFloat(boolNum(x), boolNum(y))
+	case string:
+		y, _ := b.(string)
+		return strings.Compare(strings.ToLower(x), strings.ToLower(y))
+	}
+	return 0
+}
+
+func boolNum(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// renderRow returns one result row with the selected fields; relationship fields
+// nest under the relationship name with their own attributes, or null.
+func (o *Org) renderRowLocked(s *sobject, rec map[string]any, fields []fieldPath, version string) orderedRecord {
+	out := newOrderedRecord()
+	out.set("attributes", map[string]string{"type": s.Name, "url": "/services/data/" + version + "/sobjects/" + s.Name + "/" + rec["Id"].(string)})
+	for _, fp := range fields {
+		if fp.rel == "" {
+			out.set(fp.name, rec[fp.name])
+			continue
+		}
+		id, _ := rec[fp.relField].(string)
+		rs, related := o.getLocked(id)
+		if related == nil {
+			out.set(fp.rel, nil)
+			continue
+		}
+		nested, ok := out.get(fp.rel).(orderedRecord)
+		if !ok {
+			nested = newOrderedRecord()
+			nested.set("attributes", map[string]string{"type": rs.Name, "url": "/services/data/" + version + "/sobjects/" + rs.Name + "/" + id})
+		}
+		nested.set(fp.name, related[fp.name])
+		out.set(fp.rel, nested)
+	}
+	return out
+}

@@ -1,0 +1,281 @@
+package sfsim
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// The SOSL subset: FIND {terms} [IN ALL|NAME|EMAIL|PHONE FIELDS]
+// [RETURNING Object[(fields [WHERE ...] [ORDER BY ...] [LIMIT n])], ...] [LIMIT n].
+//
+// Terms are one or more alternatives joined by OR; an alternative is a word, a
+// "quoted phrase" or several words (all must match). A backslash escapes the
+// next character. The reserved characters ? & | ! { } [ ] ( ) ^ ~ * : \ " ' + -
+// must be escaped, even inside quotes, except * and ? used as wildcards and the
+// quotes of a phrase; any other unescaped reserved character is MALFORMED_SEARCH.
+//
+// Phone matching compares digits only: a record matches an alternative when the
+// digit-only form of one of its phone fields equals the digit-only form of the
+// alternative ("(202) 555-0177" matches {2025550177} but not {+12025550177}).
+// This mirrors Salesforce's observed phone normalization (reference §6) without
+// inventing fuzzy matching; clients should OR together the variants they want.
+// Text matching (ALL, NAME, EMAIL) is whole-word and case-insensitive.
+
+const soslReserved = `?&|!{}[]()^~*:\"'+-`
+
+// searchTerm is one OR alternative.
+type searchTerm struct {
+	words []string // literal text with wildcards kept as * and ?
+	raw   string   // the words joined by spaces, for digit matching
+}
+
+// searchSpec is one object of a RETURNING clause.
+type searchSpec struct {
+	q        *query
+	explicit bool // a field list was given
+}
+
+type search struct {
+	terms []searchTerm
+	scope string // ALL, NAME, EMAIL, PHONE
+	specs []searchSpec
+	limit int
+}
+
+func malformedSearch(format string, args ...any) *restError {
+	return newError(http.StatusBadRequest, "MALFORMED_SEARCH", fmt.Sprintf(format, args...))
+}
+
+// parseSOSL parses a FIND statement.
+func (o *Org) parseSOSL(src string) (*search, *restError) {
+	trimmed := strings.TrimSpace(src)
+	if len(trimmed) < 4 || !strings.EqualFold(trimmed[:4], "FIND") {
+		return nil, malformedSearch("No search term found. The search term must be enclosed in braces.")
+	}
+	rest := strings.TrimSpace(trimmed[4:])
+	if !strings.HasPrefix(rest, "{") {
+		return nil, malformedSearch("No search term found. The search term must be enclosed in braces.")
+	}
+	terms, end, rerr := parseTerms(rest[1:])
+	if rerr != nil {
+		return nil, rerr
+	}
+	s := &search{terms: terms, scope: "ALL", limit: 2000}
+	l, err := lex(rest[1+end+1:])
+	if err != nil {
+		return nil, malformedSearch("%v", err)
+	}
+	p := &queryParser{o: o, l: l}
+	if l.accept("IN") {
+		scope, err := l.ident()
+		if err != nil || l.expect("FIELDS") != nil {
+			return nil, malformedSearch("unexpected token after IN")
+		}
+		s.scope = strings.ToUpper(scope)
+		if s.scope == "SIDEBAR" {
+			s.scope = "ALL"
+		}
+		if s.scope != "ALL" && s.scope != "NAME" && s.scope != "EMAIL" && s.scope != "PHONE" {
+			return nil, malformedSearch("unexpected token: '%s'", scope)
+		}
+	}
+	if l.accept("RETURNING") {
+		for {
+			spec, rerr := p.returning()
+			if rerr != nil {
+				return nil, rerr
+			}
+			s.specs = append(s.specs, spec)
+			if !l.accept(",") {
+				break
+			}
+		}
+	} else {
+		for _, n := range []string{"Account", "Contact", "Lead"} {
+			s.specs = append(s.specs, searchSpec{q: &query{obj: o.schema[n], limit: -1}})
+		}
+	}
+	if l.accept("LIMIT") {
+		t := l.next()
+		n, err := strconv.Atoi(t.text)
+		if err != nil || n < 0 {
+			return nil, malformedSearch("unexpected token: '%s'", t.text)
+		}
+		s.limit = min(n, 2000)
+	}
+	if l.peek().kind != tokEOF {
+		return nil, malformedSearch("%v", l.unexpected())
+	}
+	return s, nil
+}
+
+// returning parses Object[(fields [clauses])].
+func (p *queryParser) returning() (searchSpec, *restError) {
+	name, err := p.l.ident()
+	if err != nil {
+		return searchSpec{}, malformedSearch("%v", err)
+	}
+	obj, ok := p.o.lookupSObject(name)
+	if !ok {
+		return searchSpec{}, newError(http.StatusBadRequest, "INVALID_TYPE", fmt.Sprintf("sObject type '%s' is not supported.", name))
+	}
+	spec := searchSpec{q: &query{obj: obj, limit: -1}}
+	if !p.l.accept("(") {
+		spec.q.fields = []fieldPath{{name: "Id", f: &obj.fields[0]}}
+		return spec, nil
+	}
+	spec.explicit = true
+	for {
+		n, err := p.l.ident()
+		if err != nil {
+			return searchSpec{}, malformedSearch("%v", err)
+		}
+		fp, rerr := p.o.resolvePath(obj, n)
+		if rerr != nil {
+			return searchSpec{}, rerr
+		}
+		spec.q.fields = append(spec.q.fields, fp)
+		if !p.l.accept(",") {
+			break
+		}
+	}
+	if rerr := p.clauses(spec.q); rerr != nil {
+		if rerr.ErrorCode == "MALFORMED_QUERY" {
+			rerr.ErrorCode = "MALFORMED_SEARCH"
+		}
+		return searchSpec{}, rerr
+	}
+	if err := p.l.expect(")"); err != nil {
+		return searchSpec{}, malformedSearch("%v", err)
+	}
+	return spec, nil
+}
+
+// parseTerms reads the search expression up to its closing brace and returns
+// the alternatives and the index of that brace.
+func parseTerms(src string) ([]searchTerm, int, *restError) {
+	type lexeme struct {
+		text   string
+		quoted bool
+	}
+	var (
+		lexemes []lexeme
+		cur     strings.Builder
+		have    bool
+		inQuote bool
+		end     = -1
+	)
+	flush := func() {
+		if have {
+			lexemes = append(lexemes, lexeme{cur.String(), inQuote})
+		}
+		cur.Reset()
+		have = false
+	}
+scan:
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		switch {
+		case c == '\\':
+			if i+1 >= len(src) {
+				break scan
+			}
+			i++
+			// An escaped wildcard is a literal * or ?, which no phone number or
+			// word contains, so it is dropped rather than matched.
+			if src[i] != '*' && src[i] != '?' {
+				cur.WriteByte(src[i])
+			}
+			have = true
+		case c == '}' && !inQuote:
+			flush()
+			end = i
+			break scan
+		case c == '"':
+			flush()
+			inQuote = !inQuote
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			flush()
+		case c == '*' || c == '?':
+			cur.WriteByte(c)
+			have = true
+		case strings.IndexByte(soslReserved, c) >= 0:
+			return nil, 0, malformedSearch("line 1:%d, unexpected reserved character '%c' in the search term; escape it with a backslash", i+7, c)
+		default:
+			cur.WriteByte(c)
+			have = true
+		}
+	}
+	if end < 0 {
+		return nil, 0, malformedSearch("No search term found. The search term must be enclosed in braces.")
+	}
+
+	var terms []searchTerm
+	var words []string
+	closeTerm := func() *restError {
+		raw := strings.Join(words, " ")
+		if len(words) == 0 {
+			return malformedSearch("No search term found. The search term must be enclosed in braces.")
+		}
+		if len(strings.Trim(raw, "*? ")) < 2 {
+			return malformedSearch("search term must be longer than one character: %s", raw)
+		}
+		terms = append(terms, searchTerm{words: words, raw: raw})
+		words = nil
+		return nil
+	}
+	for i, lx := range lexemes {
+		switch {
+		case !lx.quoted && strings.EqualFold(lx.text, "OR"):
+			if err := closeTerm(); err != nil {
+				return nil, 0, err
+			}
+		case !lx.quoted && strings.EqualFold(lx.text, "AND"):
+			if len(words) == 0 || i == len(lexemes)-1 {
+				return nil, 0, malformedSearch("unexpected AND in the search term")
+			}
+		case !lx.quoted && strings.EqualFold(lx.text, "NOT"):
+			return nil, 0, malformedSearch("sfsim supports OR and AND between search terms, not NOT")
+		default:
+			words = append(words, lx.text)
+		}
+	}
+	if err := closeTerm(); err != nil {
+		return nil, 0, err
+	}
+	return terms, end, nil
+}
+
+// digitsOnly keeps the digits of s (and the wildcards * and ? when keepWild).
+func digitsOnly(s string, keepWild bool) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= '0' && c <= '9' || keepWild && (c == '*' || c == '?') {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// wildcardRegexp turns a pattern with * and ? into an anchored regexp over
+// characters of the class given (e.g. `\d` or `[^ ]`).
+func wildcardRegexp(pattern, class string) *regexp.Regexp {
+	var b strings.Builder
+	b.WriteString("(?i)^")
+	for _, r := range pattern {
+		switch r {
+		case '*':
+			b.WriteString(class + "*")
+		case '?':
+			b.WriteString(class)
+		default:
+			b.WriteString(regexp.QuoteMeta(string(r)))
+		}
+	}
+	b.WriteString("$")
+	return regexp.MustCompile(b.String())
+}

@@ -1,0 +1,187 @@
+package server
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// Config is the server's whole configuration, read once from ZOOMCTI_*
+// environment variables. Every variable is listed in the README.
+type Config struct {
+	Addr      string // ZOOMCTI_ADDR: where to listen
+	PublicURL string // ZOOMCTI_PUBLIC_URL: how Salesforce and Zoom reach us (https in production)
+	LogLevel  slog.Level
+
+	ZoomWebhookSecret string // ZOOMCTI_ZOOM_WEBHOOK_SECRET: the app's Secret Token
+	ZoomClientID      string
+	ZoomClientSecret  string
+	ZoomOAuthURL      string // ZOOMCTI_ZOOM_OAUTH_URL: https://zoom.us
+	ZoomAPIURL        string // ZOOMCTI_ZOOM_API_URL: https://api.zoom.us
+
+	SFClientID     string
+	SFClientSecret string
+	SFLoginURL     string // ZOOMCTI_SF_LOGIN_URL: login.salesforce.com, test.salesforce.com or a My Domain
+	SFAPIVersion   string
+
+	StorePath     string // ZOOMCTI_STORE_PATH: the embedded store's file
+	RedisURL      string // ZOOMCTI_REDIS_URL: when set, Redis replaces the embedded store
+	EncryptionKey []byte // ZOOMCTI_ENCRYPTION_KEY: 32 bytes, base64, for secrets at rest
+
+	// AllowedOrigins may open the websocket (besides PublicURL's own origin).
+	AllowedOrigins []string
+	// FrameAncestors may frame the softphone (the Salesforce domains); also
+	// the origins the softphone will load opencti_min.js from.
+	FrameAncestors []string
+
+	WebhookWindow time.Duration // how old x-zm-request-timestamp may be
+	Workers       int           // event and outbox workers
+
+	// Demo switches on the demo-only routes (a signed-in demo agent).
+	Demo bool
+}
+
+// Environment variables, with their defaults, in the order the README lists them.
+const (
+	defaultAddr           = "127.0.0.1:8080"
+	defaultZoomOAuthURL   = "https://zoom.us"
+	defaultZoomAPIURL     = "https://api.zoom.us"
+	defaultSFLoginURL     = "https://login.salesforce.com"
+	defaultSFAPIVersion   = "67.0"
+	defaultStorePath      = "zoomcti.db"
+	defaultFrameAncestors = "https://*.lightning.force.com https://*.my.salesforce.com https://*.force.com https://*.visualforce.com"
+)
+
+// ConfigFromEnv reads the configuration from getenv (os.Getenv in main).
+// Secrets may also come from a file named by VAR_FILE.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	get := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	var errs []error
+	secret := func(name string) string {
+		if f := getenv(name + "_FILE"); f != "" {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s_FILE: %w", name, err))
+				return ""
+			}
+			return strings.TrimSpace(string(b))
+		}
+		return get(name, "")
+	}
+	c := Config{
+		Addr:              get("ZOOMCTI_ADDR", defaultAddr),
+		PublicURL:         get("ZOOMCTI_PUBLIC_URL", ""),
+		ZoomWebhookSecret: secret("ZOOMCTI_ZOOM_WEBHOOK_SECRET"),
+		ZoomClientID:      get("ZOOMCTI_ZOOM_CLIENT_ID", ""),
+		ZoomClientSecret:  secret("ZOOMCTI_ZOOM_CLIENT_SECRET"),
+		ZoomOAuthURL:      get("ZOOMCTI_ZOOM_OAUTH_URL", defaultZoomOAuthURL),
+		ZoomAPIURL:        get("ZOOMCTI_ZOOM_API_URL", defaultZoomAPIURL),
+		SFClientID:        get("ZOOMCTI_SF_CLIENT_ID", ""),
+		SFClientSecret:    secret("ZOOMCTI_SF_CLIENT_SECRET"),
+		SFLoginURL:        get("ZOOMCTI_SF_LOGIN_URL", defaultSFLoginURL),
+		SFAPIVersion:      get("ZOOMCTI_SF_API_VERSION", defaultSFAPIVersion),
+		StorePath:         get("ZOOMCTI_STORE_PATH", defaultStorePath),
+		RedisURL:          secret("ZOOMCTI_REDIS_URL"),
+		AllowedOrigins:    strings.Fields(strings.ReplaceAll(get("ZOOMCTI_ALLOWED_ORIGINS", ""), ",", " ")),
+		FrameAncestors:    strings.Fields(strings.ReplaceAll(get("ZOOMCTI_FRAME_ANCESTORS", defaultFrameAncestors), ",", " ")),
+		WebhookWindow:     5 * time.Minute,
+		Workers:           4,
+	}
+	if k := secret("ZOOMCTI_ENCRYPTION_KEY"); k != "" {
+		key, err := base64.StdEncoding.DecodeString(k)
+		if err != nil || len(key) != 32 {
+			errs = append(errs, errors.New("ZOOMCTI_ENCRYPTION_KEY: must be 32 random bytes, base64-encoded (try: openssl rand -base64 32)"))
+		}
+		c.EncryptionKey = key
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(get("ZOOMCTI_LOG_LEVEL", "info"))); err != nil {
+		errs = append(errs, fmt.Errorf("ZOOMCTI_LOG_LEVEL: %w (use debug, info, warn or error)", err))
+	}
+	return c, errors.Join(errs...)
+}
+
+// Validate checks the configuration a production server needs and names the
+// variable at fault.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(name, msg string) { errs = append(errs, fmt.Errorf("%s: %s", name, msg)) }
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		bad("ZOOMCTI_ADDR", "must be HOST:PORT, e.g. 127.0.0.1:8080")
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.Addr
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("ZOOMCTI_PUBLIC_URL", "must be an absolute http(s) URL, e.g. https://zoomcti.example.com")
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	for name, v := range map[string]string{"ZOOMCTI_ZOOM_OAUTH_URL": c.ZoomOAuthURL, "ZOOMCTI_ZOOM_API_URL": c.ZoomAPIURL, "ZOOMCTI_SF_LOGIN_URL": c.SFLoginURL} {
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad(name, "must be an absolute http(s) URL")
+		}
+	}
+	if c.ZoomWebhookSecret == "" {
+		bad("ZOOMCTI_ZOOM_WEBHOOK_SECRET", "required: the Secret Token of your Zoom app (Features → Access)")
+	}
+	if len(c.EncryptionKey) != 32 {
+		bad("ZOOMCTI_ENCRYPTION_KEY", "required: 32 random bytes, base64-encoded (try: openssl rand -base64 32)")
+	}
+	if c.RedisURL != "" {
+		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") {
+			bad("ZOOMCTI_REDIS_URL", "must be a redis://, rediss:// or unix:// URL")
+		}
+	} else if c.StorePath == "" {
+		bad("ZOOMCTI_STORE_PATH", "required when ZOOMCTI_REDIS_URL is not set")
+	}
+	if !strings.Contains(c.SFAPIVersion, ".") {
+		bad("ZOOMCTI_SF_API_VERSION", "must look like 67.0")
+	}
+	for _, o := range c.AllowedOrigins {
+		if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" || u.Path != "" {
+			bad("ZOOMCTI_ALLOWED_ORIGINS", fmt.Sprintf("%q is not an origin like https://host[:port]", o))
+		}
+	}
+	if c.WebhookWindow <= 0 {
+		c.WebhookWindow = 5 * time.Minute
+	}
+	if c.Workers <= 0 {
+		c.Workers = 4
+	}
+	return errors.Join(errs...)
+}
+
+// LogValue is the redacted summary logged at start: never a secret.
+func (c Config) LogValue() slog.Value {
+	set := func(s string) string {
+		if s == "" {
+			return "unset"
+		}
+		return "set"
+	}
+	store := "embedded:" + c.StorePath
+	if c.RedisURL != "" {
+		store = "redis"
+	}
+	return slog.GroupValue(
+		slog.String("addr", c.Addr),
+		slog.String("public_url", c.PublicURL),
+		slog.String("store", store),
+		slog.String("sf_login_url", c.SFLoginURL),
+		slog.String("sf_api_version", c.SFAPIVersion),
+		slog.String("sf_client_id", set(c.SFClientID)),
+		slog.String("zoom_client_id", set(c.ZoomClientID)),
+		slog.String("zoom_webhook_secret", set(c.ZoomWebhookSecret)),
+		slog.Bool("demo", c.Demo),
+	)
+}

@@ -1,0 +1,154 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/zoomcti/zoomcti/cti"
+	"github.com/zoomcti/zoomcti/cti/zoom/zoomsim"
+)
+
+// recordWithPhone finds a seeded record of the emulated org by phone.
+func recordWithPhone(t *testing.T, d *Demo, sobject, phone string) string {
+	t.Helper()
+	for _, r := range d.Org.Records(sobject) {
+		if r["Phone"] == phone {
+			return r["Id"].(string)
+		}
+	}
+	t.Fatalf("no seeded %s with Phone %s", sobject, phone)
+	return ""
+}
+
+// tasksFor lists the Tasks in the emulated org logged for a Zoom call.
+func tasksFor(d *Demo, callID string) []map[string]any {
+	var out []map[string]any
+	for _, r := range d.Org.Records("Task") {
+		if r["CallObject"] == callID {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// drain waits until the server has nothing left to do.
+func drain(t *testing.T, d *Demo) {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		ev, err1 := d.Store.Len(ctx, eventQueue)
+		ob, err2 := d.Store.Len(ctx, cti.OutboxQueue)
+		if err1 == nil && err2 == nil && ev == 0 && ob == 0 {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("queues did not drain")
+}
+
+func send(t *testing.T, d *Demo, body []byte) {
+	t.Helper()
+	s := &zoomsim.Sender{URL: d.ServerURL + "/webhooks/zoom", Secret: DemoWebhookSecret, Client: http.DefaultClient}
+	status, err := s.Send(context.Background(), body)
+	if err != nil || status != http.StatusOK {
+		t.Fatalf("send webhook: status %d, err %v", status, err)
+	}
+}
+
+// The foundation's promise, end to end in a real browser: an inbound call
+// from a Contact's number pops that Contact in the console before the agent
+// picks up, and leaves exactly one Task after the hang-up, even when Zoom
+// delivers the hang-up twice.
+func TestDemoInboundCallPopsContactAndLogsOneTask(t *testing.T) {
+	d := startDemo(t)
+	ctx := newBrowser(t)
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+
+	if err := chromedp.Run(ctx, chromedp.Navigate(d.ConsoleURL)); err != nil {
+		t.Fatalf("open console: %v", err)
+	}
+	// The softphone loaded Open CTI from the console's origin and is ready.
+	waitJS(t, ctx, `(window.openctiCalls || []).some(c => c.method === "notifyInitializationComplete")`, 20*time.Second)
+	deadline := time.Now().Add(10 * time.Second)
+	for d.Server.hub.count() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("softphone never connected its websocket")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	ada := recordWithPhone(t, d, "Contact", "+12025550142")
+	const callID = "7400000000000000777"
+	bodies, err := zoomsim.Inbound(zoomsim.CallSpec{CallID: callID, From: "+12025550142", To: DemoZoomUserID, Talk: 95 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Ringing alone pops the Contact: before the agent picks up.
+	send(t, d, bodies[0])
+	waitJS(t, ctx, fmt.Sprintf(`(window.openctiCalls || []).some(c => c.method === "screenPop" && c.args && c.args.params && c.args.params.recordId === %q)`, ada), 15*time.Second)
+	waitJS(t, ctx, fmt.Sprintf(`window.consoleState && window.consoleState.recordId === %q`, ada), 5*time.Second)
+	if got := tasksFor(d, callID); len(got) != 0 {
+		t.Fatalf("a Task exists before the call ended: %v", got)
+	}
+
+	for _, b := range bodies[1:] {
+		send(t, d, b)
+	}
+	drain(t, d)
+	tasks := tasksFor(d, callID)
+	if len(tasks) != 1 {
+		t.Fatalf("want exactly 1 Task for the call, got %d: %v", len(tasks), tasks)
+	}
+	task := tasks[0]
+	want := map[string]any{"CallType": "Inbound", "Status": "Completed", "TaskSubtype": "Call", "WhoId": ada}
+	for k, v := range want {
+		if task[k] != v {
+			t.Errorf("Task %s = %v, want %v", k, task[k], v)
+		}
+	}
+	if dur := fmt.Sprint(task["CallDurationInSeconds"]); dur != "95" {
+		t.Errorf("CallDurationInSeconds = %s, want 95", dur)
+	}
+	if task["Subject"] == nil || task["Subject"] == "" || task["ActivityDate"] == nil {
+		t.Errorf("Task lacks Subject or ActivityDate: %v", task)
+	}
+
+	// Zoom delivers callee_ended again: once byte for byte (a retry) and
+	// once as a fresh delivery with another event_ts. Still one Task.
+	ended := findEvent(t, bodies, "phone.callee_ended")
+	send(t, d, ended)
+	send(t, d, bytes.Replace(ended, []byte(`"event_ts":`), []byte(`"event_ts":1`), 1))
+	drain(t, d)
+	if n := len(tasksFor(d, callID)); n != 1 {
+		t.Fatalf("after a redelivered hang-up: %d Tasks, want 1", n)
+	}
+
+	// One call, one pop, however often its events came.
+	var pops int
+	if err := chromedp.Run(ctx, chromedp.Evaluate(`window.openctiCalls.filter(c => c.method === "screenPop").length`, &pops)); err != nil {
+		t.Fatal(err)
+	}
+	if pops != 1 {
+		t.Errorf("screenPop called %d times for one call, want 1", pops)
+	}
+}
+
+func findEvent(t *testing.T, bodies [][]byte, name string) []byte {
+	t.Helper()
+	for _, b := range bodies {
+		if bytes.Contains(b, []byte(`"event":"`+name+`"`)) {
+			return b
+		}
+	}
+	t.Fatalf("scenario has no %s", name)
+	return nil
+}

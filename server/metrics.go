@@ -1,0 +1,38 @@
+package server
+
+import (
+	"maps"
+	"net/http"
+	"sync"
+)
+
+// metrics are this instance's counters (webhooks accepted, duplicates,
+// unknown event types, retried jobs), shown at GET /api/stats.
+type metrics struct {
+	mu sync.Mutex
+	n  map[string]int64
+}
+
+func (m *metrics) add(name string, d int64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.n == nil {
+		m.n = map[string]int64{}
+	}
+	m.n[name] += d
+}
+
+func (m *metrics) snapshot() map[string]int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return maps.Clone(m.n)
+}
+
+// handleStats answers GET /api/stats with this instance's counters.
+func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) {
+	c := s.metrics.snapshot()
+	if c == nil {
+		c = map[string]int64{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"counters": c})
+}

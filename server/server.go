@@ -1,0 +1,212 @@
+// Package server is zoomcti's HTTP surface and wiring: the Zoom webhook
+// intake, the softphone page and its websocket, sessions, the call center
+// definition, health checks, and the workers that feed the cti engine from
+// the durable queues.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/zoomcti/zoomcti/cti"
+	"github.com/zoomcti/zoomcti/server/store"
+	"github.com/zoomcti/zoomcti/server/store/bolt"
+	redisstore "github.com/zoomcti/zoomcti/server/store/redis"
+)
+
+// Deps are the server's collaborators; tests and the demo pass their own.
+type Deps struct {
+	Store      store.Store
+	Clock      func() time.Time
+	Logger     *slog.Logger
+	HTTPClient *http.Client // for Salesforce and Zoom calls
+}
+
+// Server is one zoomcti instance.
+type Server struct {
+	cfg    Config
+	store  store.Store
+	now    func() time.Time
+	log    *slog.Logger
+	http   *http.Client
+	sealer *sealer
+	engine *cti.Engine
+	hub    *hub
+	crm    *crm
+
+	metrics   metrics
+	wake      wakers
+	demoAgent *cti.Agent     // the signed-in agent of `zoomcti demo`
+	wg        sync.WaitGroup // background workers
+}
+
+// New builds a server over cfg (already validated) and deps.
+func New(cfg Config, deps Deps) (*Server, error) {
+	if deps.Store == nil {
+		return nil, errors.New("server: no store")
+	}
+	s := &Server{cfg: cfg, store: deps.Store, now: deps.Clock, log: deps.Logger, http: deps.HTTPClient}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.http == nil {
+		s.http = &http.Client{Timeout: 20 * time.Second}
+	}
+	sl, err := newSealer(cfg.EncryptionKey)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	s.sealer = sl
+	s.hub = newHub(s.store, s.log)
+	s.crm = newCRM(s)
+	s.engine = cti.NewEngine(cti.EngineConfig{
+		Directory: s,
+		CRM:       s.crm,
+		Notifier:  s.hub,
+		KV:        s.store,
+		Outbox:    s.store,
+		NotFound:  store.ErrNotFound,
+		Clock:     s.now,
+		Logger:    s.log,
+	})
+	return s, nil
+}
+
+// Handler lists every route.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.handleHealthz)
+	mux.HandleFunc("GET /readyz", s.handleReadyz)
+	mux.HandleFunc("POST /webhooks/zoom", s.handleZoomWebhook)
+	mux.HandleFunc("GET /ws", s.handleWS)
+	mux.HandleFunc("GET /softphone", s.handleSoftphone)
+	mux.Handle("GET /static/", s.staticHandler())
+	mux.HandleFunc("GET /callcenter.xml", s.handleCallCenter)
+	mux.HandleFunc("GET /api/me", s.handleMe)
+	mux.HandleFunc("GET /api/stats", s.handleStats)
+	if s.cfg.Demo {
+		mux.HandleFunc("POST /api/demo/session", s.handleDemoSession)
+	}
+	mux.HandleFunc("GET /{$}", s.handleIndex)
+	return s.securityHeaders(mux)
+}
+
+// Start runs the background workers until ctx is done; Wait waits for them.
+func (s *Server) Start(ctx context.Context) error {
+	if err := s.hub.start(ctx); err != nil {
+		return err
+	}
+	for range s.cfg.Workers {
+		s.wg.Go(func() { s.runQueue(ctx, eventQueue, s.processEvent) })
+		s.wg.Go(func() { s.runQueue(ctx, cti.OutboxQueue, s.engine.RunOutboxJob) })
+	}
+	return nil
+}
+
+// Wait blocks until the workers started by Start have stopped.
+func (s *Server) Wait() { s.wg.Wait() }
+
+// handleHealthz answers GET /healthz: the process is alive.
+func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// handleReadyz answers GET /readyz: the store is reachable.
+func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		s.log.Warn("store not ready", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "store unavailable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// handleIndex answers GET /: a pointer to what lives here.
+func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintf(w, "zoomcti: Zoom Phone for Salesforce.\n\nSoftphone (Open CTI adapter URL): %s/softphone\nCall center definition: %s/callcenter.xml\nZoom webhooks: %s/webhooks/zoom\n",
+		s.cfg.PublicURL, s.cfg.PublicURL, s.cfg.PublicURL)
+}
+
+// OpenStore opens the store the configuration names: Redis when
+// ZOOMCTI_REDIS_URL is set, else the embedded file.
+func OpenStore(ctx context.Context, cfg Config) (store.Store, error) {
+	if cfg.RedisURL != "" {
+		st, err := redisstore.Open(ctx, cfg.RedisURL, redisstore.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("ZOOMCTI_REDIS_URL: %w", err)
+		}
+		return st, nil
+	}
+	st, err := bolt.Open(cfg.StorePath, bolt.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("ZOOMCTI_STORE_PATH: %w", err)
+	}
+	return st, nil
+}
+
+// Serve listens on cfg.Addr and serves until ctx is done, then shuts down
+// gracefully: no new requests, in-flight webhooks finish (they are stored
+// before they are answered), websockets are closed with a close frame, and
+// the workers stop between jobs.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	if err := s.Start(workCtx); err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.Info("listening", "addr", ln.Addr().String(), "public_url", s.cfg.PublicURL)
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	s.hub.closeAll()
+	err := srv.Shutdown(shutCtx)
+	stopWork()
+	s.Wait()
+	return err
+}
+
+// Run is what `zoomcti serve` does: open the store, build the server and
+// serve until ctx is done.
+func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
+	st, err := OpenStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	s, err := New(cfg, Deps{Store: st, Logger: log})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("ZOOMCTI_ADDR: %w", err)
+	}
+	return s.Serve(ctx, ln)
+}

@@ -1,0 +1,116 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/zoomcti/zoomcti/cti"
+	"github.com/zoomcti/zoomcti/server/store"
+)
+
+// sessionTTL bounds a softphone session; the agent signs in again after it.
+const sessionTTL = 12 * time.Hour
+
+// session is what a softphone's bearer token stands for. The token itself
+// is never stored: only its SHA-256, so a store dump reveals no sessions.
+type session struct {
+	OrgID   string    `json:"org_id"`
+	UserID  string    `json:"user_id"`
+	Created time.Time `json:"created"`
+}
+
+func sessionKey(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return "session:" + hex.EncodeToString(sum[:])
+}
+
+// newSession creates a session for agent and returns its bearer token. The
+// softphone lives in a frame where third-party cookies are blocked, so it
+// carries the token itself (in memory) instead of a cookie.
+func (s *Server) newSession(ctx context.Context, a cti.Agent) (string, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	token := base64.RawURLEncoding.EncodeToString(b[:])
+	v, _ := json.Marshal(session{OrgID: a.OrgID, UserID: a.UserID, Created: s.now()})
+	if err := s.store.Set(ctx, sessionKey(token), v, sessionTTL); err != nil {
+		return "", fmt.Errorf("store session: %w", err)
+	}
+	return token, nil
+}
+
+// agentForToken resolves a bearer token to its signed-in agent.
+func (s *Server) agentForToken(ctx context.Context, token string) (*cti.Agent, error) {
+	if token == "" || len(token) > 200 {
+		return nil, errorf(KindUnauthorized, "sign in required", nil)
+	}
+	b, err := s.store.Get(ctx, sessionKey(token))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errorf(KindUnauthorized, "session expired; sign in again", nil)
+	}
+	if err != nil {
+		return nil, errorf(KindUnavailable, "session store unavailable", err)
+	}
+	var sess session
+	if err := json.Unmarshal(b, &sess); err != nil {
+		return nil, err
+	}
+	a, err := s.agent(ctx, sess.OrgID, sess.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if a == nil {
+		return nil, errorf(KindUnauthorized, "agent no longer exists; sign in again", nil)
+	}
+	return &a.Agent, nil
+}
+
+func bearer(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if t, ok := strings.CutPrefix(h, "Bearer "); ok {
+		return strings.TrimSpace(t)
+	}
+	return ""
+}
+
+// handleMe answers GET /api/me: who the softphone is signed in as.
+func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
+	a, err := s.agentForToken(r.Context(), bearer(r))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, agentView(*a))
+}
+
+func agentView(a cti.Agent) map[string]any {
+	return map[string]any{
+		"org_id": a.OrgID, "user_id": a.UserID, "name": a.Name, "username": a.Username,
+		"email": a.Email, "zoom_linked": a.ZoomUserID != "", "zoom_email": a.ZoomEmail,
+	}
+}
+
+// handleDemoSession answers POST /api/demo/session (demo only): signs the
+// softphone in as the demo agent, standing in for the Salesforce sign-in.
+func (s *Server) handleDemoSession(w http.ResponseWriter, r *http.Request) {
+	if s.demoAgent == nil {
+		s.writeError(w, r, errorf(KindNotFound, "no demo agent", nil))
+		return
+	}
+	token, err := s.newSession(r.Context(), *s.demoAgent)
+	if err != nil {
+		s.writeError(w, r, errorf(KindUnavailable, "cannot start a session", err))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"token": token, "agent": agentView(*s.demoAgent)})
+}

@@ -1,0 +1,144 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/zoomcti/zoomcti/cti"
+	"github.com/zoomcti/zoomcti/cti/zoom"
+)
+
+const (
+	maxWebhookBody = 1 << 20 // 1 MiB: Zoom's largest events are a few KiB
+	eventQueue     = "events"
+	dedupeTTL      = 72 * time.Hour // longer than Zoom's last retry (+85 min) and then some
+)
+
+// queuedEvent is what the intake stores: the raw body, so that the event is
+// decoded again by the worker with whatever the decoder knows then.
+type queuedEvent struct {
+	Body     json.RawMessage `json:"body"`
+	Received time.Time       `json:"received"`
+}
+
+// handleZoomWebhook answers POST /webhooks/zoom. It verifies the signature
+// over the raw body, answers the URL validation challenge, drops
+// redeliveries, stores the event durably and only then says 200 — all of it
+// well within Zoom's 3 seconds, since processing happens in the workers.
+func (s *Server) handleZoomWebhook(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			s.metrics.add("webhook_rejected_too_large", 1)
+			s.writeError(w, r, errorf(KindTooLarge, "request body larger than 1 MiB", nil))
+			return
+		}
+		s.writeError(w, r, errorf(KindInvalid, "cannot read request body", err))
+		return
+	}
+	ts := r.Header.Get("x-zm-request-timestamp")
+	if err := zoom.CheckTimestamp(ts, s.now(), s.cfg.WebhookWindow); err != nil {
+		s.metrics.add("webhook_rejected_signature", 1)
+		s.writeError(w, r, errorf(KindUnauthorized, "missing or stale x-zm-request-timestamp", err))
+		return
+	}
+	if !zoom.Verify(s.cfg.ZoomWebhookSecret, ts, body, r.Header.Get("x-zm-signature")) {
+		s.metrics.add("webhook_rejected_signature", 1)
+		s.writeError(w, r, errorf(KindUnauthorized, "invalid x-zm-signature", nil))
+		return
+	}
+
+	// The challenge is signed too: answering an unsigned one would hand out
+	// HMACs of arbitrary strings under our secret.
+	var probe struct {
+		Event   string `json:"event"`
+		Payload struct {
+			PlainToken string `json:"plainToken"`
+		} `json:"payload"`
+	}
+	if err := json.Unmarshal(body, &probe); err != nil {
+		s.metrics.add("webhook_rejected_malformed", 1)
+		s.writeError(w, r, errorf(KindInvalid, "malformed JSON", err))
+		return
+	}
+	if probe.Event == "endpoint.url_validation" {
+		if probe.Payload.PlainToken == "" {
+			s.writeError(w, r, errorf(KindInvalid, "payload.plainToken missing", nil))
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{
+			"plainToken":     probe.Payload.PlainToken,
+			"encryptedToken": zoom.EncryptedToken(s.cfg.ZoomWebhookSecret, probe.Payload.PlainToken),
+		})
+		return
+	}
+
+	ev, err := zoom.Decode(body)
+	if err != nil {
+		s.metrics.add("webhook_rejected_malformed", 1)
+		s.writeError(w, r, errorf(KindInvalid, "malformed Zoom event", err))
+		return
+	}
+	if ev.Kind == cti.KindUnknown {
+		s.metrics.add("webhook_unknown:"+ev.Type, 1)
+		s.log.Info("unknown zoom event acknowledged", "event", ev.Type)
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ignored"})
+		return
+	}
+	dup, err := s.accept(r.Context(), ev, body)
+	if err != nil {
+		s.writeError(w, r, errorf(KindUnavailable, "cannot store the event; retry later", err))
+		return
+	}
+	if dup {
+		s.metrics.add("webhook_duplicate", 1)
+		writeJSON(w, http.StatusOK, map[string]string{"status": "duplicate"})
+		return
+	}
+	s.metrics.add("webhook_accepted", 1)
+	s.nudge(eventQueue)
+	writeJSON(w, http.StatusOK, map[string]string{"status": "received"})
+}
+
+// accept stores ev durably once. It reports dup for a redelivery.
+func (s *Server) accept(ctx context.Context, ev cti.Event, body []byte) (dup bool, err error) {
+	// The request's context may be cancelled by a client that gives up;
+	// the store write must still complete or be undone.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	key := "seen:" + ev.ID
+	fresh, err := s.store.SetNX(ctx, key, []byte("1"), dedupeTTL)
+	if err != nil {
+		return false, err
+	}
+	if !fresh {
+		return true, nil
+	}
+	payload, _ := json.Marshal(queuedEvent{Body: body, Received: s.now()})
+	if _, err := s.store.Enqueue(ctx, eventQueue, payload); err != nil {
+		// Forget the event so that Zoom's retry is not taken for a duplicate.
+		if derr := s.store.Delete(context.WithoutCancel(ctx), key); derr != nil {
+			s.log.Error("cannot undo dedupe mark", "event", ev.Type, "err", derr)
+		}
+		return false, err
+	}
+	return false, nil
+}
+
+// processEvent is the worker side of the events queue.
+func (s *Server) processEvent(ctx context.Context, payload []byte) error {
+	var q queuedEvent
+	if err := json.Unmarshal(payload, &q); err != nil {
+		return errors.Join(cti.ErrBadJob, err)
+	}
+	ev, err := zoom.Decode(q.Body)
+	if err != nil {
+		return errors.Join(cti.ErrBadJob, err)
+	}
+	return s.engine.Handle(ctx, ev)
+}

@@ -1,0 +1,188 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/zoomcti/zoomcti/cti"
+)
+
+const (
+	wsWriteWait   = 10 * time.Second
+	wsPongWait    = 60 * time.Second
+	wsPingEvery   = 25 * time.Second
+	wsAuthWait    = 10 * time.Second
+	wsReadLimit   = 8 << 10 // client messages are small commands
+	wsSendBuffer  = 64
+	closeAuthFail = 4401 // application close code: sign in again
+)
+
+// wsConn is one softphone connection: one writer goroutine owns the socket's
+// write side; everyone else hands it messages through a bounded buffer.
+type wsConn struct {
+	ws    *websocket.Conn
+	agent cti.Agent
+	send  chan []byte
+	done  chan struct{}
+	once  sync.Once
+	close chan int // a close code to send before leaving
+}
+
+func (c *wsConn) trySend(b []byte) bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+	}
+	select {
+	case c.send <- b:
+		return true
+	default:
+		return false
+	}
+}
+
+func (c *wsConn) kill() { c.once.Do(func() { close(c.done) }) }
+
+func (c *wsConn) goingAway() {
+	select {
+	case c.close <- websocket.CloseGoingAway:
+	default:
+	}
+}
+
+// originAllowed accepts the server's own origin (the softphone page is ours)
+// and the configured extra origins; a websocket from any other page is
+// refused before it is upgraded.
+func (s *Server) originAllowed(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return false // browsers always send it; anything else is not our page
+	}
+	u, err := url.Parse(origin)
+	if err != nil {
+		return false
+	}
+	o := u.Scheme + "://" + u.Host
+	if pub, err := url.Parse(s.cfg.PublicURL); err == nil && strings.EqualFold(o, pub.Scheme+"://"+pub.Host) {
+		return true
+	}
+	for _, a := range s.cfg.AllowedOrigins {
+		if strings.EqualFold(o, strings.TrimRight(a, "/")) {
+			return true
+		}
+	}
+	return false
+}
+
+// handleWS answers GET /ws. The first message must be {"type":"auth",
+// "token":...} within wsAuthWait: a token in the URL would end up in logs.
+func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
+	up := websocket.Upgrader{
+		HandshakeTimeout: 10 * time.Second,
+		CheckOrigin:      s.originAllowed,
+		ReadBufferSize:   4096,
+		WriteBufferSize:  4096,
+	}
+	if !s.originAllowed(r) {
+		s.writeError(w, r, errorf(KindForbidden, "origin not allowed", nil))
+		return
+	}
+	ws, err := up.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader has answered
+	}
+	ws.SetReadLimit(wsReadLimit)
+	_ = ws.SetReadDeadline(time.Now().Add(wsAuthWait))
+	var hello struct {
+		Type  string `json:"type"`
+		Token string `json:"token"`
+	}
+	if err := ws.ReadJSON(&hello); err != nil || hello.Type != "auth" {
+		closeWith(ws, websocket.ClosePolicyViolation, "expected auth message")
+		return
+	}
+	agent, err := s.agentForToken(r.Context(), hello.Token)
+	if err != nil {
+		closeWith(ws, closeAuthFail, "sign in again")
+		return
+	}
+	c := &wsConn{ws: ws, agent: *agent, send: make(chan []byte, wsSendBuffer), done: make(chan struct{}), close: make(chan int, 1)}
+	s.hub.add(c)
+	defer s.hub.remove(c)
+	s.metrics.add("ws_connections", 1)
+
+	welcome, _ := json.Marshal(map[string]any{"type": "hello", "agent": agentView(*agent)})
+	c.trySend(welcome)
+	// A softphone that reconnects mid-call gets the call again.
+	if m, err := s.engine.ActiveCall(r.Context(), *agent); err != nil {
+		s.log.Warn("cannot load active call", "user_id", agent.UserID, "err", err)
+	} else if m != nil {
+		m.Resent = true
+		b, _ := json.Marshal(m)
+		c.trySend(b)
+	}
+
+	go s.wsReader(c)
+	s.wsWriter(c)
+}
+
+// wsReader reads until the peer goes away; it keeps the read deadline
+// moving with every pong.
+func (s *Server) wsReader(c *wsConn) {
+	defer c.kill()
+	_ = c.ws.SetReadDeadline(time.Now().Add(wsPongWait))
+	c.ws.SetPongHandler(func(string) error {
+		return c.ws.SetReadDeadline(time.Now().Add(wsPongWait))
+	})
+	for {
+		var msg struct {
+			Type string `json:"type"`
+		}
+		if err := c.ws.ReadJSON(&msg); err != nil {
+			return
+		}
+		if msg.Type == "ping" {
+			b, _ := json.Marshal(map[string]string{"type": "pong"})
+			c.trySend(b)
+		}
+	}
+}
+
+// wsWriter is the connection's only writer.
+func (s *Server) wsWriter(c *wsConn) {
+	ticker := time.NewTicker(wsPingEvery)
+	defer func() {
+		ticker.Stop()
+		_ = c.ws.Close()
+	}()
+	for {
+		select {
+		case b := <-c.send:
+			_ = c.ws.SetWriteDeadline(time.Now().Add(wsWriteWait))
+			if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
+				return
+			}
+		case <-ticker.C:
+			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(wsWriteWait)); err != nil {
+				return
+			}
+		case code := <-c.close:
+			closeWith(c.ws, code, "server shutting down")
+			return
+		case <-c.done:
+			return
+		}
+	}
+}
+
+func closeWith(ws *websocket.Conn, code int, text string) {
+	_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
+	_ = ws.Close()
+}

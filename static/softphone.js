@@ -1,0 +1,243 @@
+// The zoomcti softphone: the Open CTI adapter page Salesforce shows in the
+// Lightning utility bar. It loads Salesforce's opencti_min.js from the org
+// that frames it, signs in, keeps a websocket to the server, and turns the
+// server's call messages into screen pops.
+(function () {
+  "use strict";
+
+  const config = JSON.parse(document.getElementById("zoomcti-config").textContent);
+  const $ = (id) => document.getElementById(id);
+  const state = {
+    token: null,
+    ws: null,
+    retry: 0,
+    call: null,
+    timer: null,
+    popped: new Set(JSON.parse(sessionStorage.getItem("zoomcti.popped") || "[]")),
+    recent: [],
+  };
+  let openctiReady;
+  const opencti = new Promise((resolve) => { openctiReady = resolve; });
+
+  function showError(msg) {
+    const el = $("error");
+    el.textContent = msg || "";
+    el.hidden = !msg;
+  }
+
+  // --- Open CTI ------------------------------------------------------------
+
+  // The org's origin comes from the frame's URL (sfdcIframeOrigin) or the
+  // referrer. Only origins the server allows (the Salesforce domains) are
+  // trusted to supply the script that runs in our page.
+  function salesforceOrigin() {
+    const params = new URLSearchParams(location.search);
+    let origin = params.get("sfdcIframeOrigin");
+    if (!origin && document.referrer) {
+      try { origin = new URL(document.referrer).origin; } catch (e) { origin = null; }
+    }
+    if (!origin) return null;
+    let u;
+    try { u = new URL(origin); } catch (e) { return null; }
+    return config.salesforceOrigins.some((p) => originMatches(p, u)) ? u.origin : null;
+  }
+
+  function originMatches(pattern, u) {
+    let p;
+    try { p = new URL(pattern.replace("*.", "wildcard.")); } catch (e) { return false; }
+    if (p.protocol !== u.protocol || p.port !== u.port) return false;
+    if (pattern.includes("://*.")) {
+      const suffix = p.hostname.slice("wildcard".length); // ".force.com"
+      return u.hostname.endsWith(suffix) && u.hostname.length > suffix.length;
+    }
+    return p.hostname === u.hostname;
+  }
+
+  function loadOpenCTI() {
+    const origin = salesforceOrigin();
+    if (!origin) {
+      showError("Open this page from Salesforce: add it as the Open CTI softphone of a call center.");
+      return;
+    }
+    const s = document.createElement("script");
+    s.src = origin + "/support/api/" + config.apiVersion + "/lightning/opencti_min.js";
+    s.onload = () => {
+      const api = window.sforce && window.sforce.opencti;
+      if (!api) { showError("Salesforce Open CTI did not load."); return; }
+      api.notifyInitializationComplete({});
+      api.enableClickToDial({});
+      api.onClickToDial({ listener: onClickToDial });
+      openctiReady(api);
+    };
+    s.onerror = () => showError("Could not load Salesforce Open CTI from " + origin + ".");
+    document.head.appendChild(s);
+  }
+
+  // Click to dial hands the number to the Zoom client; its call events then
+  // come back through the webhooks like any other call.
+  function onClickToDial(payload) {
+    const number = String(payload && payload.number || "").replace(/[^\d+*#]/g, "");
+    if (!number) return;
+    window.open("zoomphonecall://" + encodeURIComponent(number), "_self");
+  }
+
+  async function pop(msg) {
+    const call = msg.call;
+    const p = msg.pop;
+    if (!p || state.popped.has(call.id)) return;
+    state.popped.add(call.id);
+    sessionStorage.setItem("zoomcti.popped", JSON.stringify([...state.popped].slice(-50)));
+    const api = await opencti;
+    if (call.direction === "inbound") api.setSoftphonePanelVisibility({ visible: true });
+    if (p.kind === "record") {
+      api.screenPop({ type: api.SCREENPOP_TYPE.SOBJECT, params: { recordId: p.record_id } });
+    } else if (p.kind === "new") {
+      api.screenPop({
+        type: api.SCREENPOP_TYPE.NEW_RECORD_MODAL,
+        params: { entityName: p.entity_name, defaultFieldValues: p.default_fields || {} },
+      });
+    }
+    // "choose": the agent picks one of the matches listed in the call card.
+  }
+
+  async function popRecord(id) {
+    const api = await opencti;
+    api.screenPop({ type: api.SCREENPOP_TYPE.SOBJECT, params: { recordId: id } });
+  }
+
+  // --- Sign-in and websocket -------------------------------------------------
+
+  async function signIn() {
+    if (config.demo) {
+      const res = await fetch("/api/demo/session", { method: "POST" });
+      if (!res.ok) throw new Error("demo sign-in failed (" + res.status + ")");
+      const body = await res.json();
+      state.token = body.token;
+      showAgent(body.agent);
+      connect();
+      return;
+    }
+    $("signin").hidden = false;
+    $("signin-btn").disabled = true;
+    $("signin-msg").textContent = "Salesforce sign-in is not configured on this server yet.";
+  }
+
+  function showAgent(agent) {
+    $("signin").hidden = true;
+    $("agent").hidden = false;
+    $("agent-name").textContent = agent.name || agent.username;
+    $("agent-user").textContent = agent.username || "";
+  }
+
+  function setConnected(on) {
+    const el = $("conn");
+    el.textContent = on ? "connected" : "offline";
+    el.className = "conn " + (on ? "conn-on" : "conn-off");
+    el.title = on ? "Receiving calls" : "Reconnecting…";
+    document.body.dataset.connected = on ? "true" : "false";
+  }
+
+  function connect() {
+    const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws";
+    const ws = new WebSocket(url);
+    state.ws = ws;
+    ws.onopen = () => ws.send(JSON.stringify({ type: "auth", token: state.token }));
+    ws.onmessage = (e) => {
+      let msg;
+      try { msg = JSON.parse(e.data); } catch (err) { return; }
+      if (msg.type === "hello") {
+        state.retry = 0;
+        setConnected(true);
+        showError("");
+      } else if (msg.type === "call") {
+        onCall(msg);
+      }
+    };
+    ws.onclose = (e) => {
+      setConnected(false);
+      if (e.code === 4401) {
+        state.token = null;
+        showError("Your session ended. Reload to sign in again.");
+        return;
+      }
+      // Back off up to 30 s with jitter, so a restarted server is not
+      // stormed by every softphone at once.
+      const delay = Math.min(30000, 500 * 2 ** state.retry++) * (0.5 + Math.random() / 2);
+      setTimeout(connect, delay);
+    };
+  }
+
+  // --- Calls -------------------------------------------------------------
+
+  function onCall(msg) {
+    const call = msg.call;
+    state.call = call;
+    renderCall(call);
+    if (call.state === "ended") remember(call);
+    pop(msg);
+  }
+
+  const dirLabel = { inbound: "Incoming call", outbound: "Outgoing call", internal: "Internal call" };
+  const stateLabel = { ringing: "Ringing", answered: "On call", held: "On hold", ended: "Ended" };
+
+  function renderCall(call) {
+    const card = $("call");
+    card.hidden = false;
+    card.dataset.callId = call.id;
+    card.dataset.state = call.state;
+    card.classList.toggle("ended", call.state === "ended");
+    $("call-dir").textContent = dirLabel[call.direction] || "Call";
+    $("call-state").textContent = call.state === "ended" && call.result ? "Ended · " + call.result : stateLabel[call.state] || call.state;
+    $("call-number").textContent = call.number || "Unknown number";
+    $("call-name").textContent = call.name || "";
+    $("call-queue").textContent = call.queue ? "via " + call.queue : "";
+    const list = $("call-matches");
+    list.textContent = "";
+    for (const m of call.matches || []) {
+      const li = document.createElement("li");
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "link";
+      b.textContent = m.name + " · " + m.type + (m.account_name ? " · " + m.account_name : "");
+      b.dataset.recordId = m.id;
+      b.onclick = () => popRecord(m.id);
+      li.appendChild(b);
+      list.appendChild(li);
+    }
+    $("call-note").textContent = (call.matches || []).length === 0 && call.direction !== "internal"
+      ? "No matching Contact, Lead or Account." : (call.matches.length > 1 ? "Several records match: pick one." : "");
+    clearInterval(state.timer);
+    const tick = () => {
+      let secs = call.duration;
+      if (call.state !== "ended" && call.answered) secs = Math.max(0, Math.round((Date.now() - Date.parse(call.answered)) / 1000));
+      $("call-timer").textContent = call.answered ? fmtDuration(secs) : "";
+    };
+    tick();
+    if (call.state !== "ended") state.timer = setInterval(tick, 1000);
+  }
+
+  function fmtDuration(s) {
+    const m = Math.floor(s / 60), r = s % 60;
+    return m + ":" + String(r).padStart(2, "0");
+  }
+
+  function remember(call) {
+    state.recent = [call, ...state.recent.filter((c) => c.id !== call.id)].slice(0, 10);
+    const ul = $("recent");
+    ul.textContent = "";
+    for (const c of state.recent) {
+      const li = document.createElement("li");
+      const who = document.createElement("span");
+      who.textContent = (c.matches && c.matches[0] ? c.matches[0].name : c.number) + " · " + (dirLabel[c.direction] || "");
+      const how = document.createElement("span");
+      how.className = "muted";
+      how.textContent = c.result === "completed" ? fmtDuration(c.duration) : c.result || "";
+      li.append(who, how);
+      ul.appendChild(li);
+    }
+  }
+
+  setConnected(false);
+  loadOpenCTI();
+  signIn().catch((e) => showError(e.message));
+})();
