@@ -1,14 +1,14 @@
 module github.com/zoomcti/zoomcti
 
-go 1.26.0
+go 1.26
 
 require (
 	github.com/chromedp/chromedp v0.23.0
 	github.com/gorilla/websocket v1.5.3
 	github.com/nyaruka/phonenumbers v1.8.1
-	github.com/redis/go-redis/v9 v9.23.0
-	go.etcd.io/bbolt v1.5.0
-	golang.org/x/oauth2 v0.37.0
+	github.com/redis/go-redis/v9 v9.22.0
+	go.etcd.io/bbolt v1.4.3
+	golang.org/x/oauth2 v0.35.0
 )
 
 require (
@@ -16,7 +16,7 @@ require (
 	github.com/chromedp/cdproto v0.159.0 // indirect
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	go.uber.org/atomic v1.12.0 // indirect
-	golang.org/x/sys v0.48.0 // indirect
+	golang.org/x/sys v0.40.0 // indirect
 	golang.org/x/text v0.23.0 // indirect
 	google.golang.org/protobuf v1.36.11 // indirect
 )

@@ -72,6 +72,11 @@ func TestParseError(t *testing.T) {
 			kind: KindInvalidSession,
 		},
 		{
+			name: "identity endpoint refusal", status: 403, body: "Bad_OAuth_Token",
+			want: Error{Status: 403, Code: "Bad_OAuth_Token", Message: "access token refused"},
+			kind: KindInvalidSession,
+		},
+		{
 			name: "plain text 503", status: 503, body: "Service Unavailable\n",
 			want: Error{Status: 503, Message: "Service Unavailable"},
 			kind: KindUnavailable,

@@ -51,7 +51,7 @@ func newBrowser(t *testing.T) context.Context {
 		cancelAlloc()
 	})
 	// Start the browser now, so a broken install fails here, clearly.
-	if err := chromedp.Run(bctx); err != nil {
+	if err := chromedp.Do(bctx); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
 	return bctx
@@ -62,14 +62,12 @@ func waitJS(t *testing.T, ctx context.Context, expr string, timeout time.Duratio
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		var ok bool
-		err := chromedp.Run(ctx, chromedp.Evaluate(expr, &ok))
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
 		if err == nil && ok {
 			return
 		}
 		if time.Now().After(deadline) {
-			var dump string
-			_ = chromedp.Run(ctx, chromedp.Evaluate(`JSON.stringify(window.openctiCalls || null)`, &dump))
+			dump, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify(window.openctiCalls || null)`))
 			t.Fatalf("timed out waiting for %s (err %v); openctiCalls = %s", expr, err, dump)
 		}
 		time.Sleep(100 * time.Millisecond)

@@ -152,6 +152,9 @@ func (c *Config) Validate() error {
 			bad("ZOOMCTI_ALLOWED_ORIGINS", fmt.Sprintf("%q is not an origin like https://host[:port]", o))
 		}
 	}
+	if len(c.FrameAncestors) == 0 {
+		c.FrameAncestors = strings.Fields(defaultFrameAncestors)
+	}
 	if c.WebhookWindow <= 0 {
 		c.WebhookWindow = 5 * time.Minute
 	}

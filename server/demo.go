@@ -109,7 +109,7 @@ func StartDemo(ctx context.Context, addr, storePath string, log *slog.Logger) (*
 		ClientSecret: cfg.SFClientSecret,
 		AdapterURL:   serverURL + "/softphone",
 		DemoCall: func(ctx context.Context, from string) error {
-			bodies, err := zoomsim.Inbound(zoomsim.CallSpec{From: from, To: DemoZoomUserID, Talk: 42 * time.Second})
+			bodies, err := zm.Inbound(zoomsim.CallSpec{From: from, To: DemoZoomUserID, Talk: 42 * time.Second})
 			if err != nil {
 				return err
 			}

@@ -56,9 +56,9 @@ func drain(t *testing.T, d *Demo) {
 func send(t *testing.T, d *Demo, body []byte) {
 	t.Helper()
 	s := &zoomsim.Sender{URL: d.ServerURL + "/webhooks/zoom", Secret: DemoWebhookSecret, Client: http.DefaultClient}
-	status, err := s.Send(context.Background(), body)
-	if err != nil || status != http.StatusOK {
-		t.Fatalf("send webhook: status %d, err %v", status, err)
+	d2, err := s.Send(context.Background(), body)
+	if err != nil || d2.StatusCode != http.StatusOK {
+		t.Fatalf("send webhook: %v, err %v", d2, err)
 	}
 }
 
@@ -72,7 +72,7 @@ func TestDemoInboundCallPopsContactAndLogsOneTask(t *testing.T) {
 	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
 
-	if err := chromedp.Run(ctx, chromedp.Navigate(d.ConsoleURL)); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(d.ConsoleURL)); err != nil {
 		t.Fatalf("open console: %v", err)
 	}
 	// The softphone loaded Open CTI from the console's origin and is ready.
@@ -87,7 +87,7 @@ func TestDemoInboundCallPopsContactAndLogsOneTask(t *testing.T) {
 
 	ada := recordWithPhone(t, d, "Contact", "+12025550142")
 	const callID = "7400000000000000777"
-	bodies, err := zoomsim.Inbound(zoomsim.CallSpec{CallID: callID, From: "+12025550142", To: DemoZoomUserID, Talk: 95 * time.Second})
+	bodies, err := sim().Inbound(zoomsim.CallSpec{CallID: callID, From: "+12025550142", To: DemoZoomUserID, Talk: 95 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,8 +133,8 @@ func TestDemoInboundCallPopsContactAndLogsOneTask(t *testing.T) {
 	}
 
 	// One call, one pop, however often its events came.
-	var pops int
-	if err := chromedp.Run(ctx, chromedp.Evaluate(`window.openctiCalls.filter(c => c.method === "screenPop").length`, &pops)); err != nil {
+	pops, err := chromedp.Run(ctx, chromedp.Evaluate[int](`window.openctiCalls.filter(c => c.method === "screenPop").length`))
+	if err != nil {
 		t.Fatal(err)
 	}
 	if pops != 1 {

@@ -15,7 +15,7 @@ func TestShuffledAndDuplicatedDeliveriesGiveOneTask(t *testing.T) {
 	ada := e.contact("+12025550142")
 	for i := range 5 {
 		callID := "74000000000000010" + string(rune('0'+i)) + "0"
-		bodies, err := zoomsim.Inbound(zoomsim.CallSpec{CallID: callID, From: "+12025550142", To: DemoZoomUserID, Talk: 61 * time.Second})
+		bodies, err := sim().Inbound(zoomsim.CallSpec{CallID: callID, From: "+12025550142", To: DemoZoomUserID, Talk: 61 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -52,8 +52,8 @@ func TestCallsLogWithTheirDirectionAndResult(t *testing.T) {
 		callType string
 		duration float64
 	}{
-		{"outbound", zoomsim.Outbound, zoomsim.CallSpec{CallID: "7400000000000000201", From: DemoZoomUserID, To: "+12025550177", Talk: 20 * time.Second}, "Outbound", 20},
-		{"missed", zoomsim.Missed, zoomsim.CallSpec{CallID: "7400000000000000202", From: "+12025550142", To: DemoZoomUserID}, "Inbound", 0},
+		{"outbound", sim().Outbound, zoomsim.CallSpec{CallID: "7400000000000000201", From: DemoZoomUserID, To: "+12025550177", Talk: 20 * time.Second}, "Outbound", 20},
+		{"missed", sim().Missed, zoomsim.CallSpec{CallID: "7400000000000000202", From: "+12025550142", To: DemoZoomUserID}, "Inbound", 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -81,7 +81,7 @@ func TestCallsLogWithTheirDirectionAndResult(t *testing.T) {
 
 func TestCallsOfUnlinkedZoomUsersAreIgnored(t *testing.T) {
 	e := newEnv(t)
-	bodies, err := zoomsim.Inbound(zoomsim.CallSpec{CallID: "7400000000000000301", From: "+12025550142", To: "FAKEuserBob0000000002"})
+	bodies, err := sim().Inbound(zoomsim.CallSpec{CallID: "7400000000000000301", From: "+12025550142", To: "FAKEuserBob0000000002"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestCallsOfUnlinkedZoomUsersAreIgnored(t *testing.T) {
 // Salesforce failing does not lose the log: the outbox retries it.
 func TestCallLogSurvivesSalesforceOutage(t *testing.T) {
 	e := newEnv(t)
-	bodies, err := zoomsim.Inbound(zoomsim.CallSpec{CallID: "7400000000000000401", From: "+12025550142", To: DemoZoomUserID, Talk: 5 * time.Second})
+	bodies, err := sim().Inbound(zoomsim.CallSpec{CallID: "7400000000000000401", From: "+12025550142", To: DemoZoomUserID, Talk: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -53,9 +53,9 @@ func newEnv(t *testing.T) *env {
 func (e *env) send(body []byte) {
 	e.t.Helper()
 	snd := &zoomsim.Sender{URL: e.url + "/webhooks/zoom", Secret: testSecret, Client: http.DefaultClient}
-	status, err := snd.Send(context.Background(), body)
-	if err != nil || status != http.StatusOK {
-		e.t.Fatalf("send: status %d err %v", status, err)
+	d, err := snd.Send(context.Background(), body)
+	if err != nil || d.StatusCode != http.StatusOK {
+		e.t.Fatalf("send: %v err %v", d, err)
 	}
 }
 
@@ -132,3 +132,6 @@ func readMsg(t *testing.T, ws *websocket.Conn, typ string, within time.Duration)
 		}
 	}
 }
+
+// sim builds Zoom event sequences; it knows the fixtures' users.
+func sim() *zoomsim.Zoom { return zoomsim.New(zoomsim.Options{}) }

@@ -59,7 +59,7 @@ func TestWebsocketDeliversToTheAgentAndResendsTheActiveCall(t *testing.T) {
 	}
 	ws := connect()
 	ada := e.contact("+12025550142")
-	bodies, err := zoomsim.Inbound(zoomsim.CallSpec{CallID: "7400000000000000501", From: "+12025550142", To: DemoZoomUserID})
+	bodies, err := sim().Inbound(zoomsim.CallSpec{CallID: "7400000000000000501", From: "+12025550142", To: DemoZoomUserID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestWebsocketDeliversToTheAgentAndResendsTheActiveCall(t *testing.T) {
 	}
 
 	// Another agent's call never reaches this softphone.
-	other, err := zoomsim.Inbound(zoomsim.CallSpec{CallID: "7400000000000000502", From: "+12025550142", To: "FAKEuserBob0000000002"})
+	other, err := sim().Inbound(zoomsim.CallSpec{CallID: "7400000000000000502", From: "+12025550142", To: "FAKEuserBob0000000002"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,6 +48,13 @@ func liveKind(action string) (cti.Kind, bool) {
 // Decode turns one webhook body into a normalized event. Unknown event
 // types decode to cti.KindUnknown without an error, so the endpoint can
 // acknowledge everything Zoom sends and count what it ignores.
+//
+// Event.ID is "zoom:<event>:<event_ts>:<natural id>". Zoom documents no
+// idempotency key and a retry repeats the body byte for byte, so this key
+// is the same for a delivery and its retries. The natural id is the call id
+// plus ":" and the subject user for call events and call records (one call
+// rings several queue members), else the message, recording, voicemail or
+// user id.
 func Decode(body []byte) (cti.Event, error) {
 	var env envelope
 	if err := json.Unmarshal(body, &env); err != nil {

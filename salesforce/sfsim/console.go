@@ -241,9 +241,13 @@ func (o *Org) handleConsoleRecord(w http.ResponseWriter, r *http.Request) {
 			tasks = append(tasks, copyRecord(task))
 		}
 	}
+	fields := []map[string]string{}
+	for _, f := range s.fields {
+		fields = append(fields, map[string]string{"name": f.Name, "label": f.Label})
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"objectType": s.Name, "label": s.Label, "record": copyRecord(rec), "references": names,
-		"phoneFields": s.phoneFields(), "tasks": tasks,
+		"fields": fields, "phoneFields": s.phoneFields(), "tasks": tasks,
 	})
 }
 
@@ -341,7 +345,7 @@ func (o *Org) handleConsoleSave(w http.ResponseWriter, r *http.Request) {
 		case !ok:
 			rerr = newError(http.StatusBadRequest, "MALFORMED_ID", "malformed id "+raw)
 		case rec == nil:
-			rerr = errNotFound
+			rerr = notFound()
 		default:
 			id, rerr = canon, o.updateLocked(s, rec, fields, o.demoUser.ID)
 		}

@@ -243,7 +243,7 @@
     });
   }
 
-  var hiddenFields = ['Id', 'Name', 'CreatedById', 'LastModifiedById', 'LastModifiedDate', 'CreatedDate'];
+  var hiddenFields = ['Id', 'Name', 'OwnerId', 'CreatedById', 'LastModifiedById', 'LastModifiedDate', 'CreatedDate'];
 
   function viewRecord(route) {
     return request('GET', '/_sim/console/record?id=' + encodeURIComponent(route.recordId)).then(function (res) {
@@ -258,16 +258,18 @@
       appView.objectType = d.objectType;
       addWorkspaceTab(rec, d.objectType);
 
-      var fields = Object.keys(rec).filter(function (k) {
-        return hiddenFields.indexOf(k) < 0 && rec[k] !== null && rec[k] !== '' && k !== 'OwnerId';
+      // Fields in schema order with their labels: phone fields always (they are
+      // what the agent dials), the others when they have a value.
+      var fields = d.fields.filter(function (f) {
+        if (hiddenFields.indexOf(f.name) >= 0) return false;
+        return d.phoneFields.indexOf(f.name) >= 0 || (rec[f.name] !== null && rec[f.name] !== undefined && rec[f.name] !== '');
       });
-      d.phoneFields.forEach(function (f) { if (fields.indexOf(f) < 0) fields.push(f); });
-      var details = h('dl', { class: 'sim-fields', id: 'record-fields' }, fields.map(function (k) {
-        var value = rec[k];
+      var details = h('dl', { class: 'sim-fields', id: 'record-fields' }, fields.map(function (f) {
+        var k = f.name, value = rec[k];
         if (d.phoneFields.indexOf(k) >= 0) value = phone(rec[k], rec, d.objectType);
         else if (d.references[k]) value = h('a', { href: recordUrl(d.references[k].type, d.references[k].Id) }, d.references[k].Name);
         else if (k === 'CallDurationInSeconds') value = formatDuration(value) + ' (' + value + ' s)';
-        return h('div', { 'data-field': k }, h('dt', null, k), h('dd', null, value === true ? 'Yes' : value === false ? 'No' : value));
+        return h('div', { 'data-field': k }, h('dt', null, f.label), h('dd', null, value === true ? 'Yes' : value === false ? 'No' : value));
       }));
       var owner = d.references.OwnerId ? 'Owner: ' + d.references.OwnerId.Name : '';
       return h('div', null,
@@ -469,6 +471,7 @@
 
   function setPanelVisible(visible) {
     panel.hidden = !visible;
+    document.body.classList.toggle('sim-panel-open', visible);
     var item = document.getElementById('utility-phone');
     item.classList.toggle('is-open', visible);
     item.setAttribute('aria-expanded', String(visible));
@@ -508,7 +511,12 @@
     },
     isSoftphonePanelVisible: function () { return { visible: !panel.hidden }; },
     setSoftphonePanelHeight: function (a) { panel.style.height = numberIn(a, 'heightPX', 240, 2560) + 'px'; return null; },
-    setSoftphonePanelWidth: function (a) { panel.style.width = numberIn(a, 'widthPX', 200, 1920) + 'px'; return null; },
+    setSoftphonePanelWidth: function (a) {
+      var w = numberIn(a, 'widthPX', 200, 1920);
+      panel.style.width = w + 'px';
+      document.body.style.setProperty('--panel-w', w + 'px');
+      return null;
+    },
     setSoftphoneItemLabel: function (a) { document.getElementById('utility-phone-label').textContent = stringArg(a, 'label'); return null; },
     setSoftphoneItemIcon: function (a) { document.getElementById('utility-phone-icon').setAttribute('data-key', stringArg(a, 'key')); return null; },
     setSoftphonePanelLabel: function (a) { document.getElementById('softphone-panel-label').textContent = stringArg(a, 'label'); return null; },
@@ -594,5 +602,6 @@
   }
 
   window.sfsimConsole = { navigate: navigate, render: render };
+  setPanelVisible(true);
   render(false);
 })();

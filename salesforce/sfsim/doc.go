@@ -1,21 +1,34 @@
 // Package sfsim is an emulated Salesforce org for tests and for `zoomcti demo`.
 //
-// An *Org is a single http.Handler that answers like a small Salesforce org on one
-// instance URL: the OAuth 2.0 endpoints (web-server flow with PKCE, refresh,
-// client credentials, userinfo, revoke), the REST data API under
-// /services/data/vNN.0/ (sObjects, a SOQL and a SOSL subset, sObject Collections,
-// describe, limits) with Salesforce's status codes, error bodies and the
-// Sforce-Limit-Info header, and a page that looks like a Lightning console with the
-// Open CTI softphone in its utility bar. The console serves a stand-in for
-// opencti_min.js so a real softphone page can run inside it, records every
-// sforce.opencti call as window.openctiCalls and acts on it as Lightning would.
+// An *Org is a single http.Handler that answers like a small Salesforce org on
+// whatever address it is served at (that address is the instance_url):
 //
-// Everything lives in memory behind one mutex; the org is seeded with a handful of
-// Accounts, Contacts, Leads and Users whose Ids are deterministic 18-character
-// Salesforce Ids. Control endpoints under /_sim/ (fault injection, the console's
-// own helpers, the demo call button) are not part of Salesforce and need no token.
+//	GET  /services/oauth2/authorize    "Allow Access?" page (web-server flow, PKCE S256)
+//	POST /services/oauth2/token        authorization_code, refresh_token, client_credentials
+//	GET  /services/oauth2/userinfo     OpenID Connect userinfo (bad token: 403 Bad_OAuth_Token)
+//	POST /services/oauth2/revoke       revoke an access or refresh token
+//	GET  /id/{orgId}/{userId}          identity URL
+//	GET  /services/data/               versions list (free: no token, not counted)
+//	     /services/data/vNN.0/...      sobjects, describe, query, search, composite/sobjects, limits
+//	GET  /, /lightning/...             the console: a Lightning look-alike hosting the softphone
+//	GET  /support/api/NN.0/lightning/opencti_min.js   the Open CTI stand-in the softphone loads
+//	POST /_sim/faults                  fault injection for tests
+//	POST /_sim/demo/call               the console's "Simulate inbound call" (Options.DemoCall)
 //
-// Where Salesforce's behaviour is not documented the emulator picks the plainest
-// honest rule and says so in a comment (for example, SOSL phone search compares
-// digits only).
+// The data API keeps Salesforce's status codes, error arrays and the
+// Sforce-Limit-Info header; every data call needs a Bearer token and counts one
+// API request against Options.DailyLimit. It implements a SOQL subset (soql.go)
+// and a SOSL subset (sosl.go) whose phone matching compares digits only.
+//
+// The console records every sforce.opencti call the framed softphone makes as
+// window.openctiCalls ({method, args}), every event it sends back as
+// window.openctiEvents, and what the agent sees as window.consoleState
+// ({recordId, objectType, view}); it acts on each call as Lightning would (see
+// console.js). Its helpers under /_sim/console/ act as the demo user and are not
+// counted as API requests.
+//
+// Everything lives in memory behind one mutex; the org is seeded (seed.go) with
+// Accounts, Contacts, Leads, Users and a Zoom_Admin permission set assignment,
+// all with deterministic 18-character Ids. Where Salesforce's behaviour is not
+// documented the emulator picks the plainest honest rule and says so.
 package sfsim

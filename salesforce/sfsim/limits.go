@@ -59,7 +59,10 @@ func parseVersion(v string) bool {
 	return err == nil && n >= minVersion && n <= maxVersion
 }
 
-var errNotFound = newError(http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
+// notFound is the data API's 404 for an unknown resource or record.
+func notFound() *restError {
+	return newError(http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
+}
 
 // dataAPI wraps a data-API handler the way Salesforce's front door behaves: an
 // unknown version is 404, then injected latency and faults, then the Bearer token
@@ -69,7 +72,7 @@ var errNotFound = newError(http.StatusNotFound, "NOT_FOUND", "The requested reso
 func (o *Org) dataAPI(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !parseVersion(r.PathValue("version")) {
-			writeError(w, errNotFound)
+			writeError(w, notFound())
 			return
 		}
 		o.mu.Lock()
@@ -219,5 +222,5 @@ func (o *Org) handleLimits(w http.ResponseWriter, r *http.Request) {
 
 // handleDataNotFound answers any other data-API path.
 func (o *Org) handleDataNotFound(w http.ResponseWriter, r *http.Request) {
-	writeError(w, errNotFound)
+	writeError(w, notFound())
 }

@@ -113,7 +113,9 @@ func (o *Org) routes() http.Handler {
 	}
 	data("GET /services/data/{version}/{$}", o.handleResources)
 	data("GET /services/data/{version}/limits/{$}", o.handleLimits)
+	data("GET /services/data/{version}/limits", o.handleLimits)
 	data("GET /services/data/{version}/sobjects/{$}", o.handleGlobalDescribe)
+	data("GET /services/data/{version}/sobjects", o.handleGlobalDescribe)
 	data("GET /services/data/{version}/sobjects/{type}/describe/{$}", o.handleDescribe)
 	data("GET /services/data/{version}/sobjects/{type}/describe", o.handleDescribe)
 	data("POST /services/data/{version}/sobjects/{type}/{$}", o.handleCreate)
@@ -178,8 +180,9 @@ func (o *Org) Records(sobject string) []map[string]any {
 }
 
 // Insert adds a record directly, skipping API validation but filling Id, audit
-// fields and derived fields, and returns its Id. It panics on an unknown sObject
-// (a test bug).
+// fields and derived fields, and returns its Id. Reference fields given as
+// 15-character Ids are stored in the 18-character form. It panics on an unknown
+// sObject (a test bug).
 func (o *Org) Insert(sobject string, fields map[string]any) string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -190,6 +193,11 @@ func (o *Org) Insert(sobject string, fields map[string]any) string {
 	rec := map[string]any{}
 	for k, v := range fields {
 		if f, ok := s.field(k); ok {
+			if id, isStr := v.(string); isStr && f.Type == "reference" {
+				if canon, valid := normalizeID(id); valid {
+					v = canon
+				}
+			}
 			rec[f.Name] = v
 		} else {
 			rec[k] = v

@@ -12,7 +12,7 @@ import (
 func (o *Org) sobjectFromPath(w http.ResponseWriter, r *http.Request) (*sobject, bool) {
 	s, ok := o.lookupSObject(r.PathValue("type"))
 	if !ok {
-		writeError(w, errNotFound)
+		writeError(w, notFound())
 	}
 	return s, ok
 }
@@ -29,7 +29,7 @@ func (o *Org) recordFromPathLocked(s *sobject, raw string) (map[string]any, *res
 	}
 	rec := o.data[s.Name].byID[id]
 	if rec == nil {
-		return nil, errNotFound
+		return nil, notFound()
 	}
 	return rec, nil
 }

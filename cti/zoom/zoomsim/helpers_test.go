@@ -73,6 +73,18 @@ func newReceiver(t *testing.T, secret string, clock func() time.Time) *receiver 
 	return rc
 }
 
+func (rc *receiver) setStatus(code int) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.status = code
+}
+
+func (rc *receiver) request(i int) *http.Request {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return rc.requests[i]
+}
+
 func (rc *receiver) received() [][]byte {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()

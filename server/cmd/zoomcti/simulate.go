@@ -54,6 +54,9 @@ func cmdSimulate(ctx context.Context, args []string, getenv func(string) string,
 		return err
 	}
 	agent, customer := server.DemoZoomUserID, "+12025550142"
+	// The emulated Zoom knows the demo's users, so --to can name the agent
+	// by Zoom user id, email or extension.
+	zm := zoomsim.New(zoomsim.Options{})
 	var bodies [][]byte
 	var id string
 	var err error
@@ -61,18 +64,18 @@ func cmdSimulate(ctx context.Context, args []string, getenv func(string) string,
 	case "inbound", "missed":
 		spec := zoomsim.CallSpec{CallID: *callID, From: or(*from, customer), To: or(*to, agent), Talk: *talk}
 		if kind == "inbound" {
-			bodies, err = zoomsim.Inbound(spec)
+			bodies, err = zm.Inbound(spec)
 		} else {
-			bodies, err = zoomsim.Missed(spec)
+			bodies, err = zm.Missed(spec)
 		}
 	case "outbound":
-		bodies, err = zoomsim.Outbound(zoomsim.CallSpec{CallID: *callID, From: or(*from, agent), To: or(*to, "+12025550177"), Talk: *talk})
+		bodies, err = zm.Outbound(zoomsim.CallSpec{CallID: *callID, From: or(*from, agent), To: or(*to, "+12025550177"), Talk: *talk})
 	case "sms":
 		spec := zoomsim.SMSSpec{From: or(*from, customer), To: or(*to, agent), Text: *text}
 		if *outSMS {
 			spec = zoomsim.SMSSpec{From: or(*from, agent), To: or(*to, customer), Text: *text}
 		}
-		bodies, err = zoomsim.SMS(spec)
+		bodies, err = zm.SMS(spec)
 	default:
 		return usageError{fmt.Errorf("unknown scenario %q: use inbound, outbound, missed or sms", kind)}
 	}
@@ -103,13 +106,13 @@ func cmdSimulate(ctx context.Context, args []string, getenv func(string) string,
 		}
 		_ = json.Unmarshal(b, &env)
 		id = or(env.Payload.Object.CallID, env.Payload.Object.MessageID, id)
-		status, err := sender.Send(ctx, b)
-		if err != nil {
+		d, err := sender.Send(ctx, b)
+		if d == nil {
 			return fmt.Errorf("%s: %w (is zoomcti running at %s?)", env.Event, err, *srv)
 		}
-		fmt.Fprintf(stdout, "%-40s %d\n", env.Event, status)
-		if status/100 != 2 {
-			return fmt.Errorf("%s: zoomcti answered %d", env.Event, status)
+		fmt.Fprintf(stdout, "%-40s %d\n", env.Event, d.StatusCode)
+		if err != nil {
+			return fmt.Errorf("%s: zoomcti answered %d: %s", env.Event, d.StatusCode, strings.TrimSpace(string(d.Body)))
 		}
 	}
 	fmt.Fprintln(stdout, id)
