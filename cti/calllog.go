@@ -170,7 +170,15 @@ func (e *Engine) writeLog(ctx context.Context, j LogJob) error {
 		return fmt.Errorf("cti: create call log %s: %w", j.Task.CallObject, err)
 	}
 	e.log.Info("call logged", "call_id", j.Task.CallObject, "org_id", j.Agent.OrgID, "user_id", j.Agent.UserID, "task_id", id)
-	return e.markLogged(ctx, base, id)
+	if err := e.markLogged(ctx, base, id); err != nil {
+		return err
+	}
+	// The softphone refreshes the console so the agent sees the new Task.
+	msg := Message{Type: "logged", CallID: j.Task.CallObject, TaskID: id}
+	if err := e.cfg.Notifier.Notify(ctx, j.Agent.Key(), msg); err != nil {
+		e.log.Warn("push to softphone failed", "call_id", j.Task.CallObject, "err", err)
+	}
+	return nil
 }
 
 func (e *Engine) markLogged(ctx context.Context, base, taskID string) error {

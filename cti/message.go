@@ -4,8 +4,11 @@ import "time"
 
 // Message is what the server pushes to an agent's softphone.
 type Message struct {
-	Type string    `json:"type"` // "call"
+	Type string    `json:"type"` // "call", or "logged" once the call's Task is written
 	Call *CallView `json:"call,omitempty"`
+	// CallID and TaskID name the call and its Task in a "logged" message.
+	CallID string `json:"call_id,omitempty"`
+	TaskID string `json:"task_id,omitempty"`
 	// Pop, when set, asks the softphone to pop this in the console. It is
 	// set once per call per agent; a softphone that reconnects gets it again
 	// with Resent so it can skip a pop it already made.

@@ -122,6 +122,11 @@ func TestDemoInboundCallPopsContactAndLogsOneTask(t *testing.T) {
 		t.Errorf("Task lacks Subject or ActivityDate: %v", task)
 	}
 
+	// The agent sees it: the softphone refreshes the console, and Ada's
+	// Activity lists the new Task.
+	waitJS(t, ctx, fmt.Sprintf(`document.body.innerText.includes(%q)`, task["Subject"]), 10*time.Second)
+	waitJS(t, ctx, `window.openctiCalls.some(c => c.method === "refreshView")`, 5*time.Second)
+
 	// Zoom delivers callee_ended again: once byte for byte (a retry) and
 	// once as a fresh delivery with another event_ts. Still one Task.
 	ended := findEvent(t, bodies, "phone.callee_ended")

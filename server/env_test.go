@@ -135,3 +135,8 @@ func readMsg(t *testing.T, ws *websocket.Conn, typ string, within time.Duration)
 
 // sim builds Zoom event sequences; it knows the fixtures' users.
 func sim() *zoomsim.Zoom { return zoomsim.New(zoomsim.Options{}) }
+
+// simSpec is an answered inbound call from Ada Lovelace to the demo agent.
+func simSpec(callID string) zoomsim.CallSpec {
+	return zoomsim.CallSpec{CallID: callID, From: "+12025550142", To: DemoZoomUserID, Talk: 30 * time.Second}
+}

@@ -151,6 +151,8 @@
         showError("");
       } else if (msg.type === "call") {
         onCall(msg);
+      } else if (msg.type === "logged") {
+        onLogged(msg);
       }
     };
     ws.onclose = (e) => {
@@ -175,6 +177,16 @@
     renderCall(call);
     if (call.state === "ended") remember(call);
     pop(msg);
+  }
+
+  // The call's Task is in Salesforce: say so, and refresh the console so the
+  // record's Activity shows it.
+  async function onLogged(msg) {
+    const call = state.recent.find((c) => c.id === msg.call_id);
+    if (call) { call.logged = true; remember(call); }
+    if (state.call && state.call.id === msg.call_id) $("call-note").textContent = "Call logged to Salesforce.";
+    const api = await opencti;
+    api.refreshView({});
   }
 
   const dirLabel = { inbound: "Incoming call", outbound: "Outgoing call", internal: "Internal call" };
@@ -231,7 +243,7 @@
       who.textContent = (c.matches && c.matches[0] ? c.matches[0].name : c.number) + " · " + (dirLabel[c.direction] || "");
       const how = document.createElement("span");
       how.className = "muted";
-      how.textContent = c.result === "completed" ? fmtDuration(c.duration) : c.result || "";
+      how.textContent = (c.result === "completed" ? fmtDuration(c.duration) : c.result || "") + (c.logged ? " · logged" : "");
       li.append(who, how);
       ul.appendChild(li);
     }
