@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -38,14 +37,7 @@ func TestTwoInstancesSharingRedis(t *testing.T) {
 	org := sfsim.New(sfsim.Options{})
 	sf := httptest.NewServer(org)
 	defer sf.Close()
-	cfg := Config{
-		Addr: "127.0.0.1:0", PublicURL: "http://zoomcti.test", ZoomWebhookSecret: testSecret,
-		EncryptionKey: bytes.Repeat([]byte{3}, 32), RedisURL: url, SFLoginURL: sf.URL,
-		ZoomOAuthURL: "http://zoom.test", ZoomAPIURL: "http://zoom.test", SFAPIVersion: "67.0",
-	}
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
+	cfg := testConfig(t, func(c *Config) { c.RedisURL, c.SFLoginURL = url, sf.URL })
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ctx, cancel := context.WithCancel(context.Background())
 	var instances []*Server

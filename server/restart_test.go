@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -22,14 +21,7 @@ func TestAcknowledgedEventsSurviveARestart(t *testing.T) {
 	sf := httptest.NewServer(org)
 	defer sf.Close()
 	path := filepath.Join(t.TempDir(), "zoomcti.db")
-	cfg := Config{
-		Addr: "127.0.0.1:0", PublicURL: "http://zoomcti.test", ZoomWebhookSecret: testSecret,
-		EncryptionKey: bytes.Repeat([]byte{9}, 32), StorePath: path, SFLoginURL: sf.URL,
-		ZoomOAuthURL: "http://zoom.test", ZoomAPIURL: "http://zoom.test", SFAPIVersion: "67.0",
-	}
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
+	cfg := testConfig(t, func(c *Config) { c.StorePath, c.SFLoginURL = path, sf.URL })
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	open := func() *Server {
 		st, err := bolt.Open(path, bolt.Options{})

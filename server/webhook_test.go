@@ -31,6 +31,17 @@ func newTestServer(t *testing.T, mod func(*Config)) (*Server, store.Store) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	cfg := testConfig(t, mod)
+	s, err := New(cfg, Deps{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, st
+}
+
+// testConfig is a valid configuration for tests, changed by mod.
+func testConfig(t *testing.T, mod func(*Config)) Config {
+	t.Helper()
 	cfg := Config{
 		Addr: "127.0.0.1:0", PublicURL: "http://zoomcti.test", ZoomWebhookSecret: testSecret,
 		EncryptionKey: bytes.Repeat([]byte{7}, 32), StorePath: "unused", SFLoginURL: "http://sf.test",
@@ -42,11 +53,7 @@ func newTestServer(t *testing.T, mod func(*Config)) (*Server, store.Store) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(cfg, Deps{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s, st
+	return cfg
 }
 
 func fixture(t *testing.T, name string) []byte {
