@@ -103,6 +103,9 @@ func StartDemo(ctx context.Context, addr, storePath string, log *slog.Logger) (*
 		ClientSecret:  cfg.ZoomClientSecret,
 		WebhookSecret: DemoWebhookSecret,
 		WebhookURL:    serverURL + "/webhooks/zoom",
+		// Paced like a real call, so the softphone visibly rings, connects
+		// and hangs up.
+		PlayGap: 3 * time.Second,
 	})
 	org := sfsim.New(sfsim.Options{
 		ClientID:     cfg.SFClientID,
