@@ -31,8 +31,11 @@ type Call struct {
 	Answered  time.Time `json:"answered,omitzero"`
 	Ended     time.Time `json:"ended,omitzero"`
 	Matches   []Match   `json:"matches"` // nil until looked up
-	Popped    bool      `json:"popped,omitempty"`
-	Logged    bool      `json:"logged,omitempty"`
+	// LookupFailed says why Matches is empty without a search: "paused"
+	// (no API budget) or "signed_out".
+	LookupFailed string `json:"lookup_failed,omitempty"`
+	Popped       bool   `json:"popped,omitempty"`
+	Logged       bool   `json:"logged,omitempty"`
 }
 
 func newCall(ev Event) *Call {

@@ -12,6 +12,9 @@ import (
 type LogJob struct {
 	Agent Agent `json:"agent"`
 	Task  Task  `json:"task"`
+	// Lookup is the number to find the Task's WhoId/WhatId for at write
+	// time, when no lookup was possible during the call.
+	Lookup string `json:"lookup,omitempty"`
 }
 
 // outboxJob is the envelope of every outbox payload.
@@ -22,6 +25,9 @@ type outboxJob struct {
 
 func (e *Engine) enqueueLog(ctx context.Context, a Agent, c *Call) error {
 	job := outboxJob{Kind: "task", Log: &LogJob{Agent: a, Task: e.buildTask(a, c)}}
+	if c.LookupFailed != "" {
+		job.Log.Lookup = c.Other.Number
+	}
 	b, err := json.Marshal(job)
 	if err != nil {
 		return err
@@ -78,18 +84,25 @@ func (e *Engine) buildTask(a Agent, c *Call) Task {
 		ActivityDate:          day.Format(time.DateOnly),
 		Description:           describe(c),
 	}
-	if len(c.Matches) > 0 {
-		m := c.Matches[0]
-		switch m.Type {
-		case "Contact":
-			t.WhoID, t.WhatID = m.ID, m.AccountID
-		case "Lead":
-			t.WhoID = m.ID // a Lead WhoId requires an empty WhatId
-		default:
-			t.WhatID = m.ID
-		}
-	}
+	t.WhoID, t.WhatID = relatedTo(c.Matches)
 	return t
+}
+
+// relatedTo links a Task to the best match: a Contact (and its Account), a
+// Lead (alone: a Lead WhoId requires an empty WhatId), or an Account.
+func relatedTo(matches []Match) (who, what string) {
+	if len(matches) == 0 {
+		return "", ""
+	}
+	m := matches[0]
+	switch m.Type {
+	case "Contact":
+		return m.ID, m.AccountID
+	case "Lead":
+		return m.ID, ""
+	default:
+		return "", m.ID
+	}
 }
 
 func describe(c *Call) string {
@@ -164,6 +177,13 @@ func (e *Engine) writeLog(ctx context.Context, j LogJob) error {
 		if id != "" {
 			return e.markLogged(ctx, base, id)
 		}
+	}
+	if j.Lookup != "" && j.Task.WhoID == "" && j.Task.WhatID == "" {
+		matches, err := e.cfg.CRM.FindByPhone(ctx, j.Agent, j.Lookup)
+		if err != nil {
+			return fmt.Errorf("cti: find caller for call log %s: %w", j.Task.CallObject, err)
+		}
+		j.Task.WhoID, j.Task.WhatID = relatedTo(matches)
 	}
 	id, err := e.cfg.CRM.CreateTask(ctx, j.Agent, j.Task)
 	if err != nil {

@@ -198,6 +198,15 @@ func (e *Engine) Handle(ctx context.Context, ev Event) error {
 // ErrBusy says another worker is handling the same call right now.
 var ErrBusy = errors.New("cti: call busy")
 
+// ErrSignedOut is what a CRM returns when the agent's CRM access is gone
+// (signed out, or the refresh token revoked): nothing can be done for the
+// agent until they sign in again.
+var ErrSignedOut = errors.New("cti: agent must sign in to Salesforce again")
+
+// ErrCRMPaused is what a CRM returns while calls to the agent's org are
+// paused (its API request limit was reached).
+var ErrCRMPaused = errors.New("cti: Salesforce API paused for this org")
+
 // match looks the other party's number up in the agent's org once per call.
 func (e *Engine) match(ctx context.Context, a Agent, c *Call) error {
 	if c.Matches != nil {
@@ -212,7 +221,18 @@ func (e *Engine) match(ctx context.Context, a Agent, c *Call) error {
 		return nil
 	}
 	matches, err := e.cfg.CRM.FindByPhone(ctx, a, c.Other.Number)
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrCRMPaused):
+		// No API budget: the console's own search still works and costs
+		// nothing, so pop that instead of a lookup.
+		c.Matches, c.LookupFailed = []Match{}, "paused"
+		return nil
+	case errors.Is(err, ErrSignedOut):
+		// Nobody to pop for until the agent signs in again; the log is
+		// written then (the outbox waits).
+		c.Matches, c.LookupFailed = []Match{}, "signed_out"
+		return nil
+	case err != nil:
 		return fmt.Errorf("cti: find caller %s: %w", c.ID, err)
 	}
 	if matches == nil {

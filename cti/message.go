@@ -37,6 +37,7 @@ const (
 	PopRecord = "record" // open RecordID
 	PopChoose = "choose" // several matches: the agent picks in the softphone
 	PopNew    = "new"    // no match: a new record form with the number filled in
+	PopSearch = "search" // no lookup was possible: the console's search for the number
 )
 
 // Pop is a screen pop decision.
@@ -44,7 +45,8 @@ type Pop struct {
 	Kind          string            `json:"kind"`
 	RecordID      string            `json:"record_id,omitempty"`
 	ObjectType    string            `json:"object_type,omitempty"`
-	EntityName    string            `json:"entity_name,omitempty"` // for PopNew
+	EntityName    string            `json:"entity_name,omitempty"`   // for PopNew
+	SearchString  string            `json:"search_string,omitempty"` // for PopSearch
 	DefaultFields map[string]string `json:"default_fields,omitempty"`
 }
 
@@ -71,6 +73,12 @@ func callMessage(c *Call, pop bool) Message {
 // decidePop applies the pop rules: one match opens it, several let the
 // agent choose, none opens a new Contact form with the number filled in.
 func decidePop(c *Call) *Pop {
+	if c.LookupFailed == "paused" && c.Other.Number != "" {
+		return &Pop{Kind: PopSearch, SearchString: c.Other.Number}
+	}
+	if c.LookupFailed == "signed_out" {
+		return nil
+	}
 	switch len(c.Matches) {
 	case 0:
 		if c.Other.Number == "" {

@@ -28,12 +28,12 @@ type env struct {
 	limits  atomic.Int64 // last OnLimit "used"
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	return newEnvWith(t, sfsim.Options{})
 }
 
-func newEnvWith(t *testing.T, opts sfsim.Options) *env {
+func newEnvWith(t testing.TB, opts sfsim.Options) *env {
 	t.Helper()
 	e := &env{org: sfsim.New(opts)}
 	e.srv = httptest.NewServer(e.org)

@@ -33,8 +33,14 @@ const (
 	KindUnavailable Kind = "unavailable"
 	// KindInvalidInput: any other refusal of the request itself (4xx).
 	KindInvalidInput Kind = "invalid input"
-	// KindForbidden: the user lacks access to the object, field or API.
+	// KindForbidden: the user lacks access to the object or field.
 	KindForbidden Kind = "forbidden"
+	// KindAPIDisabled: the org or the user may not use the API at all (403
+	// API_DISABLED_FOR_ORG: the user's profile lacks "API Enabled", or the
+	// edition has no API; API_CURRENTLY_DISABLED). Only an admin can fix it,
+	// so it is told apart from KindForbidden: the agent needs that message,
+	// and retrying or signing in again changes nothing.
+	KindAPIDisabled Kind = "API disabled"
 )
 
 // ErrInvalidSession is KindInvalidSession under the name callers look for:
@@ -98,7 +104,9 @@ func (e *Error) Kind() Kind {
 		return KindInvalidField
 	case e.Status == http.StatusNotFound, e.Code == "NOT_FOUND", e.Code == "ENTITY_IS_DELETED":
 		return KindNotFound
-	case e.Status == http.StatusForbidden, strings.HasPrefix(e.Code, "INSUFFICIENT_ACCESS"), e.Code == "API_DISABLED_FOR_ORG":
+	case e.Code == "API_DISABLED_FOR_ORG", e.Code == "API_CURRENTLY_DISABLED":
+		return KindAPIDisabled
+	case e.Status == http.StatusForbidden, strings.HasPrefix(e.Code, "INSUFFICIENT_ACCESS"):
 		return KindForbidden
 	}
 	return KindInvalidInput

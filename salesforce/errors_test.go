@@ -48,6 +48,18 @@ func TestParseError(t *testing.T) {
 			kind: KindForbidden,
 		},
 		{
+			name: "API disabled for the user", status: 403,
+			body: `[{"message":"The REST API is not enabled for this Organization.","errorCode":"API_DISABLED_FOR_ORG"}]`,
+			want: Error{Status: 403, Code: "API_DISABLED_FOR_ORG", Message: "The REST API is not enabled for this Organization."},
+			kind: KindAPIDisabled,
+		},
+		{
+			name: "API currently disabled", status: 403,
+			body: `[{"message":"API is currently disabled","errorCode":"API_CURRENTLY_DISABLED"}]`,
+			want: Error{Status: 403, Code: "API_CURRENTLY_DISABLED", Message: "API is currently disabled"},
+			kind: KindAPIDisabled,
+		},
+		{
 			name: "not found", status: 404,
 			body: `[{"errorCode":"NOT_FOUND","message":"The requested resource does not exist"}]`,
 			want: Error{Status: 404, Code: "NOT_FOUND", Message: "The requested resource does not exist"},

@@ -1,8 +1,13 @@
 package salesforce
 
 import (
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/zoomcti/zoomcti/cti"
+	"github.com/zoomcti/zoomcti/salesforce/sfsim"
 )
 
 // soslTerm reads the text between FIND { and the closing brace the way the
@@ -52,6 +57,62 @@ func FuzzEscapeSOSL(f *testing.F) {
 		q := "FIND {" + EscapeSOSL(s) + "}"
 		if got := soslTerm(t, q); got != s {
 			t.Fatalf("term of %q = %q, want the input back", q, got)
+		}
+	})
+}
+
+// digitTerms is the only FIND expression FindByPhone may send: digit-only
+// terms joined by OR.
+var digitTerms = regexp.MustCompile(`^[0-9]+( OR [0-9]+)*$`)
+
+// FindByPhone builds its FIND clause from the number's digits, never from the
+// text it was given, so nothing a caller ID or a click-to-dial value carries
+// (braces, backslashes, quotes, wildcards, OR / AND NOT) can change the query:
+// the org receives the searched forms of the number joined by OR, and the
+// fixed rest of the statement.
+func FuzzFindByPhoneQuery(f *testing.F) {
+	for _, s := range []string{
+		"+12025550142", "2025550142}", `+1 (202) 555-0142 \`, `"+12025550142"`, "'2025550142'",
+		"202555014*", "+1 202 555 0142 OR Name", "+1 202 555 0142 AND NOT 4155550100",
+		"} OR {*", `2025550142} RETURNING User(Id) {`, "+81 3-1234-5678 ext. 5", "020 7946 0018",
+		"", "1001", `\}`, "+44 (0)20 7946 0018 x*",
+	} {
+		f.Add(s, uint8(0))
+	}
+	f.Add("020 7946 0018 OR 1", uint8(1))
+	f.Add(`03-1234-5678\}`, uint8(2))
+
+	// A fuzzing run makes far more requests than a day's default limit.
+	e := newEnvWith(f, sfsim.Options{DailyLimit: 1 << 62})
+	regions := []string{"US", "GB", "JP"}
+	f.Fuzz(func(t *testing.T, number string, region uint8) {
+		rules := cti.PhoneRules{DefaultRegion: regions[int(region)%len(regions)]}
+		before := e.org.APIRequests()
+		matches, err := FindByPhone(testContext(t), e.client, number, rules)
+		if err != nil {
+			t.Fatalf("FindByPhone(%q): %v (the query must always parse)", number, err)
+		}
+		want := cti.NormalizePhone(number, rules)
+		switch n := e.org.APIRequests() - before; {
+		case n == 0 && len(want.SearchTerms()) == 0:
+			if matches != nil {
+				t.Fatalf("FindByPhone(%q) matched %v without searching", number, matches)
+			}
+			return
+		case n != 1:
+			t.Fatalf("FindByPhone(%q) made %d requests, want 1 (terms %q)", number, n, want.SearchTerms())
+		}
+		q := e.org.LastSearch()
+		find, ok := strings.CutSuffix(q, " IN PHONE FIELDS "+phoneReturning)
+		if !ok {
+			t.Fatalf("FindByPhone(%q) sent %q: the statement after FIND changed", number, q)
+		}
+		terms := soslTerm(t, find)
+		if !digitTerms.MatchString(terms) {
+			t.Fatalf("FindByPhone(%q) searched {%s}, want digit terms joined by OR", number, terms)
+		}
+		if got := strings.Split(terms, " OR "); !slices.Equal(got, want.SearchTerms()) {
+			t.Fatalf("FindByPhone(%q) searched %q, want the number's forms %q", number, got, want.SearchTerms())
 		}
 	})
 }

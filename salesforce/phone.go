@@ -106,7 +106,7 @@ func matchRecord(r Record, want cti.Phone, terms []string, rules cti.PhoneRules)
 			stored, exact, found = v, true, true
 			break
 		}
-		if !got.Valid && !found && slices.Contains(terms, phonenumbers.NormalizeDigitsOnly(v)) {
+		if !got.Valid && !found && holdsTerm(v, terms) {
 			stored, found = v, true
 		}
 	}
@@ -130,6 +130,18 @@ func matchRecord(r Record, want cti.Phone, terms []string, rules cti.PhoneRules)
 		m.AccountID, m.AccountName = m.ID, m.Name
 	}
 	return m, true
+}
+
+// holdsTerm reports whether a stored value that is not a valid number under
+// the org's rules still holds one of the searched digit forms: all its
+// digits, or the digits before an extension. Search finds "03-1234-5678 ext.
+// 5" by its base number, so the check must accept it too.
+func holdsTerm(v string, terms []string) bool {
+	if slices.Contains(terms, phonenumbers.NormalizeDigitsOnly(v)) {
+		return true
+	}
+	number, ext := phonenumbers.MaybeSeparateExtensionFromPhone(v)
+	return ext != "" && slices.Contains(terms, phonenumbers.NormalizeDigitsOnly(number))
 }
 
 // phoneFields are the phone fields FindByPhone reads back from typ.

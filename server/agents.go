@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -16,6 +17,11 @@ import (
 type agentRecord struct {
 	cti.Agent
 	InstanceURL string `json:"instance_url"` // where this agent's org answers REST calls
+	Admin       bool   `json:"admin,omitempty"`
+	// SignInRequired, when set, is why the agent must sign in to
+	// Salesforce again (their token was revoked or expired).
+	SignInRequired string    `json:"sign_in_required,omitempty"`
+	SignedIn       time.Time `json:"signed_in,omitzero"`
 }
 
 func agentKey(orgID, userID string) string { return "agent:" + orgID + ":" + userID }
@@ -111,7 +117,7 @@ func (s *Server) loadSFToken(ctx context.Context, orgID, userID string) (*oauth2
 	key := sfTokenKey(orgID, userID)
 	sealed, err := s.store.Get(ctx, key)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, errorf(KindUnauthorized, "agent is not signed in to Salesforce", nil)
+		return nil, fmt.Errorf("%w: no Salesforce token", cti.ErrSignedOut)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load salesforce token: %w", err)
@@ -126,4 +132,24 @@ func (s *Server) loadSFToken(ctx context.Context, orgID, userID string) (*oauth2
 	}
 	tok := &oauth2.Token{AccessToken: st.AccessToken, RefreshToken: st.RefreshToken, TokenType: "Bearer"}
 	return tok.WithExtra(map[string]any{"instance_url": st.InstanceURL}), nil
+}
+
+// signedOut forgets an agent's Salesforce token (it no longer works) and
+// tells their softphone to sign in again. Their Zoom link, pending call
+// logs and Tasks stay: the outbox writes the logs once they are back.
+func (s *Server) signedOut(ctx context.Context, orgID, userID, reason string) {
+	s.crm.forget(orgID, userID)
+	if err := s.store.Delete(ctx, sfTokenKey(orgID, userID)); err != nil {
+		s.log.Error("cannot delete a dead salesforce token", "org_id", orgID, "user_id", userID, "err", err)
+	}
+	a, err := s.agent(ctx, orgID, userID)
+	if err != nil || a == nil {
+		return
+	}
+	a.SignInRequired = reason
+	if err := s.SaveAgent(ctx, *a, nil); err != nil {
+		s.log.Error("cannot mark agent signed out", "org_id", orgID, "user_id", userID, "err", err)
+	}
+	s.log.Warn("agent must sign in to salesforce again", "org_id", orgID, "user_id", userID)
+	_ = s.hub.Notify(ctx, a.Key(), map[string]string{"type": "signin_required", "message": reason})
 }

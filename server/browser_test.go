@@ -75,14 +75,14 @@ func waitJS(t *testing.T, ctx context.Context, expr string, timeout time.Duratio
 }
 
 // startDemo runs the whole demo on loopback ports for one test.
-func startDemo(t *testing.T) *Demo {
+func startDemo(t *testing.T, mods ...func(*Config)) *Demo {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	d, err := StartDemo(ctx, "127.0.0.1:0", "", log)
+	d, err := StartDemo(ctx, "127.0.0.1:0", "", log, mods...)
 	if err != nil {
 		cancel()
 		t.Fatalf("start demo: %v", err)

@@ -29,6 +29,14 @@ type Config struct {
 	SFClientSecret string
 	SFLoginURL     string // ZOOMCTI_SF_LOGIN_URL: login.salesforce.com, test.salesforce.com or a My Domain
 	SFAPIVersion   string
+	// SFOrgIDs, when set, are the only Salesforce orgs whose users may sign in.
+	SFOrgIDs []string
+	// SFAdminPermissionSet is the permission set (API name) that makes a
+	// Salesforce user a zoomcti admin.
+	SFAdminPermissionSet string
+	// DefaultCountry reads numbers written without a country code (ISO
+	// 3166 code, e.g. US, GB, JP).
+	DefaultCountry string
 
 	StorePath     string // ZOOMCTI_STORE_PATH: the embedded store's file
 	RedisURL      string // ZOOMCTI_REDIS_URL: when set, Redis replaces the embedded store
@@ -49,13 +57,14 @@ type Config struct {
 
 // Environment variables, with their defaults, in the order the README lists them.
 const (
-	defaultAddr           = "127.0.0.1:8080"
-	defaultZoomOAuthURL   = "https://zoom.us"
-	defaultZoomAPIURL     = "https://api.zoom.us"
-	defaultSFLoginURL     = "https://login.salesforce.com"
-	defaultSFAPIVersion   = "67.0"
-	defaultStorePath      = "zoomcti.db"
-	defaultFrameAncestors = "https://*.lightning.force.com https://*.my.salesforce.com https://*.force.com https://*.visualforce.com"
+	defaultAddr               = "127.0.0.1:8080"
+	defaultZoomOAuthURL       = "https://zoom.us"
+	defaultZoomAPIURL         = "https://api.zoom.us"
+	defaultSFLoginURL         = "https://login.salesforce.com"
+	defaultSFAPIVersion       = "67.0"
+	defaultStorePath          = "zoomcti.db"
+	defaultAdminPermissionSet = "Zoom_Admin"
+	defaultFrameAncestors     = "https://*.lightning.force.com https://*.my.salesforce.com https://*.force.com https://*.visualforce.com"
 )
 
 // ConfigFromEnv reads the configuration from getenv (os.Getenv in main).
@@ -80,23 +89,26 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		return get(name, "")
 	}
 	c := Config{
-		Addr:              get("ZOOMCTI_ADDR", defaultAddr),
-		PublicURL:         get("ZOOMCTI_PUBLIC_URL", ""),
-		ZoomWebhookSecret: secret("ZOOMCTI_ZOOM_WEBHOOK_SECRET"),
-		ZoomClientID:      get("ZOOMCTI_ZOOM_CLIENT_ID", ""),
-		ZoomClientSecret:  secret("ZOOMCTI_ZOOM_CLIENT_SECRET"),
-		ZoomOAuthURL:      get("ZOOMCTI_ZOOM_OAUTH_URL", defaultZoomOAuthURL),
-		ZoomAPIURL:        get("ZOOMCTI_ZOOM_API_URL", defaultZoomAPIURL),
-		SFClientID:        get("ZOOMCTI_SF_CLIENT_ID", ""),
-		SFClientSecret:    secret("ZOOMCTI_SF_CLIENT_SECRET"),
-		SFLoginURL:        get("ZOOMCTI_SF_LOGIN_URL", defaultSFLoginURL),
-		SFAPIVersion:      get("ZOOMCTI_SF_API_VERSION", defaultSFAPIVersion),
-		StorePath:         get("ZOOMCTI_STORE_PATH", defaultStorePath),
-		RedisURL:          secret("ZOOMCTI_REDIS_URL"),
-		AllowedOrigins:    strings.Fields(strings.ReplaceAll(get("ZOOMCTI_ALLOWED_ORIGINS", ""), ",", " ")),
-		FrameAncestors:    strings.Fields(strings.ReplaceAll(get("ZOOMCTI_FRAME_ANCESTORS", defaultFrameAncestors), ",", " ")),
-		WebhookWindow:     5 * time.Minute,
-		Workers:           4,
+		Addr:                 get("ZOOMCTI_ADDR", defaultAddr),
+		PublicURL:            get("ZOOMCTI_PUBLIC_URL", ""),
+		ZoomWebhookSecret:    secret("ZOOMCTI_ZOOM_WEBHOOK_SECRET"),
+		ZoomClientID:         get("ZOOMCTI_ZOOM_CLIENT_ID", ""),
+		ZoomClientSecret:     secret("ZOOMCTI_ZOOM_CLIENT_SECRET"),
+		ZoomOAuthURL:         get("ZOOMCTI_ZOOM_OAUTH_URL", defaultZoomOAuthURL),
+		ZoomAPIURL:           get("ZOOMCTI_ZOOM_API_URL", defaultZoomAPIURL),
+		SFClientID:           get("ZOOMCTI_SF_CLIENT_ID", ""),
+		SFClientSecret:       secret("ZOOMCTI_SF_CLIENT_SECRET"),
+		SFLoginURL:           get("ZOOMCTI_SF_LOGIN_URL", defaultSFLoginURL),
+		SFAPIVersion:         get("ZOOMCTI_SF_API_VERSION", defaultSFAPIVersion),
+		SFOrgIDs:             strings.Fields(strings.ReplaceAll(get("ZOOMCTI_SF_ORG_IDS", ""), ",", " ")),
+		SFAdminPermissionSet: get("ZOOMCTI_SF_ADMIN_PERMISSION_SET", defaultAdminPermissionSet),
+		DefaultCountry:       strings.ToUpper(get("ZOOMCTI_DEFAULT_COUNTRY", "US")),
+		StorePath:            get("ZOOMCTI_STORE_PATH", defaultStorePath),
+		RedisURL:             secret("ZOOMCTI_REDIS_URL"),
+		AllowedOrigins:       strings.Fields(strings.ReplaceAll(get("ZOOMCTI_ALLOWED_ORIGINS", ""), ",", " ")),
+		FrameAncestors:       strings.Fields(strings.ReplaceAll(get("ZOOMCTI_FRAME_ANCESTORS", defaultFrameAncestors), ",", " ")),
+		WebhookWindow:        5 * time.Minute,
+		Workers:              4,
 	}
 	if k := secret("ZOOMCTI_ENCRYPTION_KEY"); k != "" {
 		key, err := base64.StdEncoding.DecodeString(k)
@@ -151,6 +163,20 @@ func (c *Config) Validate() error {
 		if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" || u.Path != "" {
 			bad("ZOOMCTI_ALLOWED_ORIGINS", fmt.Sprintf("%q is not an origin like https://host[:port]", o))
 		}
+	}
+	for _, id := range c.SFOrgIDs {
+		if (len(id) != 15 && len(id) != 18) || !strings.HasPrefix(id, "00D") {
+			bad("ZOOMCTI_SF_ORG_IDS", fmt.Sprintf("%q is not a Salesforce org id (00D…, 15 or 18 characters)", id))
+		}
+	}
+	if c.SFAdminPermissionSet == "" {
+		c.SFAdminPermissionSet = defaultAdminPermissionSet
+	}
+	if c.DefaultCountry == "" {
+		c.DefaultCountry = "US"
+	}
+	if len(c.DefaultCountry) != 2 {
+		bad("ZOOMCTI_DEFAULT_COUNTRY", "must be a two-letter country code such as US, GB or JP")
 	}
 	if len(c.FrameAncestors) == 0 {
 		c.FrameAncestors = strings.Fields(defaultFrameAncestors)

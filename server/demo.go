@@ -50,7 +50,7 @@ func (d *Demo) Wait() error { return <-d.done }
 // one), the emulated org and Zoom on the next two ports (or any free ones).
 // storePath may be empty for a throwaway store. It returns once all three
 // answer.
-func StartDemo(ctx context.Context, addr, storePath string, log *slog.Logger) (*Demo, error) {
+func StartDemo(ctx context.Context, addr, storePath string, log *slog.Logger, mods ...func(*Config)) (*Demo, error) {
 	lnServer, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("ZOOMCTI_ADDR: %w", err)
@@ -93,6 +93,9 @@ func StartDemo(ctx context.Context, addr, storePath string, log *slog.Logger) (*
 		EncryptionKey:     key,
 		FrameAncestors:    []string{sfURL},
 		Demo:              true,
+	}
+	for _, mod := range mods {
+		mod(&cfg)
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err

@@ -6,10 +6,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+	"golang.org/x/oauth2"
 
 	"github.com/zoomcti/zoomcti/cti"
 	"github.com/zoomcti/zoomcti/cti/zoom/zoomsim"
@@ -20,7 +22,8 @@ import (
 // env is a running server with workers, an emulated org behind it and the
 // org's demo user signed in and linked to Alice's Zoom account. No browser.
 type env struct {
-	t     *testing.T
+	t         *testing.T
+	refreshes *atomic.Int64 // refresh-token grants the org answered
 	s     *Server
 	st    store.Store
 	org   *sfsim.Org
@@ -30,8 +33,13 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	org := sfsim.New(sfsim.Options{})
-	sf := httptest.NewServer(org)
+	return newEnvOrg(t, sfsim.New(sfsim.Options{}))
+}
+
+func newEnvOrg(t *testing.T, org *sfsim.Org) *env {
+	t.Helper()
+	refreshes := new(atomic.Int64)
+	sf := httptest.NewServer(countRefreshes(org, refreshes))
 	t.Cleanup(sf.Close)
 	s, st := newTestServer(t, func(c *Config) { c.SFLoginURL = sf.URL })
 	ctx, cancel := context.WithCancel(context.Background())
@@ -47,7 +55,17 @@ func newEnv(t *testing.T) *env {
 		cancel()
 		s.Wait()
 	})
-	return &env{t: t, s: s, st: st, org: org, sfURL: sf.URL, url: hs.URL}
+	return &env{t: t, s: s, st: st, org: org, sfURL: sf.URL, url: hs.URL, refreshes: refreshes}
+}
+
+// countRefreshes counts the refresh-token grants h answers.
+func countRefreshes(h http.Handler, n *atomic.Int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/services/oauth2/token" && r.ParseForm() == nil && r.PostForm.Get("grant_type") == "refresh_token" {
+			n.Add(1)
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 func (e *env) send(body []byte) {
@@ -139,4 +157,64 @@ func sim() *zoomsim.Zoom { return zoomsim.New(zoomsim.Options{}) }
 // simSpec is an answered inbound call from Ada Lovelace to the demo agent.
 func simSpec(callID string) zoomsim.CallSpec {
 	return zoomsim.CallSpec{CallID: callID, From: "+12025550142", To: DemoZoomUserID, Talk: 30 * time.Second}
+}
+
+// newEnvWith is newEnv over an org built with opts.
+func newEnvWith(t *testing.T, opts sfsim.Options) *env {
+	t.Helper()
+	return newEnvOrg(t, sfsim.New(opts))
+}
+
+func simSpecFrom(callID, from string) zoomsim.CallSpec {
+	s := simSpec(callID)
+	s.From = from
+	return s
+}
+
+// connectSoftphone signs the demo agent's softphone in and waits for hello.
+func (e *env) connectSoftphone() *websocket.Conn {
+	e.t.Helper()
+	ws, _, err := e.dial(testOrigin)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { ws.Close() })
+	if err := ws.WriteJSON(map[string]string{"type": "auth", "token": e.session()}); err != nil {
+		e.t.Fatal(err)
+	}
+	readMsg(e.t, ws, "hello", 5*time.Second)
+	return ws
+}
+
+// signIn stores fresh Salesforce tokens for the demo agent, as the OAuth
+// callback does.
+func (e *env) signIn(access, refresh string) {
+	e.t.Helper()
+	ctx := context.Background()
+	a, err := e.s.agent(ctx, e.s.demoAgent.OrgID, e.s.demoAgent.UserID)
+	if err != nil || a == nil {
+		e.t.Fatal(err)
+	}
+	a.SignInRequired = ""
+	tok := (&oauth2.Token{AccessToken: access, RefreshToken: refresh}).WithExtra(map[string]any{"instance_url": e.sfURL})
+	e.s.crm.forget(a.OrgID, a.UserID)
+	if err := e.s.SaveAgent(ctx, *a, tok); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// waitLen waits until queue holds n jobs.
+func (e *env) waitLen(queue string, n int) {
+	e.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, err := e.st.Len(context.Background(), queue)
+		if err == nil && got == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("queue %s holds %d jobs, want %d", queue, got, n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

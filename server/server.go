@@ -44,6 +44,9 @@ type Server struct {
 	wake      wakers
 	demoAgent *cti.Agent     // the signed-in agent of `zoomcti demo`
 	wg        sync.WaitGroup // background workers
+	// waitDelay is how long a job waits when the org is paused or the
+	// agent must sign in again, before it is tried again.
+	waitDelay time.Duration
 }
 
 // New builds a server over cfg (already validated) and deps.
@@ -51,7 +54,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if deps.Store == nil {
 		return nil, errors.New("server: no store")
 	}
-	s := &Server{cfg: cfg, store: deps.Store, now: deps.Clock, log: deps.Logger, http: deps.HTTPClient}
+	s := &Server{cfg: cfg, store: deps.Store, now: deps.Clock, log: deps.Logger, http: deps.HTTPClient, waitDelay: time.Minute}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -91,6 +94,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /softphone", s.handleSoftphone)
 	mux.Handle("GET /static/", s.staticHandler())
 	mux.HandleFunc("GET /callcenter.xml", s.handleCallCenter)
+	mux.HandleFunc("GET /oauth/salesforce/start", s.handleSigninStart)
+	mux.HandleFunc("GET /oauth/salesforce/callback", s.handleSigninCallback)
+	mux.HandleFunc("POST /api/session/poll", s.handleSessionPoll)
+	mux.HandleFunc("POST /api/signout", s.handleSignout)
 	mux.HandleFunc("GET /api/me", s.handleMe)
 	mux.HandleFunc("GET /api/stats", s.handleStats)
 	if s.cfg.Demo {

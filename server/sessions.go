@@ -37,11 +37,7 @@ func sessionKey(token string) string {
 // softphone lives in a frame where third-party cookies are blocked, so it
 // carries the token itself (in memory) instead of a cookie.
 func (s *Server) newSession(ctx context.Context, a cti.Agent) (string, error) {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", err
-	}
-	token := base64.RawURLEncoding.EncodeToString(b[:])
+	token := randomToken()
 	v, _ := json.Marshal(session{OrgID: a.OrgID, UserID: a.UserID, Created: s.now()})
 	if err := s.store.Set(ctx, sessionKey(token), v, sessionTTL); err != nil {
 		return "", fmt.Errorf("store session: %w", err)
@@ -51,6 +47,15 @@ func (s *Server) newSession(ctx context.Context, a cti.Agent) (string, error) {
 
 // agentForToken resolves a bearer token to its signed-in agent.
 func (s *Server) agentForToken(ctx context.Context, token string) (*cti.Agent, error) {
+	a, err := s.agentRecordForToken(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	return &a.Agent, nil
+}
+
+// agentRecordForToken is agentForToken with everything the store knows.
+func (s *Server) agentRecordForToken(ctx context.Context, token string) (*agentRecord, error) {
 	if token == "" || len(token) > 200 {
 		return nil, errorf(KindUnauthorized, "sign in required", nil)
 	}
@@ -72,7 +77,7 @@ func (s *Server) agentForToken(ctx context.Context, token string) (*cti.Agent, e
 	if a == nil {
 		return nil, errorf(KindUnauthorized, "agent no longer exists; sign in again", nil)
 	}
-	return &a.Agent, nil
+	return a, nil
 }
 
 func bearer(r *http.Request) string {
@@ -85,7 +90,7 @@ func bearer(r *http.Request) string {
 
 // handleMe answers GET /api/me: who the softphone is signed in as.
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
-	a, err := s.agentForToken(r.Context(), bearer(r))
+	a, err := s.agentRecordForToken(r.Context(), bearer(r))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -93,10 +98,12 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, agentView(*a))
 }
 
-func agentView(a cti.Agent) map[string]any {
+// agentView is what the softphone may know about its agent.
+func agentView(a agentRecord) map[string]any {
 	return map[string]any{
 		"org_id": a.OrgID, "user_id": a.UserID, "name": a.Name, "username": a.Username,
-		"email": a.Email, "zoom_linked": a.ZoomUserID != "", "zoom_email": a.ZoomEmail,
+		"email": a.Email, "admin": a.Admin, "sign_in_required": a.SignInRequired,
+		"zoom_linked": a.ZoomUserID != "", "zoom_email": a.ZoomEmail,
 	}
 }
 
@@ -107,10 +114,22 @@ func (s *Server) handleDemoSession(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errorf(KindNotFound, "no demo agent", nil))
 		return
 	}
-	token, err := s.newSession(r.Context(), *s.demoAgent)
+	a, err := s.agent(r.Context(), s.demoAgent.OrgID, s.demoAgent.UserID)
+	if err != nil || a == nil {
+		s.writeError(w, r, errorf(KindUnavailable, "no demo agent", err))
+		return
+	}
+	token, err := s.newSession(r.Context(), a.Agent)
 	if err != nil {
 		s.writeError(w, r, errorf(KindUnavailable, "cannot start a session", err))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"token": token, "agent": agentView(*s.demoAgent)})
+	writeJSON(w, http.StatusOK, map[string]any{"token": token, "agent": agentView(*a)})
+}
+
+// randomToken is 256 random bits, URL-safe.
+func randomToken() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:]) // never fails on supported platforms
+	return base64.RawURLEncoding.EncodeToString(b[:])
 }

@@ -32,11 +32,20 @@ func newTestServer(t *testing.T, mod func(*Config)) (*Server, store.Store) {
 	}
 	t.Cleanup(func() { st.Close() })
 	cfg := testConfig(t, mod)
-	s, err := New(cfg, Deps{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	s, err := New(cfg, Deps{Store: st, Logger: testLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.waitDelay = 200 * time.Millisecond
 	return s, st
+}
+
+// testLogger discards the server's log, unless ZOOMCTI_TEST_LOG is set.
+func testLogger() *slog.Logger {
+	if os.Getenv("ZOOMCTI_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
 // testConfig is a valid configuration for tests, changed by mod.
@@ -45,6 +54,7 @@ func testConfig(t *testing.T, mod func(*Config)) Config {
 	cfg := Config{
 		Addr: "127.0.0.1:0", PublicURL: "http://zoomcti.test", ZoomWebhookSecret: testSecret,
 		EncryptionKey: bytes.Repeat([]byte{7}, 32), StorePath: "unused", SFLoginURL: "http://sf.test",
+		SFClientID: "sfsim-client-id", SFClientSecret: "sfsim-client-secret",
 		ZoomOAuthURL: "http://zoom.test", ZoomAPIURL: "http://zoom.test", SFAPIVersion: "67.0",
 	}
 	if mod != nil {

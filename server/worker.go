@@ -54,6 +54,11 @@ func (s *Server) runQueue(ctx context.Context, queue string, handle func(context
 			err = s.store.Ack(ackCtx, queue, job.ID)
 		case errors.Is(err, cti.ErrBusy):
 			err = s.store.Retry(ackCtx, queue, job.ID, 100*time.Millisecond, "busy")
+		case errors.Is(err, cti.ErrCRMPaused), errors.Is(err, cti.ErrSignedOut):
+			// Waiting, not failing: the org is out of API requests, or the
+			// agent must sign in again. The job keeps its place until then.
+			s.metrics.add("jobs_waiting:"+queue, 1)
+			err = s.store.Retry(ackCtx, queue, job.ID, s.waitDelay, err.Error())
 		default:
 			delay := backoff(job.Attempts)
 			s.log.Warn("job failed, will retry", "queue", queue, "job", job.ID, "attempt", job.Attempts, "retry_in", delay.Round(time.Millisecond), "err", err)

@@ -108,17 +108,18 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		closeWith(ws, websocket.ClosePolicyViolation, "expected auth message")
 		return
 	}
-	agent, err := s.agentForToken(r.Context(), hello.Token)
+	rec, err := s.agentRecordForToken(r.Context(), hello.Token)
 	if err != nil {
 		closeWith(ws, closeAuthFail, "sign in again")
 		return
 	}
+	agent := &rec.Agent
 	c := &wsConn{ws: ws, agent: *agent, send: make(chan []byte, wsSendBuffer), done: make(chan struct{}), close: make(chan int, 1)}
 	s.hub.add(c)
 	defer s.hub.remove(c)
 	s.metrics.add("ws_connections", 1)
 
-	welcome, _ := json.Marshal(map[string]any{"type": "hello", "agent": agentView(*agent)})
+	welcome, _ := json.Marshal(map[string]any{"type": "hello", "agent": agentView(*rec)})
 	c.trySend(welcome)
 	// A softphone that reconnects mid-call gets the call again.
 	if m, err := s.engine.ActiveCall(r.Context(), *agent); err != nil {

@@ -91,6 +91,8 @@
     if (call.direction === "inbound") api.setSoftphonePanelVisibility({ visible: true });
     if (p.kind === "record") {
       api.screenPop({ type: api.SCREENPOP_TYPE.SOBJECT, params: { recordId: p.record_id } });
+    } else if (p.kind === "search") {
+      api.screenPop({ type: api.SCREENPOP_TYPE.SEARCH, params: { searchString: p.search_string } });
     } else if (p.kind === "new") {
       api.screenPop({
         type: api.SCREENPOP_TYPE.NEW_RECORD_MODAL,
@@ -108,18 +110,90 @@
   // --- Sign-in and websocket -------------------------------------------------
 
   async function signIn() {
-    if (config.demo) {
+    const saved = sessionStorage.getItem("zoomcti.token");
+    if (saved) {
+      state.token = saved;
+      const res = await fetch("/api/me", { headers: { Authorization: "Bearer " + saved } });
+      if (res.ok) { signedIn(saved, await res.json()); return; }
+      sessionStorage.removeItem("zoomcti.token");
+    }
+    if (config.demo && !sessionStorage.getItem("zoomcti.signedOut")) {
+      // The demo's agent is signed in already, standing in for the popup.
       const res = await fetch("/api/demo/session", { method: "POST" });
       if (!res.ok) throw new Error("demo sign-in failed (" + res.status + ")");
       const body = await res.json();
-      state.token = body.token;
-      showAgent(body.agent);
-      connect();
+      signedIn(body.token, body.agent);
       return;
     }
+    showSignin();
+  }
+
+  function signedIn(token, agent) {
+    state.token = token;
+    sessionStorage.setItem("zoomcti.token", token);
+    sessionStorage.removeItem("zoomcti.signedOut");
+    if (agent.sign_in_required) { showSignin(agent.sign_in_required); return; }
+    showAgent(agent);
+    if (state.ws) { state.ws.onclose = null; state.ws.close(); }
+    connect();
+  }
+
+  function showSignin(message) {
+    $("agent").hidden = true;
     $("signin").hidden = false;
+    $("signin-btn").disabled = false;
+    $("signin-msg").textContent = message || "Sign in with Salesforce to receive your calls here.";
+  }
+
+  // The popup runs the OAuth flow on our own origin; we poll for its result
+  // with a key only this page knows.
+  function startSignin() {
+    const bytes = crypto.getRandomValues(new Uint8Array(24));
+    const poll = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+    const popup = window.open("/oauth/salesforce/start?poll=" + poll, "zoomcti-signin", "popup,width=520,height=700");
+    if (!popup) {
+      showSignin("Your browser blocked the sign-in window. Allow pop-ups for Salesforce and press Sign in again.");
+      return;
+    }
     $("signin-btn").disabled = true;
-    $("signin-msg").textContent = "Salesforce sign-in is not configured on this server yet.";
+    $("signin-msg").textContent = "Finish signing in in the Salesforce window…";
+    state.poll = { key: poll, until: Date.now() + 10 * 60 * 1000 };
+    pollSignin();
+  }
+
+  async function pollSignin() {
+    const p = state.poll;
+    if (!p || p.busy) return;
+    if (Date.now() > p.until) { state.poll = null; showSignin("Sign-in timed out. Press Sign in to try again."); return; }
+    p.busy = true;
+    let body = { status: "pending" };
+    try {
+      const res = await fetch("/api/session/poll", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ poll: p.key }) });
+      if (res.ok) body = await res.json();
+    } catch (e) { /* offline for a moment: keep polling */ }
+    p.busy = false;
+    if (state.poll !== p) return;
+    if (body.status === "done") { state.poll = null; signedIn(body.token, body.agent); return; }
+    if (body.status === "error") { state.poll = null; showSignin(body.message); return; }
+    clearTimeout(p.timer);
+    p.timer = setTimeout(pollSignin, 1000);
+  }
+
+  window.addEventListener("message", (e) => {
+    if (e.origin === location.origin && e.data && e.data.type === "zoomcti:signin-done") pollSignin();
+  });
+
+  async function signOut() {
+    const token = state.token;
+    state.token = null;
+    sessionStorage.removeItem("zoomcti.token");
+    sessionStorage.setItem("zoomcti.signedOut", "1");
+    if (state.ws) { state.ws.onclose = null; state.ws.close(); state.ws = null; }
+    setConnected(false);
+    try {
+      await fetch("/api/signout", { method: "POST", headers: { Authorization: "Bearer " + token } });
+    } catch (e) { /* the session expires by itself */ }
+    showSignin("You signed out.");
   }
 
   function showAgent(agent) {
@@ -153,13 +227,19 @@
         onCall(msg);
       } else if (msg.type === "logged") {
         onLogged(msg);
+      } else if (msg.type === "signin_required") {
+        sessionStorage.removeItem("zoomcti.token");
+        if (state.ws) { state.ws.onclose = null; state.ws.close(); state.ws = null; }
+        setConnected(false);
+        showSignin(msg.message);
       }
     };
     ws.onclose = (e) => {
       setConnected(false);
       if (e.code === 4401) {
         state.token = null;
-        showError("Your session ended. Reload to sign in again.");
+        sessionStorage.removeItem("zoomcti.token");
+        showSignin("Your session ended. Sign in again.");
         return;
       }
       // Back off up to 30 s with jitter, so a restarted server is not
@@ -249,6 +329,8 @@
     }
   }
 
+  $("signin-btn").onclick = startSignin;
+  $("signout-btn").onclick = signOut;
   setConnected(false);
   loadOpenCTI();
   signIn().catch((e) => showError(e.message));

@@ -40,6 +40,9 @@ func (o *Org) parseAuthorize(q url.Values) (req *authorizeRequest, page string, 
 		return nil, "error=redirect_uri_mismatch&error_description=redirect_uri%20must%20match%20configuration", redirectErr
 	}
 	req = &authorizeRequest{params: q, user: o.demoUser, redirect: u}
+	if !o.appInstalled() {
+		return req, "", [2]string{"invalid_client", "app must be installed into org"}
+	}
 	switch {
 	case q.Get("response_type") != "code":
 		return req, "", [2]string{"unsupported_response_type", "response type not supported"}
@@ -48,13 +51,12 @@ func (o *Org) parseAuthorize(q url.Values) (req *authorizeRequest, page string, 
 	case q.Get("code_challenge") != "" && len(q.Get("code_challenge")) != 43:
 		return req, "", [2]string{"invalid_request", "invalid code_challenge"}
 	}
-	// login_hint picks another seeded user (the admin, for instance); the
-	// consent page otherwise approves as the demo user, who is "logged in".
+	// login_hint (a username) preselects another active user, the admin
+	// for instance; otherwise the demo user, who is "logged in", is. The
+	// page's picker may still change it (handleAuthorizeDecision).
 	if hint := q.Get("login_hint"); hint != "" {
-		for _, u := range []User{o.demoUser, o.adminUser, o.integrationUser} {
-			if strings.EqualFold(hint, u.Username) {
-				req.user = u
-			}
+		if u, ok := o.activeUser(hint); ok {
+			req.user = u
 		}
 	}
 	scope := q.Get("scope")
@@ -95,13 +97,40 @@ func (o *Org) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		o.redirectOAuth(w, r, req, map[string]string{"error": rerr[0], "error_description": rerr[1]})
 		return
 	}
+	o.showConsent(w, req, "")
+}
+
+// showConsent renders the "Allow Access?" page for req. It stands in for
+// Salesforce's login page too: a picker of the org's active users (id
+// "username", like the login form's field) lets a browser test sign in as
+// someone other than the demo user. loginError, when set, is shown above it.
+func (o *Org) showConsent(w http.ResponseWriter, req *authorizeRequest, loginError string) {
 	var hidden []map[string]string
 	for _, k := range sortedKeys(req.params) {
+		if k == "username" || k == "decision" {
+			continue // the picker and the buttons send these
+		}
 		hidden = append(hidden, map[string]string{"Name": k, "Value": req.params.Get(k)})
 	}
 	o.renderAuthorize(w, http.StatusOK, map[string]any{
-		"User": req.user, "Scopes": req.scopes, "Hidden": hidden, "Popup": req.params.Get("display") == "popup",
+		"User": req.user, "Users": o.activeUsers(), "LoginError": loginError,
+		"Scopes": req.scopes, "Hidden": hidden, "Popup": req.params.Get("display") == "popup",
 	})
+}
+
+// SetAppInstalled installs (true) or uninstalls (false) the client app, as
+// an admin does under Setup → Connected Apps OAuth Usage; see
+// Options.AppNotInstalled.
+func (o *Org) SetAppInstalled(installed bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.appNotInstalled = !installed
+}
+
+func (o *Org) appInstalled() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return !o.appNotInstalled
 }
 
 // handleAuthorizeDecision serves POST /services/oauth2/authorize, the consent
@@ -129,6 +158,16 @@ func (o *Org) handleAuthorizeDecision(w http.ResponseWriter, r *http.Request) {
 	if r.PostForm.Get("decision") != "allow" {
 		o.redirectOAuth(w, r, req, map[string]string{"error": "access_denied", "error_description": "end-user denied authorization"})
 		return
+	}
+	// The picker's choice wins over login_hint; a form without one (a test
+	// posting the form directly) keeps login_hint or the demo user.
+	if name := r.PostForm.Get("username"); name != "" {
+		u, ok := o.activeUser(name)
+		if !ok {
+			o.showConsent(w, req, "Please check your username and password. If you still can't log in, contact your Salesforce administrator.")
+			return
+		}
+		req.user = u
 	}
 	scope := params.Get("scope")
 	if scope == "" {

@@ -3,7 +3,7 @@
 // An *Org is a single http.Handler that answers like a small Salesforce org on
 // whatever address it is served at (that address is the instance_url):
 //
-//	GET  /services/oauth2/authorize    "Allow Access?" page (web-server flow, PKCE S256)
+//	GET  /services/oauth2/authorize    "Allow Access?" page with a user picker (web-server flow, PKCE S256)
 //	POST /services/oauth2/token        authorization_code, refresh_token, client_credentials
 //	GET  /services/oauth2/userinfo     OpenID Connect userinfo (bad token: 403 Bad_OAuth_Token)
 //	POST /services/oauth2/revoke       revoke an access or refresh token
@@ -18,7 +18,10 @@
 // The data API keeps Salesforce's status codes, error arrays and the
 // Sforce-Limit-Info header; every data call needs a Bearer token and counts one
 // API request against Options.DailyLimit. It implements a SOQL subset (soql.go)
-// and a SOSL subset (sosl.go) whose phone matching compares digits only.
+// and a SOSL subset (sosl.go) whose phone matching compares digits only (a
+// stored extension is ignored). Users without "API Enabled" (Bob Builder,
+// bob@example.com) get 403 API_DISABLED_FOR_ORG from it; OAuth and userinfo
+// still work for them.
 //
 // The console records every sforce.opencti call the framed softphone makes as
 // window.openctiCalls ({method, args}), every event it sends back as

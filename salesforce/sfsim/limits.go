@@ -66,7 +66,8 @@ func notFound() *restError {
 
 // dataAPI wraps a data-API handler the way Salesforce's front door behaves: an
 // unknown version is 404, then injected latency and faults, then the Bearer token
-// (401 INVALID_SESSION_ID), then the daily request limit (403
+// (401 INVALID_SESSION_ID), then the user's "API Enabled" permission (403
+// API_DISABLED_FOR_ORG), then the daily request limit (403
 // REQUEST_LIMIT_EXCEEDED). A request that gets through is counted and its
 // response carries Sforce-Limit-Info.
 func (o *Org) dataAPI(h http.HandlerFunc) http.Handler {
@@ -100,6 +101,13 @@ func (o *Org) dataAPI(h http.HandlerFunc) http.Handler {
 		if sess == nil {
 			o.mu.Unlock()
 			writeError(w, newError(http.StatusUnauthorized, "INVALID_SESSION_ID", "Session expired or invalid"))
+			return
+		}
+		// A user without "API Enabled" is refused before the limit and
+		// without being counted: the request never reached the API.
+		if o.noAPI[sess.userID] {
+			o.mu.Unlock()
+			writeError(w, apiDisabled())
 			return
 		}
 		if o.apiUsed >= o.opts.DailyLimit {

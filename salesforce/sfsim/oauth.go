@@ -290,7 +290,7 @@ func (o *Org) handleUserInfo(w http.ResponseWriter, r *http.Request) {
 		"locale":                         "en_US",
 		"utcOffset":                      -18000000,
 		"updated_at":                     u["LastModifiedDate"],
-		"is_app_installed":               true,
+		"is_app_installed":               o.appInstalled(),
 	})
 }
 
@@ -314,7 +314,7 @@ func (o *Org) handleIdentity(w http.ResponseWriter, r *http.Request) {
 		"nick_name": strings.SplitN(u["Username"].(string), "@", 2)[0], "display_name": u["Name"],
 		"email": u["Email"], "email_verified": true, "first_name": u["FirstName"], "last_name": u["LastName"],
 		"timezone": "America/New_York", "active": true, "user_type": "STANDARD", "language": "en_US", "locale": "en_US",
-		"utcOffset": -18000000, "last_modified_date": u["LastModifiedDate"], "is_app_installed": true,
+		"utcOffset": -18000000, "last_modified_date": u["LastModifiedDate"], "is_app_installed": o.appInstalled(),
 		"urls": o.identityURLs(inst, userID),
 	})
 }

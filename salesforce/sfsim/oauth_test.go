@@ -288,8 +288,10 @@ func TestRevoke(t *testing.T) {
 	if status, _, _ := to.call(t, "GET", apiBase+"limits/", tok["access_token"].(string), nil); status != http.StatusUnauthorized {
 		t.Errorf("access token of a revoked refresh token still works: %d", status)
 	}
+	// A client that still holds the revoked refresh token learns the agent
+	// must sign in again: Salesforce's answer to any dead refresh token.
 	status, body := tokenRequest(t, to, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}, "client_id": {to.opts.ClientID}})
-	if status != http.StatusBadRequest || body["error"] != "invalid_grant" {
+	if status != http.StatusBadRequest || len(body) != 2 || body["error"] != "invalid_grant" || body["error_description"] != "expired access/refresh token" {
 		t.Errorf("revoked refresh: %d %v", status, body)
 	}
 	if status, body := revoke(refresh); status != http.StatusBadRequest || body["error"] != "invalid_token" {

@@ -24,10 +24,22 @@ type Options struct {
 	Clock func() time.Time
 	// DailyLimit is the API request limit reported in Sforce-Limit-Info; default 15000.
 	DailyLimit int
+	// AppNotInstalled makes the org refuse to authorize the client app, as
+	// orgs have since September 2025 for connected apps an admin has not
+	// installed (reference §0): the authorize endpoint redirects back with
+	// error=invalid_client and "app must be installed into org". Tokens
+	// already issued keep working. SetAppInstalled changes it later.
+	AppNotInstalled bool
 }
 
 // User is a Salesforce user of the org.
-type User struct{ ID, Username, Email, Name string }
+type User struct {
+	ID, Username, Email, Name string
+	// APIEnabled is false for a user whose profile lacks the "API Enabled"
+	// permission: OAuth and userinfo work for them, the data API answers
+	// 403 API_DISABLED_FOR_ORG.
+	APIEnabled bool
+}
 
 // Org is an emulated Salesforce org. It is safe for concurrent use.
 type Org struct {
@@ -49,6 +61,10 @@ type Org struct {
 	apiUsed  int
 	faults   faults
 	pageSize int // SOQL batch size; 2000 like Salesforce, lowered by tests
+
+	appNotInstalled bool            // see Options.AppNotInstalled
+	noAPI           map[string]bool // Ids of users without "API Enabled"
+	lastSearch      string          // the SOSL text of the last search request
 }
 
 // table holds the records of one sObject in insertion order.
@@ -81,7 +97,10 @@ func New(opts Options) *Org {
 		access:   map[string]*session{},
 		refresh:  map[string]*grant{},
 		cursors:  map[string][]orderedRecord{},
-		pageSize: 2000,
+		pageSize: defaultPageSize,
+
+		appNotInstalled: opts.AppNotInstalled,
+		noAPI:           map[string]bool{},
 	}
 	for name := range o.schema {
 		o.data[name] = &table{byID: map[string]map[string]any{}}
@@ -204,6 +223,30 @@ func (o *Org) Insert(sobject string, fields map[string]any) string {
 		}
 	}
 	return o.insertLocked(s, rec, o.demoUser.ID)
+}
+
+// SetPageSize sets how many records a SOQL response carries before it pages
+// with nextRecordsUrl, so tests can exercise paging without 2,000 records.
+// n <= 0 restores Salesforce's default of 2,000.
+func (o *Org) SetPageSize(n int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if n <= 0 {
+		n = defaultPageSize
+	}
+	o.pageSize = n
+}
+
+// defaultPageSize is Salesforce's default SOQL batch size.
+const defaultPageSize = 2000
+
+// LastSearch returns the SOSL text of the most recent search request the
+// data API accepted (token valid, within limits), "" before the first. Tests
+// read it to check what a client really sent.
+func (o *Org) LastSearch() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.lastSearch
 }
 
 // APIRequests returns the number of data-API requests counted so far.

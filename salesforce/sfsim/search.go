@@ -10,6 +10,9 @@ import (
 // handleSearch serves GET /services/data/vNN.0/search?q=<SOSL>.
 func (o *Org) handleSearch(w http.ResponseWriter, r *http.Request) {
 	src := r.URL.Query().Get("q")
+	o.mu.Lock()
+	o.lastSearch = src
+	o.mu.Unlock()
 	s, err := o.parseSOSL(src)
 	if err != nil {
 		writeError(w, err)
@@ -64,12 +67,10 @@ func (o *Org) termMatches(s *sobject, rec map[string]any, t searchTerm, scope st
 			wild := strings.ContainsAny(want, "*?")
 			for _, pf := range s.phoneFields() {
 				v, _ := rec[pf].(string)
-				got := digitsOnly(v, false)
-				if got == "" {
-					continue
-				}
-				if got == want || wild && wildcardRegexp(want, `\d`).MatchString(got) {
-					return true
+				for _, got := range phoneDigits(v) {
+					if got == want || wild && wildcardRegexp(want, `\d`).MatchString(got) {
+						return true
+					}
 				}
 			}
 		}

@@ -14,12 +14,17 @@ func (o *Org) seed() {
 		if ext != "" {
 			rec["Extension"] = ext
 		}
-		id := o.insertLocked(o.schema["User"], rec, "")
-		return User{ID: id, Username: username, Email: email, Name: rec["Name"].(string)}
+		o.insertLocked(o.schema["User"], rec, "")
+		return o.userLocked(rec)
 	}
 	o.adminUser = user("Avery", "Admin", "admin@example.com", "admin@example.com", "+12025550102", "", "Salesforce Administrator")
 	o.demoUser = user("Alice", "Example", "alice@example.com", "alice@example.com", "+12025550101", "1001", "Sales Agent")
 	o.integrationUser = user("Zoom", "Integration", "integration@sfsim.example.com", "integration@example.com", "", "", "Integration User")
+	// Bob is Zoom's second fixture user (bob@example.com, extension 1002) on
+	// a profile without "API Enabled": he can sign in, but the softphone
+	// cannot work for him, which the sign-in flow must say.
+	bob := user("Bob", "Builder", "bob@example.com", "bob@example.com", "", "1002", "Sales Agent")
+	o.noAPI[bob.ID] = true
 	for _, id := range o.data["User"].order {
 		rec := o.data["User"].byID[id]
 		rec["CreatedById"], rec["LastModifiedById"] = o.adminUser.ID, o.adminUser.ID
@@ -33,6 +38,7 @@ func (o *Org) seed() {
 	ins("PermissionSetAssignment", map[string]any{"AssigneeId": o.adminUser.ID, "PermissionSetId": zoomAdmin})
 	ins("PermissionSetAssignment", map[string]any{"AssigneeId": o.adminUser.ID, "PermissionSetId": zoomAgent})
 	ins("PermissionSetAssignment", map[string]any{"AssigneeId": o.demoUser.ID, "PermissionSetId": zoomAgent})
+	ins("PermissionSetAssignment", map[string]any{"AssigneeId": bob.ID, "PermissionSetId": zoomAgent})
 
 	alice := o.demoUser.ID
 	engines := ins("Account", map[string]any{"Name": "Analytical Engines Ltd", "Phone": "(202) 555-0140", "BillingCountry": "United States", "OwnerId": alice})

@@ -104,7 +104,7 @@ func TestQueryShape(t *testing.T) {
 
 func TestQueryPaging(t *testing.T) {
 	to := newTestOrg(t, Options{})
-	to.pageSize = 2
+	to.SetPageSize(2)
 	for i := 0; i < 3; i++ {
 		to.Insert("Task", map[string]any{"Subject": "Call", "Status": "Completed", "Priority": "Normal"})
 	}

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/nyaruka/phonenumbers"
 )
 
 // The SOSL subset: FIND {terms} [IN ALL|NAME|EMAIL|PHONE FIELDS]
@@ -19,9 +21,14 @@ import (
 //
 // Phone matching compares digits only: a record matches an alternative when the
 // digit-only form of one of its phone fields equals the digit-only form of the
-// alternative ("(202) 555-0177" matches {2025550177} but not {+12025550177}).
-// This mirrors Salesforce's observed phone normalization (reference §6) without
-// inventing fuzzy matching; clients should OR together the variants they want.
+// alternative ("(202) 555-0177" matches {2025550177} but not {+12025550177}),
+// or when that field's digits with its extension removed do ("(202) 555-0150
+// x12" matches {2025550150}; the extension alone matches nothing). Salesforce
+// tokenizes phone values on punctuation, so a stored number is found by its
+// base number whatever follows it; the emulator reads the extension the way
+// libphonenumber does (x, ext., extension, #, ...). This mirrors Salesforce's
+// observed phone normalization (reference §6) without inventing fuzzy
+// matching; clients should OR together the variants they want.
 // Text matching (ALL, NAME, EMAIL) is whole-word and case-insensitive.
 
 const soslReserved = `?&|!{}[]()^~*:\"'+-`
@@ -259,6 +266,21 @@ func digitsOnly(s string, keepWild bool) string {
 		}
 	}
 	return b.String()
+}
+
+// phoneDigits returns the forms a stored phone value is found under: its
+// digits, and, when it carries an extension, the digits of the number
+// without it. An empty value has none.
+func phoneDigits(v string) []string {
+	all := digitsOnly(v, false)
+	if all == "" {
+		return nil
+	}
+	number, ext := phonenumbers.MaybeSeparateExtensionFromPhone(v)
+	if base := digitsOnly(number, false); ext != "" && base != "" && base != all {
+		return []string{all, base}
+	}
+	return []string{all}
 }
 
 // wildcardRegexp turns a pattern with * and ? into an anchored regexp over

@@ -35,6 +35,8 @@ func typedNames(records []map[string]any) []string {
 
 func TestSearchPhoneFormats(t *testing.T) {
 	to := newTestOrg(t, Options{})
+	to.Insert("Contact", map[string]any{"LastName": "Extension", "Phone": "(202) 555-0150 x12"})
+	to.Insert("Lead", map[string]any{"LastName": "Ext Lead", "Company": "Ext Co", "MobilePhone": "202-555-0151 ext. 7"})
 	tests := []struct {
 		name  string
 		terms string // inside the braces
@@ -56,6 +58,12 @@ func TestSearchPhoneFormats(t *testing.T) {
 		{"OR of variants", `\+12025550177 OR 2025550177 OR 12025550142`, []string{"Contact:Ada Lovelace", "Lead:Hedy Lamarr"}},
 		{"wildcard", `202555017*`, []string{"Lead:Hedy Lamarr"}},
 		{"no match", `4155550000`, nil},
+		{"stored extension, base number", `2025550150`, []string{"Contact:Extension"}},
+		{"stored extension, E.164 digits do not match a national store", `12025550150`, nil},
+		{"stored extension, with the extension", `202555015012`, []string{"Contact:Extension"}},
+		{"stored extension, the extension alone", `12`, nil},
+		{"ext. on a lead mobile", `2025550151`, []string{"Lead:Ext Lead"}},
+		{"wildcard over a stored extension", `202555015*`, []string{"Contact:Extension", "Lead:Ext Lead"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -100,6 +108,28 @@ func TestSearchShapeAndClauses(t *testing.T) {
 	status, _, b = to.api(t, "GET", "/services/data/v35.0/search?q="+url.QueryEscape("FIND {2025550177} IN PHONE FIELDS RETURNING Lead(Name)"), nil)
 	if status != http.StatusOK || !strings.HasPrefix(string(b), `[{"attributes"`) {
 		t.Errorf("v35.0: %d %s", status, b)
+	}
+}
+
+func TestLastSearch(t *testing.T) {
+	to := newTestOrg(t, Options{})
+	if got := to.LastSearch(); got != "" {
+		t.Errorf("LastSearch before any search = %q", got)
+	}
+	const sosl = `FIND {\+12025550142 OR 2025550142} IN PHONE FIELDS RETURNING Contact(Id)`
+	to.search(t, sosl)
+	if got := to.LastSearch(); got != sosl {
+		t.Errorf("LastSearch = %q, want %q", got, sosl)
+	}
+	// A malformed search is what the client sent, too.
+	to.search(t, "FIND {(202)}")
+	if got := to.LastSearch(); got != "FIND {(202)}" {
+		t.Errorf("LastSearch after a malformed search = %q", got)
+	}
+	// A refused request never reached the search.
+	to.call(t, "GET", apiBase+"search?q="+url.QueryEscape("FIND {999}"), "bogus", nil)
+	if got := to.LastSearch(); got != "FIND {(202)}" {
+		t.Errorf("LastSearch after an unauthenticated search = %q", got)
 	}
 }
 

@@ -1,0 +1,142 @@
+package server
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/zoomcti/zoomcti/salesforce/sfsim"
+)
+
+// apiRequests counts what one call costs against the org's API limit.
+func TestInboundCallCostsAtMostTwoAPIRequests(t *testing.T) {
+	e := newEnv(t)
+	play := func(callID string) int {
+		before := e.org.APIRequests()
+		bodies, err := sim().Inbound(simSpec(callID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range bodies {
+			e.send(b)
+		}
+		e.drain()
+		if n := len(e.tasks(callID)); n != 1 {
+			t.Fatalf("%d Tasks, want 1", n)
+		}
+		return e.org.APIRequests() - before
+	}
+	if n := play("7400000000000000901"); n > 2 {
+		t.Errorf("first call from a number: %d API requests, want at most 2 (search + log)", n)
+	}
+	if n := play("7400000000000000902"); n > 1 {
+		t.Errorf("second call from the same number: %d API requests, want at most 1 (the log)", n)
+	}
+}
+
+// The org's session timeout passes in the middle of the day: the next
+// lookup refreshes the token once, and the agent notices nothing.
+func TestExpiredSessionIsRefreshedOnce(t *testing.T) {
+	e := newEnv(t)
+	e.org.ExpireAccessTokens()
+	ws := e.connectSoftphone()
+	bodies, err := sim().Inbound(simSpec("7400000000000001001"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.send(bodies[0])
+	if m := readMsg(t, ws, "call", 10*time.Second); m["pop"] == nil {
+		t.Fatalf("no pop after the session expired: %v", m)
+	}
+	for _, b := range bodies[1:] {
+		e.send(b)
+	}
+	e.drain()
+	if n := len(e.tasks("7400000000000001001")); n != 1 {
+		t.Fatalf("%d Tasks, want 1", n)
+	}
+	if n := e.refreshes.Load(); n != 1 {
+		t.Fatalf("%d token refreshes, want 1", n)
+	}
+}
+
+// An admin revokes the agent's access: the softphone says "sign in again",
+// and the call log waits (it is not dropped) until they do.
+func TestRevokedAccessAsksTheAgentToSignInAgain(t *testing.T) {
+	e := newEnv(t)
+	ws := e.connectSoftphone()
+	a := *e.s.demoAgent
+	tok, err := e.s.loadSFToken(context.Background(), a.OrgID, a.UserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.s.revokeSF(context.Background(), tok.RefreshToken)
+	e.org.ExpireAccessTokens()
+
+	bodies, err := sim().Inbound(simSpec("7400000000000001101"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range bodies {
+		e.send(b)
+	}
+	m := readMsg(t, ws, "signin_required", 10*time.Second)
+	if m["message"] == "" {
+		t.Fatal("signin_required without a message")
+	}
+	e.waitLen(eventQueue, 0)
+	e.waitLen("outbox", 1) // the call log, waiting
+	time.Sleep(500 * time.Millisecond) // several retries of it
+	if n := len(e.tasks("7400000000000001101")); n != 0 {
+		t.Fatalf("%d Tasks while signed out", n)
+	}
+	e.waitLen("outbox", 1)
+
+	// The agent signs in again; the waiting log is written.
+	access, refresh := e.org.IssueToken(a.UserID)
+	e.signIn(access, refresh)
+	deadline := time.Now().Add(10 * time.Second)
+	for len(e.tasks("7400000000000001101")) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the waiting call log was not written after signing in again")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Salesforce answers 403 REQUEST_LIMIT_EXCEEDED: zoomcti stops calling that
+// org for a while, pops the console's own search instead, and keeps the log.
+func TestRequestLimitPausesTheOrg(t *testing.T) {
+	e := newEnvWith(t, sfsim.Options{DailyLimit: 1})
+	e.org.Insert("Contact", map[string]any{"LastName": "Filler", "Phone": "+12025550999"}) // not counted
+	ws := e.connectSoftphone()
+	// The first request uses the day's only one.
+	bodies, err := sim().Inbound(simSpec("7400000000000001201"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.send(bodies[0])
+	readMsg(t, ws, "call", 10*time.Second)
+	used := e.org.APIRequests()
+
+	second, err := sim().Inbound(simSpecFrom("7400000000000001202", "+12025550177"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.send(second[0])
+	m := readMsg(t, ws, "call", 10*time.Second)
+	pop, _ := m["pop"].(map[string]any)
+	if pop["kind"] != "search" || pop["search_string"] != "+12025550177" {
+		t.Fatalf("pop while out of API requests = %v, want a search for the number", pop)
+	}
+	for _, b := range append(bodies[1:], second[1:]...) {
+		e.send(b)
+	}
+	e.waitLen(eventQueue, 0)
+	e.waitLen("outbox", 2) // both call logs, waiting
+	time.Sleep(500 * time.Millisecond) // several retries of them
+	if got := e.org.APIRequests(); got > used+1 {
+		t.Fatalf("%d more API requests after the limit, want at most the one that hit it", got-used)
+	}
+	e.waitLen("outbox", 2)
+}

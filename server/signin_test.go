@@ -1,0 +1,173 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/target"
+	"github.com/chromedp/chromedp"
+)
+
+// openSoftphone opens the softphone as Salesforce frames it, but top-level
+// (sign-in does not need the console), and signs the demo agent out so the
+// test starts from the sign-in card.
+func openSoftphone(t *testing.T, d *Demo) context.Context {
+	t.Helper()
+	ctx := newBrowser(t)
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx, chromedp.Navigate(d.ServerURL+"/softphone?sfdcIframeOrigin="+d.SalesforceURL)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, `document.body.dataset.connected === "true"`, 15*time.Second)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("signout-btn"))); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, `!document.getElementById("signin").hidden && document.getElementById("signin-msg").textContent.includes("You signed out")`, 10*time.Second)
+	return ctx
+}
+
+// signinPopup presses Sign in and returns the popup's context.
+func signinPopup(t *testing.T, ctx context.Context) context.Context {
+	t.Helper()
+	ch := chromedp.WaitNewTarget(ctx, func(info *target.Info) bool { return info.URL != "" })
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("signin-btn"))); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case id := <-ch:
+		pctx, cancel := chromedp.NewContext(ctx, chromedp.WithTargetID(id))
+		t.Cleanup(cancel)
+		return pctx
+	case <-time.After(10 * time.Second):
+		t.Fatal("no sign-in window opened")
+		return nil
+	}
+}
+
+func signinMessage(t *testing.T, ctx context.Context, want string) {
+	t.Helper()
+	waitJS(t, ctx, fmt.Sprintf(`!document.getElementById("signin").hidden && document.getElementById("signin-msg").textContent.includes(%q)`, want), 15*time.Second)
+}
+
+func TestAgentSignsOutAndInWithSalesforce(t *testing.T) {
+	d := startDemo(t)
+	ctx := openSoftphone(t, d)
+	alice := d.Org.DemoUser()
+	bg := context.Background()
+
+	// Signing out revoked and forgot the Salesforce token.
+	if _, err := d.Store.Get(bg, sfTokenKey(d.Org.OrgID(), alice.ID)); err == nil {
+		t.Fatal("the Salesforce token is still stored after sign-out")
+	}
+
+	popup := signinPopup(t, ctx)
+	if err := chromedp.Do(popup, chromedp.Click(chromedp.ID("oaapprove"))); err != nil {
+		t.Fatalf("approve at Salesforce: %v", err)
+	}
+	waitJS(t, ctx, `!document.getElementById("agent").hidden && document.body.dataset.connected === "true"`, 15*time.Second)
+	name, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("agent-name").textContent`))
+	if err != nil || name != alice.Name {
+		t.Fatalf("signed in as %q (%v), want %q", name, err, alice.Name)
+	}
+
+	// The new token is stored, encrypted, and it works: a call is logged.
+	sealed, err := d.Store.Get(bg, sfTokenKey(d.Org.OrgID(), alice.ID))
+	if err != nil {
+		t.Fatalf("no Salesforce token after sign-in: %v", err)
+	}
+	tok, _ := d.Server.loadSFToken(bg, d.Org.OrgID(), alice.ID)
+	if strings.Contains(string(sealed), tok.AccessToken) || strings.Contains(string(sealed), tok.RefreshToken) {
+		t.Fatal("token stored in clear")
+	}
+	const callID = "7400000000000000801"
+	bodies, err := sim().Inbound(simSpec(callID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range bodies {
+		send(t, d, b)
+	}
+	drain(t, d)
+	if n := len(tasksFor(d, callID)); n != 1 {
+		t.Fatalf("%d Tasks after signing in again, want 1", n)
+	}
+}
+
+func TestSigninFailuresSayWhatToDo(t *testing.T) {
+	tests := []struct {
+		name   string
+		config func(*Config)
+		setup  func(d *Demo)
+		popup  func(t *testing.T, popup context.Context)
+		want   string
+		signIn string // the user whose agent must not be stored
+	}{
+		{
+			name:  "agent cancels at Salesforce",
+			popup: func(t *testing.T, p context.Context) { click(t, p, "oaapprove-deny") },
+			want:  "Sign-in was cancelled",
+		},
+		{
+			name:  "app not installed in the org",
+			setup: func(d *Demo) { d.Org.SetAppInstalled(false) },
+			want:  "must install the zoomcti app",
+		},
+		{
+			name: "user without API access",
+			popup: func(t *testing.T, p context.Context) {
+				if err := chromedp.Do(p, chromedp.SetValue(chromedp.ID("username"), "bob@example.com")); err != nil {
+					t.Fatal(err)
+				}
+				click(t, p, "oaapprove")
+			},
+			want:   "API access is not enabled",
+			signIn: "bob@example.com",
+		},
+		{
+			name:  "org not connected to this server",
+			config: func(c *Config) { c.SFOrgIDs = []string{"00D000000000001AAA"} },
+			popup: func(t *testing.T, p context.Context) { click(t, p, "oaapprove") },
+			want:  "not connected to this zoomcti",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var mods []func(*Config)
+			if tc.config != nil {
+				mods = append(mods, tc.config)
+			}
+			d := startDemo(t, mods...)
+			ctx := openSoftphone(t, d)
+			if tc.setup != nil {
+				tc.setup(d)
+			}
+			popup := signinPopup(t, ctx)
+			if tc.popup != nil {
+				tc.popup(t, popup)
+			}
+			signinMessage(t, ctx, tc.want)
+			if tc.signIn != "" {
+				u, ok := d.Org.UserByUsername(tc.signIn)
+				if !ok {
+					t.Fatalf("no user %s", tc.signIn)
+				}
+				for _, k := range []string{agentKey(d.Org.OrgID(), u.ID), sfTokenKey(d.Org.OrgID(), u.ID)} {
+					if _, err := d.Store.Get(context.Background(), k); err == nil {
+						t.Errorf("%s stored for a refused sign-in", k)
+					}
+				}
+			}
+		})
+	}
+}
+
+func click(t *testing.T, ctx context.Context, id string) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID(id))); err != nil {
+		t.Fatalf("click #%s: %v", id, err)
+	}
+}
