@@ -24,11 +24,11 @@ import (
 type env struct {
 	t         *testing.T
 	refreshes *atomic.Int64 // refresh-token grants the org answered
-	s     *Server
-	st    store.Store
-	org   *sfsim.Org
-	sfURL string
-	url   string // the server's base URL
+	s         *Server
+	st        store.Store
+	org       *sfsim.Org
+	sfURL     string
+	url       string // the server's base URL
 }
 
 func newEnv(t *testing.T) *env {

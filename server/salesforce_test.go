@@ -85,7 +85,7 @@ func TestRevokedAccessAsksTheAgentToSignInAgain(t *testing.T) {
 		t.Fatal("signin_required without a message")
 	}
 	e.waitLen(eventQueue, 0)
-	e.waitLen("outbox", 1) // the call log, waiting
+	e.waitLen("outbox", 1)             // the call log, waiting
 	time.Sleep(500 * time.Millisecond) // several retries of it
 	if n := len(e.tasks("7400000000000001101")); n != 0 {
 		t.Fatalf("%d Tasks while signed out", n)
@@ -133,7 +133,7 @@ func TestRequestLimitPausesTheOrg(t *testing.T) {
 		e.send(b)
 	}
 	e.waitLen(eventQueue, 0)
-	e.waitLen("outbox", 2) // both call logs, waiting
+	e.waitLen("outbox", 2)             // both call logs, waiting
 	time.Sleep(500 * time.Millisecond) // several retries of them
 	if got := e.org.APIRequests(); got > used+1 {
 		t.Fatalf("%d more API requests after the limit, want at most the one that hit it", got-used)

@@ -128,10 +128,10 @@ func TestSigninFailuresSayWhatToDo(t *testing.T) {
 			signIn: "bob@example.com",
 		},
 		{
-			name:  "org not connected to this server",
+			name:   "org not connected to this server",
 			config: func(c *Config) { c.SFOrgIDs = []string{"00D000000000001AAA"} },
-			popup: func(t *testing.T, p context.Context) { click(t, p, "oaapprove") },
-			want:  "not connected to this zoomcti",
+			popup:  func(t *testing.T, p context.Context) { click(t, p, "oaapprove") },
+			want:   "not connected to this zoomcti",
 		},
 	}
 	for _, tc := range tests {
