@@ -3,10 +3,10 @@ package server
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,10 +18,18 @@ import (
 	"github.com/zoomcti/zoomcti/server/store/storetest"
 )
 
-// Two instances share Redis behind a load balancer: Zoom's webhooks land on
-// one, the agent's softphone is connected to the other. The pop still
-// reaches the agent, and the call is logged once.
-func TestTwoInstancesSharingRedis(t *testing.T) {
+// cluster is n instances sharing one Redis (under a prefix of their own)
+// and one emulated org, with the org's demo user linked.
+type cluster struct {
+	org       *sfsim.Org
+	sfURL     string
+	refreshes *atomic.Int64
+	servers   []*Server
+	urls      []string
+}
+
+func newCluster(t *testing.T, n int) *cluster {
+	t.Helper()
 	url := storetest.RedisURL(t)
 	prefix := fmt.Sprintf("zoomcti-test:%s:%d:", t.Name(), time.Now().UnixNano())
 	t.Cleanup(func() {
@@ -29,25 +37,22 @@ func TestTwoInstancesSharingRedis(t *testing.T) {
 		c := goredis.NewClient(opt)
 		defer c.Close()
 		ctx := context.Background()
-		keys, _ := c.Keys(ctx, prefix+"*").Result()
-		if len(keys) > 0 {
+		if keys, _ := c.Keys(ctx, prefix+"*").Result(); len(keys) > 0 {
 			c.Del(ctx, keys...)
 		}
 	})
-	org := sfsim.New(sfsim.Options{})
-	sf := httptest.NewServer(org)
-	defer sf.Close()
-	cfg := testConfig(t, func(c *Config) { c.RedisURL, c.SFLoginURL = url, sf.URL })
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	c := &cluster{org: sfsim.New(sfsim.Options{}), refreshes: new(atomic.Int64)}
+	sf := httptest.NewServer(countRefreshes(c.org, c.refreshes))
+	t.Cleanup(sf.Close)
+	c.sfURL = sf.URL
+	cfg := testConfig(t, func(cf *Config) { cf.RedisURL, cf.SFLoginURL = url, sf.URL })
 	ctx, cancel := context.WithCancel(context.Background())
-	var instances []*Server
-	var urls []string
-	for range 2 {
+	for range n {
 		st, err := redis.Open(ctx, url, redis.Options{Prefix: prefix})
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := New(cfg, Deps{Store: st, Logger: log})
+		s, err := New(cfg, Deps{Store: st, Logger: testLogger()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -56,26 +61,39 @@ func TestTwoInstancesSharingRedis(t *testing.T) {
 		}
 		hs := httptest.NewServer(s.Handler())
 		t.Cleanup(func() { hs.Close(); st.Close() })
-		instances = append(instances, s)
-		urls = append(urls, hs.URL)
+		c.servers = append(c.servers, s)
+		c.urls = append(c.urls, hs.URL)
 	}
 	t.Cleanup(func() {
 		cancel()
-		for _, s := range instances {
+		for _, s := range c.servers {
 			s.Wait()
 		}
 	})
-	a := instances[0]
-	if err := a.linkDemoAgent(ctx, org, sf.URL); err != nil {
+	if err := c.servers[0].linkDemoAgent(ctx, c.org, sf.URL); err != nil {
 		t.Fatal(err)
 	}
+	for _, s := range c.servers[1:] {
+		s.demoAgent = c.servers[0].demoAgent
+	}
+	return c
+}
+
+// env is a view of the cluster through instance i.
+func (c *cluster) env(t *testing.T, i int) *env {
+	s := c.servers[i]
+	return &env{t: t, s: s, st: s.store, org: c.org, sfURL: c.sfURL, url: c.urls[i], refreshes: c.refreshes}
+}
+
+// Two instances share Redis behind a load balancer: Zoom's webhooks land on
+// one, the agent's softphone is connected to the other. The pop still
+// reaches the agent, and the call is logged once.
+func TestTwoInstancesSharingRedis(t *testing.T) {
+	c := newCluster(t, 2)
+	a, b := c.env(t, 0), c.env(t, 1)
 	// The session was created on A; the softphone connects to B.
-	token, err := a.newSession(ctx, *a.demoAgent)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := map[string][]string{"Origin": {testOrigin}}
-	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(urls[1], "http")+"/ws", h)
+	token := a.session()
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(b.url, "http")+"/ws", map[string][]string{"Origin": {testOrigin}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,20 +108,58 @@ func TestTwoInstancesSharingRedis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, s: a, st: a.store, org: org, url: urls[0]} // webhooks go to A
-	e.send(bodies[0])
+	a.send(bodies[0])
 	m := readMsg(t, ws, "call", 10*time.Second)
-	if pop, _ := m["pop"].(map[string]any); pop == nil || pop["record_id"] != e.contact("+12025550142") {
+	if pop, _ := m["pop"].(map[string]any); pop == nil || pop["record_id"] != a.contact("+12025550142") {
 		t.Fatalf("pop on instance B = %v", m["pop"])
 	}
 	for _, body := range bodies[1:] {
-		e.send(body)
-		e.url = urls[1] // and the rest to either
-		e.send(body)
+		a.send(body) // and once more to the other instance
+		b.send(body)
 	}
 	readMsg(t, ws, "logged", 15*time.Second)
-	e.drain()
-	if n := len(e.tasks(callID)); n != 1 {
+	a.drain()
+	if n := len(a.tasks(callID)); n != 1 {
 		t.Fatalf("%d Tasks, want 1", n)
+	}
+}
+
+// The agent's Salesforce session expires while both instances are busy with
+// their calls: exactly one of them refreshes it, and both carry on.
+func TestInstancesRefreshASharedTokenOnce(t *testing.T) {
+	c := newCluster(t, 2)
+	agent := *c.servers[0].demoAgent
+	// Warm both instances' clients with the current token.
+	numbers := []string{"+12025550142", "+12025550177", "(202) 555-0123", "202-555-0199", "+442079460018", "+81312345678"}
+	for i, s := range c.servers {
+		if _, err := s.crm.FindByPhone(context.Background(), agent, numbers[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.org.ExpireAccessTokens()
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for i := range 8 {
+		s := c.servers[i%2]
+		wg.Go(func() {
+			if _, err := s.crm.FindByPhone(context.Background(), agent, numbers[2+i%4]+fmt.Sprint(" ")); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if n := c.refreshes.Load(); n != 1 {
+		t.Fatalf("%d refreshes across the instances, want 1", n)
+	}
+	// The link survives: the token in the store is the refreshed one, and
+	// it works from either instance.
+	for _, s := range c.servers {
+		if _, err := s.crm.FindTask(context.Background(), agent, "no-such-call"); err != nil {
+			t.Fatalf("after the refresh: %v", err)
+		}
 	}
 }

@@ -2,9 +2,15 @@ package server
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"testing"
 	"time"
 
+	"golang.org/x/oauth2"
+
+	"github.com/zoomcti/zoomcti/cti"
+	"github.com/zoomcti/zoomcti/salesforce"
 	"github.com/zoomcti/zoomcti/salesforce/sfsim"
 )
 
@@ -139,4 +145,70 @@ func TestRequestLimitPausesTheOrg(t *testing.T) {
 		t.Fatalf("%d more API requests after the limit, want at most the one that hit it", got-used)
 	}
 	e.waitLen("outbox", 2)
+}
+
+func TestAdminStatusIsForAdminsOnly(t *testing.T) {
+	e := newEnv(t)
+	// One call, so the org's Sforce-Limit-Info has been seen.
+	bodies, err := sim().Inbound(simSpec("7400000000000001301"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range bodies {
+		e.send(b)
+	}
+	e.drain()
+	get := func(token string) (int, map[string]any) {
+		req, _ := http.NewRequest(http.MethodGet, e.url+"/api/admin/status", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		return resp.StatusCode, body
+	}
+	if status, _ := get(e.session()); status != http.StatusForbidden {
+		t.Fatalf("agent: status %d, want 403", status)
+	}
+	if status, _ := get("not-a-session"); status != http.StatusUnauthorized {
+		t.Fatalf("no session: status %d, want 401", status)
+	}
+	// The org's admin signs in (the permission set is checked at sign-in).
+	admin := e.org.AdminUser()
+	rec := agentRecord{Agent: cti.Agent{OrgID: e.org.OrgID(), UserID: admin.ID, Name: admin.Name}, InstanceURL: e.sfURL, Admin: true}
+	if err := e.s.SaveAgent(context.Background(), rec, nil); err != nil {
+		t.Fatal(err)
+	}
+	token, err := e.s.newSession(context.Background(), rec.Agent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, body := get(token)
+	if status != http.StatusOK {
+		t.Fatalf("admin: status %d", status)
+	}
+	usage, _ := body["api_usage"].(map[string]any)
+	if usage == nil || usage["used"].(float64) < 1 || usage["limit"].(float64) != 15000 {
+		t.Fatalf("api_usage = %v, want the org's Sforce-Limit-Info", body["api_usage"])
+	}
+}
+
+// The admin check at sign-in reads PermissionSetAssignment.
+func TestAdminPermissionSetIsChecked(t *testing.T) {
+	e := newEnv(t)
+	for _, tc := range []struct {
+		user sfsim.User
+		want bool
+	}{{e.org.AdminUser(), true}, {e.org.DemoUser(), false}} {
+		access, refresh := e.org.IssueToken(tc.user.ID)
+		tok := (&oauth2.Token{AccessToken: access, RefreshToken: refresh}).WithExtra(map[string]any{"instance_url": e.sfURL})
+		cl := e.s.crm.newClient(e.sfURL, salesforce.NewTokenSource(e.s.crm.oauthConfig(), tok, nil), "")
+		got, err := e.s.isAdmin(context.Background(), cl, tc.user.ID)
+		if err != nil || got != tc.want {
+			t.Errorf("%s: admin %v (%v), want %v", tc.user.Username, got, err, tc.want)
+		}
+	}
 }

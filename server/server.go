@@ -100,6 +100,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/signout", s.handleSignout)
 	mux.HandleFunc("GET /api/me", s.handleMe)
 	mux.HandleFunc("GET /api/stats", s.handleStats)
+	mux.HandleFunc("GET /api/admin/status", s.handleAdminStatus)
 	if s.cfg.Demo {
 		mux.HandleFunc("POST /api/demo/session", s.handleDemoSession)
 	}
