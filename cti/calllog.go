@@ -24,6 +24,9 @@ type outboxJob struct {
 }
 
 func (e *Engine) enqueueLog(ctx context.Context, a Agent, c *Call) error {
+	// The outbox writes as the Salesforce user; it keeps no Zoom identity,
+	// which an agent's disconnect must be able to erase.
+	a.ZoomUserID, a.ZoomEmail = "", ""
 	job := outboxJob{Kind: "task", Log: &LogJob{Agent: a, Task: e.buildTask(a, c)}}
 	if c.LookupFailed != "" {
 		job.Log.Lookup = c.Other.Number

@@ -22,6 +22,8 @@ type agentRecord struct {
 	// Salesforce again (their token was revoked or expired).
 	SignInRequired string    `json:"sign_in_required,omitempty"`
 	SignedIn       time.Time `json:"signed_in,omitzero"`
+	// ZoomReauth, when set, is why the agent must authorize Zoom again.
+	ZoomReauth string `json:"zoom_reauth,omitempty"`
 }
 
 func agentKey(orgID, userID string) string { return "agent:" + orgID + ":" + userID }

@@ -145,6 +145,13 @@ func StartDemo(ctx context.Context, addr, storePath string, log *slog.Logger, mo
 		cleanup()
 		return nil, err
 	}
+	// Alice has authorized the Zoom app too (as the popup would have it).
+	access, refresh, expiry := zm.IssueToken(DemoZoomUserID)
+	if err := srv.saveZoomToken(ctx, srv.demoAgent.OrgID, srv.demoAgent.UserID, &oauth2.Token{AccessToken: access, RefreshToken: refresh, Expiry: expiry}); err != nil {
+		st.Close()
+		cleanup()
+		return nil, err
+	}
 
 	d := &Demo{
 		ServerURL: serverURL, ConsoleURL: sfURL + "/lightning/page/home",

@@ -103,8 +103,20 @@ func agentView(a agentRecord) map[string]any {
 	return map[string]any{
 		"org_id": a.OrgID, "user_id": a.UserID, "name": a.Name, "username": a.Username,
 		"email": a.Email, "admin": a.Admin, "sign_in_required": a.SignInRequired,
-		"zoom_linked": a.ZoomUserID != "", "zoom_email": a.ZoomEmail,
+		"zoom": zoomView(a),
 	}
+}
+
+// zoomView is the agent's Zoom link as the softphone shows it.
+func zoomView(a agentRecord) map[string]any {
+	status := "not_linked"
+	switch {
+	case a.ZoomUserID != "" && a.ZoomReauth != "":
+		status = "needs_reauth"
+	case a.ZoomUserID != "":
+		status = "linked"
+	}
+	return map[string]any{"status": status, "email": a.ZoomEmail, "message": a.ZoomReauth}
 }
 
 // handleDemoSession answers POST /api/demo/session (demo only): signs the

@@ -313,15 +313,25 @@ var signinPage = template.Must(template.New("signin").Parse(`<!doctype html>
 <link rel="stylesheet" href="/static/softphone.css"></head>
 <body><header class="bar"><span class="title">Zoom Phone for Salesforce</span></header>
 <main>{{if .Message}}<p class="error" role="alert" id="signin-result">{{.Message}}</p>
-{{else}}<p id="signin-result">Signed in{{if .Name}} as <strong>{{.Name}}</strong>{{end}}. You can close this window.</p>{{end}}
+{{else}}<p id="signin-result">{{.Done}} You can close this window.</p>{{end}}
 <p class="muted">This window closes by itself.</p></main>
 <script nonce="{{.Nonce}}">
 if (window.opener) { try { window.opener.postMessage({type: "zoomcti:signin-done"}, {{.Origin}}); } catch (e) {} }
 setTimeout(function () { window.close(); }, {{if .Message}}6000{{else}}800{{end}});
 </script></body></html>`))
 
-// renderSignin shows the popup's last page.
+// renderSignin shows the sign-in popup's last page.
 func (s *Server) renderSignin(w http.ResponseWriter, status int, name, message string) {
+	done := "Signed in."
+	if name != "" {
+		done = "Signed in as " + name + "."
+	}
+	s.renderPopup(w, status, done, message)
+}
+
+// renderPopup shows a popup's last page: done on success, else message. It
+// nudges the softphone, which then polls for the outcome.
+func (s *Server) renderPopup(w http.ResponseWriter, status int, done, message string) {
 	nonce := randomToken()
 	origin := s.cfg.PublicURL
 	if u, err := url.Parse(s.cfg.PublicURL); err == nil {
@@ -331,5 +341,5 @@ func (s *Server) renderSignin(w http.ResponseWriter, status int, name, message s
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'nonce-"+nonce+"'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'")
 	w.WriteHeader(status)
-	_ = signinPage.Execute(w, map[string]string{"Name": name, "Message": message, "Nonce": nonce, "Origin": origin})
+	_ = signinPage.Execute(w, map[string]string{"Done": done, "Message": message, "Nonce": nonce, "Origin": origin})
 }

@@ -16,13 +16,7 @@ import (
 // test starts from the sign-in card.
 func openSoftphone(t *testing.T, d *Demo) context.Context {
 	t.Helper()
-	ctx := newBrowser(t)
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(cancel)
-	if err := chromedp.Do(ctx, chromedp.Navigate(d.ServerURL+"/softphone?sfdcIframeOrigin="+d.SalesforceURL)); err != nil {
-		t.Fatal(err)
-	}
-	waitJS(t, ctx, `document.body.dataset.connected === "true"`, 15*time.Second)
+	ctx := openSignedIn(t, d)
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("signout-btn"))); err != nil {
 		t.Fatal(err)
 	}
@@ -30,22 +24,39 @@ func openSoftphone(t *testing.T, d *Demo) context.Context {
 	return ctx
 }
 
-// signinPopup presses Sign in and returns the popup's context.
-func signinPopup(t *testing.T, ctx context.Context) context.Context {
+// openSignedIn opens the softphone top-level, signed in as the demo agent.
+func openSignedIn(t *testing.T, d *Demo) context.Context {
 	t.Helper()
-	ch := chromedp.WaitNewTarget(ctx, func(info *target.Info) bool { return info.URL != "" })
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("signin-btn"))); err != nil {
+	ctx := newBrowser(t)
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx, chromedp.Navigate(d.ServerURL+"/softphone?sfdcIframeOrigin="+d.SalesforceURL)); err != nil {
 		t.Fatal(err)
 	}
+	waitJS(t, ctx, `document.body.dataset.connected === "true"`, 15*time.Second)
+	return ctx
+}
+
+// popupOf presses the button with id and returns the popup's context.
+func popupOf(t *testing.T, ctx context.Context, id string) context.Context {
+	t.Helper()
+	ch := chromedp.WaitNewTarget(ctx, func(info *target.Info) bool { return info.URL != "" && info.URL != "about:blank" })
+	click(t, ctx, id)
 	select {
-	case id := <-ch:
-		pctx, cancel := chromedp.NewContext(ctx, chromedp.WithTargetID(id))
+	case tid := <-ch:
+		pctx, cancel := chromedp.NewContext(ctx, chromedp.WithTargetID(tid))
 		t.Cleanup(cancel)
 		return pctx
 	case <-time.After(10 * time.Second):
-		t.Fatal("no sign-in window opened")
+		t.Fatalf("no window opened by #%s", id)
 		return nil
 	}
+}
+
+// signinPopup presses Sign in and returns the popup's context.
+func signinPopup(t *testing.T, ctx context.Context) context.Context {
+	t.Helper()
+	return popupOf(t, ctx, "signin-btn")
 }
 
 func signinMessage(t *testing.T, ctx context.Context, want string) {

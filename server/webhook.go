@@ -111,7 +111,9 @@ func (s *Server) accept(ctx context.Context, ev cti.Event, body []byte) (dup boo
 	// the store write must still complete or be undone.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
-	key := "seen:" + ev.ID
+	// Hashed, so no Zoom user id stays in the store's key names after an
+	// agent disconnects.
+	key := "seen:" + hashKey(ev.ID)
 	fresh, err := s.store.SetNX(ctx, key, []byte("1"), dedupeTTL)
 	if err != nil {
 		return false, err
@@ -139,6 +141,10 @@ func (s *Server) processEvent(ctx context.Context, payload []byte) error {
 	ev, err := zoom.Decode(q.Body)
 	if err != nil {
 		return errors.Join(cti.ErrBadJob, err)
+	}
+	switch ev.Kind {
+	case cti.KindDeauthorize, cti.KindUserDeleted, cti.KindUserUpdated, cti.KindPresence:
+		return s.handleUserEvent(ctx, ev)
 	}
 	return s.engine.Handle(ctx, ev)
 }

@@ -119,7 +119,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	defer s.hub.remove(c)
 	s.metrics.add("ws_connections", 1)
 
-	welcome, _ := json.Marshal(map[string]any{"type": "hello", "agent": agentView(*rec)})
+	welcome, _ := json.Marshal(map[string]any{"type": "hello", "agent": agentView(*rec), "presence": s.presence(r.Context(), *agent)})
 	c.trySend(welcome)
 	// A softphone that reconnects mid-call gets the call again.
 	if m, err := s.engine.ActiveCall(r.Context(), *agent); err != nil {

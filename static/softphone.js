@@ -180,7 +180,7 @@
   }
 
   window.addEventListener("message", (e) => {
-    if (e.origin === location.origin && e.data && e.data.type === "zoomcti:signin-done") pollSignin();
+    if (e.origin === location.origin && e.data && e.data.type === "zoomcti:signin-done") { pollSignin(); pollZoom(); }
   });
 
   async function signOut() {
@@ -201,6 +201,79 @@
     $("agent").hidden = false;
     $("agent-name").textContent = agent.name || agent.username;
     $("agent-user").textContent = agent.username || "";
+    renderZoom(agent.zoom);
+  }
+
+  // --- Zoom link ------------------------------------------------------------
+
+  const zoomLabel = { linked: "linked", not_linked: "not linked", needs_reauth: "needs re-authorization" };
+
+  function renderZoom(zoom, message) {
+    if (!zoom) return;
+    $("zoom").dataset.status = zoom.status;
+    $("zoom-status").textContent = zoomLabel[zoom.status] + (zoom.email ? " · " + zoom.email : "");
+    $("zoom-link-btn").hidden = zoom.status === "linked";
+    $("zoom-disconnect-btn").hidden = zoom.status === "not_linked";
+    if (zoom.status !== "linked") renderPresence(null);
+    $("zoom-msg").textContent = message || zoom.message || "";
+  }
+
+  function renderPresence(p) {
+    const el = $("presence");
+    el.hidden = !p;
+    if (!p) return;
+    el.textContent = p.label;
+    el.dataset.status = p.status;
+  }
+
+  function newPollKey() {
+    const bytes = crypto.getRandomValues(new Uint8Array(24));
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  async function authorizeZoom() {
+    // Opened at once, inside the click, so that no popup blocker stops it.
+    const popup = window.open("about:blank", "zoomcti-zoom", "popup,width=520,height=700");
+    if (!popup) { $("zoom-msg").textContent = "Your browser blocked the Zoom window. Allow pop-ups and try again."; return; }
+    const poll = newPollKey();
+    const res = await fetch("/api/zoom/ticket", {
+      method: "POST", headers: { Authorization: "Bearer " + state.token, "Content-Type": "application/json" },
+      body: JSON.stringify({ poll }),
+    });
+    const body = await res.json().catch(() => ({}));
+    if (!res.ok) { popup.close(); $("zoom-msg").textContent = body.error || "Cannot start the Zoom authorization."; return; }
+    popup.location.href = body.url;
+    $("zoom-msg").textContent = "Finish in the Zoom window…";
+    state.zoomPoll = { key: poll, until: Date.now() + 10 * 60 * 1000 };
+    pollZoom();
+  }
+
+  async function pollZoom() {
+    const p = state.zoomPoll;
+    if (!p || p.busy) return;
+    if (Date.now() > p.until) { state.zoomPoll = null; $("zoom-msg").textContent = "Zoom authorization timed out. Try again."; return; }
+    p.busy = true;
+    let body = { status: "pending" };
+    try {
+      const res = await fetch("/api/zoom/poll", {
+        method: "POST", headers: { Authorization: "Bearer " + state.token, "Content-Type": "application/json" },
+        body: JSON.stringify({ poll: p.key }),
+      });
+      if (res.ok) body = await res.json();
+    } catch (e) { /* keep polling */ }
+    p.busy = false;
+    if (state.zoomPoll !== p) return;
+    if (body.status === "done") { state.zoomPoll = null; renderZoom(body.zoom, "Zoom is linked."); return; }
+    if (body.status === "error") { state.zoomPoll = null; $("zoom-msg").textContent = body.message; return; }
+    clearTimeout(p.timer);
+    p.timer = setTimeout(pollZoom, 1000);
+  }
+
+  async function disconnectZoom() {
+    const res = await fetch("/api/zoom/disconnect", { method: "POST", headers: { Authorization: "Bearer " + state.token } });
+    const body = await res.json().catch(() => ({}));
+    if (!res.ok) { $("zoom-msg").textContent = body.error || "Disconnect failed; try again."; return; }
+    renderZoom(body.zoom, "Zoom disconnected.");
   }
 
   function setConnected(on) {
@@ -223,8 +296,14 @@
         state.retry = 0;
         setConnected(true);
         showError("");
+        if (msg.agent) renderZoom(msg.agent.zoom);
+        renderPresence(msg.presence);
       } else if (msg.type === "call") {
         onCall(msg);
+      } else if (msg.type === "zoom") {
+        renderZoom(msg.zoom, msg.message);
+      } else if (msg.type === "presence") {
+        renderPresence(msg.presence);
       } else if (msg.type === "logged") {
         onLogged(msg);
       } else if (msg.type === "signin_required") {
@@ -331,6 +410,8 @@
 
   $("signin-btn").onclick = startSignin;
   $("signout-btn").onclick = signOut;
+  $("zoom-link-btn").onclick = authorizeZoom;
+  $("zoom-disconnect-btn").onclick = disconnectZoom;
   setConnected(false);
   loadOpenCTI();
   signIn().catch((e) => showError(e.message));

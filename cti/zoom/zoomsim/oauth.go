@@ -205,13 +205,12 @@ func (z *Zoom) handleToken(w http.ResponseWriter, r *http.Request) {
 		// Rotation: the old refresh token dies the moment it is used.
 		delete(z.refresh, rt)
 		userID = g.userID
+		z.refreshes++
 	default:
 		writeJSON(w, http.StatusBadRequest, oauthError{"Unsupported grant type", "unsupported_grant_type"})
 		return
 	}
-	at, rt := "zsim_at_"+randomHex(24), "zsim_rt_"+randomHex(24)
-	z.access[at] = &grant{userID: userID, expires: z.now().Add(accessTTL)}
-	z.refresh[rt] = &grant{userID: userID}
+	at, rt := z.issue(userID)
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, tokenResponse{
 		AccessToken:  at,
@@ -295,4 +294,57 @@ func (z *Zoom) dropGrants(userID string) {
 			delete(z.refresh, k)
 		}
 	}
+}
+
+// issue mints an access and a refresh token for userID. The caller holds z.mu.
+func (z *Zoom) issue(userID string) (access, refresh string) {
+	access, refresh = "zsim_at_"+randomHex(24), "zsim_rt_"+randomHex(24)
+	z.access[access] = &grant{userID: userID, expires: z.now().Add(accessTTL)}
+	z.refresh[refresh] = &grant{userID: userID}
+	return access, refresh
+}
+
+// IssueToken authorizes the app for a user without the browser (the demo
+// and tests), as the authorization-code flow would.
+func (z *Zoom) IssueToken(userID string) (access, refresh string, expiry time.Time) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	access, refresh = z.issue(userID)
+	return access, refresh, z.now().Add(accessTTL)
+}
+
+// ExpireAccessTokens makes every access token expired now; refresh tokens
+// still work.
+func (z *Zoom) ExpireAccessTokens() {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	past := z.now().Add(-time.Second)
+	for _, g := range z.access {
+		g.expires = past
+	}
+}
+
+// Refreshes reports how many refresh-token grants Zoom answered.
+func (z *Zoom) Refreshes() int {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	return z.refreshes
+}
+
+// Tokens reports how many access and refresh tokens are alive for userID.
+func (z *Zoom) Tokens(userID string) (access, refresh int) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	now := z.now()
+	for _, g := range z.access {
+		if g.userID == userID && now.Before(g.expires) {
+			access++
+		}
+	}
+	for _, g := range z.refresh {
+		if g.userID == userID {
+			refresh++
+		}
+	}
+	return access, refresh
 }

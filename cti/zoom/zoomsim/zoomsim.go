@@ -84,6 +84,7 @@ type Zoom struct {
 	history    map[string][]historyEntry // by user id, in start order
 	pages      map[string]*pageCursor
 	throttle   throttle
+	refreshes  int // refresh-token grants answered
 
 	wg sync.WaitGroup // webhook deliveries started by handlers
 }

@@ -1,0 +1,355 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/zoomcti/zoomcti/cti"
+	"github.com/zoomcti/zoomcti/cti/zoom"
+	"github.com/zoomcti/zoomcti/server/store"
+)
+
+// Linking an agent's Zoom account runs in a popup like the Salesforce
+// sign-in. The softphone asks for a one-time ticket (with its bearer token
+// and a secret poll key), opens /oauth/zoom/start?ticket=… and polls
+// /api/zoom/poll for the outcome. The Zoom account is linked only when its
+// login email matches the agent's Salesforce username or email (the org's
+// Common Settings card); otherwise nothing is kept.
+
+type zoomLinkState struct {
+	OrgID    string `json:"org_id"`
+	UserID   string `json:"user_id"`
+	PollHash string `json:"poll_hash"`
+	Verifier string `json:"verifier,omitempty"`
+}
+
+type zoomOutcome struct {
+	Linked  bool   `json:"linked"`
+	Message string `json:"message,omitempty"`
+}
+
+const zoomSystemError = "Zoom is not answering right now (system error). Try again in a few minutes."
+
+// handleZoomTicket answers POST /api/zoom/ticket {poll}: the URL the
+// softphone opens in its popup.
+func (s *Server) handleZoomTicket(w http.ResponseWriter, r *http.Request) {
+	a, err := s.agentRecordForToken(r.Context(), bearer(r))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var in struct {
+		Poll string `json:"poll"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&in); err != nil || len(in.Poll) < 32 {
+		s.writeError(w, r, errorf(KindInvalid, "poll key missing", err))
+		return
+	}
+	if s.cfg.ZoomClientID == "" {
+		s.writeError(w, r, errorf(KindUnavailable, "Zoom is not configured on this server (ZOOMCTI_ZOOM_CLIENT_ID)", nil))
+		return
+	}
+	ticket := randomToken()
+	b, _ := json.Marshal(zoomLinkState{OrgID: a.OrgID, UserID: a.UserID, PollHash: hashKey(in.Poll)})
+	if err := s.store.Set(r.Context(), "zoomticket:"+hashKey(ticket), b, 2*time.Minute); err != nil {
+		s.writeError(w, r, errorf(KindUnavailable, "try again", err))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"url": "/oauth/zoom/start?ticket=" + ticket})
+}
+
+// handleZoomStart answers GET /oauth/zoom/start?ticket=…: on to Zoom's
+// consent page with PKCE and a state.
+func (s *Server) handleZoomStart(w http.ResponseWriter, r *http.Request) {
+	raw, ok := s.takeOnce(r.Context(), "zoomticket:"+hashKey(r.URL.Query().Get("ticket")))
+	if !ok {
+		s.renderPopup(w, http.StatusBadRequest, "", "This link has expired or was already used. Close this window and press Authorize Zoom again.")
+		return
+	}
+	var st zoomLinkState
+	_ = json.Unmarshal(raw, &st)
+	st.Verifier = oauth2.GenerateVerifier()
+	state := randomToken()
+	b, _ := json.Marshal(st)
+	if err := s.store.Set(r.Context(), "zoomstate:"+hashKey(state), b, signinTTL); err != nil {
+		s.renderPopup(w, http.StatusServiceUnavailable, "", "zoomcti cannot start the authorization right now. Try again in a minute.")
+		return
+	}
+	http.Redirect(w, r, s.zoomOAuth().AuthCodeURL(state, oauth2.S256ChallengeOption(st.Verifier)), http.StatusFound)
+}
+
+// takeOnce reads and deletes key atomically enough for one-time values:
+// only the caller whose delete succeeds gets the value.
+func (s *Server) takeOnce(ctx context.Context, key string) ([]byte, bool) {
+	raw, err := s.store.Get(ctx, key)
+	if err != nil {
+		return nil, false
+	}
+	if ok, err := s.store.CompareAndDelete(ctx, key, raw); err != nil || !ok {
+		return nil, false
+	}
+	return raw, true
+}
+
+// handleZoomCallback answers GET /oauth/zoom/callback.
+func (s *Server) handleZoomCallback(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	raw, ok := s.takeOnce(r.Context(), "zoomstate:"+hashKey(q.Get("state")))
+	if !ok || q.Get("state") == "" {
+		s.renderPopup(w, http.StatusBadRequest, "", "This authorization has expired or was already used. Close this window and press Authorize Zoom again.")
+		return
+	}
+	var st zoomLinkState
+	_ = json.Unmarshal(raw, &st)
+	out := s.linkZoom(r.Context(), st, q)
+	b, _ := json.Marshal(out)
+	if err := s.store.Set(r.Context(), "zoompoll:"+st.PollHash, b, signinResult); err != nil {
+		s.renderPopup(w, http.StatusServiceUnavailable, "", "zoomcti could not finish. Try again in a minute.")
+		return
+	}
+	s.renderPopup(w, http.StatusOK, "Zoom is linked.", out.Message)
+}
+
+// linkZoom finishes the authorization: code → token → who is it → the
+// identity rule → link, or refuse and keep nothing.
+func (s *Server) linkZoom(ctx context.Context, st zoomLinkState, q map[string][]string) zoomOutcome {
+	get := func(k string) string {
+		if v := q[k]; len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
+	if e := get("error"); e != "" {
+		s.metrics.add("zoom_link_refused:"+e, 1)
+		if e == "access_denied" {
+			return zoomOutcome{Message: "Zoom authorization was cancelled. Press Authorize Zoom to try again."}
+		}
+		return zoomOutcome{Message: "Zoom refused the authorization (" + e + "). Try again, or ask your admin."}
+	}
+	rec, err := s.agent(ctx, st.OrgID, st.UserID)
+	if err != nil || rec == nil {
+		return zoomOutcome{Message: "Sign in to Salesforce again, then authorize Zoom."}
+	}
+	tok, err := s.zoomOAuth().Exchange(oauthCtx(ctx, s), get("code"), oauth2.VerifierOption(st.Verifier))
+	if err != nil {
+		s.log.Warn("zoom code exchange failed", "err", err)
+		return zoomOutcome{Message: zoomSystemError}
+	}
+	hc := &http.Client{Timeout: 20 * time.Second, Transport: &oauth2.Transport{Source: oauth2.StaticTokenSource(tok), Base: s.http.Transport}}
+	me, err := zoom.NewClient(s.cfg.ZoomAPIURL+"/v2", hc).Me(ctx)
+	if err != nil {
+		s.log.Warn("zoom users/me failed", "err", err)
+		return zoomOutcome{Message: zoomSystemError}
+	}
+	other, err := s.AgentByZoomUser(ctx, me.ID)
+	if err != nil {
+		return zoomOutcome{Message: zoomSystemError}
+	}
+	linkedElsewhere := other != nil && other.Key() != rec.Key()
+	set, err := s.settings(ctx, rec.OrgID)
+	if err != nil {
+		return zoomOutcome{Message: zoomSystemError}
+	}
+	if ok, compared := cti.IdentityMatches(me.Email, rec.Username, rec.Email, set.MatchZoomEmailToUsername); !ok {
+		if !linkedElsewhere {
+			// Revoking uninstalls the app for that Zoom user, which would
+			// also cut a link another agent holds; only revoke a lone grant.
+			s.revokeZoom(ctx, tok.AccessToken)
+		}
+		field, setting := "email", "off"
+		if set.MatchZoomEmailToUsername {
+			field, setting = "username", "on"
+		}
+		s.metrics.add("zoom_link_mismatch", 1)
+		return zoomOutcome{Message: fmt.Sprintf(
+			"Not linked: your Zoom login email (%s) does not match your Salesforce %s (%s). Your admin's setting \"Match the Zoom login email with the Salesforce username\" is %s. Authorize Zoom with the matching account, or ask your admin.",
+			cti.MaskEmail(me.Email), field, cti.MaskEmail(compared), setting)}
+	}
+	if linkedElsewhere {
+		return zoomOutcome{Message: "This Zoom account is already linked to another Salesforce user. Disconnect it there first."}
+	}
+	if rec.ZoomUserID != "" && rec.ZoomUserID != me.ID {
+		s.unlinkZoom(ctx, rec, true, "") // one Zoom account per Salesforce user
+	}
+	if err := s.saveZoomToken(ctx, rec.OrgID, rec.UserID, tok); err != nil {
+		return zoomOutcome{Message: zoomSystemError}
+	}
+	rec.ZoomUserID, rec.ZoomEmail, rec.ZoomReauth = me.ID, me.Email, ""
+	if err := s.SaveAgent(ctx, *rec, nil); err != nil {
+		return zoomOutcome{Message: zoomSystemError}
+	}
+	if err := s.LinkZoom(ctx, rec.Agent); err != nil {
+		return zoomOutcome{Message: zoomSystemError}
+	}
+	s.log.Info("zoom linked", "org_id", rec.OrgID, "user_id", rec.UserID)
+	s.pushZoomStatus(ctx, *rec)
+	return zoomOutcome{Linked: true}
+}
+
+// handleZoomPoll answers POST /api/zoom/poll {poll}: the popup's outcome, once.
+func (s *Server) handleZoomPoll(w http.ResponseWriter, r *http.Request) {
+	a, err := s.agentRecordForToken(r.Context(), bearer(r))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var in struct {
+		Poll string `json:"poll"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&in); err != nil || len(in.Poll) < 32 {
+		s.writeError(w, r, errorf(KindInvalid, "poll key missing", err))
+		return
+	}
+	raw, ok := s.takeOnce(r.Context(), "zoompoll:"+hashKey(in.Poll))
+	if !ok {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "pending"})
+		return
+	}
+	var out zoomOutcome
+	_ = json.Unmarshal(raw, &out)
+	if !out.Linked {
+		writeJSON(w, http.StatusOK, map[string]any{"status": "error", "message": out.Message})
+		return
+	}
+	if a, err = s.agent(r.Context(), a.OrgID, a.UserID); err != nil || a == nil {
+		s.writeError(w, r, errorf(KindUnavailable, "try again", err))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "done", "zoom": zoomView(*a)})
+}
+
+// handleZoomDisconnect answers POST /api/zoom/disconnect: revoke at Zoom
+// and forget the tokens and Zoom identifiers at once. Tasks stay.
+func (s *Server) handleZoomDisconnect(w http.ResponseWriter, r *http.Request) {
+	a, err := s.agentRecordForToken(r.Context(), bearer(r))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.unlinkZoom(r.Context(), a, true, "Zoom disconnected."); err != nil {
+		s.writeError(w, r, errorf(KindUnavailable, "disconnect incomplete; try again", err))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"zoom": zoomView(*a)})
+}
+
+// unlinkZoom removes the agent's Zoom link: the tokens (revoked at Zoom
+// first when revoke is set), the link, the Zoom ids in the agent's record
+// and the call state that carries them. reason, when set, is told to the
+// softphone.
+func (s *Server) unlinkZoom(ctx context.Context, a *agentRecord, revoke bool, reason string) error {
+	if revoke {
+		if tok, err := s.loadZoomToken(ctx, a.OrgID, a.UserID); err == nil {
+			s.revokeZoom(ctx, tok.AccessToken)
+		}
+	}
+	keys := []string{zoomTokenKey(a.OrgID, a.UserID), presenceKey(a.Agent), "active:" + a.Key()}
+	if a.ZoomUserID != "" {
+		// Only drop the link if it is still ours.
+		if owner, err := s.AgentByZoomUser(ctx, a.ZoomUserID); err == nil && owner != nil && owner.Key() == a.Key() {
+			keys = append(keys, zoomLinkKey(a.ZoomUserID))
+		}
+	}
+	calls, err := s.store.Keys(ctx, "call:"+a.Key()+":")
+	if err != nil {
+		return err
+	}
+	keys = append(keys, calls...)
+	if err := s.store.Delete(ctx, keys...); err != nil {
+		return fmt.Errorf("delete zoom data: %w", err)
+	}
+	a.ZoomUserID, a.ZoomEmail, a.ZoomReauth = "", "", ""
+	if err := s.SaveAgent(ctx, *a, nil); err != nil {
+		return err
+	}
+	s.log.Info("zoom unlinked", "org_id", a.OrgID, "user_id", a.UserID)
+	s.pushZoomStatus(ctx, *a, reason)
+	return nil
+}
+
+func (s *Server) revokeZoom(ctx context.Context, accessToken string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := zoom.Revoke(ctx, s.http, s.zoomOAuth(), accessToken); err != nil {
+		s.log.Warn("zoom revoke failed", "err", err)
+	}
+}
+
+// pushZoomStatus tells the agent's softphones about their Zoom link.
+func (s *Server) pushZoomStatus(ctx context.Context, a agentRecord, message ...string) {
+	msg := map[string]any{"type": "zoom", "zoom": zoomView(a)}
+	if len(message) > 0 && message[0] != "" {
+		msg["message"] = message[0]
+	}
+	if err := s.hub.Notify(ctx, a.Key(), msg); err != nil {
+		s.log.Warn("push zoom status failed", "err", err)
+	}
+}
+
+func presenceKey(a cti.Agent) string { return "presence:" + a.Key() }
+
+// handleUserEvent acts on Zoom's directory events for linked agents.
+func (s *Server) handleUserEvent(ctx context.Context, ev cti.Event) error {
+	zoomUser := ev.UserID
+	if zoomUser == "" && ev.User != nil {
+		zoomUser = ev.User.ID
+	}
+	if zoomUser == "" {
+		return nil
+	}
+	ag, err := s.AgentByZoomUser(ctx, zoomUser)
+	if err != nil || ag == nil {
+		return err
+	}
+	a, err := s.agent(ctx, ag.OrgID, ag.UserID)
+	if err != nil || a == nil {
+		return err
+	}
+	switch ev.Kind {
+	case cti.KindDeauthorize:
+		// Zoom has already dropped the tokens: nothing to revoke.
+		return s.unlinkZoom(ctx, a, false, "Zoom access was removed (the app was uninstalled or deauthorized). Authorize Zoom to link again.")
+	case cti.KindUserDeleted:
+		return s.unlinkZoom(ctx, a, true, "Your Zoom user was deleted; Zoom is no longer linked.")
+	case cti.KindUserUpdated:
+		if ev.User == nil || ev.User.Email == "" || ev.User.Email == a.ZoomEmail {
+			return nil
+		}
+		set, err := s.settings(ctx, a.OrgID)
+		if err != nil {
+			return err
+		}
+		if ok, _ := cti.IdentityMatches(ev.User.Email, a.Username, a.Email, set.MatchZoomEmailToUsername); !ok {
+			return s.unlinkZoom(ctx, a, true, fmt.Sprintf("Your Zoom login email changed to %s, which no longer matches your Salesforce user; Zoom is no longer linked.", cti.MaskEmail(ev.User.Email)))
+		}
+		a.ZoomEmail = ev.User.Email
+		return s.SaveAgent(ctx, *a, nil)
+	case cti.KindPresence:
+		p := cti.NormalizePresence(ev.Presence)
+		b, _ := json.Marshal(p)
+		if err := s.store.Set(ctx, presenceKey(a.Agent), b, 24*time.Hour); err != nil {
+			return err
+		}
+		return s.hub.Notify(ctx, a.Key(), map[string]any{"type": "presence", "presence": p})
+	}
+	return nil
+}
+
+// presence is the agent's last known Zoom presence, or nil.
+func (s *Server) presence(ctx context.Context, a cti.Agent) *cti.Presence {
+	b, err := s.store.Get(ctx, presenceKey(a))
+	if errors.Is(err, store.ErrNotFound) || err != nil {
+		return nil
+	}
+	var p cti.Presence
+	if json.Unmarshal(b, &p) != nil {
+		return nil
+	}
+	return &p
+}
