@@ -80,7 +80,9 @@ func (t *zoomTokens) Token() (*oauth2.Token, error) {
 }
 
 func (s *Server) freshZoomToken(ctx context.Context, orgID, userID string) (*oauth2.Token, error) {
-	good := func(tok *oauth2.Token) bool { return tok.Expiry.IsZero() || s.now().Add(refreshMargin).Before(tok.Expiry) }
+	good := func(tok *oauth2.Token) bool {
+		return tok.Expiry.IsZero() || s.now().Add(refreshMargin).Before(tok.Expiry)
+	}
 	tok, err := s.loadZoomToken(ctx, orgID, userID)
 	if err != nil {
 		return nil, err
