@@ -27,6 +27,7 @@ type env struct {
 	s         *Server
 	st        store.Store
 	org       *sfsim.Org
+	zoom      *zoomsim.Zoom
 	sfURL     string
 	url       string // the server's base URL
 }
@@ -41,11 +42,15 @@ func newEnvOrg(t *testing.T, org *sfsim.Org) *env {
 	refreshes := new(atomic.Int64)
 	sf := httptest.NewServer(countRefreshes(org, refreshes))
 	t.Cleanup(sf.Close)
-	s, st := newTestServer(t, func(c *Config) { c.SFLoginURL = sf.URL })
+	zm := zoomsim.New(zoomsim.Options{})
+	zs := httptest.NewServer(zm)
+	t.Cleanup(func() { zs.Close(); zm.Close() })
+	s, st := newTestServer(t, func(c *Config) { c.SFLoginURL = sf.URL; useZoom(c, zs.URL) })
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := s.linkDemoAgent(ctx, org, sf.URL); err != nil {
 		t.Fatal(err)
 	}
+	linkDemoZoom(t, s, zm)
 	if err := s.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +60,23 @@ func newEnvOrg(t *testing.T, org *sfsim.Org) *env {
 		cancel()
 		s.Wait()
 	})
-	return &env{t: t, s: s, st: st, org: org, sfURL: sf.URL, url: hs.URL, refreshes: refreshes}
+	return &env{t: t, s: s, st: st, org: org, zoom: zm, sfURL: sf.URL, url: hs.URL, refreshes: refreshes}
+}
+
+// useZoom points the configuration at an emulated Zoom.
+func useZoom(c *Config, url string) {
+	c.ZoomOAuthURL, c.ZoomAPIURL = url, url
+	c.ZoomClientID, c.ZoomClientSecret = zoomsim.DefaultClientID, zoomsim.DefaultClientSecret
+}
+
+// linkDemoZoom stores a Zoom grant for the demo agent, as the popup would.
+func linkDemoZoom(t *testing.T, s *Server, zm *zoomsim.Zoom) {
+	t.Helper()
+	access, refresh, expiry := zm.IssueToken(DemoZoomUserID)
+	tok := &oauth2.Token{AccessToken: access, RefreshToken: refresh, Expiry: expiry}
+	if err := s.saveZoomToken(context.Background(), s.demoAgent.OrgID, s.demoAgent.UserID, tok); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // countRefreshes counts the refresh-token grants h answers.
@@ -217,4 +238,33 @@ func (e *env) waitLen(queue string, n int) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// connectSoftphoneRaw connects and authenticates without reading anything.
+func (e *env) connectSoftphoneRaw() *websocket.Conn {
+	e.t.Helper()
+	ws, _, err := e.dial(testOrigin)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { ws.Close() })
+	if err := ws.WriteJSON(map[string]string{"type": "auth", "token": e.session()}); err != nil {
+		e.t.Fatal(err)
+	}
+	return ws
+}
+
+// saveZoomTokenRaw stores a Zoom grant with a chosen expiry.
+func (s *Server) saveZoomTokenRaw(orgID, userID, access, refresh string, expiry time.Time) error {
+	return s.saveZoomToken(context.Background(), orgID, userID, &oauth2.Token{AccessToken: access, RefreshToken: refresh, Expiry: expiry})
+}
+
+// saveZoomTokenRawExpiry makes the stored Zoom token look expired.
+func (s *Server) saveZoomTokenRawExpiry(orgID, userID string, expiry time.Time) error {
+	tok, err := s.loadZoomToken(context.Background(), orgID, userID)
+	if err != nil {
+		return err
+	}
+	tok.Expiry = expiry
+	return s.saveZoomToken(context.Background(), orgID, userID, tok)
 }

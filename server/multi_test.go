@@ -28,7 +28,7 @@ type cluster struct {
 	urls      []string
 }
 
-func newCluster(t *testing.T, n int) *cluster {
+func newCluster(t *testing.T, n int, mods ...func(*Config)) *cluster {
 	t.Helper()
 	url := storetest.RedisURL(t)
 	prefix := fmt.Sprintf("zoomcti-test:%s:%d:", t.Name(), time.Now().UnixNano())
@@ -45,7 +45,12 @@ func newCluster(t *testing.T, n int) *cluster {
 	sf := httptest.NewServer(countRefreshes(c.org, c.refreshes))
 	t.Cleanup(sf.Close)
 	c.sfURL = sf.URL
-	cfg := testConfig(t, func(cf *Config) { cf.RedisURL, cf.SFLoginURL = url, sf.URL })
+	cfg := testConfig(t, func(cf *Config) {
+		cf.RedisURL, cf.SFLoginURL = url, sf.URL
+		for _, mod := range mods {
+			mod(cf)
+		}
+	})
 	ctx, cancel := context.WithCancel(context.Background())
 	for range n {
 		st, err := redis.Open(ctx, url, redis.Options{Prefix: prefix})
