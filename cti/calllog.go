@@ -141,28 +141,33 @@ func (e *Engine) RunOutboxJob(ctx context.Context, payload []byte) error {
 	if err := json.Unmarshal(payload, &job); err != nil || job.Log == nil {
 		return fmt.Errorf("%w: %v", ErrBadJob, err)
 	}
-	return e.writeLog(ctx, *job.Log)
+	_, err := e.writeLog(ctx, *job.Log)
+	return err
 }
 
 // ErrBadJob marks a payload that can never succeed.
 var ErrBadJob = errors.New("cti: malformed outbox job")
 
-func (e *Engine) writeLog(ctx context.Context, j LogJob) error {
-	base := "tasklog:" + j.Agent.Key() + ":" + j.Task.CallObject
+func (e *Engine) writeLog(ctx context.Context, j LogJob) (wrote bool, err error) {
+	base := logKey(j.Agent, j.Task.CallObject)
 	if _, err := e.cfg.KV.Get(ctx, base); err == nil {
-		return nil // already written
+		return false, nil // already written
 	} else if !errors.Is(err, e.cfg.NotFound) {
-		return fmt.Errorf("cti: check call log: %w", err)
+		return false, fmt.Errorf("cti: check call log: %w", err)
 	}
 	token := []byte(randomID())
 	ok, err := e.cfg.KV.SetNX(ctx, base+":lock", token, 2*time.Minute)
 	if err != nil {
-		return fmt.Errorf("cti: lock call log: %w", err)
+		return false, fmt.Errorf("cti: lock call log: %w", err)
 	}
 	if !ok {
-		return ErrBusy
+		return false, ErrBusy
 	}
 	defer e.cfg.KV.CompareAndDelete(context.WithoutCancel(ctx), base+":lock", token)
+	// Written by whoever held the lock before us?
+	if _, err := e.cfg.KV.Get(ctx, base); err == nil {
+		return false, nil
+	}
 
 	// A previous attempt that got as far as the write may have created the
 	// Task before it crashed or timed out: ask Salesforce before writing
@@ -170,38 +175,38 @@ func (e *Engine) writeLog(ctx context.Context, j LogJob) error {
 	// nothing.
 	attempted, err := e.cfg.KV.SetNX(ctx, base+":attempt", []byte("1"), loggedTTL)
 	if err != nil {
-		return fmt.Errorf("cti: mark call log attempt: %w", err)
+		return false, fmt.Errorf("cti: mark call log attempt: %w", err)
 	}
 	if !attempted {
 		id, err := e.cfg.CRM.FindTask(ctx, j.Agent, j.Task.CallObject)
 		if err != nil {
-			return fmt.Errorf("cti: look for earlier call log: %w", err)
+			return false, fmt.Errorf("cti: look for earlier call log: %w", err)
 		}
 		if id != "" {
-			return e.markLogged(ctx, base, id)
+			return false, e.markLogged(ctx, base, id)
 		}
 	}
 	if j.Lookup != "" && j.Task.WhoID == "" && j.Task.WhatID == "" {
 		matches, err := e.cfg.CRM.FindByPhone(ctx, j.Agent, j.Lookup)
 		if err != nil {
-			return fmt.Errorf("cti: find caller for call log %s: %w", j.Task.CallObject, err)
+			return false, fmt.Errorf("cti: find caller for call log %s: %w", j.Task.CallObject, err)
 		}
 		j.Task.WhoID, j.Task.WhatID = relatedTo(matches)
 	}
 	id, err := e.cfg.CRM.CreateTask(ctx, j.Agent, j.Task)
 	if err != nil {
-		return fmt.Errorf("cti: create call log %s: %w", j.Task.CallObject, err)
+		return false, fmt.Errorf("cti: create call log %s: %w", j.Task.CallObject, err)
 	}
 	e.log.Info("call logged", "call_id", j.Task.CallObject, "org_id", j.Agent.OrgID, "user_id", j.Agent.UserID, "task_id", id)
 	if err := e.markLogged(ctx, base, id); err != nil {
-		return err
+		return true, err
 	}
 	// The softphone refreshes the console so the agent sees the new Task.
 	msg := Message{Type: "logged", CallID: j.Task.CallObject, TaskID: id}
 	if err := e.cfg.Notifier.Notify(ctx, j.Agent.Key(), msg); err != nil {
 		e.log.Warn("push to softphone failed", "call_id", j.Task.CallObject, "err", err)
 	}
-	return nil
+	return true, nil
 }
 
 func (e *Engine) markLogged(ctx context.Context, base, taskID string) error {

@@ -133,6 +133,13 @@ const (
 // Handle processes one event. An error means "try again later": the caller
 // keeps the event in the queue.
 func (e *Engine) Handle(ctx context.Context, ev Event) error {
+	if ev.Kind == KindCallRecord && ev.UserID != "" {
+		agent, err := e.cfg.Directory.AgentByZoomUser(ctx, ev.UserID)
+		if err != nil || agent == nil {
+			return err
+		}
+		return e.handleRecords(ctx, *agent, ev)
+	}
 	if !ev.IsCall() {
 		// Post-call records, SMS, presence and directory events are
 		// acknowledged here; later features act on them.
@@ -151,16 +158,11 @@ func (e *Engine) Handle(ctx context.Context, ev Event) error {
 	}
 	// Events of one call are applied one at a time, whichever instance or
 	// worker holds them; a busy call is retried shortly by the caller.
-	lock := "lock:" + e.callKey(*agent, ev.CallID)
-	token := []byte(randomID())
-	ok, err := e.cfg.KV.SetNX(ctx, lock, token, 30*time.Second)
+	unlock, err := e.lockCall(ctx, *agent, ev.CallID)
 	if err != nil {
-		return fmt.Errorf("cti: lock call: %w", err)
+		return err
 	}
-	if !ok {
-		return ErrBusy
-	}
-	defer e.cfg.KV.CompareAndDelete(context.WithoutCancel(ctx), lock, token)
+	defer unlock()
 
 	call, err := e.loadCall(ctx, *agent, ev.CallID)
 	if err != nil {
@@ -193,6 +195,20 @@ func (e *Engine) Handle(ctx context.Context, ev Event) error {
 		e.log.Warn("push to softphone failed", "call_id", call.ID, "user_id", agent.UserID, "err", err)
 	}
 	return nil
+}
+
+// lockCall takes the call's lock for this agent, or returns ErrBusy.
+func (e *Engine) lockCall(ctx context.Context, a Agent, callID string) (unlock func(), err error) {
+	lock := "lock:" + e.callKey(a, callID)
+	token := []byte(randomID())
+	ok, err := e.cfg.KV.SetNX(ctx, lock, token, 30*time.Second)
+	if err != nil {
+		return nil, fmt.Errorf("cti: lock call: %w", err)
+	}
+	if !ok {
+		return nil, ErrBusy
+	}
+	return func() { e.cfg.KV.CompareAndDelete(context.WithoutCancel(ctx), lock, token) }, nil
 }
 
 // ErrBusy says another worker is handling the same call right now.

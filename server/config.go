@@ -48,6 +48,12 @@ type Config struct {
 	// the origins the softphone will load opencti_min.js from.
 	FrameAncestors []string
 
+	// OpsToken lets operators call /api/ops/* (zoomcti reconcile).
+	OpsToken string
+	// ReconcileEvery is how often the last day's call history is
+	// reconciled (0: never).
+	ReconcileEvery time.Duration
+
 	WebhookWindow time.Duration // how old x-zm-request-timestamp may be
 	Workers       int           // event and outbox workers
 
@@ -117,6 +123,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		}
 		c.EncryptionKey = key
 	}
+	if v := get("ZOOMCTI_RECONCILE_EVERY", "15m"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			errs = append(errs, errors.New("ZOOMCTI_RECONCILE_EVERY: must be a duration like 15m or 1h, or 0 to turn it off"))
+		}
+		c.ReconcileEvery = d
+	}
 	if err := c.LogLevel.UnmarshalText([]byte(get("ZOOMCTI_LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("ZOOMCTI_LOG_LEVEL: %w (use debug, info, warn or error)", err))
 	}
@@ -180,6 +193,12 @@ func (c *Config) Validate() error {
 	}
 	if len(c.FrameAncestors) == 0 {
 		c.FrameAncestors = strings.Fields(defaultFrameAncestors)
+	}
+	if c.OpsToken != "" && len(c.OpsToken) < 16 {
+		bad("ZOOMCTI_OPS_TOKEN", "must be at least 16 characters (try: openssl rand -hex 24)")
+	}
+	if c.ReconcileEvery > 0 && c.ReconcileEvery < time.Minute {
+		bad("ZOOMCTI_RECONCILE_EVERY", "must be at least 1m (each run reads every linked agent's call history)")
 	}
 	if c.WebhookWindow <= 0 {
 		c.WebhookWindow = 5 * time.Minute

@@ -25,6 +25,10 @@ import (
 // uses it when ZOOMCTI_ZOOM_WEBHOOK_SECRET is not set, so the two fit.
 const DemoWebhookSecret = "zoomcti-demo-webhook-secret"
 
+// DemoOpsToken is the demo's operator token; `zoomcti reconcile` uses it
+// when ZOOMCTI_OPS_TOKEN is not set.
+const DemoOpsToken = "zoomcti-demo-ops-token"
+
 // DemoZoomUserID is the demo agent's Zoom user (Alice in the fixtures).
 const DemoZoomUserID = "FAKEuserAlice00000001"
 
@@ -92,6 +96,7 @@ func StartDemo(ctx context.Context, addr, storePath string, log *slog.Logger, mo
 		StorePath:         storePath,
 		EncryptionKey:     key,
 		FrameAncestors:    []string{sfURL},
+		OpsToken:          DemoOpsToken,
 		Demo:              true,
 	}
 	for _, mod := range mods {

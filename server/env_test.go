@@ -42,7 +42,7 @@ func newEnvOrg(t *testing.T, org *sfsim.Org) *env {
 	refreshes := new(atomic.Int64)
 	sf := httptest.NewServer(countRefreshes(org, refreshes))
 	t.Cleanup(sf.Close)
-	zm := zoomsim.New(zoomsim.Options{})
+	zm := zoomsim.New(zoomsim.Options{WebhookSecret: testSecret})
 	zs := httptest.NewServer(zm)
 	t.Cleanup(func() { zs.Close(); zm.Close() })
 	s, st := newTestServer(t, func(c *Config) { c.SFLoginURL = sf.URL; useZoom(c, zs.URL) })

@@ -106,6 +106,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/me", s.handleMe)
 	mux.HandleFunc("GET /api/stats", s.handleStats)
 	mux.HandleFunc("GET /api/admin/status", s.handleAdminStatus)
+	mux.HandleFunc("POST /api/ops/reconcile", s.handleReconcile)
 	if s.cfg.Demo {
 		mux.HandleFunc("POST /api/demo/session", s.handleDemoSession)
 	}
@@ -118,6 +119,7 @@ func (s *Server) Start(ctx context.Context) error {
 	if err := s.hub.start(ctx); err != nil {
 		return err
 	}
+	s.wg.Go(func() { s.runReconcileLoop(ctx) })
 	for range s.cfg.Workers {
 		s.wg.Go(func() { s.runQueue(ctx, eventQueue, s.processEvent) })
 		s.wg.Go(func() { s.runQueue(ctx, cti.OutboxQueue, s.engine.RunOutboxJob) })

@@ -20,7 +20,10 @@ import (
 	"github.com/zoomcti/zoomcti/server/store/bolt"
 )
 
-const testSecret = "test-webhook-secret"
+const (
+	testSecret   = "test-webhook-secret"
+	testOpsToken = "test-ops-token-0123456789"
+)
 
 // newTestServer builds a server over a fresh embedded store, without workers,
 // so tests can look at exactly what the intake stored.
@@ -55,6 +58,7 @@ func testConfig(t *testing.T, mod func(*Config)) Config {
 		Addr: "127.0.0.1:0", PublicURL: "http://zoomcti.test", ZoomWebhookSecret: testSecret,
 		EncryptionKey: bytes.Repeat([]byte{7}, 32), StorePath: "unused", SFLoginURL: "http://sf.test",
 		SFClientID: "sfsim-client-id", SFClientSecret: "sfsim-client-secret",
+		OpsToken:     testOpsToken,
 		ZoomOAuthURL: "http://zoom.test", ZoomAPIURL: "http://zoom.test", SFAPIVersion: "67.0",
 	}
 	if mod != nil {

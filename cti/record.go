@@ -1,0 +1,157 @@
+package cti
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Zoom's post-call records (the call history of a user) are the
+// authoritative account of a call. The engine logs from them when the live
+// events never came (webhooks lost: Zoom gives up after three retries), and
+// the reconcile job logs from them for whole date ranges. Both go through
+// the same write as the live path, keyed by call and agent, so no call is
+// ever logged twice whichever path gets there first.
+
+// LogOutcome says what LogRecord did.
+type LogOutcome int
+
+// The outcomes of LogRecord.
+const (
+	AlreadyLogged LogOutcome = iota // the call had its Task already
+	LoggedNow                       // LogRecord wrote the Task
+)
+
+// recordCall turns a post-call record into the call the agent had.
+func recordCall(rec CallRecord) *Call {
+	dir := rec.Direction
+	if rec.Internal {
+		dir = Internal
+	}
+	self, other := rec.Callee, rec.Caller
+	if rec.Direction == Outbound {
+		self, other = rec.Caller, rec.Callee
+	}
+	c := &Call{
+		ID: rec.CallID, Direction: dir, State: StateEnded, Result: recordResult(rec.Result),
+		Self: self, Other: other, Queue: rec.Queue,
+		Ringing: rec.Start, Answered: rec.Answer, Ended: rec.End,
+	}
+	if c.Answered.IsZero() && rec.DurationSeconds > 0 && !c.Ended.IsZero() {
+		c.Answered = c.Ended.Add(-time.Duration(rec.DurationSeconds) * time.Second)
+	}
+	if c.Ended.IsZero() && !c.Answered.IsZero() {
+		c.Ended = c.Answered.Add(time.Duration(rec.DurationSeconds) * time.Second)
+	}
+	return c
+}
+
+// recordResult maps Zoom's call-history results (v2 and the legacy call
+// log's) to the engine's.
+func recordResult(r string) string {
+	switch strings.ToLower(strings.ReplaceAll(r, " ", "_")) {
+	case "answered", "accepted", "picked_up", "connected", "succeeded", "call_connected", "":
+		return "completed"
+	case "voicemail":
+		return "voicemail"
+	case "rejected", "busy", "blocked":
+		return "rejected"
+	case "no_answer", "ring_timeout", "missed", "abandoned", "canceled", "call_cancel", "call_cancelled", "hang_up", "overflowed":
+		return "missed"
+	}
+	return strings.ToLower(r)
+}
+
+// logKey is the done-marker of a call's Task for one agent.
+func logKey(a Agent, callID string) string { return "tasklog:" + a.Key() + ":" + callID }
+
+// Logged reports whether the agent's Task for callID is known to exist.
+func (e *Engine) Logged(ctx context.Context, a Agent, callID string) (bool, error) {
+	_, err := e.cfg.KV.Get(ctx, logKey(a, callID))
+	if errors.Is(err, e.cfg.NotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// LogRecord writes the Task for a post-call record now, unless the call has
+// one already.
+func (e *Engine) LogRecord(ctx context.Context, a Agent, rec CallRecord) (LogOutcome, error) {
+	if rec.CallID == "" {
+		return AlreadyLogged, fmt.Errorf("%w: call record without a call id", ErrBadJob)
+	}
+	done, err := e.Logged(ctx, a, rec.CallID)
+	if err != nil {
+		return AlreadyLogged, err
+	}
+	if done {
+		return AlreadyLogged, nil
+	}
+	c := recordCall(rec)
+	if err := e.match(ctx, a, c); err != nil {
+		return AlreadyLogged, err
+	}
+	a.ZoomUserID, a.ZoomEmail = "", ""
+	job := LogJob{Agent: a, Task: e.buildTask(a, c)}
+	if c.LookupFailed != "" {
+		job.Lookup = c.Other.Number
+	}
+	wrote, err := e.writeLog(ctx, job)
+	if err != nil {
+		return AlreadyLogged, err
+	}
+	if wrote {
+		return LoggedNow, nil
+	}
+	return AlreadyLogged, nil
+}
+
+// handleRecords queues the Task of every record of the agent's whose call
+// has none yet: the live events of those calls were lost.
+func (e *Engine) handleRecords(ctx context.Context, a Agent, ev Event) error {
+	for _, rec := range ev.Records {
+		if rec.UserID != "" && rec.UserID != ev.UserID {
+			continue
+		}
+		if err := e.handleRecord(ctx, a, rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *Engine) handleRecord(ctx context.Context, a Agent, rec CallRecord) error {
+	done, err := e.Logged(ctx, a, rec.CallID)
+	if err != nil || done {
+		return err
+	}
+	// Under the call's lock, like the live events: whichever of the two
+	// paths comes first queues the log and marks the call; the other sees
+	// the mark.
+	unlock, err := e.lockCall(ctx, a, rec.CallID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	live, err := e.loadCall(ctx, a, rec.CallID)
+	if err != nil {
+		return err
+	}
+	if live != nil && live.Logged {
+		return nil
+	}
+	c := recordCall(rec)
+	if live != nil {
+		c.Matches, c.Popped = live.Matches, live.Popped
+	}
+	if err := e.match(ctx, a, c); err != nil {
+		return err
+	}
+	if err := e.enqueueLog(ctx, a, c); err != nil {
+		return err
+	}
+	c.Logged = true
+	return e.saveCall(ctx, a, c)
+}
