@@ -125,6 +125,19 @@ func (z *Zoom) Play(ctx context.Context, bodies [][]byte) error {
 	return nil
 }
 
+// handleRecordHistory serves POST /_sim/history (the emulator's control
+// surface, not Zoom's): a webhook body played by someone else, such as
+// `zoomcti simulate`, whose call history this Zoom should then report.
+func (z *Zoom) handleRecordHistory(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err != nil {
+		http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+		return
+	}
+	z.recordHistory(body)
+	w.WriteHeader(http.StatusNoContent)
+}
+
 // recordHistory keeps the call_logs of a call-history event for the REST
 // call history. Other bodies are ignored.
 func (z *Zoom) recordHistory(body []byte) {

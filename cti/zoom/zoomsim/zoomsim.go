@@ -133,6 +133,7 @@ func (z *Zoom) routes() {
 	z.mux.HandleFunc("GET /v2/users/{userId}", z.api(z.handleUser))
 	z.mux.HandleFunc("GET /v2/phone/users/{userId}", z.api(z.handlePhoneUser))
 	z.mux.HandleFunc("GET /v2/phone/users/{userId}/call_history", z.api(z.handleCallHistory))
+	z.mux.HandleFunc("POST /_sim/history", z.handleRecordHistory)
 	z.mux.HandleFunc("/v2/", z.api(func(w http.ResponseWriter, r *http.Request, _ *grant) {
 		writeJSON(w, http.StatusNotFound, apiError{Code: 404, Message: "Not Found"})
 	}))

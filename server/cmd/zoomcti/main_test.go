@@ -44,7 +44,7 @@ func TestCommandLine(t *testing.T) {
 // simulate reports an unreachable server instead of hanging or claiming success.
 func TestSimulateAgainstNoServer(t *testing.T) {
 	var out, errb bytes.Buffer
-	code := run([]string{"simulate", "inbound", "--server", "http://127.0.0.1:1", "--gap", "0s"}, func(string) string { return "" }, &out, &errb)
+	code := run([]string{"simulate", "inbound", "--server", "http://127.0.0.1:1", "--zoom", "off", "--gap", "0s"}, func(string) string { return "" }, &out, &errb)
 	if code != 1 || !strings.Contains(errb.String(), "is zoomcti running") {
 		t.Fatalf("exit %d, stderr %q", code, errb.String())
 	}

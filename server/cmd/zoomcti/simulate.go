@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,6 +47,7 @@ func cmdSimulate(ctx context.Context, args []string, getenv func(string) string,
 		addr = "127.0.0.1:8080"
 	}
 	srv := fs.String("server", "http://"+addr, "base URL of the running zoomcti")
+	zoomURL := fs.String("zoom", "", "the emulated Zoom to record the call in, so its call history (and zoomcti reconcile) knows it (default: the demo's, two ports above --server; \"off\" to skip)")
 	from := fs.String("from", "", "calling number, or the agent for outbound (default: Ada Lovelace's +12025550142; outbound: the demo agent)")
 	to := fs.String("to", "", "the agent (Zoom user id, email or extension), or the number called for outbound (default: the demo agent; outbound: +12025550177)")
 	talk := fs.Duration("talk", 30*time.Second, "talk time of an answered call")
@@ -86,6 +91,7 @@ func cmdSimulate(ctx context.Context, args []string, getenv func(string) string,
 	if secret == "" {
 		secret = server.DemoWebhookSecret
 	}
+	recordInZoom(ctx, *srv, *zoomURL, bodies, stderr)
 	sender := &zoomsim.Sender{URL: strings.TrimRight(*srv, "/") + "/webhooks/zoom", Secret: secret, Client: &http.Client{Timeout: 10 * time.Second}}
 	for i, b := range bodies {
 		if i > 0 {
@@ -126,4 +132,35 @@ func or(vals ...string) string {
 		}
 	}
 	return ""
+}
+
+// recordInZoom tells the demo's emulated Zoom about a call played from
+// here, as if it had placed it: its call history then has the call, as the
+// real Zoom's would. Failing that only costs the history, so it warns.
+func recordInZoom(ctx context.Context, serverURL, zoomURL string, bodies [][]byte, stderr io.Writer) {
+	if zoomURL == "off" {
+		return
+	}
+	if zoomURL == "" {
+		u, err := url.Parse(serverURL)
+		port, perr := strconv.Atoi(u.Port())
+		if err != nil || perr != nil {
+			return
+		}
+		u.Host = net.JoinHostPort(u.Hostname(), strconv.Itoa(port+2))
+		zoomURL = u.String()
+	}
+	client := &http.Client{Timeout: 3 * time.Second}
+	for _, b := range bodies {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(zoomURL, "/")+"/_sim/history", bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			fmt.Fprintf(stderr, "note: no emulated Zoom at %s (%v); its call history will not show this call\n", zoomURL, err)
+			return
+		}
+		resp.Body.Close()
+	}
 }
