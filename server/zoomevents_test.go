@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zoomcti/zoomcti/cti"
 	"github.com/zoomcti/zoomcti/cti/zoom/zoomsim"
 )
 
@@ -124,4 +125,39 @@ func TestInstancesRefreshAZoomTokenOnce(t *testing.T) {
 		t.Fatalf("after the shared refresh: %v", err)
 	}
 
+}
+
+// Zoom refuses the stored refresh token: the link is kept but marked, and
+// the softphone asks the agent to authorize again.
+func TestRefusedZoomRefreshAsksForReauthorization(t *testing.T) {
+	e := newEnv(t)
+	ws := e.connectSoftphone()
+	a := e.s.demoAgent
+	if err := e.s.saveZoomTokenRaw(a.OrgID, a.UserID, "dead-access", "dead-refresh", time.Now().Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.s.zoomClient(a.OrgID, a.UserID).Me(context.Background()); err == nil {
+		t.Fatal("a dead refresh token worked")
+	}
+	m := readMsg(t, ws, "zoom", 5*time.Second)
+	if z, _ := m["zoom"].(map[string]any); z["status"] != "needs_reauth" || z["message"] == "" {
+		t.Fatalf("softphone told %v, want needs_reauth with a message", m)
+	}
+}
+
+// Zoom cannot be reached while linking: the agent is told to retry later,
+// and nothing is kept.
+func TestZoomDownWhileLinking(t *testing.T) {
+	s, st := newTestServer(t, func(c *Config) { useZoom(c, "http://127.0.0.1:1") })
+	rec := agentRecord{Agent: cti.Agent{OrgID: "00D000000000001AAA", UserID: "005000000000001AAA", Username: "alice@example.com"}}
+	if err := s.SaveAgent(context.Background(), rec, nil); err != nil {
+		t.Fatal(err)
+	}
+	out := s.linkZoom(context.Background(), zoomLinkState{OrgID: rec.OrgID, UserID: rec.UserID}, map[string][]string{"code": {"any"}})
+	if out.Linked || out.Message != zoomSystemError {
+		t.Fatalf("outcome %+v, want the system error", out)
+	}
+	if keys, _ := st.Keys(context.Background(), "zoom"); len(keys) != 0 {
+		t.Fatalf("stored %v", keys)
+	}
 }
