@@ -19,8 +19,9 @@ type LogJob struct {
 
 // outboxJob is the envelope of every outbox payload.
 type outboxJob struct {
-	Kind string  `json:"kind"` // "task"
+	Kind string  `json:"kind"` // "task" or "sms"
 	Log  *LogJob `json:"log,omitempty"`
+	SMS  *SMSJob `json:"sms,omitempty"`
 }
 
 func (e *Engine) enqueueLog(ctx context.Context, a Agent, c *Call) error {
@@ -138,15 +139,27 @@ func partyLabel(c *Call, from bool) string {
 // error means the job should be retried.
 func (e *Engine) RunOutboxJob(ctx context.Context, payload []byte) error {
 	var job outboxJob
-	if err := json.Unmarshal(payload, &job); err != nil || job.Log == nil {
+	if err := json.Unmarshal(payload, &job); err != nil {
 		return fmt.Errorf("%w: %v", ErrBadJob, err)
 	}
-	_, err := e.writeLog(ctx, *job.Log)
-	return err
+	switch {
+	case job.Kind == "sms" && job.SMS != nil:
+		return e.runSMSJob(ctx, *job.SMS)
+	case job.Log != nil:
+		_, err := e.writeLog(ctx, *job.Log)
+		return err
+	}
+	return fmt.Errorf("%w: unknown kind %q", ErrBadJob, job.Kind)
 }
 
 // ErrBadJob marks a payload that can never succeed.
 var ErrBadJob = errors.New("cti: malformed outbox job")
+
+// DeferError asks the queue to run the job again after a while, without
+// counting it as a failure (for example to let a burst of SMS settle).
+type DeferError struct{ After time.Duration }
+
+func (d *DeferError) Error() string { return fmt.Sprintf("cti: deferred for %s", d.After) }
 
 func (e *Engine) writeLog(ctx context.Context, j LogJob) (wrote bool, err error) {
 	base := logKey(j.Agent, j.Task.CallObject)

@@ -36,6 +36,8 @@ type Match struct {
 
 // Task is a call log to write to the CRM.
 type Task struct {
+	// SMS marks a text-message Task (TaskSubtype Task, no call fields).
+	SMS                   bool   `json:"sms,omitempty"`
 	Subject               string `json:"subject"`
 	CallType              string `json:"call_type"` // Inbound, Outbound, Internal
 	CallDurationInSeconds int    `json:"call_duration_in_seconds"`
@@ -62,6 +64,9 @@ type CRM interface {
 	// FindTask returns the id of the agent's Task whose CallObject is
 	// callObject, or "" when there is none.
 	FindTask(ctx context.Context, a Agent, callObject string) (string, error)
+	// UpdateTask changes the fields of an existing Task that are set in t
+	// (non-empty strings, a positive duration); the others stay.
+	UpdateTask(ctx context.Context, a Agent, id string, t Task) error
 }
 
 // Notifier pushes a message to every softphone the agent has open.
@@ -133,6 +138,9 @@ const (
 // Handle processes one event. An error means "try again later": the caller
 // keeps the event in the queue.
 func (e *Engine) Handle(ctx context.Context, ev Event) error {
+	if ev.Kind == KindSMS {
+		return e.handleSMS(ctx, ev)
+	}
 	if ev.Kind == KindCallRecord && ev.UserID != "" {
 		agent, err := e.cfg.Directory.AgentByZoomUser(ctx, ev.UserID)
 		if err != nil || agent == nil {

@@ -216,6 +216,14 @@ func (c *crm) CreateTask(ctx context.Context, a cti.Agent, t cti.Task) (string, 
 		"Description":           truncate(t.Description, 32000),
 		"OwnerId":               a.UserID,
 	}
+	if t.SMS {
+		// A text thread is a plain Task: no call fields, and Type left to
+		// the org's default (its picklist has no standard SMS value).
+		for _, k := range []string{"Type", "CallType", "CallDurationInSeconds"} {
+			delete(fields, k)
+		}
+		fields["TaskSubtype"] = "Task"
+	}
 	if t.CallDisposition != "" {
 		fields["CallDisposition"] = truncate(t.CallDisposition, 255)
 	}
@@ -232,6 +240,28 @@ func (c *crm) CreateTask(ctx context.Context, a cti.Agent, t cti.Task) (string, 
 		return err
 	})
 	return id, err
+}
+
+// UpdateTask implements cti.CRM.
+func (c *crm) UpdateTask(ctx context.Context, a cti.Agent, id string, t cti.Task) error {
+	fields := map[string]any{}
+	set := func(k string, v any, ok bool) {
+		if ok {
+			fields[k] = v
+		}
+	}
+	set("Subject", truncate(t.Subject, 255), t.Subject != "")
+	set("Status", t.Status, t.Status != "")
+	set("CallDisposition", truncate(t.CallDisposition, 255), t.CallDisposition != "")
+	set("Description", truncate(t.Description, 32000), t.Description != "")
+	set("WhoId", t.WhoID, t.WhoID != "")
+	set("WhatId", t.WhatID, t.WhatID != "")
+	set("CallDurationInSeconds", t.CallDurationInSeconds, t.CallDurationInSeconds > 0)
+	set("ActivityDate", t.ActivityDate, t.ActivityDate != "")
+	if len(fields) == 0 {
+		return nil
+	}
+	return c.call(ctx, a, func(cl *salesforce.Client) error { return cl.Update(ctx, "Task", id, fields) })
 }
 
 // FindTask implements cti.CRM.

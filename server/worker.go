@@ -44,6 +44,7 @@ func (s *Server) runQueue(ctx context.Context, queue string, handle func(context
 		err = handle(jobCtx, job.Payload)
 		cancel()
 		ackCtx, cancelAck := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		var deferred *cti.DeferError
 		switch {
 		case err == nil:
 			err = s.store.Ack(ackCtx, queue, job.ID)
@@ -52,6 +53,8 @@ func (s *Server) runQueue(ctx context.Context, queue string, handle func(context
 			s.metrics.add("jobs_dead:"+queue, 1)
 			_ = s.store.Set(ackCtx, "dead:"+queue+":"+job.ID, job.Payload, 30*24*time.Hour)
 			err = s.store.Ack(ackCtx, queue, job.ID)
+		case errors.As(err, &deferred):
+			err = s.store.Retry(ackCtx, queue, job.ID, deferred.After, "deferred")
 		case errors.Is(err, cti.ErrBusy):
 			err = s.store.Retry(ackCtx, queue, job.ID, 100*time.Millisecond, "busy")
 		case errors.Is(err, cti.ErrCRMPaused), errors.Is(err, cti.ErrSignedOut):
