@@ -35,14 +35,22 @@ type Call struct {
 	// (no API budget) or "signed_out".
 	LookupFailed string `json:"lookup_failed,omitempty"`
 	Popped       bool   `json:"popped,omitempty"`
-	Logged       bool   `json:"logged,omitempty"`
+	Logged       bool   `json:"logged,omitempty"` // its log is settled: queued, waiting for wrap-up, or skipped
+	// Dialed is set when the agent dialled this call from a record (click
+	// to dial): that record is the match, and it is not popped again.
+	Dialed bool `json:"dialed,omitempty"`
+	// NoLog says why the call gets no Task (for example a queue call this
+	// member only rang for).
+	NoLog        string `json:"no_log,omitempty"`
+	RecordingURL string `json:"recording_url,omitempty"`
+	VoicemailURL string `json:"voicemail_url,omitempty"`
 }
 
 func newCall(ev Event) *Call {
 	return &Call{ID: ev.CallID, Direction: ev.Direction, State: StateRinging}
 }
 
-// Ended reports whether the call is over.
+// Over reports whether the call is over.
 func (c *Call) Over() bool { return c.State == StateEnded }
 
 // Duration is the talk time: answer to hang-up, zero when never answered.

@@ -19,30 +19,40 @@ type LogJob struct {
 
 // outboxJob is the envelope of every outbox payload.
 type outboxJob struct {
-	Kind string  `json:"kind"` // "task" or "sms"
+	Kind string  `json:"kind"` // "task", "queue_missed", "task_update" or "sms"
 	Log  *LogJob `json:"log,omitempty"`
 	SMS  *SMSJob `json:"sms,omitempty"`
+	// NotBefore holds the job back until then.
+	NotBefore time.Time `json:"not_before,omitzero"`
+	// Until is when a job waiting for something gives up (task_update).
+	Until time.Time `json:"until,omitzero"`
 }
 
-func (e *Engine) enqueueLog(ctx context.Context, a Agent, c *Call) error {
+// logJob is the outbox job that writes the call's Task.
+func (e *Engine) logJob(a Agent, c *Call, set Settings) *LogJob {
 	// The outbox writes as the Salesforce user; it keeps no Zoom identity,
 	// which an agent's disconnect must be able to erase.
 	a.ZoomUserID, a.ZoomEmail = "", ""
-	job := outboxJob{Kind: "task", Log: &LogJob{Agent: a, Task: e.buildTask(a, c)}}
+	j := &LogJob{Agent: a, Task: e.buildTask(a, c, set)}
 	if c.LookupFailed != "" {
-		job.Log.Lookup = c.Other.Number
+		j.Lookup = c.Other.Number
 	}
+	return j
+}
+
+// enqueue hands a job to the durable outbox.
+func (e *Engine) enqueue(ctx context.Context, job outboxJob) error {
 	b, err := json.Marshal(job)
 	if err != nil {
 		return err
 	}
 	if _, err := e.cfg.Outbox.Enqueue(ctx, OutboxQueue, b); err != nil {
-		return fmt.Errorf("cti: enqueue call log: %w", err)
+		return fmt.Errorf("cti: enqueue %s: %w", job.Kind, err)
 	}
 	return nil
 }
 
-func (e *Engine) buildTask(a Agent, c *Call) Task {
+func (e *Engine) buildTask(a Agent, c *Call, set Settings) Task {
 	callType := map[Direction]string{Inbound: "Inbound", Outbound: "Outbound", Internal: "Internal"}[c.Direction]
 	if callType == "" {
 		callType = "Inbound"
@@ -87,6 +97,7 @@ func (e *Engine) buildTask(a Agent, c *Call) Task {
 		Status:                "Completed",
 		ActivityDate:          day.Format(time.DateOnly),
 		Description:           describe(c),
+		Fields:                fieldDefaults(set),
 	}
 	t.WhoID, t.WhatID = relatedTo(c.Matches)
 	return t
@@ -114,6 +125,12 @@ func describe(c *Call) string {
 		c.Direction, partyLabel(c, true), partyLabel(c, false), c.Result, int(c.Duration()/time.Second))
 	if c.Queue != nil && c.Queue.Name != "" {
 		d += "\nQueue: " + c.Queue.Name
+	}
+	if c.RecordingURL != "" {
+		d += "\nRecording: " + c.RecordingURL
+	}
+	if c.VoicemailURL != "" {
+		d += "\nVoicemail: " + c.VoicemailURL
 	}
 	d += "\nZoom call ID: " + c.ID
 	return d
@@ -145,6 +162,10 @@ func (e *Engine) RunOutboxJob(ctx context.Context, payload []byte) error {
 	switch {
 	case job.Kind == "sms" && job.SMS != nil:
 		return e.runSMSJob(ctx, *job.SMS)
+	case job.Kind == "queue_missed" && job.Log != nil:
+		return e.runQueueMissed(ctx, job)
+	case job.Kind == "task_update" && job.Log != nil:
+		return e.runTaskUpdate(ctx, job)
 	case job.Log != nil:
 		_, err := e.writeLog(ctx, *job.Log)
 		return err
@@ -207,6 +228,9 @@ func (e *Engine) writeLog(ctx context.Context, j LogJob) (wrote bool, err error)
 		j.Task.WhoID, j.Task.WhatID = relatedTo(matches)
 	}
 	id, err := e.cfg.CRM.CreateTask(ctx, j.Agent, j.Task)
+	if errors.Is(err, ErrRejected) {
+		id, err = e.createDespiteRejection(ctx, j, err)
+	}
 	if err != nil {
 		return false, fmt.Errorf("cti: create call log %s: %w", j.Task.CallObject, err)
 	}
@@ -227,4 +251,52 @@ func (e *Engine) markLogged(ctx context.Context, base, taskID string) error {
 		return fmt.Errorf("cti: record call log: %w", err)
 	}
 	return nil
+}
+
+// fieldDefaults are the admin's extra Task fields with a default value.
+func fieldDefaults(set Settings) map[string]string {
+	var f map[string]string
+	for _, cf := range set.CallLogFields {
+		if cf.Default != "" {
+			if f == nil {
+				f = map[string]string{}
+			}
+			f[cf.Name] = cf.Default
+		}
+	}
+	return f
+}
+
+// ErrRejected is what a CRM returns for a write it will never accept as it
+// is (a field the org does not have, a value its picklist refuses, a
+// deleted record to relate to).
+var ErrRejected = errors.New("cti: Salesforce rejected the record")
+
+// createDespiteRejection saves what it can of a call log Salesforce
+// refused: without the admin's extra fields (likely misconfigured), then
+// without the related records (perhaps deleted or merged since). What it
+// cannot save at all is set aside as a dead job, never retried forever.
+func (e *Engine) createDespiteRejection(ctx context.Context, j LogJob, cause error) (string, error) {
+	if len(j.Task.Fields) > 0 {
+		e.log.Warn("Salesforce refused the call log's extra fields; saving it without them",
+			"call_id", j.Task.CallObject, "org_id", j.Agent.OrgID, "err", cause)
+		j.Task.Fields = nil
+		id, err := e.cfg.CRM.CreateTask(ctx, j.Agent, j.Task)
+		if !errors.Is(err, ErrRejected) {
+			return id, err
+		}
+		cause = err
+	}
+	if j.Task.WhoID != "" || j.Task.WhatID != "" {
+		e.log.Warn("Salesforce refused the call log's related records; saving it unrelated",
+			"call_id", j.Task.CallObject, "org_id", j.Agent.OrgID, "err", cause)
+		j.Task.WhoID, j.Task.WhatID = "", ""
+		j.Task.Description += "\n(zoomcti could not relate this call to the matched record)"
+		id, err := e.cfg.CRM.CreateTask(ctx, j.Agent, j.Task)
+		if !errors.Is(err, ErrRejected) {
+			return id, err
+		}
+		cause = err
+	}
+	return "", fmt.Errorf("%w: %w", ErrBadJob, cause)
 }

@@ -48,6 +48,8 @@ type Task struct {
 	Description           string `json:"description,omitempty"`
 	WhoID                 string `json:"who_id,omitempty"`
 	WhatID                string `json:"what_id,omitempty"`
+	// Fields are the admin's extra Task fields (API name → value).
+	Fields map[string]string `json:"fields,omitempty"`
 }
 
 // Directory finds the agent linked to a Zoom user.
@@ -81,6 +83,7 @@ type KV interface {
 	SetNX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error)
 	CompareAndDelete(ctx context.Context, key string, value []byte) (bool, error)
 	Delete(ctx context.Context, keys ...string) error
+	Keys(ctx context.Context, prefix string) ([]string, error)
 }
 
 // Enqueuer hands a job to the durable outbox.
@@ -103,6 +106,8 @@ type EngineConfig struct {
 	Outbox    Enqueuer
 	// NotFound is the error the KV returns for a missing key.
 	NotFound error
+	// Settings reads an org's admin settings (nil: the defaults).
+	Settings func(ctx context.Context, orgID string) (Settings, error)
 	Clock    func() time.Time
 	Logger   *slog.Logger
 }
@@ -126,6 +131,9 @@ func NewEngine(cfg EngineConfig) *Engine {
 	if e.cfg.NotFound == nil {
 		e.cfg.NotFound = errNoValue
 	}
+	if e.cfg.Settings == nil {
+		e.cfg.Settings = func(context.Context, string) (Settings, error) { return DefaultSettings(), nil }
+	}
 	return e
 }
 
@@ -138,8 +146,11 @@ const (
 // Handle processes one event. An error means "try again later": the caller
 // keeps the event in the queue.
 func (e *Engine) Handle(ctx context.Context, ev Event) error {
-	if ev.Kind == KindSMS {
+	switch ev.Kind {
+	case KindSMS:
 		return e.handleSMS(ctx, ev)
+	case KindVoicemail, KindRecording:
+		return e.handleMedia(ctx, ev)
 	}
 	if ev.Kind == KindCallRecord && ev.UserID != "" {
 		agent, err := e.cfg.Directory.AgentByZoomUser(ctx, ev.UserID)
@@ -179,16 +190,32 @@ func (e *Engine) Handle(ctx context.Context, ev Event) error {
 	if call == nil {
 		call = newCall(ev)
 	}
+	set, err := e.cfg.Settings(ctx, agent.OrgID)
+	if err != nil {
+		return fmt.Errorf("cti: settings: %w", err)
+	}
 	call.apply(ev)
+	if call.Direction == Internal && set.IgnoreInternalCalls {
+		// Neither popped nor logged, nor shown: remembered only so that a
+		// redelivery finds it settled.
+		call.Popped, call.Logged = true, true
+		return e.saveCall(ctx, *agent, call)
+	}
+	if err := e.noteQueueAnswer(ctx, *agent, call, ev); err != nil {
+		return err
+	}
+	if err := e.checkDialed(ctx, *agent, call); err != nil {
+		return err
+	}
 	if err := e.match(ctx, *agent, call); err != nil {
 		return err
 	}
-	pop := !call.Popped && !call.Over() && call.Direction != Internal
+	pop := e.popNow(call, set)
 	if pop {
 		call.Popped = true
 	}
 	if call.Over() && !call.Logged {
-		if err := e.enqueueLog(ctx, *agent, call); err != nil {
+		if err := e.finish(ctx, *agent, call, set); err != nil {
 			return err
 		}
 		call.Logged = true
@@ -196,7 +223,7 @@ func (e *Engine) Handle(ctx context.Context, ev Event) error {
 	if err := e.saveCall(ctx, *agent, call); err != nil {
 		return err
 	}
-	msg := callMessage(call, pop)
+	msg := callMessage(call, pop, set)
 	if err := e.cfg.Notifier.Notify(ctx, agent.Key(), msg); err != nil {
 		// The call state is saved and a reconnecting softphone gets it
 		// again; a failed push is not worth redoing the event.
@@ -325,6 +352,10 @@ func (e *Engine) ActiveCall(ctx context.Context, a Agent) (*Message, error) {
 	if err != nil || c == nil || c.Over() {
 		return nil, err
 	}
-	m := callMessage(c, true)
+	set, err := e.cfg.Settings(ctx, a.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	m := callMessage(c, !c.Dialed && c.Popped, set)
 	return &m, nil
 }

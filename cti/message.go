@@ -37,7 +37,9 @@ const (
 	PopRecord = "record" // open RecordID
 	PopChoose = "choose" // several matches: the agent picks in the softphone
 	PopNew    = "new"    // no match: a new record form with the number filled in
-	PopSearch = "search" // no lookup was possible: the console's search for the number
+	PopSearch = "search" // the console's search for the number
+	PopFlow   = "flow"   // a screen flow with the number as its Phone argument
+	PopLayout = "layout" // searchAndScreenPop: the org's softphone layout decides
 )
 
 // Pop is a screen pop decision.
@@ -46,11 +48,13 @@ type Pop struct {
 	RecordID      string            `json:"record_id,omitempty"`
 	ObjectType    string            `json:"object_type,omitempty"`
 	EntityName    string            `json:"entity_name,omitempty"`   // for PopNew
-	SearchString  string            `json:"search_string,omitempty"` // for PopSearch
+	SearchString  string            `json:"search_string,omitempty"` // for PopSearch and PopLayout
+	Flow          string            `json:"flow,omitempty"`          // for PopFlow
+	CallType      string            `json:"call_type,omitempty"`     // for PopLayout: inbound, outbound, internal
 	DefaultFields map[string]string `json:"default_fields,omitempty"`
 }
 
-func callMessage(c *Call, pop bool) Message {
+func callMessage(c *Call, pop bool, set Settings) Message {
 	v := &CallView{
 		ID: c.ID, Direction: c.Direction, State: c.State, Result: c.Result,
 		Number: c.Other.Number, Name: c.Other.Name,
@@ -65,29 +69,43 @@ func callMessage(c *Call, pop bool) Message {
 	}
 	m := Message{Type: "call", Call: v}
 	if pop {
-		m.Pop = decidePop(c)
+		m.Pop = decidePop(c, set)
 	}
 	return m
 }
 
-// decidePop applies the pop rules: one match opens it, several let the
-// agent choose, none opens a new Contact form with the number filled in.
-func decidePop(c *Call) *Pop {
-	if c.LookupFailed == "paused" && c.Other.Number != "" {
-		return &Pop{Kind: PopSearch, SearchString: c.Other.Number}
+// decidePop applies the admin's pop rules: one match opens it; several
+// follow the multiple-match rule; none follows the no-match rule.
+func decidePop(c *Call, set Settings) *Pop {
+	number := c.Other.Number
+	if c.LookupFailed == "paused" && number != "" {
+		return &Pop{Kind: PopSearch, SearchString: number}
 	}
 	if c.LookupFailed == "signed_out" {
 		return nil
 	}
 	switch len(c.Matches) {
 	case 0:
-		if c.Other.Number == "" {
+		if number == "" {
 			return nil
 		}
-		return &Pop{Kind: PopNew, EntityName: "Contact", DefaultFields: map[string]string{"Phone": c.Other.Number}}
+		switch set.NoMatch {
+		case "new_lead":
+			return &Pop{Kind: PopNew, EntityName: "Lead", DefaultFields: map[string]string{"Phone": number}}
+		case "flow":
+			return &Pop{Kind: PopFlow, Flow: set.NoMatchFlow, DefaultFields: map[string]string{"Phone": number}}
+		case "none":
+			return nil
+		}
+		return &Pop{Kind: PopNew, EntityName: "Contact", DefaultFields: map[string]string{"Phone": number}}
 	case 1:
 		return &Pop{Kind: PopRecord, RecordID: c.Matches[0].ID, ObjectType: c.Matches[0].Type}
-	default:
-		return &Pop{Kind: PopChoose}
 	}
+	switch set.MultipleMatch {
+	case "search":
+		return &Pop{Kind: PopSearch, SearchString: number}
+	case "layout":
+		return &Pop{Kind: PopLayout, SearchString: number, CallType: string(c.Direction), DefaultFields: map[string]string{"Phone": number}}
+	}
+	return &Pop{Kind: PopChoose}
 }

@@ -22,6 +22,7 @@ type LogOutcome int
 const (
 	AlreadyLogged LogOutcome = iota // the call had its Task already
 	LoggedNow                       // LogRecord wrote the Task
+	WrapUpQueued                    // the call waits for the agent's wrap-up (Auto Save Call Logs is off)
 )
 
 // recordCall turns a post-call record into the call the agent had.
@@ -89,16 +90,27 @@ func (e *Engine) LogRecord(ctx context.Context, a Agent, rec CallRecord) (LogOut
 	if done {
 		return AlreadyLogged, nil
 	}
+	set, err := e.cfg.Settings(ctx, a.OrgID)
+	if err != nil {
+		return AlreadyLogged, err
+	}
 	c := recordCall(rec)
+	if c.Direction == Internal && set.IgnoreInternalCalls {
+		return AlreadyLogged, nil
+	}
+	if pending, err := e.wrapUpPending(ctx, a, rec.CallID); err != nil || pending {
+		return AlreadyLogged, err // waiting for the agent's wrap-up
+	}
 	if err := e.match(ctx, a, c); err != nil {
 		return AlreadyLogged, err
 	}
-	a.ZoomUserID, a.ZoomEmail = "", ""
-	job := LogJob{Agent: a, Task: e.buildTask(a, c)}
-	if c.LookupFailed != "" {
-		job.Lookup = c.Other.Number
+	if !set.AutoSaveCallLogs {
+		if err := e.saveWrapUp(ctx, a, c, set); err != nil {
+			return AlreadyLogged, err
+		}
+		return WrapUpQueued, nil
 	}
-	wrote, err := e.writeLog(ctx, job)
+	wrote, err := e.writeLog(ctx, *e.logJob(a, c, set))
 	if err != nil {
 		return AlreadyLogged, err
 	}
@@ -142,14 +154,22 @@ func (e *Engine) handleRecord(ctx context.Context, a Agent, rec CallRecord) erro
 	if live != nil && live.Logged {
 		return nil
 	}
+	set, err := e.cfg.Settings(ctx, a.OrgID)
+	if err != nil {
+		return err
+	}
 	c := recordCall(rec)
 	if live != nil {
-		c.Matches, c.Popped = live.Matches, live.Popped
+		c.Matches, c.Popped, c.Dialed = live.Matches, live.Popped, live.Dialed
+		c.RecordingURL, c.VoicemailURL = live.RecordingURL, live.VoicemailURL
+	}
+	if c.Direction == Internal && set.IgnoreInternalCalls {
+		return nil
 	}
 	if err := e.match(ctx, a, c); err != nil {
 		return err
 	}
-	if err := e.enqueueLog(ctx, a, c); err != nil {
+	if err := e.finish(ctx, a, c, set); err != nil {
 		return err
 	}
 	c.Logged = true

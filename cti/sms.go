@@ -1,19 +1,610 @@
 package cti
 
-import "context"
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf16"
+)
+
+// Text messages are logged as Zoom's own Salesforce integration logs them:
+// one Task per agent, other number and agent's local date, created on the
+// first message and updated as more arrive. Messages are collected in the KV
+// as they come (a thread document); one outbox job per burst writes the
+// Task once the thread has been quiet for smsSettle, so ten messages in a
+// few seconds cost one Salesforce write, not ten.
+//
+// Group messages (more than one other participant) are keyed by Zoom's
+// session id instead of a number: a group conversation is one thread
+// whatever number spoke last, and a per-number Task would split it.
+
+const (
+	// smsSettle is how long a thread must be quiet before its Task is
+	// written. Tests live with it: e.drain() waits for deferred jobs.
+	smsSettle = 2 * time.Second
+	// smsMaxSettle bounds the wait for a thread that never goes quiet, so
+	// a lively conversation still shows up in Salesforce.
+	smsMaxSettle = time.Minute
+	// smsPendingTTL frees a thread whose flush job vanished (set aside as
+	// dead, or lost with a store). Longer than any settle wait; a job that
+	// outlives it while waiting for Salesforce only risks a duplicate job,
+	// which finds nothing new to write.
+	smsPendingTTL = 15 * time.Minute
+	// smsDescriptionMax is Task.Description's length in Salesforce
+	// characters (UTF-16 code units).
+	smsDescriptionMax = 32000
+	// smsMaxStored keeps a thread document bounded. More lines than fit in
+	// a Description (at least ~15 characters each) are never shown anyway.
+	smsMaxStored = 2500
+)
 
 // SMSJob is the outbox job that writes (or updates) one day's SMS Task.
 type SMSJob struct {
 	Agent Agent  `json:"agent"`
-	Key   string `json:"key"` // which (agent, other number, local date) thread
+	Key   string `json:"key"` // which (agent, other number, local date) thread: the Task's CallObject
+	// Token is the thread's pending marker this job holds, and Since when
+	// it was taken (for smsMaxSettle).
+	Token string    `json:"token,omitempty"`
+	Since time.Time `json:"since,omitzero"`
 }
 
-// handleSMS takes one text message.
+// smsMessage is one message of a thread as stored in the KV. Text is
+// customer data: it goes into the Task and nowhere else (never a log line).
+type smsMessage struct {
+	ID   string    `json:"id"`
+	Dir  Direction `json:"dir"`
+	At   time.Time `json:"at"`
+	From string    `json:"from,omitempty"` // normalized numbers
+	To   []string  `json:"to,omitempty"`
+	Text string    `json:"text,omitempty"`
+	MMS  bool      `json:"mms,omitempty"`
+}
+
+// smsThread is one day's conversation between an agent and a number (or a
+// group), as collected so far.
+type smsThread struct {
+	CallObject string       `json:"call_object"`
+	Date       string       `json:"date"`    // the agent's local date, YYYY-MM-DD
+	Zone       string       `json:"zone"`    // the time zone the transcript's times are in
+	Numbers    []string     `json:"numbers"` // the other participants, in order of appearance
+	Group      bool         `json:"group,omitempty"`
+	Messages   []smsMessage `json:"messages"` // chronological
+	// Cut are the ids of the oldest messages dropped to keep the document
+	// bounded: a redelivery of one is still a duplicate, and the
+	// transcript says how many there were.
+	Cut []string `json:"cut,omitempty"`
+	// Version counts the messages added; the job writes up to a version.
+	Version     int       `json:"version"`
+	LastArrival time.Time `json:"last_arrival"` // our clock, for smsSettle
+}
+
+// smsTaskState is what the job knows of the thread's Task.
+type smsTaskState struct {
+	TaskID  string `json:"task_id,omitempty"`
+	Version int    `json:"version"` // the thread version the Task shows
+	Looked  bool   `json:"looked,omitempty"`
+	WhoID   string `json:"who_id,omitempty"`
+	WhatID  string `json:"what_id,omitempty"`
+	Name    string `json:"name,omitempty"` // of the matched record, for the Subject
+}
+
+// autoSaveSMS reports whether the org keeps SMS Tasks (the Auto Save SMS card).
+func (e *Engine) autoSaveSMS(ctx context.Context, orgID string) (bool, error) {
+	if e.cfg.Settings == nil {
+		return true, nil
+	}
+	s, err := e.cfg.Settings(ctx, orgID)
+	if err != nil {
+		return false, fmt.Errorf("cti: read settings: %w", err)
+	}
+	return s.AutoSaveSMS, nil
+}
+
+// handleSMS takes one text message: it adds it to its thread and makes sure
+// one flush job is pending for the thread.
 func (e *Engine) handleSMS(ctx context.Context, ev Event) error {
+	s := ev.SMS
+	if s == nil || ev.UserID == "" {
+		return nil // a queue's or auto receptionist's message: no agent to log for
+	}
+	if s.Failed != "" {
+		return nil // never delivered: not part of the conversation
+	}
+	agent, err := e.cfg.Directory.AgentByZoomUser(ctx, ev.UserID)
+	if err != nil {
+		return fmt.Errorf("cti: find agent for zoom user: %w", err)
+	}
+	if agent == nil {
+		e.log.Debug("sms for an unlinked zoom user", "event", ev.Type)
+		return nil
+	}
+	if on, err := e.autoSaveSMS(ctx, agent.OrgID); err != nil || !on {
+		return err
+	}
+	at := s.At
+	if at.IsZero() {
+		at = ev.At
+	}
+	if at.IsZero() {
+		at = e.now()
+	}
+	th, ok := newSMSThread(*agent, ev.UserID, s, at)
+	if !ok {
+		e.log.Debug("sms without another party's number", "event", ev.Type, "user_id", agent.UserID)
+		return nil
+	}
+	m := smsMessage{ID: s.MessageID, Dir: s.Direction, At: at, From: smsNumber(s.From.Number), Text: s.Text, MMS: s.Type == 2 || s.Type == 4}
+	if m.ID == "" {
+		m.ID = ev.ID // still stable across redeliveries
+	}
+	for _, p := range s.To {
+		m.To = append(m.To, smsNumber(p.Number))
+	}
+	if err := e.addSMS(ctx, *agent, th, m); err != nil {
+		return err
+	}
+	// Also on a duplicate: the first delivery may have stored the message
+	// and failed before a job was pending.
+	return e.ensureSMSJob(ctx, *agent, th.CallObject)
+}
+
+// newSMSThread returns the (empty) thread a message belongs to, or false
+// when it names nobody on the other side.
+func newSMSThread(a Agent, ownerID string, s *SMS, at time.Time) (*smsThread, bool) {
+	others := smsOthers(s, ownerID)
+	if len(others) == 0 {
+		return nil, false
+	}
+	loc := agentLocation(a)
+	th := &smsThread{Date: at.In(loc).Format(time.DateOnly), Zone: loc.String(), Numbers: others}
+	th.Group = len(others) > 1 || s.Type == 3 || s.Type == 4
+	id := others[0]
+	if th.Group {
+		id = "session:" + s.SessionID
+		if s.SessionID == "" {
+			id = "group:" + strings.Join(slices.Sorted(slices.Values(others)), ",")
+		}
+	}
+	th.CallObject = "zoom-sms:" + id + ":" + th.Date
+	return th, true
+}
+
+// smsOthers lists the normalized numbers of everyone in the message but the
+// agent (the owner): the recipients of a sent message, the sender and any
+// other recipients of a received one.
+func smsOthers(s *SMS, ownerID string) []string {
+	// The agent is whoever carries the owner's user id, and any party
+	// with the agent's number (Zoom does not always repeat the id).
+	var own []string
+	for _, p := range append([]Party{s.From}, s.To...) {
+		if p.UserID != "" && p.UserID == ownerID && p.Number != "" {
+			own = append(own, smsNumber(p.Number))
+		}
+	}
+	parties := s.To
+	if s.Direction != Outbound {
+		parties = []Party{s.From}
+		// A received message's only recipient is the agent, whether or
+		// not Zoom names them; in a group the others are participants.
+		if len(s.To) > 1 {
+			parties = append(parties, s.To...)
+		}
+	}
+	var out []string
+	for _, p := range parties {
+		if p.UserID != "" && p.UserID == ownerID {
+			continue
+		}
+		if n := smsNumber(p.Number); n != "" && !slices.Contains(out, n) && !slices.Contains(own, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// smsNumber is a number as threads key it: E.164 when it is a valid
+// number, else its digits (a short code, an extension), else as sent (an
+// alphanumeric sender id).
+func smsNumber(raw string) string {
+	if p := NormalizePhone(raw, PhoneRules{}); p.Valid {
+		return p.E164
+	}
+	digits := strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, raw)
+	if digits != "" {
+		return digits
+	}
+	return strings.TrimSpace(raw)
+}
+
+// agentLocation is the agent's time zone, UTC when unknown.
+func agentLocation(a Agent) *time.Location {
+	if a.TimeZone != "" {
+		if loc, err := time.LoadLocation(a.TimeZone); err == nil {
+			return loc
+		}
+	}
+	return time.UTC
+}
+
+// add puts m in its place in time order. It reports false for a message
+// the thread already has (Zoom redelivers).
+func (th *smsThread) add(m smsMessage) bool {
+	if slices.Contains(th.Cut, m.ID) || slices.ContainsFunc(th.Messages, func(x smsMessage) bool { return x.ID == m.ID }) {
+		return false
+	}
+	// Deliveries come in any order; the transcript must not.
+	i, _ := slices.BinarySearchFunc(th.Messages, m, compareSMS)
+	th.Messages = slices.Insert(th.Messages, i, m)
+	if n := len(th.Messages) - smsMaxStored; n > 0 {
+		for _, old := range th.Messages[:n] {
+			th.Cut = append(th.Cut, old.ID)
+		}
+		th.Messages = slices.Delete(th.Messages, 0, n)
+	}
+	return true
+}
+
+func compareSMS(a, b smsMessage) int {
+	if c := a.At.Compare(b.At); c != 0 {
+		return c
+	}
+	return strings.Compare(a.ID, b.ID)
+}
+
+func smsThreadKey(a Agent, key string) string  { return "sms:" + a.Key() + ":" + key }
+func smsPendingKey(a Agent, key string) string { return "smspending:" + a.Key() + ":" + key }
+func smsTaskKey(a Agent, key string) string    { return "smstask:" + a.Key() + ":" + key }
+
+// addSMS stores m in its thread under the thread's lock; a busy thread is
+// retried shortly by the event queue.
+func (e *Engine) addSMS(ctx context.Context, a Agent, fresh *smsThread, m smsMessage) error {
+	lock := "lock:" + smsThreadKey(a, fresh.CallObject)
+	token := []byte(randomID())
+	ok, err := e.cfg.KV.SetNX(ctx, lock, token, 30*time.Second)
+	if err != nil {
+		return fmt.Errorf("cti: lock sms thread: %w", err)
+	}
+	if !ok {
+		return ErrBusy
+	}
+	defer e.cfg.KV.CompareAndDelete(context.WithoutCancel(ctx), lock, token)
+
+	th, err := e.loadSMSThread(ctx, a, fresh.CallObject)
+	if err != nil {
+		return err
+	}
+	if th == nil {
+		th = fresh
+	}
+	if !th.add(m) {
+		return nil
+	}
+	for _, n := range fresh.Numbers {
+		if !slices.Contains(th.Numbers, n) {
+			th.Numbers = append(th.Numbers, n) // someone new joined the group
+		}
+	}
+	th.Version++
+	th.LastArrival = e.now()
+	b, err := json.Marshal(th)
+	if err != nil {
+		return err
+	}
+	// Kept as long as call-log markers: the job may wait days for the
+	// agent to sign in again, and the Task is rewritten from this.
+	if err := e.cfg.KV.Set(ctx, smsThreadKey(a, th.CallObject), b, loggedTTL); err != nil {
+		return fmt.Errorf("cti: save sms thread: %w", err)
+	}
 	return nil
 }
 
-// runSMSJob writes the day's SMS Task.
-func (e *Engine) runSMSJob(ctx context.Context, j SMSJob) error {
+func (e *Engine) loadSMSThread(ctx context.Context, a Agent, key string) (*smsThread, error) {
+	b, err := e.cfg.KV.Get(ctx, smsThreadKey(a, key))
+	if errors.Is(err, e.cfg.NotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cti: load sms thread: %w", err)
+	}
+	var th smsThread
+	if err := json.Unmarshal(b, &th); err != nil {
+		return nil, fmt.Errorf("cti: decode sms thread: %w", err)
+	}
+	return &th, nil
+}
+
+// ensureSMSJob enqueues the thread's flush job unless one is pending. Only
+// the caller that takes the pending marker enqueues.
+func (e *Engine) ensureSMSJob(ctx context.Context, a Agent, key string) error {
+	token := randomID()
+	ok, err := e.cfg.KV.SetNX(ctx, smsPendingKey(a, key), []byte(token), smsPendingTTL)
+	if err != nil {
+		return fmt.Errorf("cti: mark sms thread pending: %w", err)
+	}
+	if !ok {
+		return nil
+	}
+	// The outbox writes as the Salesforce user; it keeps no Zoom identity,
+	// which an agent's disconnect must be able to erase.
+	a.ZoomUserID, a.ZoomEmail = "", ""
+	b, err := json.Marshal(outboxJob{Kind: "sms", SMS: &SMSJob{Agent: a, Key: key, Token: token, Since: e.now()}})
+	if err != nil {
+		return err
+	}
+	if _, err := e.cfg.Outbox.Enqueue(ctx, OutboxQueue, b); err != nil {
+		// Give the marker back so that the retry of this event (or the
+		// next message) enqueues.
+		_, _ = e.cfg.KV.CompareAndDelete(context.WithoutCancel(ctx), smsPendingKey(a, key), []byte(token))
+		return fmt.Errorf("cti: enqueue sms log: %w", err)
+	}
 	return nil
+}
+
+// runSMSJob writes the day's SMS Task once the thread has settled.
+//
+// Races: a message stored while the job runs is not lost. handleSMS stores
+// the message, then tries the pending marker; the job clears the marker,
+// then reads the thread again. Either the message's SetNX comes before the
+// clear (it fails, and the job's read after the clear sees the message and
+// re-arms) or after it (it succeeds and enqueues a new job). Two jobs for a
+// thread (a marker that expired) are harmless: the Task lock serializes
+// them and the second finds nothing new to write.
+func (e *Engine) runSMSJob(ctx context.Context, j SMSJob) error {
+	th, err := e.loadSMSThread(ctx, j.Agent, j.Key)
+	if err != nil {
+		return err
+	}
+	written := 0
+	if th != nil {
+		now := e.now()
+		if wait := th.LastArrival.Add(smsSettle).Sub(now); wait > 0 && now.Sub(j.Since) < smsMaxSettle {
+			return &DeferError{After: wait}
+		}
+		if written, err = e.writeSMSTask(ctx, j.Agent, j.Key); err != nil {
+			return err
+		}
+	}
+	if j.Token != "" {
+		if _, err := e.cfg.KV.CompareAndDelete(ctx, smsPendingKey(j.Agent, j.Key), []byte(j.Token)); err != nil {
+			return fmt.Errorf("cti: clear sms thread pending: %w", err)
+		}
+	}
+	th, err = e.loadSMSThread(ctx, j.Agent, j.Key)
+	if err != nil {
+		return err
+	}
+	if th != nil && th.Version > written {
+		return e.ensureSMSJob(ctx, j.Agent, j.Key)
+	}
+	return nil
+}
+
+// writeSMSTask creates or updates the thread's Task so that it shows the
+// whole thread, and returns the thread version it shows. It writes the Task
+// at most once per thread, whatever happened before: the lock, the attempt
+// marker and FindTask work as in writeLog.
+func (e *Engine) writeSMSTask(ctx context.Context, a Agent, key string) (int, error) {
+	base := smsTaskKey(a, key)
+	token := []byte(randomID())
+	ok, err := e.cfg.KV.SetNX(ctx, base+":lock", token, 2*time.Minute)
+	if err != nil {
+		return 0, fmt.Errorf("cti: lock sms log: %w", err)
+	}
+	if !ok {
+		return 0, ErrBusy
+	}
+	defer e.cfg.KV.CompareAndDelete(context.WithoutCancel(ctx), base+":lock", token)
+
+	st, err := e.loadSMSTaskState(ctx, base)
+	if err != nil {
+		return 0, err
+	}
+	th, err := e.loadSMSThread(ctx, a, key)
+	if err != nil || th == nil {
+		return st.Version, err
+	}
+	if st.Version >= th.Version {
+		return st.Version, nil // another job wrote it: nothing new, no API request
+	}
+	if st.TaskID == "" {
+		// A previous attempt may have created the Task and died before
+		// recording it: ask Salesforce before creating another.
+		first, err := e.cfg.KV.SetNX(ctx, base+":attempt", []byte("1"), loggedTTL)
+		if err != nil {
+			return 0, fmt.Errorf("cti: mark sms log attempt: %w", err)
+		}
+		if !first {
+			if st.TaskID, err = e.cfg.CRM.FindTask(ctx, a, th.CallObject); err != nil {
+				return 0, fmt.Errorf("cti: look for earlier sms log: %w", err)
+			}
+		}
+	}
+	if !st.Looked {
+		if err := e.lookUpSMS(ctx, a, th, &st); err != nil {
+			return 0, err
+		}
+	}
+	t := buildSMSTask(th, st)
+	if st.TaskID == "" {
+		if st.TaskID, err = e.cfg.CRM.CreateTask(ctx, a, t); err != nil {
+			return 0, fmt.Errorf("cti: create sms log: %w", err)
+		}
+		e.log.Info("sms logged", "org_id", a.OrgID, "user_id", a.UserID, "task_id", st.TaskID, "messages", len(th.Messages))
+	} else {
+		// Only what changes: the Task's links and status are the agent's
+		// to edit after the first write.
+		if err := e.cfg.CRM.UpdateTask(ctx, a, st.TaskID, Task{Subject: t.Subject, Description: t.Description}); err != nil {
+			return 0, fmt.Errorf("cti: update sms log: %w", err)
+		}
+		e.log.Info("sms log updated", "org_id", a.OrgID, "user_id", a.UserID, "task_id", st.TaskID, "messages", len(th.Messages))
+	}
+	st.Version = th.Version
+	b, err := json.Marshal(st)
+	if err != nil {
+		return 0, err
+	}
+	if err := e.cfg.KV.Set(ctx, base, b, loggedTTL); err != nil {
+		// The Task is right; a retry finds it (attempt marker) and
+		// rewrites the same text.
+		return 0, fmt.Errorf("cti: record sms log: %w", err)
+	}
+	return st.Version, nil
+}
+
+func (e *Engine) loadSMSTaskState(ctx context.Context, base string) (smsTaskState, error) {
+	var st smsTaskState
+	b, err := e.cfg.KV.Get(ctx, base)
+	if errors.Is(err, e.cfg.NotFound) {
+		return st, nil
+	}
+	if err != nil {
+		return st, fmt.Errorf("cti: load sms log state: %w", err)
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		return st, fmt.Errorf("cti: decode sms log state: %w", err)
+	}
+	return st, nil
+}
+
+// lookUpSMS finds the thread's WhoId/WhatId once per Task: the first
+// participant that is a Contact or Lead is the Name (a Contact brings its
+// Account); failing that, the first Account is Related To. CRM errors are
+// returned as they are: the outbox waits (paused, signed out) or retries.
+func (e *Engine) lookUpSMS(ctx context.Context, a Agent, th *smsThread, st *smsTaskState) error {
+	for _, n := range th.Numbers {
+		matches, err := e.cfg.CRM.FindByPhone(ctx, a, n)
+		if err != nil {
+			return fmt.Errorf("cti: find sms participant: %w", err)
+		}
+		for _, m := range matches {
+			switch {
+			case m.Type == "Contact" || m.Type == "Lead":
+				st.WhoID, st.Name = m.ID, m.Name
+				if m.Type == "Contact" {
+					st.WhatID = m.AccountID
+				} else {
+					st.WhatID = "" // a Lead WhoId takes no WhatId
+				}
+				st.Looked = true
+				return nil
+			case m.Type == "Account" && st.WhatID == "":
+				st.WhatID, st.Name = m.ID, m.Name
+			}
+		}
+	}
+	st.Looked = true
+	return nil
+}
+
+// buildSMSTask is the Task that shows the whole thread.
+func buildSMSTask(th *smsThread, st smsTaskState) Task {
+	subject := "SMS with " + th.Numbers[0]
+	switch {
+	case th.Group:
+		// Everyone in the conversation, the agent included.
+		subject = fmt.Sprintf("Group SMS (%d people)", len(th.Numbers)+1)
+	case st.Name != "":
+		subject = "SMS with " + st.Name + " (" + th.Numbers[0] + ")"
+	}
+	return Task{
+		SMS:          true,
+		Subject:      subject,
+		Status:       "Completed",
+		ActivityDate: th.Date,
+		Description:  smsTranscript(th, smsDescriptionMax),
+		CallObject:   th.CallObject,
+		WhoID:        st.WhoID,
+		WhatID:       st.WhatID,
+	}
+}
+
+// smsTranscript is one line per message, oldest first, in the thread's time
+// zone, and at most limit Salesforce characters: the newest messages are
+// kept and a first line says how many earlier ones are not shown.
+func smsTranscript(th *smsThread, limit int) string {
+	loc, err := time.LoadLocation(th.Zone)
+	if err != nil {
+		loc = time.UTC
+	}
+	lines := make([]string, len(th.Messages))
+	for i, m := range th.Messages {
+		lines[i] = smsLine(m, loc, th.Group)
+	}
+	const noteRoom = 64 // "(2500 earlier messages not shown)\n" and then some
+	budget := limit - noteRoom
+	keep, used := 0, 0
+	for i := len(lines) - 1; i >= 0; i-- {
+		n := sfLen(lines[i]) + 1
+		if used+n > budget {
+			break
+		}
+		used += n
+		keep++
+	}
+	if keep == 0 && len(lines) > 0 {
+		// One message longer than the field: show its beginning.
+		lines[len(lines)-1] = sfTruncate(lines[len(lines)-1], budget-1) + "…"
+		keep = 1
+	}
+	var b strings.Builder
+	switch hidden := len(th.Cut) + len(lines) - keep; {
+	case hidden == 1:
+		b.WriteString("(1 earlier message not shown)\n")
+	case hidden > 1:
+		fmt.Fprintf(&b, "(%d earlier messages not shown)\n", hidden)
+	}
+	b.WriteString(strings.Join(lines[len(lines)-keep:], "\n"))
+	return b.String()
+}
+
+// smsLine is "15:04 Sent: text" or "15:04 Received: text"; in a group, a
+// received line names the sender's number.
+func smsLine(m smsMessage, loc *time.Location, group bool) string {
+	dir := "Received"
+	if m.Dir == Outbound {
+		dir = "Sent"
+	} else if group && m.From != "" {
+		dir = "Received from " + m.From
+	}
+	// One line per message: line breaks inside a text become spaces.
+	text := strings.Join(strings.FieldsFunc(m.Text, func(r rune) bool { return r == '\n' || r == '\r' }), " ")
+	text = strings.TrimFunc(text, unicode.IsSpace)
+	if text == "" {
+		text = "(no text)"
+		if m.MMS {
+			text = "(attachment)"
+		}
+	}
+	return m.At.In(loc).Format("15:04") + " " + dir + ": " + text
+}
+
+// sfLen is the length of s as Salesforce counts it (UTF-16 code units).
+func sfLen(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
+}
+
+// sfTruncate cuts s to at most n Salesforce characters.
+func sfTruncate(s string, n int) string {
+	used := 0
+	for i, r := range s {
+		if used+utf16.RuneLen(r) > n {
+			return s[:i]
+		}
+		used += utf16.RuneLen(r)
+	}
+	return s
 }

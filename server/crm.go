@@ -154,6 +154,8 @@ func (c *crm) call(ctx context.Context, a cti.Agent, fn func(*salesforce.Client)
 	case salesforce.IsKind(err, salesforce.KindAPIDisabled):
 		c.s.signedOut(ctx, a.OrgID, a.UserID, "API access is not enabled for your Salesforce user. Ask your admin for the \"API Enabled\" permission, then sign in again.")
 		return fmt.Errorf("%w: %v", cti.ErrSignedOut, err)
+	case salesforce.IsKind(err, salesforce.KindInvalidField), salesforce.IsKind(err, salesforce.KindInvalidInput):
+		return fmt.Errorf("%w: %v", cti.ErrRejected, err)
 	case salesforce.IsKind(err, salesforce.KindInvalidSession) && !errors.Is(err, cti.ErrSignedOut):
 		// Refused even after a refresh.
 		c.s.signedOut(ctx, a.OrgID, a.UserID, "Salesforce no longer accepts your session. Sign in again.")
@@ -166,7 +168,11 @@ func (c *crm) call(ctx context.Context, a cti.Agent, fn func(*salesforce.Client)
 // sharing rules differ between users, so one agent's matches are not
 // another's) and number.
 func (c *crm) FindByPhone(ctx context.Context, a cti.Agent, number string) ([]cti.Match, error) {
-	rules := cti.PhoneRules{DefaultRegion: c.s.cfg.DefaultCountry}
+	set, err := c.s.settings(ctx, a.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	rules := set.PhoneRules()
 	key := "phonecache:" + a.Key() + ":" + cti.NormalizePhone(number, rules).E164
 	if b, err := c.s.store.Get(ctx, key); err == nil {
 		var cached []cti.Match
@@ -176,7 +182,7 @@ func (c *crm) FindByPhone(ctx context.Context, a cti.Agent, number string) ([]ct
 		}
 	}
 	var found []salesforce.Match
-	err := c.call(ctx, a, func(cl *salesforce.Client) error {
+	err = c.call(ctx, a, func(cl *salesforce.Client) error {
 		var err error
 		found, err = salesforce.FindByPhone(ctx, cl, number, rules)
 		return err
@@ -232,6 +238,9 @@ func (c *crm) CreateTask(ctx context.Context, a cti.Agent, t cti.Task) (string, 
 	}
 	if t.WhatID != "" {
 		fields["WhatId"] = t.WhatID
+	}
+	for k, v := range t.Fields {
+		fields[k] = v
 	}
 	var id string
 	err := c.call(ctx, a, func(cl *salesforce.Client) error {

@@ -78,6 +78,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		KV:        s.store,
 		Outbox:    s.store,
 		NotFound:  store.ErrNotFound,
+		Settings:  s.settings,
 		Clock:     s.now,
 		Logger:    s.log,
 	})
@@ -107,6 +108,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/stats", s.handleStats)
 	mux.HandleFunc("GET /api/admin/status", s.handleAdminStatus)
 	mux.HandleFunc("POST /api/ops/reconcile", s.handleReconcile)
+	mux.HandleFunc("GET /api/settings", s.handleGetSettings)
+	mux.HandleFunc("PUT /api/settings", s.handlePutSettings)
 	if s.cfg.Demo {
 		mux.HandleFunc("POST /api/demo/session", s.handleDemoSession)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 
 	"github.com/zoomcti/zoomcti/cti"
 	"github.com/zoomcti/zoomcti/server/store"
@@ -16,6 +17,7 @@ func settingsKey(orgID string) string { return "settings:" + orgID }
 // defaults, read on every decision so a change applies at once.
 func (s *Server) settings(ctx context.Context, orgID string) (cti.Settings, error) {
 	set := cti.DefaultSettings()
+	set.DefaultCountry = s.cfg.DefaultCountry
 	b, err := s.store.Get(ctx, settingsKey(orgID))
 	if errors.Is(err, store.ErrNotFound) {
 		return set, nil
@@ -36,4 +38,53 @@ func (s *Server) saveSettings(ctx context.Context, orgID string, set cti.Setting
 		return err
 	}
 	return s.store.Set(ctx, settingsKey(orgID), b, 0)
+}
+
+// handleGetSettings answers GET /api/settings (admins): the org's settings
+// and the defaults.
+func (s *Server) handleGetSettings(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.requireAdmin(w, r)
+	if !ok {
+		return
+	}
+	set, err := s.settings(r.Context(), a.OrgID)
+	if err != nil {
+		s.writeError(w, r, errorf(KindUnavailable, "settings unavailable", err))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"settings": set, "defaults": cti.DefaultSettings()})
+}
+
+// handlePutSettings answers PUT /api/settings (admins): replaces the org's
+// settings document. Fields left out take their defaults; unknown fields
+// and invalid values are refused with a message per field. The next event
+// uses the new settings: nothing is cached.
+func (s *Server) handlePutSettings(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.requireAdmin(w, r)
+	if !ok {
+		return
+	}
+	set := cti.DefaultSettings()
+	set.DefaultCountry = s.cfg.DefaultCountry
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&set); err != nil {
+		s.writeError(w, r, errorf(KindInvalid, "settings must be a JSON object of known settings: "+err.Error(), err))
+		return
+	}
+	if err := set.Validate(); err != nil {
+		var fe cti.FieldErrors
+		if errors.As(err, &fe) {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid settings", "fields": fe})
+			return
+		}
+		s.writeError(w, r, errorf(KindInvalid, err.Error(), err))
+		return
+	}
+	if err := s.saveSettings(r.Context(), a.OrgID, set); err != nil {
+		s.writeError(w, r, errorf(KindUnavailable, "settings not saved; try again", err))
+		return
+	}
+	s.log.Info("settings changed", "org_id", a.OrgID, "user_id", a.UserID)
+	writeJSON(w, http.StatusOK, map[string]any{"settings": set})
 }

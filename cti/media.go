@@ -1,0 +1,84 @@
+package cti
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Voicemails and recordings come after the call, often after its Task was
+// written: their links are added to the Task's description then.
+
+func (e *Engine) handleMedia(ctx context.Context, ev Event) error {
+	callID, url := "", ""
+	switch {
+	case ev.Voicemail != nil:
+		callID, url = ev.Voicemail.CallID, ev.Voicemail.DownloadURL
+	case ev.Recording != nil:
+		callID, url = ev.Recording.CallID, ev.Recording.DownloadURL
+	}
+	if ev.UserID == "" || callID == "" || url == "" {
+		return nil // a queue's voicemail, or nothing to link
+	}
+	a, err := e.cfg.Directory.AgentByZoomUser(ctx, ev.UserID)
+	if err != nil || a == nil {
+		return err
+	}
+	unlock, err := e.lockCall(ctx, *a, callID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	c, err := e.loadCall(ctx, *a, callID)
+	if err != nil || c == nil {
+		return err // a call we never saw: reconcile logs it
+	}
+	if ev.Kind == KindVoicemail {
+		if c.VoicemailURL == url {
+			return nil
+		}
+		c.VoicemailURL = url
+		c.Result = "voicemail"
+	} else {
+		if c.RecordingURL == url {
+			return nil
+		}
+		c.RecordingURL = url
+	}
+	if err := e.saveCall(ctx, *a, c); err != nil {
+		return err
+	}
+	if !c.Logged || c.NoLog != "" {
+		return nil // the Task is built later, with the link
+	}
+	set, err := e.cfg.Settings(ctx, a.OrgID)
+	if err != nil {
+		return err
+	}
+	return e.enqueue(ctx, outboxJob{Kind: "task_update", Log: e.logJob(*a, c, set), Until: e.now().Add(mediaWait)})
+}
+
+// mediaWait bounds how long an update waits for its Task to be written.
+const mediaWait = 24 * time.Hour
+
+// runTaskUpdate rewrites the Subject and Description of a call's Task once
+// it exists.
+func (e *Engine) runTaskUpdate(ctx context.Context, job outboxJob) error {
+	j := job.Log
+	id, err := e.cfg.KV.Get(ctx, logKey(j.Agent, j.Task.CallObject))
+	switch {
+	case errors.Is(err, e.cfg.NotFound):
+		if pending, err := e.wrapUpPending(ctx, j.Agent, j.Task.CallObject); err != nil || pending {
+			return err // the wrap-up builds the Task from the call, link included
+		}
+		if e.now().After(job.Until) {
+			return nil // never written (skipped or discarded): nothing to update
+		}
+		return &DeferError{After: 5 * time.Second}
+	case err != nil:
+		return err
+	case string(id) == discarded:
+		return nil
+	}
+	return e.cfg.CRM.UpdateTask(ctx, j.Agent, string(id), Task{Subject: j.Task.Subject, Description: j.Task.Description, CallDisposition: j.Task.CallDisposition})
+}

@@ -1,0 +1,160 @@
+package cti
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// popNow decides whether this event is the moment to pop: once per call per
+// agent, on ringing or on answer as the admin chose, never for a call the
+// agent dialled from a record, never after the call is over.
+func (e *Engine) popNow(c *Call, set Settings) bool {
+	if c.Popped || c.Over() || c.Dialed {
+		return false
+	}
+	if set.PopOn == "answered" {
+		return c.State == StateAnswered || c.State == StateHeld
+	}
+	return true
+}
+
+// dialKey remembers what the agent clicked to dial, for a short while.
+func dialKey(a Agent, number string) string { return "dial:" + a.Key() + ":" + number }
+
+// dialMemory is how long a click to dial waits for its call's events.
+const dialMemory = 2 * time.Minute
+
+// DialIntent is a number the agent clicked to dial from a record.
+type DialIntent struct {
+	Number     string `json:"number"`
+	RecordID   string `json:"record_id,omitempty"`
+	RecordName string `json:"record_name,omitempty"`
+	ObjectType string `json:"object_type,omitempty"`
+}
+
+// NoteDial remembers that the agent dialled number from a record, so that
+// the outbound call does not pop that record again and logs against it.
+func (e *Engine) NoteDial(ctx context.Context, a Agent, d DialIntent) error {
+	set, err := e.cfg.Settings(ctx, a.OrgID)
+	if err != nil {
+		return err
+	}
+	p := NormalizePhone(d.Number, set.PhoneRules())
+	if p.E164 == "" {
+		return nil
+	}
+	b, _ := json.Marshal(d)
+	return e.cfg.KV.Set(ctx, dialKey(a, p.E164), b, dialMemory)
+}
+
+// checkDialed marks an outbound call that the agent dialled from a record.
+func (e *Engine) checkDialed(ctx context.Context, a Agent, c *Call) error {
+	if c.Direction != Outbound || c.Dialed || c.Matches != nil || c.Other.Number == "" {
+		return nil
+	}
+	set, err := e.cfg.Settings(ctx, a.OrgID)
+	if err != nil {
+		return err
+	}
+	p := NormalizePhone(c.Other.Number, set.PhoneRules())
+	if p.E164 == "" {
+		return nil
+	}
+	b, err := e.cfg.KV.Get(ctx, dialKey(a, p.E164))
+	if errors.Is(err, e.cfg.NotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var d DialIntent
+	if json.Unmarshal(b, &d) != nil {
+		return nil
+	}
+	c.Dialed = true
+	if d.RecordID != "" && (d.ObjectType == "Contact" || d.ObjectType == "Lead" || d.ObjectType == "Account") {
+		c.Matches = []Match{{ID: d.RecordID, Type: d.ObjectType, Name: d.RecordName, Phone: c.Other.Number}}
+	}
+	return e.cfg.KV.Delete(ctx, dialKey(a, p.E164))
+}
+
+// queueLogKey says which member a queue call is logged for.
+func queueLogKey(a Agent, callID string) string { return "queuelog:" + a.OrgID + ":" + callID }
+
+// noteQueueAnswer claims a queue call for the member who answered it, so
+// that members who only rang never log it as missed.
+func (e *Engine) noteQueueAnswer(ctx context.Context, a Agent, c *Call, ev Event) error {
+	if !c.Queue.IsQueue() || ev.Kind != KindAnswered {
+		return nil
+	}
+	if _, err := e.cfg.KV.SetNX(ctx, queueLogKey(a, c.ID), []byte(a.Key()), loggedTTL); err != nil {
+		return fmt.Errorf("cti: claim queue call: %w", err)
+	}
+	return nil
+}
+
+// queueSettle is how long a member who only rang waits before logging an
+// unanswered queue call: long enough for another member's answer to arrive.
+const queueSettle = 20 * time.Second
+
+// finish settles the log of a call that is over, as the settings say.
+func (e *Engine) finish(ctx context.Context, a Agent, c *Call, set Settings) error {
+	if c.Queue.IsQueue() {
+		answered := !c.Answered.IsZero()
+		if set.LogQueueCallsToAnsweringMember && !answered {
+			c.NoLog = "queue call this member only rang for"
+			return nil
+		}
+		if !set.LogQueueCallsToAnsweringMember {
+			if !answered {
+				// One Task for the queue call: if nobody answers, the
+				// first ringing member's, once the answers had time to come.
+				return e.enqueue(ctx, outboxJob{Kind: "queue_missed", Log: e.logJob(a, c, set), NotBefore: e.now().Add(queueSettle)})
+			}
+			owner, err := e.cfg.KV.Get(ctx, queueLogKey(a, c.ID))
+			if err == nil && string(owner) != a.Key() {
+				c.NoLog = "queue call logged for another member"
+				return nil
+			}
+		}
+	}
+	if !set.AutoSaveCallLogs {
+		return e.saveWrapUp(ctx, a, c, set)
+	}
+	return e.enqueue(ctx, outboxJob{Kind: "task", Log: e.logJob(a, c, set)})
+}
+
+// runQueueMissed logs an unanswered queue call for this member, unless
+// another member answered it or logged it first.
+func (e *Engine) runQueueMissed(ctx context.Context, job outboxJob) error {
+	if wait := job.NotBefore.Sub(e.now()); wait > 0 {
+		return &DeferError{After: wait}
+	}
+	j := job.Log
+	ok, err := e.cfg.KV.SetNX(ctx, queueLogKey(j.Agent, j.Task.CallObject), []byte(j.Agent.Key()), loggedTTL)
+	if err != nil {
+		return fmt.Errorf("cti: claim queue call: %w", err)
+	}
+	if !ok {
+		owner, err := e.cfg.KV.Get(ctx, queueLogKey(j.Agent, j.Task.CallObject))
+		if err != nil || string(owner) != j.Agent.Key() {
+			return err // answered or logged by another member
+		}
+	}
+	set, err := e.cfg.Settings(ctx, j.Agent.OrgID)
+	if err != nil {
+		return err
+	}
+	if !set.AutoSaveCallLogs {
+		c, err := e.loadCall(ctx, j.Agent, j.Task.CallObject)
+		if err != nil || c == nil {
+			return err
+		}
+		return e.saveWrapUp(ctx, j.Agent, c, set)
+	}
+	_, err = e.writeLog(ctx, *j)
+	return err
+}
