@@ -416,6 +416,13 @@ func (e *Engine) writeSMSTask(ctx context.Context, a Agent, key string) (int, er
 	if st.Version >= th.Version {
 		return st.Version, nil // another job wrote it: nothing new, no API request
 	}
+	// Looked up before the attempt marker, so that a lookup that has to
+	// wait (org paused, agent signed out) does not cost a FindTask later.
+	if !st.Looked {
+		if err := e.lookUpSMS(ctx, a, th, &st); err != nil {
+			return 0, err
+		}
+	}
 	if st.TaskID == "" {
 		// A previous attempt may have created the Task and died before
 		// recording it: ask Salesforce before creating another.
@@ -427,11 +434,6 @@ func (e *Engine) writeSMSTask(ctx context.Context, a Agent, key string) (int, er
 			if st.TaskID, err = e.cfg.CRM.FindTask(ctx, a, th.CallObject); err != nil {
 				return 0, fmt.Errorf("cti: look for earlier sms log: %w", err)
 			}
-		}
-	}
-	if !st.Looked {
-		if err := e.lookUpSMS(ctx, a, th, &st); err != nil {
-			return 0, err
 		}
 	}
 	t := buildSMSTask(th, st)

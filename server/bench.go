@@ -222,7 +222,7 @@ func (r *BenchReport) String() string {
 	lat("webhook → screen pop", r.Pop)
 	lat("hang-up → Task on screen", r.TaskPush)
 	p("")
-	p("  calls started             %d (%.1f/s)%s", r.Calls, float64(r.Calls)/max(r.Load.Seconds(), 1e-9), waits(r.AgentWaits))
+	p("  calls started             %d (%.1f/s)%s", r.Calls, float64(r.Calls)/max(c.Duration.Seconds(), 1e-9), waits(r.AgentWaits))
 	p("  screen pops               %d of %d%s", r.Popped, r.Calls, kinds(r.PopKinds))
 	p("  webhooks                  %d sent, %d failed, %d answered after 3 s", r.Webhooks, r.WebhookErrs, r.LateAcks)
 	p("  Tasks written             %d for %d ended calls (%d duplicates)  %s", r.Tasks, r.Ended, r.TaskDupes, check(r.Tasks == r.Ended && r.TaskDupes == 0))

@@ -110,6 +110,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/ops/reconcile", s.handleReconcile)
 	mux.HandleFunc("GET /api/settings", s.handleGetSettings)
 	mux.HandleFunc("PUT /api/settings", s.handlePutSettings)
+	mux.HandleFunc("GET /api/calllogs", s.handleListWrapUps)
+	mux.HandleFunc("POST /api/calllogs/{call}", s.handleSaveWrapUp)
+	mux.HandleFunc("DELETE /api/calllogs/{call}", s.handleDiscardWrapUp)
+	mux.HandleFunc("GET /api/records", s.handleSearchRecords)
 	if s.cfg.Demo {
 		mux.HandleFunc("POST /api/demo/session", s.handleDemoSession)
 	}

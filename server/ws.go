@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -145,13 +146,23 @@ func (s *Server) wsReader(c *wsConn) {
 	for {
 		var msg struct {
 			Type string `json:"type"`
+			cti.DialIntent
 		}
 		if err := c.ws.ReadJSON(&msg); err != nil {
 			return
 		}
-		if msg.Type == "ping" {
+		switch msg.Type {
+		case "ping":
 			b, _ := json.Marshal(map[string]string{"type": "pong"})
 			c.trySend(b)
+		case "dial":
+			// The agent clicked to dial from a record: its call must not
+			// pop that record again.
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if err := s.engine.NoteDial(ctx, c.agent, msg.DialIntent); err != nil {
+				s.log.Warn("cannot note click to dial", "user_id", c.agent.UserID, "err", err)
+			}
+			cancel()
 		}
 	}
 }

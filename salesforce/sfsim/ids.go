@@ -10,6 +10,8 @@ var keyPrefixes = map[string]string{
 	"Contact":                 "003",
 	"Lead":                    "00Q",
 	"Task":                    "00T",
+	"Opportunity":             "006",
+	"Case":                    "500",
 	"User":                    "005",
 	"Organization":            "00D",
 	"PermissionSet":           "0PS",

@@ -137,7 +137,7 @@ func newSchema() map[string]*sobject {
 		field{Name: "TaskSubtype", Label: "Task Subtype", Type: "picklist", Length: 40, Create: true, Nillable: true, Restricted: true,
 			Values: []string{"Task", "Email", "ListEmail", "Call", "LinkedIn"}},
 		field{Name: "WhoId", Label: "Name ID", Type: "reference", Length: 18, Create: true, Update: true, Nillable: true, RefTo: []string{"Contact", "Lead"}},
-		field{Name: "WhatId", Label: "Related To ID", Type: "reference", Length: 18, Create: true, Update: true, Nillable: true, RefTo: []string{"Account"}},
+		field{Name: "WhatId", Label: "Related To ID", Type: "reference", Length: 18, Create: true, Update: true, Nillable: true, RefTo: []string{"Account", "Opportunity", "Case"}},
 		field{Name: "AccountId", Label: "Account ID", Type: "reference", Length: 18, Nillable: true, RefTo: []string{"Account"}},
 		field{Name: "IsClosed", Label: "Closed", Type: "boolean"},
 		field{Name: "Zoom_Call_Id__c", Label: "Zoom Call Id", Type: "string", Length: 255, Create: true, Update: true, Nillable: true, Custom: true},
@@ -157,6 +157,22 @@ func newSchema() map[string]*sobject {
 		str("Title", "Title", 80),
 		field{Name: "IsActive", Label: "Active", Type: "boolean", Create: true, Update: true, Default: true},
 	)
+	// Opportunity and Case: the standard objects a call is "Related To".
+	opportunity := newSObject("Opportunity", "Opportunity", "Opportunities",
+		required(str("Name", "Name", 120)),
+		field{Name: "AccountId", Label: "Account ID", Type: "reference", Length: 18, Create: true, Update: true, Nillable: true, RefTo: []string{"Account"}},
+		field{Name: "StageName", Label: "Stage", Type: "picklist", Length: 255, Create: true, Update: true, Required: true, Default: "Prospecting",
+			Values: []string{"Prospecting", "Qualification", "Proposal/Price Quote", "Negotiation/Review", "Closed Won", "Closed Lost"}},
+		field{Name: "CloseDate", Label: "Close Date", Type: "date", Create: true, Update: true, Nillable: true},
+	)
+	kase := newSObject("Case", "Case", "Cases",
+		readOnly(str("CaseNumber", "Case Number", 30)),
+		str("Subject", "Subject", 255),
+		field{Name: "AccountId", Label: "Account ID", Type: "reference", Length: 18, Create: true, Update: true, Nillable: true, RefTo: []string{"Account"}},
+		field{Name: "ContactId", Label: "Contact ID", Type: "reference", Length: 18, Create: true, Update: true, Nillable: true, RefTo: []string{"Contact"}},
+		field{Name: "Status", Label: "Status", Type: "picklist", Length: 40, Create: true, Update: true, Default: "New",
+			Values: []string{"New", "Working", "Escalated", "Closed"}},
+	)
 	permSet := newSObject("PermissionSet", "Permission Set", "Permission Sets",
 		required(str("Name", "Name", 80)),
 		required(str("Label", "Label", 80)),
@@ -166,7 +182,7 @@ func newSchema() map[string]*sobject {
 		field{Name: "PermissionSetId", Label: "Permission Set ID", Type: "reference", Length: 18, Create: true, Required: true, RefTo: []string{"PermissionSet"}},
 	)
 	out := map[string]*sobject{}
-	for _, s := range []*sobject{account, contact, lead, task, user, permSet, assignment} {
+	for _, s := range []*sobject{account, contact, lead, task, opportunity, kase, user, permSet, assignment} {
 		out[s.Name] = s
 	}
 	return out

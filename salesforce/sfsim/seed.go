@@ -61,6 +61,11 @@ func (o *Org) seed() {
 		"Phone": "(202) 555-0177", "Email": "hedy@example.com", "Status": "Working - Contacted", "OwnerId": alice})
 	ins("Lead", map[string]any{"FirstName": "Katherine", "LastName": "Johnson", "Company": "Orbital Mechanics LLC",
 		"MobilePhone": "+1 (202) 555-0166", "Email": "katherine@example.com", "OwnerId": alice})
+	ins("Opportunity", map[string]any{"Name": "Analytical Engines — Difference Engine No. 2", "AccountId": engines,
+		"StageName": "Proposal/Price Quote", "CloseDate": "2026-12-15", "OwnerId": alice})
+	ins("Opportunity", map[string]any{"Name": "Globex — Support Renewal", "AccountId": globex,
+		"StageName": "Negotiation/Review", "CloseDate": "2027-01-31", "OwnerId": alice})
+	ins("Case", map[string]any{"Subject": "Engine makes a grinding noise", "AccountId": engines, "Status": "Working", "OwnerId": alice})
 	// Converted into the Babbage contact: same number, hidden from the console's
 	// search, returned by SOSL unless RETURNING Lead(... WHERE IsConverted = false).
 	ins("Lead", map[string]any{"FirstName": "Charles", "LastName": "Babbage", "Company": "Difference Engines",

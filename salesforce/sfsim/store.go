@@ -57,6 +57,10 @@ func (o *Org) deriveLocked(s *sobject, rec map[string]any) {
 		first, _ := rec["FirstName"].(string)
 		last, _ := rec["LastName"].(string)
 		rec["Name"] = strings.TrimSpace(first + " " + last)
+	case "Case":
+		if rec["CaseNumber"] == nil {
+			rec["CaseNumber"] = fmt.Sprintf("%08d", 1000+len(o.data["Case"].order))
+		}
 	case "Task":
 		rec["IsClosed"] = rec["Status"] == "Completed"
 		rec["AccountId"] = nil

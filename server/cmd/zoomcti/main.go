@@ -23,6 +23,7 @@ Usage:
   zoomcti demo      [--addr HOST:PORT]   run everything with emulated Salesforce and Zoom; no accounts needed
   zoomcti simulate  inbound|outbound|missed|sms [flags]   play signed Zoom events against a running server
   zoomcti reconcile today|yesterday|DAYS | --from DATE --to DATE   log calls whose webhooks were lost
+  zoomcti bench     [--agents N] [--rate M] [--duration D]   load-test a zoomcti on loopback, print latencies and memory
   zoomcti version                        print the version
 
 Run "zoomcti COMMAND --help" for a command's flags. The README lists every ZOOMCTI_* variable.
@@ -50,6 +51,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		err = cmdSimulate(ctx, args[1:], getenv, stdout, stderr)
 	case "reconcile":
 		err = cmdReconcile(ctx, args[1:], getenv, stdout, stderr)
+	case "bench":
+		err = cmdBench(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "zoomcti", version())
 		return 0

@@ -1,0 +1,180 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/zoomcti/zoomcti/cti"
+	"github.com/zoomcti/zoomcti/salesforce"
+)
+
+// wrapUpForm is what the softphone needs to draw the wrap-up form.
+type wrapUpForm struct {
+	AutoSave         bool               `json:"auto_save"`
+	SalesEngagement  bool               `json:"sales_engagement"`
+	Dispositions     []string           `json:"dispositions"`
+	EditableWho      bool               `json:"editable_who"`
+	RelatedToObjects []string           `json:"related_to_objects"`
+	Fields           []cti.CallLogField `json:"fields"`
+}
+
+// relatedObjects are the objects offered for Related To: the admin's, or
+// when they chose none, the standard objects a call is usually about.
+func relatedObjects(set cti.Settings) []string {
+	if len(set.RelatedToObjects) > 0 {
+		return set.RelatedToObjects
+	}
+	return []string{"Account", "Opportunity", "Case"}
+}
+
+// handleListWrapUps answers GET /api/calllogs: the agent's calls waiting
+// for a wrap-up (the unlinked call logs) and how to draw the form.
+func (s *Server) handleListWrapUps(w http.ResponseWriter, r *http.Request) {
+	a, err := s.agentForToken(r.Context(), bearer(r))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	set, err := s.settings(r.Context(), a.OrgID)
+	if err != nil {
+		s.writeError(w, r, errorf(KindUnavailable, "try again", err))
+		return
+	}
+	list, err := s.engine.WrapUps(r.Context(), *a)
+	if err != nil {
+		s.writeError(w, r, errorf(KindUnavailable, "try again", err))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"wrapups": list, "form": wrapUpForm{
+		AutoSave: set.AutoSaveCallLogs, SalesEngagement: set.SalesEngagement, Dispositions: set.Dispositions,
+		EditableWho: set.EditableContactLead, RelatedToObjects: relatedObjects(set), Fields: set.CallLogFields,
+	}})
+}
+
+// handleSaveWrapUp answers POST /api/calllogs/{call}: the agent's wrap-up;
+// the Task goes to the outbox. Invalid input: 400 with a message per field.
+func (s *Server) handleSaveWrapUp(w http.ResponseWriter, r *http.Request) {
+	a, err := s.agentForToken(r.Context(), bearer(r))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var edit cti.WrapUpEdit
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&edit); err != nil {
+		s.writeError(w, r, errorf(KindInvalid, "the call log must be a JSON object: "+err.Error(), err))
+		return
+	}
+	err = s.engine.CompleteWrapUp(r.Context(), *a, r.PathValue("call"), edit)
+	var fe cti.FieldErrors
+	switch {
+	case errors.As(err, &fe):
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "check the highlighted fields", "fields": fe})
+		return
+	case errors.Is(err, cti.ErrNoWrapUp):
+		s.writeError(w, r, errorf(KindNotFound, "no call log waiting for that call (saved or discarded already?)", err))
+		return
+	case err != nil:
+		s.writeError(w, r, errorf(KindUnavailable, "not saved; try again", err))
+		return
+	}
+	s.nudge(cti.OutboxQueue)
+	writeJSON(w, http.StatusAccepted, map[string]string{"status": "saving"})
+}
+
+// handleDiscardWrapUp answers DELETE /api/calllogs/{call}.
+func (s *Server) handleDiscardWrapUp(w http.ResponseWriter, r *http.Request) {
+	a, err := s.agentForToken(r.Context(), bearer(r))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	err = s.engine.DiscardWrapUp(r.Context(), *a, r.PathValue("call"))
+	if errors.Is(err, cti.ErrNoWrapUp) {
+		s.writeError(w, r, errorf(KindNotFound, "no call log waiting for that call", err))
+		return
+	}
+	if err != nil {
+		s.writeError(w, r, errorf(KindUnavailable, "not discarded; try again", err))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "discarded"})
+}
+
+// handleSearchRecords answers GET /api/records?for=who|what&q=…: records
+// for the wrap-up form's Name (Contacts and Leads, when the admin lets
+// agents pick any) and Related To (the admin's objects), found by name in
+// the agent's own org.
+func (s *Server) handleSearchRecords(w http.ResponseWriter, r *http.Request) {
+	a, err := s.agentForToken(r.Context(), bearer(r))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	if utf8.RuneCountInString(q) < 2 || len(q) > 100 {
+		s.writeError(w, r, errorf(KindInvalid, "type at least 2 characters (at most 100)", nil))
+		return
+	}
+	set, err := s.settings(r.Context(), a.OrgID)
+	if err != nil {
+		s.writeError(w, r, errorf(KindUnavailable, "try again", err))
+		return
+	}
+	var returning []string
+	scope := "NAME"
+	switch r.URL.Query().Get("for") {
+	case "who":
+		if !set.EditableContactLead {
+			s.writeError(w, r, errorf(KindForbidden, "your admin lets you pick only among the records that match the number", nil))
+			return
+		}
+		returning = []string{"Contact(Id, Name, Account.Name LIMIT 10)", "Lead(Id, Name, Company WHERE IsConverted = false LIMIT 10)"}
+	case "what":
+		// ALL FIELDS: a Case is found by its subject, which is no name field.
+		scope = "ALL"
+		for _, o := range relatedObjects(set) {
+			if o == "Case" {
+				returning = append(returning, "Case(Id, CaseNumber, Subject LIMIT 10)")
+				continue
+			}
+			returning = append(returning, fmt.Sprintf("%s(Id, Name LIMIT 10)", o))
+		}
+	default:
+		s.writeError(w, r, errorf(KindInvalid, "for must be who or what", nil))
+		return
+	}
+	// Every word must match (a prefix of) a word of the name.
+	var words []string
+	for _, wd := range strings.Fields(q) {
+		words = append(words, salesforce.EscapeSOSL(wd)+"*")
+	}
+	sosl := "FIND {" + strings.Join(words, " AND ") + "} IN " + scope + " FIELDS RETURNING " + strings.Join(returning, ", ")
+	var recs []salesforce.Record
+	err = s.crm.call(r.Context(), *a, func(cl *salesforce.Client) error {
+		var err error
+		recs, err = cl.Search(r.Context(), sosl)
+		return err
+	})
+	if err != nil {
+		s.writeError(w, r, errorf(KindUnavailable, "Salesforce search failed; try again", err))
+		return
+	}
+	out := []map[string]string{}
+	for _, rec := range recs {
+		name, detail := rec.String("Name"), rec.String("Account.Name")
+		if detail == "" {
+			detail = rec.String("Company")
+		}
+		if rec.Type() == "Case" {
+			name, detail = rec.String("CaseNumber"), rec.String("Subject")
+		}
+		out = append(out, map[string]string{"id": rec.ID(), "type": rec.Type(), "name": name, "detail": detail})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"records": out})
+}
