@@ -95,10 +95,14 @@ func (c *Call) apply(ev Event) {
 			c.State = StateAnswered
 		}
 	case KindMissed:
-		c.Result = "missed"
+		if c.Result != "voicemail" { // the voicemail event may come first
+			c.Result = "missed"
+		}
 		c.end(ev)
 	case KindRejected:
-		c.Result = "rejected"
+		if c.Result != "voicemail" {
+			c.Result = "rejected"
+		}
 		c.end(ev)
 	case KindEnded:
 		if c.Result == "" {

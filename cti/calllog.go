@@ -76,7 +76,7 @@ func (e *Engine) buildTask(a Agent, c *Call, set Settings) Task {
 	case "rejected":
 		subject = "Declined c" + subject[1:]
 	case "voicemail":
-		subject = "Voicemail: " + subject
+		subject = "Voicemail from " + number
 	}
 	day := c.Ringing
 	if day.IsZero() {

@@ -108,8 +108,11 @@ type EngineConfig struct {
 	NotFound error
 	// Settings reads an org's admin settings (nil: the defaults).
 	Settings func(ctx context.Context, orgID string) (Settings, error)
-	Clock    func() time.Time
-	Logger   *slog.Logger
+	// QueueSettle is how long a queue member who only rang waits before
+	// logging an unanswered queue call (default 20 s).
+	QueueSettle time.Duration
+	Clock       func() time.Time
+	Logger      *slog.Logger
 }
 
 // Engine turns normalized events into screen pops and call logs.
@@ -130,6 +133,9 @@ func NewEngine(cfg EngineConfig) *Engine {
 	}
 	if e.cfg.NotFound == nil {
 		e.cfg.NotFound = errNoValue
+	}
+	if e.cfg.QueueSettle <= 0 {
+		e.cfg.QueueSettle = 20 * time.Second
 	}
 	if e.cfg.Settings == nil {
 		e.cfg.Settings = func(context.Context, string) (Settings, error) { return DefaultSettings(), nil }

@@ -30,8 +30,16 @@ func (e *Engine) handleMedia(ctx context.Context, ev Event) error {
 	}
 	defer unlock()
 	c, err := e.loadCall(ctx, *a, callID)
-	if err != nil || c == nil {
-		return err // a call we never saw: reconcile logs it
+	if err != nil {
+		return err
+	}
+	if c == nil {
+		// The call's own events are late (or lost: then reconcile logs
+		// the call); keep the link for when they come.
+		c = &Call{ID: callID, Direction: Inbound, State: StateRinging}
+		if ev.Voicemail != nil {
+			c.Other = ev.Voicemail.Caller
+		}
 	}
 	if ev.Kind == KindVoicemail {
 		if c.VoicemailURL == url {

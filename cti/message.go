@@ -81,8 +81,8 @@ func decidePop(c *Call, set Settings) *Pop {
 	if c.LookupFailed == "paused" && number != "" {
 		return &Pop{Kind: PopSearch, SearchString: number}
 	}
-	if c.LookupFailed == "signed_out" {
-		return nil
+	if c.LookupFailed == "signed_out" || c.Direction == Internal {
+		return nil // a colleague's extension has no record to pop
 	}
 	switch len(c.Matches) {
 	case 0:

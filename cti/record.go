@@ -162,6 +162,9 @@ func (e *Engine) handleRecord(ctx context.Context, a Agent, rec CallRecord) erro
 	if live != nil {
 		c.Matches, c.Popped, c.Dialed = live.Matches, live.Popped, live.Dialed
 		c.RecordingURL, c.VoicemailURL = live.RecordingURL, live.VoicemailURL
+		if live.VoicemailURL != "" {
+			c.Result = "voicemail"
+		}
 	}
 	if c.Direction == Internal && set.IgnoreInternalCalls {
 		return nil

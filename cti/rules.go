@@ -96,10 +96,6 @@ func (e *Engine) noteQueueAnswer(ctx context.Context, a Agent, c *Call, ev Event
 	return nil
 }
 
-// queueSettle is how long a member who only rang waits before logging an
-// unanswered queue call: long enough for another member's answer to arrive.
-const queueSettle = 20 * time.Second
-
 // finish settles the log of a call that is over, as the settings say.
 func (e *Engine) finish(ctx context.Context, a Agent, c *Call, set Settings) error {
 	if c.Queue.IsQueue() {
@@ -112,7 +108,7 @@ func (e *Engine) finish(ctx context.Context, a Agent, c *Call, set Settings) err
 			if !answered {
 				// One Task for the queue call: if nobody answers, the
 				// first ringing member's, once the answers had time to come.
-				return e.enqueue(ctx, outboxJob{Kind: "queue_missed", Log: e.logJob(a, c, set), NotBefore: e.now().Add(queueSettle)})
+				return e.enqueue(ctx, outboxJob{Kind: "queue_missed", Log: e.logJob(a, c, set), NotBefore: e.now().Add(e.cfg.QueueSettle)})
 			}
 			owner, err := e.cfg.KV.Get(ctx, queueLogKey(a, c.ID))
 			if err == nil && string(owner) != a.Key() {

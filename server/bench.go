@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math"
 	mrand "math/rand/v2"
 	"net"
@@ -144,8 +145,9 @@ type BenchReport struct {
 	Connected int     // softphones the server held when the calls started
 
 	Calls       int // calls started
-	Ended       int // calls whose ended event was acknowledged
+	Ended       int // calls whose ended or call history event was acknowledged: each must have one Task
 	Popped      int // calls whose pop reached the agent's softphone
+	LatePops    int // pops that came after the call was answered: the agent picked up before the record opened
 	PopKinds    map[string]int
 	LoggedPush  int // "logged" messages (Task written) that reached the softphone
 	Tasks       int // Tasks in the org for the run's calls
@@ -162,6 +164,13 @@ type BenchReport struct {
 
 	APIRequests int            // Salesforce data-API requests counted by the org during the calls
 	APIByKind   map[string]int // the same by request kind (search, create, query, ...)
+	// APITime is how long the org took to answer, by request kind: the
+	// configured latency plus the emulator's own work.
+	APITime map[string]Latencies
+	// APIConns counts the TCP connections the server opened to the org.
+	APIConns int
+	// StoreOps is what the server asked of its store during the calls.
+	StoreOps StoreOps
 
 	// Memory of the connected softphones, measured after GC with every
 	// softphone connected and no call yet. The clients run in the same
@@ -192,7 +201,7 @@ func (r *BenchReport) Err() error {
 		errs = append(errs, fmt.Sprintf("%d of %d calls popped", r.Popped, r.Calls))
 	}
 	if r.Tasks != r.Ended || r.TaskDupes > 0 {
-		errs = append(errs, fmt.Sprintf("%d Tasks (%d duplicates) for %d ended calls", r.Tasks, r.TaskDupes, r.Ended))
+		errs = append(errs, fmt.Sprintf("%d Tasks (%d duplicates) for %d finished calls", r.Tasks, r.TaskDupes, r.Ended))
 	}
 	if len(errs) == 0 {
 		return nil
@@ -223,16 +232,32 @@ func (r *BenchReport) String() string {
 	lat("hang-up → Task on screen", r.TaskPush)
 	p("")
 	p("  calls started             %d (%.1f/s)%s", r.Calls, float64(r.Calls)/max(c.Duration.Seconds(), 1e-9), waits(r.AgentWaits))
-	p("  screen pops               %d of %d%s", r.Popped, r.Calls, kinds(r.PopKinds))
+	p("  screen pops               %d of %d%s; %d came after the agent answered (ring %s)", r.Popped, r.Calls, kinds(r.PopKinds), r.LatePops, c.Ring)
 	p("  webhooks                  %d sent, %d failed, %d answered after 3 s", r.Webhooks, r.WebhookErrs, r.LateAcks)
-	p("  Tasks written             %d for %d ended calls (%d duplicates)  %s", r.Tasks, r.Ended, r.TaskDupes, check(r.Tasks == r.Ended && r.TaskDupes == 0))
+	p("  Tasks written             %d for %d finished calls (%d duplicates)  %s", r.Tasks, r.Ended, r.TaskDupes, check(r.Tasks == r.Ended && r.TaskDupes == 0))
 	p("  Task pushes to softphone  %d", r.LoggedPush)
 	p("  peak queue depth          events %d, outbox %d", r.PeakQueue.Events, r.PeakQueue.Outbox)
 	perCall := 0.0
 	if r.Calls > 0 {
 		perCall = float64(r.APIRequests) / float64(r.Calls)
 	}
-	p("  Salesforce API requests   %d, %.2f per call%s", r.APIRequests, perCall, kinds(r.APIByKind))
+	p("  Salesforce API requests   %d, %.2f per call%s, over %d new connections", r.APIRequests, perCall, kinds(r.APIByKind), r.APIConns)
+	for _, k := range sortedByCount(r.APIByKind) {
+		if l, ok := r.APITime[k]; ok {
+			lat("  org answer: "+k, l)
+		}
+	}
+	if calls := max(r.Calls, 1); len(r.StoreOps.Count) > 0 {
+		so := r.StoreOps
+		p("  store operations per call %.1f writes, %.1f reads; a write took %.2f ms on average (waiting for the store included)",
+			float64(so.Writes)/float64(calls), float64(so.Count["Get"])/float64(calls),
+			float64(so.WriteTime)/float64(max(so.Writes, 1))/float64(time.Millisecond))
+		var parts []string
+		for _, k := range sortedByCount(so.Count) {
+			parts = append(parts, fmt.Sprintf("%s %.2f", k, float64(so.Count[k])/float64(calls)))
+		}
+		p("    %s", strings.Join(parts, ", "))
+	}
 	p("")
 	p("  memory per connected agent (%d softphones, after GC, before the first call):", r.Connected)
 	p("    server heap             %s   (websocket, buffers, hub entry; allocation sites on the server side)", kib(r.HeapPerAgent))
@@ -262,6 +287,9 @@ func (r *BenchReport) String() string {
 		p("  FAILED: %v", err)
 	} else {
 		p("  OK: every call popped, one Task per call")
+	}
+	if r.Popped > 0 && r.LatePops*100 > r.Popped {
+		p("  BEHIND: %.0f%% of pops came after the agent answered; the event queue peaked at %d", 100*float64(r.LatePops)/float64(r.Popped), r.PeakQueue.Events)
 	}
 	return b.String()
 }
@@ -310,11 +338,9 @@ func sortedByCount(m map[string]int) []string {
 func benchCounters(c map[string]int64) string {
 	var parts []string
 	for k, v := range c {
-		switch {
-		case k == "webhook_accepted", k == "ws_connections", k == "phone_cache_hits":
-			continue
+		if k != "webhook_accepted" && k != "ws_connections" && k != "phone_cache_hits" {
+			parts = append(parts, fmt.Sprintf("%s=%d", k, v))
 		}
-		parts = append(parts, fmt.Sprintf("%s=%d", k, v))
 	}
 	slices.Sort(parts)
 	if len(parts) == 0 {
@@ -357,10 +383,11 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 	}
 	cpu0, wall0 := busyCPU(), time.Now()
 	b.org.SetLatency(cfg.SFLatency)
-	api0, kinds0 := b.org.APIRequests(), b.api.snapshot()
+	api0, kinds0, ops0, conns0 := b.org.APIRequests(), b.api.snapshot(), b.counted.snapshot(), b.api.conns.Load()
+	b.api.latencies() // setup's requests are not the calls'
 	stopSampling := b.sampleQueues(ctx, rep)
 	b.progress("calls: %.4g/s for %s", cfg.Rate, cfg.Duration)
-	rep.Load = b.play(ctx, rep)
+	rep.Load = b.play(ctx)
 	b.progress("draining the queues")
 	rep.Drain, rep.Drained = b.drain(ctx)
 	stopSampling()
@@ -368,7 +395,10 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 	if cfg.CPUProfile != nil {
 		pprof.StopCPUProfile()
 	}
+	rep.StoreOps = b.counted.since(ops0)
 	rep.APIRequests = b.org.APIRequests() - api0
+	rep.APITime = b.api.latencies()
+	rep.APIConns = int(b.api.conns.Load() - conns0)
 	rep.APIByKind = map[string]int{}
 	for k, v := range b.api.snapshot() {
 		if d := v - kinds0[k]; d > 0 {
@@ -387,7 +417,8 @@ type bench struct {
 	storeName string
 
 	srv     *Server
-	st      store.Store
+	st      store.Store    // the store itself; the bench's own reads go here
+	counted *countingStore // the store as the server sees it
 	org     *sfsim.Org
 	zoom    *zoomsim.Zoom
 	api     *apiCounter
@@ -400,6 +431,8 @@ type bench struct {
 	served   chan error
 	sims     []*http.Server
 	cleanups []func()
+
+	callSeq atomic.Int64
 
 	mu       sync.Mutex
 	calls    map[string]*benchCall
@@ -419,13 +452,11 @@ func (b *bench) progress(format string, args ...any) {
 	}
 }
 
+// fail records a problem: the run does not count as a success.
 func (b *bench) fail(format string, args ...any) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.errCount++
-	if len(b.errs) < 10 {
-		b.errs = append(b.errs, fmt.Sprintf(format, args...))
-	}
+	b.failLocked(format, args...)
 }
 
 // start listens on three loopback ports and starts zoomcti (configured as
@@ -478,7 +509,8 @@ func (b *bench) start(ctx context.Context) error {
 	}
 	b.st, b.storeName = st, name
 	b.cleanups = append(b.cleanups, func() { st.Close() })
-	srv, err := New(cfg, Deps{Store: st, Logger: slog.New(b.logs)})
+	b.counted = &countingStore{Store: st}
+	srv, err := New(cfg, Deps{Store: b.counted, Logger: slog.New(b.logs)})
 	if err != nil {
 		for _, l := range lns {
 			l.Close()
@@ -489,9 +521,9 @@ func (b *bench) start(ctx context.Context) error {
 	// Plenty of API budget: the run measures zoomcti, not the org's limit.
 	b.org = sfsim.New(sfsim.Options{ClientID: cfg.SFClientID, ClientSecret: cfg.SFClientSecret, DailyLimit: math.MaxInt32})
 	b.zoom = zoomsim.New(zoomsim.Options{WebhookSecret: secret, WebhookURL: b.url + "/webhooks/zoom"})
-	b.api = &apiCounter{n: map[string]*atomic.Int64{}}
+	b.api = &apiCounter{n: map[string]int{}, took: map[string][]time.Duration{}}
 	b.sims = []*http.Server{
-		{Handler: b.api.wrap(b.org), ReadHeaderTimeout: 10 * time.Second},
+		{Handler: b.api.wrap(b.org), ReadHeaderTimeout: 10 * time.Second, ConnState: b.api.connState},
 		{Handler: b.zoom, ReadHeaderTimeout: 10 * time.Second},
 	}
 	go b.sims[0].Serve(lns[1])
@@ -850,7 +882,7 @@ type benchCall struct {
 	popAt, loggedAt   time.Time
 	popKind           string
 	pops, logs        int
-	ended             bool
+	ended             bool // the server took its ended or call history event
 }
 
 func (b *bench) popped(a *benchAgent, callID, kind string, at time.Time) {
@@ -859,15 +891,15 @@ func (b *bench) popped(a *benchAgent, callID, kind string, at time.Time) {
 	c := b.calls[callID]
 	switch {
 	case c == nil:
-		b.unlockedFail("agent %d: pop for unknown call %s", a.i, callID)
+		b.failLocked("agent %d: pop for unknown call %s", a.i, callID)
 	case c.agent != a:
-		b.unlockedFail("call %s for agent %d popped on agent %d's softphone", callID, c.agent.i, a.i)
+		b.failLocked("call %s for agent %d popped on agent %d's softphone", callID, c.agent.i, a.i)
 	default:
 		c.pops++
 		if c.pops == 1 {
 			c.popAt, c.popKind = at, kind
 		} else {
-			b.unlockedFail("call %s popped %d times", callID, c.pops)
+			b.failLocked("call %s popped %d times", callID, c.pops)
 		}
 	}
 }
@@ -877,7 +909,7 @@ func (b *bench) logged(a *benchAgent, callID string, at time.Time) {
 	defer b.mu.Unlock()
 	c := b.calls[callID]
 	if c == nil || c.agent != a {
-		b.unlockedFail("agent %d: Task pushed for a call not theirs: %s", a.i, callID)
+		b.failLocked("agent %d: Task pushed for a call not theirs: %s", a.i, callID)
 		return
 	}
 	c.logs++
@@ -886,7 +918,8 @@ func (b *bench) logged(a *benchAgent, callID string, at time.Time) {
 	}
 }
 
-func (b *bench) unlockedFail(format string, args ...any) {
+// failLocked is fail for a caller that holds b.mu.
+func (b *bench) failLocked(format string, args ...any) {
 	b.errCount++
 	if len(b.errs) < 10 {
 		b.errs = append(b.errs, fmt.Sprintf(format, args...))
@@ -895,7 +928,7 @@ func (b *bench) unlockedFail(format string, args ...any) {
 
 // play starts calls at the configured rate for the configured time and
 // returns once every call has sent its last event.
-func (b *bench) play(ctx context.Context, rep *BenchReport) time.Duration {
+func (b *bench) play(ctx context.Context) time.Duration {
 	idle := make(chan *benchAgent, len(b.agents))
 	for _, i := range mrand.Perm(len(b.agents)) {
 		idle <- b.agents[i]
@@ -954,22 +987,15 @@ func (b *bench) call(ctx context.Context, a *benchAgent) {
 	if mrand.Float64() >= benchUnknownShare {
 		from = b.numbers[mrand.IntN(len(b.numbers))]
 	}
-	bodies, err := b.zoom.Inbound(zoomsim.CallSpec{From: from, To: a.agent.ZoomUserID, Ring: b.cfg.Ring, Talk: b.cfg.Talk})
+	id := fmt.Sprint(7_400_000_000_000_000_000 + b.callSeq.Add(1)) // 19 digits, like Zoom's
+	bodies, err := b.zoom.Inbound(zoomsim.CallSpec{CallID: id, From: from, To: a.agent.ZoomUserID, Ring: b.cfg.Ring, Talk: b.cfg.Talk})
 	if err != nil {
 		b.fail("build call: %v", err)
 		return
 	}
-	var id struct {
-		Payload struct {
-			Object struct {
-				CallID string `json:"call_id"`
-			}
-		}
-	}
-	_ = json.Unmarshal(bodies[0], &id)
 	c := &benchCall{agent: a}
 	b.mu.Lock()
-	b.calls[id.Payload.Object.CallID] = c
+	b.calls[id] = c
 	b.mu.Unlock()
 	gaps := []time.Duration{0, b.cfg.Ring, b.cfg.Talk, b.cfg.Wrap}
 	for i, body := range bodies {
@@ -986,7 +1012,7 @@ func (b *bench) call(ctx context.Context, a *benchAgent) {
 		}
 		b.mu.Unlock()
 		ok := b.deliver(ctx, body)
-		if i == 2 && ok {
+		if i >= 2 && ok {
 			b.mu.Lock()
 			c.ended = true
 			b.mu.Unlock()
@@ -1123,6 +1149,9 @@ func (b *bench) collect(rep *BenchReport) {
 			rep.Popped++
 			rep.PopKinds[c.popKind]++
 			pops = append(pops, c.popAt.Sub(c.ringSent))
+			if c.popAt.Sub(c.ringSent) > b.cfg.Ring {
+				rep.LatePops++
+			}
 		}
 		if c.logs > 0 {
 			rep.LoggedPush++
@@ -1135,10 +1164,10 @@ func (b *bench) collect(rep *BenchReport) {
 		}
 	}
 	for id := range perCall {
-		b.unlockedFail("Task for a call the bench never made: %s", id)
+		b.failLocked("Task for a call the bench never made: %s", id)
 	}
 	for typ, n := range b.other {
-		b.unlockedFail("%d unexpected %q messages on softphones", n, typ)
+		b.failLocked("%d unexpected %q messages on softphones", n, typ)
 	}
 	rep.Ack = summarize(b.acks)
 	rep.Pop = summarize(pops)
@@ -1160,17 +1189,31 @@ func busyCPU() float64 {
 	return s[0].Value.Float64() - s[1].Value.Float64()
 }
 
-// apiCounter counts the org's data-API requests by kind.
+// apiCounter counts and times the org's requests by kind.
 type apiCounter struct {
-	mu sync.Mutex
-	n  map[string]*atomic.Int64
+	conns atomic.Int64 // connections opened to the org
+
+	mu   sync.Mutex
+	n    map[string]int
+	took map[string][]time.Duration
 }
 
 func (c *apiCounter) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c.add(apiKind(r))
+		t0 := time.Now()
 		h.ServeHTTP(w, r)
+		kind := apiKind(r)
+		c.mu.Lock()
+		c.n[kind]++
+		c.took[kind] = append(c.took[kind], time.Since(t0))
+		c.mu.Unlock()
 	})
+}
+
+func (c *apiCounter) connState(_ net.Conn, s http.ConnState) {
+	if s == http.StateNew {
+		c.conns.Add(1)
+	}
 }
 
 func apiKind(r *http.Request) string {
@@ -1194,24 +1237,22 @@ func apiKind(r *http.Request) string {
 	return strings.ToLower(r.Method) + " other"
 }
 
-func (c *apiCounter) add(kind string) {
-	c.mu.Lock()
-	n, ok := c.n[kind]
-	if !ok {
-		n = new(atomic.Int64)
-		c.n[kind] = n
-	}
-	c.mu.Unlock()
-	n.Add(1)
-}
-
 func (c *apiCounter) snapshot() map[string]int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := make(map[string]int, len(c.n))
-	for k, v := range c.n {
-		out[k] = int(v.Load())
+	return maps.Clone(c.n)
+}
+
+// latencies summarizes the answer times of the requests since the last
+// call, by kind.
+func (c *apiCounter) latencies() map[string]Latencies {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string]Latencies{}
+	for k, d := range c.took {
+		out[k] = summarize(d)
 	}
+	c.took = map[string][]time.Duration{}
 	return out
 }
 
@@ -1262,4 +1303,136 @@ func (h *benchLog) snapshot() map[string]int {
 		out[k] = v
 	}
 	return out
+}
+
+// countingStore is the server's store as the bench hands it over: every
+// call counted and timed by operation, to tell what a call costs the store.
+type countingStore struct {
+	store.Store
+	ops [numStoreOps]struct{ n, ns atomic.Int64 }
+}
+
+const (
+	opGet = iota
+	opSet
+	opSetNX
+	opCompareAndDelete
+	opDelete
+	opKeys
+	opEnqueue
+	opClaim
+	opClaimEmpty
+	opAck
+	opRetry
+	opPublish
+	numStoreOps
+)
+
+var storeOpNames = [numStoreOps]string{"Get", "Set", "SetNX", "CompareAndDelete", "Delete", "Keys", "Enqueue", "Claim", "Claim (empty)", "Ack", "Retry", "Publish"}
+
+// storeOpWrites are the operations that change the store; on the embedded
+// store each is a transaction of its own, committed with an fdatasync.
+var storeOpWrites = [numStoreOps]bool{opSet: true, opSetNX: true, opCompareAndDelete: true, opDelete: true,
+	opEnqueue: true, opClaim: true, opClaimEmpty: true, opAck: true, opRetry: true}
+
+func (s *countingStore) note(op int, t0 time.Time) {
+	s.ops[op].n.Add(1)
+	s.ops[op].ns.Add(int64(time.Since(t0)))
+}
+
+func (s *countingStore) Get(ctx context.Context, key string) ([]byte, error) {
+	defer s.note(opGet, time.Now())
+	return s.Store.Get(ctx, key)
+}
+
+func (s *countingStore) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	defer s.note(opSet, time.Now())
+	return s.Store.Set(ctx, key, value, ttl)
+}
+
+func (s *countingStore) SetNX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	defer s.note(opSetNX, time.Now())
+	return s.Store.SetNX(ctx, key, value, ttl)
+}
+
+func (s *countingStore) CompareAndDelete(ctx context.Context, key string, value []byte) (bool, error) {
+	defer s.note(opCompareAndDelete, time.Now())
+	return s.Store.CompareAndDelete(ctx, key, value)
+}
+
+func (s *countingStore) Delete(ctx context.Context, keys ...string) error {
+	defer s.note(opDelete, time.Now())
+	return s.Store.Delete(ctx, keys...)
+}
+
+func (s *countingStore) Keys(ctx context.Context, prefix string) ([]string, error) {
+	defer s.note(opKeys, time.Now())
+	return s.Store.Keys(ctx, prefix)
+}
+
+func (s *countingStore) Enqueue(ctx context.Context, queue string, payload []byte) (string, error) {
+	defer s.note(opEnqueue, time.Now())
+	return s.Store.Enqueue(ctx, queue, payload)
+}
+
+func (s *countingStore) Claim(ctx context.Context, queue string, lease time.Duration) (*store.Job, error) {
+	t0 := time.Now()
+	j, err := s.Store.Claim(ctx, queue, lease)
+	if j == nil {
+		s.note(opClaimEmpty, t0)
+	} else {
+		s.note(opClaim, t0)
+	}
+	return j, err
+}
+
+func (s *countingStore) Ack(ctx context.Context, queue, id string) error {
+	defer s.note(opAck, time.Now())
+	return s.Store.Ack(ctx, queue, id)
+}
+
+func (s *countingStore) Retry(ctx context.Context, queue, id string, delay time.Duration, reason string) error {
+	defer s.note(opRetry, time.Now())
+	return s.Store.Retry(ctx, queue, id, delay, reason)
+}
+
+func (s *countingStore) Publish(ctx context.Context, channel string, payload []byte) error {
+	defer s.note(opPublish, time.Now())
+	return s.Store.Publish(ctx, channel, payload)
+}
+
+// StoreOps is what the server asked of its store during the calls.
+type StoreOps struct {
+	Count map[string]int           // by operation
+	Time  map[string]time.Duration // total time spent, by operation
+	// Writes counts the operations that change the store.
+	Writes    int
+	WriteTime time.Duration
+}
+
+type storeOpsSnapshot [numStoreOps][2]int64
+
+func (s *countingStore) snapshot() storeOpsSnapshot {
+	var out storeOpsSnapshot
+	for i := range s.ops {
+		out[i] = [2]int64{s.ops[i].n.Load(), s.ops[i].ns.Load()}
+	}
+	return out
+}
+
+func (s *countingStore) since(before storeOpsSnapshot) StoreOps {
+	now := s.snapshot()
+	ops := StoreOps{Count: map[string]int{}, Time: map[string]time.Duration{}}
+	for i := range now {
+		n, ns := int(now[i][0]-before[i][0]), time.Duration(now[i][1]-before[i][1])
+		if n == 0 {
+			continue
+		}
+		ops.Count[storeOpNames[i]], ops.Time[storeOpNames[i]] = n, ns
+		if storeOpWrites[i] {
+			ops.Writes += n
+			ops.WriteTime += ns
+		}
+	}
+	return ops
 }

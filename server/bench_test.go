@@ -5,11 +5,13 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/zoomcti/zoomcti/cti/zoom/zoomsim"
+	"github.com/zoomcti/zoomcti/server/store/bolt"
 )
 
 func TestBenchRunsCallsThroughTheServer(t *testing.T) {
@@ -58,8 +60,21 @@ func TestBenchRefusesTooFewAgentsForTheRate(t *testing.T) {
 // BenchmarkWebhookIntake measures POST /webhooks/zoom alone: verify, dedupe,
 // durable enqueue, 200 — on the embedded store, without workers.
 func BenchmarkWebhookIntake(b *testing.B) {
-	t := &testing.T{}
-	s, _ := newTestServer(t, nil)
+	st, err := bolt.Open(filepath.Join(b.TempDir(), "intake.db"), bolt.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	cfg := Config{Addr: "127.0.0.1:0", PublicURL: "http://zoomcti.test", ZoomWebhookSecret: testSecret,
+		EncryptionKey: bytes.Repeat([]byte{7}, 32), StorePath: "unused", SFLoginURL: "http://sf.test",
+		ZoomOAuthURL: "http://zoom.test", ZoomAPIURL: "http://zoom.test", SFAPIVersion: "67.0"}
+	if err := cfg.Validate(); err != nil {
+		b.Fatal(err)
+	}
+	s, err := New(cfg, Deps{Store: st, Logger: testLogger()})
+	if err != nil {
+		b.Fatal(err)
+	}
 	h := s.Handler()
 	zm := zoomsim.New(zoomsim.Options{})
 	bodies := make([][]byte, 0, b.N)

@@ -55,7 +55,10 @@ type Config struct {
 	ReconcileEvery time.Duration
 
 	WebhookWindow time.Duration // how old x-zm-request-timestamp may be
-	Workers       int           // event and outbox workers
+	// QueueSettle is how long a queue member who only rang waits for
+	// another member's answer before logging the call as missed.
+	QueueSettle time.Duration
+	Workers     int // event and outbox workers
 
 	// Demo switches on the demo-only routes (a signed-in demo agent).
 	Demo bool

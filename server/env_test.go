@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -110,7 +111,13 @@ func (e *env) drain() {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	e.t.Fatal("queues did not drain")
+	var stuck []string
+	for _, q := range []string{eventQueue, cti.OutboxQueue} {
+		if job, err := e.st.Claim(ctx, q, time.Second); err == nil && job != nil {
+			stuck = append(stuck, fmt.Sprintf("%s: attempt %d, last error %q: %s", q, job.Attempts, job.LastErr, job.Payload))
+		}
+	}
+	e.t.Fatalf("queues did not drain; for example:\n%s", strings.Join(stuck, "\n"))
 }
 
 func (e *env) tasks(callID string) []map[string]any {

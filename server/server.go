@@ -72,15 +72,16 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.hub = newHub(s.store, s.log)
 	s.crm = newCRM(s)
 	s.engine = cti.NewEngine(cti.EngineConfig{
-		Directory: s,
-		CRM:       s.crm,
-		Notifier:  s.hub,
-		KV:        s.store,
-		Outbox:    s.store,
-		NotFound:  store.ErrNotFound,
-		Settings:  s.settings,
-		Clock:     s.now,
-		Logger:    s.log,
+		Directory:   s,
+		CRM:         s.crm,
+		Notifier:    s.hub,
+		KV:          s.store,
+		Outbox:      s.store,
+		NotFound:    store.ErrNotFound,
+		Settings:    s.settings,
+		QueueSettle: cfg.QueueSettle,
+		Clock:       s.now,
+		Logger:      s.log,
 	})
 	return s, nil
 }

@@ -59,6 +59,7 @@ func testConfig(t *testing.T, mod func(*Config)) Config {
 		EncryptionKey: bytes.Repeat([]byte{7}, 32), StorePath: "unused", SFLoginURL: "http://sf.test",
 		SFClientID: "sfsim-client-id", SFClientSecret: "sfsim-client-secret",
 		OpsToken:     testOpsToken,
+		QueueSettle:  300 * time.Millisecond,
 		ZoomOAuthURL: "http://zoom.test", ZoomAPIURL: "http://zoom.test", SFAPIVersion: "67.0",
 	}
 	if mod != nil {
