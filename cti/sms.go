@@ -445,7 +445,14 @@ func (e *Engine) writeSMSTask(ctx context.Context, a Agent, key string) (int, er
 	} else {
 		// Only what changes: the Task's links and status are the agent's
 		// to edit after the first write.
-		if err := e.cfg.CRM.UpdateTask(ctx, a, st.TaskID, Task{Subject: t.Subject, Description: t.Description}); err != nil {
+		err := e.cfg.CRM.UpdateTask(ctx, a, st.TaskID, Task{Subject: t.Subject, Description: t.Description})
+		if errors.Is(err, ErrRejected) {
+			// The Task is gone (deleted in Salesforce): start the day's
+			// thread on a new one rather than retrying a dead id forever.
+			e.log.Warn("sms log refused; writing a new one", "org_id", a.OrgID, "user_id", a.UserID, "task_id", st.TaskID, "err", err)
+			st.TaskID, err = e.cfg.CRM.CreateTask(ctx, a, t)
+		}
+		if err != nil {
 			return 0, fmt.Errorf("cti: update sms log: %w", err)
 		}
 		e.log.Info("sms log updated", "org_id", a.OrgID, "user_id", a.UserID, "task_id", st.TaskID, "messages", len(th.Messages))

@@ -154,7 +154,8 @@ func (c *crm) call(ctx context.Context, a cti.Agent, fn func(*salesforce.Client)
 	case salesforce.IsKind(err, salesforce.KindAPIDisabled):
 		c.s.signedOut(ctx, a.OrgID, a.UserID, "API access is not enabled for your Salesforce user. Ask your admin for the \"API Enabled\" permission, then sign in again.")
 		return fmt.Errorf("%w: %v", cti.ErrSignedOut, err)
-	case salesforce.IsKind(err, salesforce.KindInvalidField), salesforce.IsKind(err, salesforce.KindInvalidInput):
+	case salesforce.IsKind(err, salesforce.KindInvalidField), salesforce.IsKind(err, salesforce.KindInvalidInput),
+		salesforce.IsKind(err, salesforce.KindNotFound):
 		return fmt.Errorf("%w: %v", cti.ErrRejected, err)
 	case salesforce.IsKind(err, salesforce.KindInvalidSession) && !errors.Is(err, cti.ErrSignedOut):
 		// Refused even after a refresh.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -206,4 +207,46 @@ func toGroup(t *testing.T, body []byte, session, number string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// The day's SMS Task was deleted in Salesforce: the next text starts a new
+// one instead of retrying a dead Task forever.
+func TestSMSTaskDeletedInSalesforce(t *testing.T) {
+	e := newEnv(t)
+	text := func(msg string) {
+		bodies, err := e.zoom.SMS(zoomsim.SMSSpec{From: "+12025550142", To: DemoZoomUserID, Text: msg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range bodies {
+			e.send(b)
+		}
+		e.drain()
+	}
+	smsTasks := func() []map[string]any {
+		var out []map[string]any
+		for _, r := range e.org.Records("Task") {
+			if s, _ := r["Subject"].(string); strings.HasPrefix(s, "SMS with") {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	text("first")
+	tasks := smsTasks()
+	if len(tasks) != 1 {
+		t.Fatalf("%d SMS Tasks, want 1", len(tasks))
+	}
+	cl, err := e.s.crm.client(context.Background(), *e.s.demoAgent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.Delete(context.Background(), "Task", tasks[0]["Id"].(string)); err != nil {
+		t.Fatal(err)
+	}
+	text("second")
+	tasks = smsTasks()
+	if len(tasks) != 1 || !strings.Contains(tasks[0]["Description"].(string), "second") {
+		t.Fatalf("after the deletion: %v", tasks)
+	}
 }
