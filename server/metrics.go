@@ -28,8 +28,14 @@ func (m *metrics) snapshot() map[string]int64 {
 	return maps.Clone(m.n)
 }
 
-// handleStats answers GET /api/stats with this instance's counters.
+// handleStats answers GET /api/stats with this instance's counters, for
+// operators (ZOOMCTI_OPS_TOKEN) and admins.
 func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) {
+	if !s.isOperator(r) {
+		if _, ok := s.requireAdmin(w, r); !ok {
+			return
+		}
+	}
 	c := s.metrics.snapshot()
 	if c == nil {
 		c = map[string]int64{}

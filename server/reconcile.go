@@ -145,7 +145,7 @@ func (s *Server) linkedAgents(ctx context.Context) ([]agentRecord, error) {
 // (Authorization: Bearer ZOOMCTI_OPS_TOKEN). It streams progress as JSON
 // lines and ends with {"summary": …}.
 func (s *Server) handleReconcile(w http.ResponseWriter, r *http.Request) {
-	if s.cfg.OpsToken == "" || subtle.ConstantTimeCompare([]byte(bearer(r)), []byte(s.cfg.OpsToken)) != 1 {
+	if !s.isOperator(r) {
 		s.writeError(w, r, errorf(KindUnauthorized, "operator token required (ZOOMCTI_OPS_TOKEN)", nil))
 		return
 	}
@@ -178,6 +178,11 @@ func (s *Server) handleReconcile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = enc.Encode(map[string]any{"summary": sum})
+}
+
+// isOperator reports whether the request carries ZOOMCTI_OPS_TOKEN.
+func (s *Server) isOperator(r *http.Request) bool {
+	return s.cfg.OpsToken != "" && subtle.ConstantTimeCompare([]byte(bearer(r)), []byte(s.cfg.OpsToken)) == 1
 }
 
 // runReconcileLoop reconciles the last day every cfg.ReconcileEvery, on one
