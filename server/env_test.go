@@ -202,14 +202,7 @@ func simSpecFrom(callID, from string) zoomsim.CallSpec {
 // connectSoftphone signs the demo agent's softphone in and waits for hello.
 func (e *env) connectSoftphone() *websocket.Conn {
 	e.t.Helper()
-	ws, _, err := e.dial(testOrigin)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.t.Cleanup(func() { ws.Close() })
-	if err := ws.WriteJSON(map[string]string{"type": "auth", "token": e.session()}); err != nil {
-		e.t.Fatal(err)
-	}
+	ws := e.connectSoftphoneRaw()
 	readMsg(e.t, ws, "hello", 5*time.Second)
 	return ws
 }

@@ -241,14 +241,11 @@ func (s *Server) revokeSF(ctx context.Context, tokens ...string) {
 // handleSessionPoll answers POST /api/session/poll {poll}: the softphone
 // picks up the result of its sign-in popup, once.
 func (s *Server) handleSessionPoll(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Poll string `json:"poll"`
-	}
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&in); err != nil || len(in.Poll) < 32 {
-		s.writeError(w, r, errorf(KindInvalid, "poll key missing", err))
+	poll, ok := s.pollKey(w, r)
+	if !ok {
 		return
 	}
-	key := "signinpoll:" + hashKey(in.Poll)
+	key := "signinpoll:" + hashKey(poll)
 	raw, err := s.store.Get(r.Context(), key)
 	if errors.Is(err, store.ErrNotFound) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "pending"})
@@ -342,4 +339,17 @@ func (s *Server) renderPopup(w http.ResponseWriter, status int, done, message st
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'nonce-"+nonce+"'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'")
 	w.WriteHeader(status)
 	_ = signinPage.Execute(w, map[string]string{"Done": done, "Message": message, "Nonce": nonce, "Origin": origin})
+}
+
+// pollKey reads the {"poll": key} body of the popup endpoints: a secret the
+// softphone made up, at least 128 bits.
+func (s *Server) pollKey(w http.ResponseWriter, r *http.Request) (string, bool) {
+	var in struct {
+		Poll string `json:"poll"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&in); err != nil || len(in.Poll) < 32 || len(in.Poll) > 128 {
+		s.writeError(w, r, errorf(KindInvalid, "poll key missing", err))
+		return "", false
+	}
+	return in.Poll, true
 }

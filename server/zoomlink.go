@@ -44,11 +44,8 @@ func (s *Server) handleZoomTicket(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	var in struct {
-		Poll string `json:"poll"`
-	}
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&in); err != nil || len(in.Poll) < 32 {
-		s.writeError(w, r, errorf(KindInvalid, "poll key missing", err))
+	poll, ok := s.pollKey(w, r)
+	if !ok {
 		return
 	}
 	if s.cfg.ZoomClientID == "" {
@@ -56,7 +53,7 @@ func (s *Server) handleZoomTicket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ticket := randomToken()
-	b, _ := json.Marshal(zoomLinkState{OrgID: a.OrgID, UserID: a.UserID, PollHash: hashKey(in.Poll)})
+	b, _ := json.Marshal(zoomLinkState{OrgID: a.OrgID, UserID: a.UserID, PollHash: hashKey(poll)})
 	if err := s.store.Set(r.Context(), "zoomticket:"+hashKey(ticket), b, 2*time.Minute); err != nil {
 		s.writeError(w, r, errorf(KindUnavailable, "try again", err))
 		return
@@ -199,14 +196,11 @@ func (s *Server) handleZoomPoll(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	var in struct {
-		Poll string `json:"poll"`
-	}
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&in); err != nil || len(in.Poll) < 32 {
-		s.writeError(w, r, errorf(KindInvalid, "poll key missing", err))
+	poll, ok := s.pollKey(w, r)
+	if !ok {
 		return
 	}
-	raw, ok := s.takeOnce(r.Context(), "zoompoll:"+hashKey(in.Poll))
+	raw, ok := s.takeOnce(r.Context(), "zoompoll:"+hashKey(poll))
 	if !ok {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "pending"})
 		return
