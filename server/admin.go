@@ -40,7 +40,7 @@ func (s *Server) handleAdminStatus(w http.ResponseWriter, r *http.Request) {
 	_, err := s.store.Get(ctx, "sfpause:"+a.OrgID)
 	out["api_paused"] = err == nil
 	queues := map[string]int{}
-	for _, q := range []string{eventQueue, cti.OutboxQueue} {
+	for _, q := range []string{ringQueue, eventQueue, cti.OutboxQueue} {
 		n, err := s.store.Len(ctx, q)
 		if err != nil {
 			s.writeError(w, r, errorf(KindUnavailable, "store unavailable", err))

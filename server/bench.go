@@ -77,7 +77,8 @@ const (
 	benchZoomAckLimit = 3 * time.Second // Zoom retries a delivery not answered in 3 s
 )
 
-func (c *BenchConfig) defaults() error {
+// Validate fills in the defaults and checks the run is possible.
+func (c *BenchConfig) Validate() error {
 	def := func(d *time.Duration, v time.Duration) {
 		if *d == 0 {
 			*d = v
@@ -98,7 +99,6 @@ func (c *BenchConfig) defaults() error {
 	def(&c.Talk, 5*time.Second)
 	def(&c.Wrap, time.Second)
 	def(&c.DrainTimeout, 2*time.Minute)
-	c.SFLatency = max(c.SFLatency, 0)
 	switch {
 	case c.Agents < 1 || c.Agents > benchMaxAgents:
 		return fmt.Errorf("agents: must be between 1 and %d", benchMaxAgents)
@@ -220,7 +220,7 @@ func (r *BenchReport) String() string {
 	}
 	kib := func(v float64) string { return fmt.Sprintf("%.1f KiB", v/1024) }
 	p("zoomcti bench: %d agents, %.4g calls/s for %s, Salesforce latency %s, store %s, GOMAXPROCS %d",
-		c.Agents, c.Rate, c.Duration, c.SFLatency, r.Store, runtime.GOMAXPROCS(0))
+		c.Agents, c.Rate, c.Duration, max(c.SFLatency, 0), r.Store, runtime.GOMAXPROCS(0))
 	p("  calls: ring %s, talk %s, wrap %s; %d Contacts, %.0f%% of callers unknown", c.Ring, c.Talk, c.Wrap, c.Contacts, benchUnknownShare*100)
 	p("")
 	p("  setup %s · load %s · drain %s · CPU %.2f cores busy (process: server + emulators + clients)",
@@ -352,7 +352,7 @@ func benchCounters(c map[string]int64) string {
 // RunBench runs one load test as cfg says and reports what it measured.
 // Everything it starts listens on 127.0.0.1 and stops before it returns.
 func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
-	if err := cfg.defaults(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	b := &bench{cfg: cfg, calls: map[string]*benchCall{}, logs: &benchLog{mu: new(sync.Mutex), counts: map[string]int{}}}
@@ -382,7 +382,7 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 		}
 	}
 	cpu0, wall0 := busyCPU(), time.Now()
-	b.org.SetLatency(cfg.SFLatency)
+	b.org.SetLatency(max(cfg.SFLatency, 0))
 	api0, kinds0, ops0, conns0 := b.org.APIRequests(), b.api.snapshot(), b.counted.snapshot(), b.api.conns.Load()
 	b.api.latencies() // setup's requests are not the calls'
 	stopSampling := b.sampleQueues(ctx, rep)
@@ -1052,7 +1052,7 @@ func (b *bench) drain(ctx context.Context) (time.Duration, bool) {
 	start := time.Now()
 	deadline := start.Add(b.cfg.DrainTimeout)
 	for {
-		ev, err1 := b.st.Len(ctx, eventQueue)
+		ev, err1 := b.srv.eventBacklog(ctx)
 		ob, err2 := b.st.Len(ctx, cti.OutboxQueue)
 		if err1 == nil && err2 == nil && ev == 0 && ob == 0 && b.tasks() >= b.ended() {
 			break
@@ -1118,7 +1118,7 @@ func (b *bench) sampleQueues(ctx context.Context, rep *BenchReport) func() {
 				return
 			case <-t.C:
 			}
-			if n, err := b.st.Len(ctx, eventQueue); err == nil {
+			if n, err := b.srv.eventBacklog(ctx); err == nil {
 				rep.PeakQueue.Events = max(rep.PeakQueue.Events, n)
 			}
 			if n, err := b.st.Len(ctx, cti.OutboxQueue); err == nil {

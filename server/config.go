@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -126,6 +127,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		}
 		c.EncryptionKey = key
 	}
+	if v := get("ZOOMCTI_WORKERS", "8"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 256 {
+			errs = append(errs, errors.New("ZOOMCTI_WORKERS: must be a number from 1 to 256"))
+		}
+		c.Workers = n
+	}
 	if v := get("ZOOMCTI_RECONCILE_EVERY", "15m"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 {
@@ -207,7 +215,7 @@ func (c *Config) Validate() error {
 		c.WebhookWindow = 5 * time.Minute
 	}
 	if c.Workers <= 0 {
-		c.Workers = 4
+		c.Workers = 8
 	}
 	return errors.Join(errs...)
 }

@@ -43,7 +43,7 @@ func drain(t *testing.T, d *Demo) {
 	ctx := context.Background()
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
-		ev, err1 := d.Store.Len(ctx, eventQueue)
+		ev, err1 := d.Server.eventBacklog(ctx)
 		ob, err2 := d.Store.Len(ctx, cti.OutboxQueue)
 		if err1 == nil && err2 == nil && ev == 0 && ob == 0 {
 			return
@@ -77,6 +77,8 @@ func TestDemoInboundCallPopsContactAndLogsOneTask(t *testing.T) {
 	}
 	// The softphone loaded Open CTI from the console's origin and is ready.
 	waitJS(t, ctx, `(window.openctiCalls || []).some(c => c.method === "notifyInitializationComplete")`, 20*time.Second)
+	// The admin's softphone size from the settings cards is applied.
+	waitJS(t, ctx, `window.openctiCalls.some(c => c.method === "setSoftphonePanelHeight" && c.args.heightPX === 640)`, 10*time.Second)
 	deadline := time.Now().Add(10 * time.Second)
 	for d.Server.hub.count() == 0 {
 		if time.Now().After(deadline) {

@@ -104,7 +104,7 @@ func (e *env) drain() {
 	ctx := context.Background()
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
-		ev, _ := e.st.Len(ctx, eventQueue)
+		ev, _ := e.s.eventBacklog(ctx)
 		ob, _ := e.st.Len(ctx, cti.OutboxQueue)
 		if ev == 0 && ob == 0 {
 			return
@@ -112,7 +112,7 @@ func (e *env) drain() {
 		time.Sleep(20 * time.Millisecond)
 	}
 	var stuck []string
-	for _, q := range []string{eventQueue, cti.OutboxQueue} {
+	for _, q := range []string{ringQueue, eventQueue, cti.OutboxQueue} {
 		if job, err := e.st.Claim(ctx, q, time.Second); err == nil && job != nil {
 			stuck = append(stuck, fmt.Sprintf("%s: attempt %d, last error %q: %s", q, job.Attempts, job.LastErr, job.Payload))
 		}
@@ -283,4 +283,20 @@ func (e *env) adminSession() string {
 		e.t.Fatal(err)
 	}
 	return token
+}
+
+// waitEvents waits until every event has been handled.
+func (e *env) waitEvents() {
+	e.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n, err := e.s.eventBacklog(context.Background())
+		if err == nil && n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("%d events still queued", n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

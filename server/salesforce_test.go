@@ -90,7 +90,7 @@ func TestRevokedAccessAsksTheAgentToSignInAgain(t *testing.T) {
 	if m["message"] == "" {
 		t.Fatal("signin_required without a message")
 	}
-	e.waitLen(eventQueue, 0)
+	e.waitEvents()
 	e.waitLen("outbox", 1)             // the call log, waiting
 	time.Sleep(500 * time.Millisecond) // several retries of it
 	if n := len(e.tasks("7400000000000001101")); n != 0 {
@@ -138,7 +138,7 @@ func TestRequestLimitPausesTheOrg(t *testing.T) {
 	for _, b := range append(bodies[1:], second[1:]...) {
 		e.send(b)
 	}
-	e.waitLen(eventQueue, 0)
+	e.waitEvents()
 	e.waitLen("outbox", 2)             // both call logs, waiting
 	time.Sleep(500 * time.Millisecond) // several retries of them
 	if got := e.org.APIRequests(); got > used+1 {

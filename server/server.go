@@ -47,6 +47,8 @@ type Server struct {
 	// waitDelay is how long a job waits when the org is paused or the
 	// agent must sign in again, before it is tried again.
 	waitDelay time.Duration
+	// wsWriteBuffers are shared by every websocket's writes.
+	wsWriteBuffers sync.Pool
 }
 
 // New builds a server over cfg (already validated) and deps.
@@ -62,7 +64,11 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		s.log = slog.Default()
 	}
 	if s.http == nil {
-		s.http = &http.Client{Timeout: 20 * time.Second}
+		// Every agent's calls go to a handful of Salesforce and Zoom
+		// hosts: keep enough connections open to them.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 64
+		s.http = &http.Client{Timeout: 20 * time.Second, Transport: t}
 	}
 	sl, err := newSealer(cfg.EncryptionKey)
 	if err != nil {
@@ -129,6 +135,7 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.wg.Go(func() { s.runReconcileLoop(ctx) })
 	for range s.cfg.Workers {
+		s.wg.Go(func() { s.runQueue(ctx, ringQueue, s.processEvent) })
 		s.wg.Go(func() { s.runQueue(ctx, eventQueue, s.processEvent) })
 		s.wg.Go(func() { s.runQueue(ctx, cti.OutboxQueue, s.engine.RunOutboxJob) })
 	}
@@ -232,4 +239,16 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return fmt.Errorf("ZOOMCTI_ADDR: %w", err)
 	}
 	return s.Serve(ctx, ln)
+}
+
+// outbox is the engine's view of the outbox queue: a job enqueued here
+// wakes this instance's idle outbox workers at once.
+type outbox struct{ s *Server }
+
+func (o outbox) Enqueue(ctx context.Context, queue string, payload []byte) (string, error) {
+	id, err := o.s.store.Enqueue(ctx, queue, payload)
+	if err == nil {
+		o.s.nudge(queue)
+	}
+	return id, err
 }

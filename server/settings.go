@@ -52,7 +52,9 @@ func (s *Server) handleGetSettings(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errorf(KindUnavailable, "settings unavailable", err))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"settings": set, "defaults": cti.DefaultSettings()})
+	defaults := cti.DefaultSettings()
+	defaults.DefaultCountry = s.cfg.DefaultCountry
+	writeJSON(w, http.StatusOK, map[string]any{"settings": set, "defaults": defaults})
 }
 
 // handlePutSettings answers PUT /api/settings (admins): replaces the org's

@@ -15,6 +15,9 @@ import (
 const (
 	maxWebhookBody = 1 << 20 // 1 MiB: Zoom's largest events are a few KiB
 	eventQueue     = "events"
+	// ringQueue holds ringing events: they are claimed first, because a
+	// screen pop is only useful before the agent picks up.
+	ringQueue = "events.ring"
 	dedupeTTL      = 72 * time.Hour // longer than Zoom's last retry (+85 min) and then some
 )
 
@@ -102,6 +105,7 @@ func (s *Server) handleZoomWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	s.metrics.add("webhook_accepted", 1)
 	s.nudge(eventQueue)
+	s.nudge(ringQueue)
 	writeJSON(w, http.StatusOK, map[string]string{"status": "received"})
 }
 
@@ -122,7 +126,11 @@ func (s *Server) accept(ctx context.Context, ev cti.Event, body []byte) (dup boo
 		return true, nil
 	}
 	payload, _ := json.Marshal(queuedEvent{Body: body, Received: s.now()})
-	if _, err := s.store.Enqueue(ctx, eventQueue, payload); err != nil {
+	queue := eventQueue
+	if ev.Kind == cti.KindRinging {
+		queue = ringQueue
+	}
+	if _, err := s.store.Enqueue(ctx, queue, payload); err != nil {
 		// Forget the event so that Zoom's retry is not taken for a duplicate.
 		if derr := s.store.Delete(context.WithoutCancel(ctx), key); derr != nil {
 			s.log.Error("cannot undo dedupe mark", "event", ev.Type, "err", derr)
@@ -147,4 +155,17 @@ func (s *Server) processEvent(ctx context.Context, payload []byte) error {
 		return s.handleUserEvent(ctx, ev)
 	}
 	return s.engine.Handle(ctx, ev)
+}
+
+// eventBacklog is how many events wait in the queues, ringing ones included.
+func (s *Server) eventBacklog(ctx context.Context) (int, error) {
+	n := 0
+	for _, q := range []string{ringQueue, eventQueue} {
+		m, err := s.store.Len(ctx, q)
+		if err != nil {
+			return 0, err
+		}
+		n += m
+	}
+	return n, nil
 }

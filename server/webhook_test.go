@@ -96,9 +96,13 @@ func signedRequest(body []byte, ts time.Time, secret string) *http.Request {
 
 func queued(t *testing.T, st store.Store) int {
 	t.Helper()
-	n, err := st.Len(context.Background(), eventQueue)
-	if err != nil {
-		t.Fatal(err)
+	n := 0
+	for _, q := range []string{ringQueue, eventQueue} {
+		m, err := st.Len(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += m
 	}
 	return n
 }
@@ -213,7 +217,7 @@ func TestWebhookStoresEachEventOnce(t *testing.T) {
 		t.Fatalf("%d events stored for three deliveries, want 1", n)
 	}
 	// The stored job is the raw body, ready for the worker.
-	job, err := st.Claim(context.Background(), eventQueue, time.Minute)
+	job, err := st.Claim(context.Background(), ringQueue, time.Minute)
 	if err != nil || job == nil {
 		t.Fatalf("claim: %v %v", job, err)
 	}

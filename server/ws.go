@@ -88,8 +88,10 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	up := websocket.Upgrader{
 		HandshakeTimeout: 10 * time.Second,
 		CheckOrigin:      s.originAllowed,
-		ReadBufferSize:   4096,
-		WriteBufferSize:  4096,
+		// Reuse the HTTP server's buffers for reading, and share write
+		// buffers between connections: a thousand idle softphones should
+		// not hold a thousand write buffers.
+		WriteBufferPool: &s.wsWriteBuffers,
 	}
 	if !s.originAllowed(r) {
 		s.writeError(w, r, errorf(KindForbidden, "origin not allowed", nil))
@@ -120,7 +122,12 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	defer s.hub.remove(c)
 	s.metrics.add("ws_connections", 1)
 
-	welcome, _ := json.Marshal(map[string]any{"type": "hello", "agent": agentView(*rec), "presence": s.presence(r.Context(), *agent)})
+	greeting := map[string]any{"type": "hello", "agent": agentView(*rec), "presence": s.presence(r.Context(), *agent)}
+	if set, err := s.settings(r.Context(), agent.OrgID); err == nil {
+		// The admin's softphone size, applied through Open CTI.
+		greeting["softphone"] = map[string]int{"height": set.SoftphoneHeight, "width": set.SoftphoneWidth}
+	}
+	welcome, _ := json.Marshal(greeting)
 	c.trySend(welcome)
 	// A softphone that reconnects mid-call gets the call again.
 	if m, err := s.engine.ActiveCall(r.Context(), *agent); err != nil {

@@ -28,7 +28,8 @@
   };
   let openctiReady;
   const opencti = new Promise((resolve) => { openctiReady = resolve; });
-  // What static/wrapup.js shares with this file; it adds app.wrapups.
+  // What static/wrapup.js and static/settings.js share with this file; they
+  // add app.wrapups and app.settings.
   const app = (window.zoomcti = { $, state });
 
   function showError(msg) {
@@ -232,6 +233,7 @@
 
   function showSignin(message) {
     app.wrapups.reset();
+    app.settings.setAgent(null);
     $("agent").hidden = true;
     $("signin").hidden = false;
     $("signin-btn").disabled = false;
@@ -295,6 +297,7 @@
     $("agent-name").textContent = agent.name || agent.username;
     $("agent-user").textContent = agent.username || "";
     renderZoom(agent.zoom);
+    app.settings.setAgent(agent); // admins get the Settings button
   }
 
   // --- Zoom link ------------------------------------------------------------
@@ -369,6 +372,13 @@
     renderZoom(body.zoom, "Zoom disconnected.");
   }
 
+  // The admin's softphone size (settings cards) overrides the call center's.
+  async function sizePanel(size) {
+    const api = await opencti;
+    if (size.height) api.setSoftphonePanelHeight({ heightPX: size.height });
+    if (size.width) api.setSoftphonePanelWidth({ widthPX: size.width });
+  }
+
   function setConnected(on) {
     const el = $("conn");
     el.textContent = on ? "connected" : "offline";
@@ -395,7 +405,8 @@
         state.retry = 0;
         setConnected(true);
         showError("");
-        if (msg.agent) renderZoom(msg.agent.zoom);
+        if (msg.agent) { renderZoom(msg.agent.zoom); app.settings.setAgent(msg.agent); }
+        if (msg.softphone) sizePanel(msg.softphone);
         renderPresence(msg.presence);
         app.wrapups.load(); // calls may have ended while we were away
       } else if (msg.type === "call") {
@@ -535,7 +546,8 @@
   $("zoom-link-btn").onclick = authorizeZoom;
   $("zoom-disconnect-btn").onclick = disconnectZoom;
   setConnected(false);
-  // After static/wrapup.js (also deferred, and later in the page) has run.
+  // After static/wrapup.js and static/settings.js (also deferred, and later
+  // in the page) have run.
   window.addEventListener("DOMContentLoaded", () => {
     loadOpenCTI();
     signIn().catch((e) => showError(e.message));

@@ -6,5 +6,5 @@ import "embed"
 
 // FS holds every file of this folder the server serves.
 //
-//go:embed softphone.html softphone.js wrapup.js softphone.css
+//go:embed softphone.html softphone.js wrapup.js settings.js softphone.css
 var FS embed.FS

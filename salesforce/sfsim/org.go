@@ -45,8 +45,11 @@ type User struct {
 type Org struct {
 	opts    Options
 	handler http.Handler
-	orgID   string
-	schema  map[string]*sobject
+	// phoneForms caches phoneDigits by stored value: parsing extensions is
+	// the costliest part of a search, and stored values rarely change.
+	phoneForms sync.Map
+	orgID      string
+	schema     map[string]*sobject
 
 	demoUser, integrationUser, adminUser User
 

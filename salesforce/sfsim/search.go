@@ -67,7 +67,7 @@ func (o *Org) termMatches(s *sobject, rec map[string]any, t searchTerm, scope st
 			wild := strings.ContainsAny(want, "*?")
 			for _, pf := range s.phoneFields() {
 				v, _ := rec[pf].(string)
-				for _, got := range phoneDigits(v) {
+				for _, got := range o.cachedPhoneDigits(v) {
 					if got == want || wild && wildcardRegexp(want, `\d`).MatchString(got) {
 						return true
 					}
@@ -130,4 +130,14 @@ func splitWords(s string, keepWild bool) []string {
 	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !(keepWild && (r == '*' || r == '?'))
 	})
+}
+
+// cachedPhoneDigits is phoneDigits, cached.
+func (o *Org) cachedPhoneDigits(v string) []string {
+	if f, ok := o.phoneForms.Load(v); ok {
+		return f.([]string)
+	}
+	f := phoneDigits(v)
+	o.phoneForms.Store(v, f)
+	return f
 }

@@ -60,6 +60,9 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 		defer f.Close()
 		cfg.CPUProfile = f
 	}
+	if err := cfg.Validate(); err != nil {
+		return usageError{err}
+	}
 	rep, err := server.RunBench(ctx, cfg)
 	if err != nil {
 		return err

@@ -62,6 +62,8 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bolt: open %s (is another instance using it?): %w", path, err)
 	}
+	// A lone write waits at most this long for company before it commits.
+	db.MaxBatchDelay = 2 * time.Millisecond
 	err = db.Update(func(tx *bbolt.Tx) error {
 		for _, name := range []string{kvBucket, queuesBucket} {
 			if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
@@ -121,11 +123,17 @@ func (s *Store) sweepLoop() {
 }
 
 // update runs fn in a read-write transaction, wrapping any error with op.
+//
+// Writes from concurrent goroutines are committed together (bbolt's Batch):
+// every commit waits for the disk, and one fsync for many writes is what
+// lets one instance keep up with a busy call center. fn may therefore run
+// more than once (a batch whose other member fails is retried one by one),
+// so it must set its results from scratch on every run.
 func (s *Store) update(ctx context.Context, op string, fn func(*bbolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("bolt: %s: %w", op, err)
 	}
-	if err := s.db.Update(fn); err != nil {
+	if err := s.db.Batch(fn); err != nil {
 		return fmt.Errorf("bolt: %s: %w", op, err)
 	}
 	return nil

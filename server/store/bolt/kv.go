@@ -65,6 +65,7 @@ func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 func (s *Store) SetNX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
 	var set bool
 	err := s.update(ctx, "setnx", func(tx *bbolt.Tx) error {
+		set = false
 		b := tx.Bucket([]byte(kvBucket))
 		if live(b.Get([]byte(key)), s.clock().UnixNano()) {
 			return nil
@@ -79,6 +80,7 @@ func (s *Store) SetNX(ctx context.Context, key string, value []byte, ttl time.Du
 func (s *Store) CompareAndDelete(ctx context.Context, key string, value []byte) (bool, error) {
 	var deleted bool
 	err := s.update(ctx, "compare and delete", func(tx *bbolt.Tx) error {
+		deleted = false
 		b := tx.Bucket([]byte(kvBucket))
 		raw := b.Get([]byte(key))
 		if !live(raw, s.clock().UnixNano()) || !bytes.Equal(raw[expiryLen:], value) {

@@ -108,6 +108,7 @@ func putRecord(jobs, due *bbolt.Bucket, id string, r *jobRecord) error {
 func (s *Store) Enqueue(ctx context.Context, queue string, payload []byte) (string, error) {
 	var id string
 	err := s.update(ctx, "enqueue", func(tx *bbolt.Tx) error {
+		id = ""
 		jobs, due, err := queueBuckets(tx, queue, true)
 		if err != nil {
 			return err
@@ -128,8 +129,23 @@ func (s *Store) Enqueue(ctx context.Context, queue string, payload []byte) (stri
 
 // Claim leases the job that has been due longest, or returns nil, nil.
 func (s *Store) Claim(ctx context.Context, queue string, lease time.Duration) (*store.Job, error) {
+	// Idle workers poll: look first without a write transaction, which
+	// would cost a disk sync even when there is nothing to claim.
+	var ready bool
+	if err := s.view(ctx, "claim", func(tx *bbolt.Tx) error {
+		_, due, err := queueBuckets(tx, queue, false)
+		if due == nil || err != nil {
+			return err
+		}
+		k, _ := due.Cursor().First()
+		ready = k != nil && dueOf(k) <= s.clock().UnixNano()
+		return nil
+	}); err != nil || !ready {
+		return nil, err
+	}
 	var job *store.Job
 	err := s.update(ctx, "claim", func(tx *bbolt.Tx) error {
+		job = nil
 		jobs, due, err := queueBuckets(tx, queue, false)
 		if jobs == nil || err != nil {
 			return err
