@@ -18,7 +18,7 @@ const (
 	// ringQueue holds ringing events: they are claimed first, because a
 	// screen pop is only useful before the agent picks up.
 	ringQueue = "events.ring"
-	dedupeTTL      = 72 * time.Hour // longer than Zoom's last retry (+85 min) and then some
+	dedupeTTL = 72 * time.Hour // longer than Zoom's last retry (+85 min) and then some
 )
 
 // queuedEvent is what the intake stores: the raw body, so that the event is
