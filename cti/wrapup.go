@@ -28,7 +28,7 @@ type WrapUpEdit struct {
 	Subject     string            `json:"subject"`
 	Notes       string            `json:"notes"`
 	Disposition string            `json:"disposition"`
-	WhoID       string            `json:"who_id"`
+	WhoID       string            `json:"who_id"` // "" keeps the draft's, "none" clears it
 	WhatID      string            `json:"what_id"`
 	Fields      map[string]string `json:"fields"`
 }
@@ -176,7 +176,9 @@ func applyEdit(w WrapUp, edit WrapUpEdit, set Settings) (Task, error) {
 		}
 		t.CallDisposition = edit.Disposition
 	}
-	if edit.WhoID != "" {
+	if edit.WhoID == "none" {
+		t.WhoID = "" // logged on no one; Related To stays as it is
+	} else if edit.WhoID != "" {
 		switch {
 		case !validID(edit.WhoID) || !isWho(edit.WhoID):
 			errs["who_id"] = "must be a Contact or Lead"

@@ -229,3 +229,19 @@ func TestSettingsAPI(t *testing.T) {
 		t.Fatalf("pop on answer = %v, want a new Lead", m["pop"])
 	}
 }
+
+// The agent may log a call on no one, though the number matched a Contact.
+func TestWrapUpCanClearTheName(t *testing.T) {
+	e := newEnv(t)
+	e.setSettings(func(s *cti.Settings) { s.AutoSaveCallLogs = false })
+	token := e.session()
+	e.playCall("7700000000000000004")
+	if status, out := e.api(http.MethodPost, "/api/calllogs/7700000000000000004", token, map[string]any{"who_id": "none"}); status != http.StatusAccepted {
+		t.Fatalf("save: %d %v", status, out)
+	}
+	e.drain()
+	tasks := e.tasks("7700000000000000004")
+	if len(tasks) != 1 || tasks[0]["WhoId"] != nil {
+		t.Fatalf("Tasks %v, want one on no one", tasks)
+	}
+}

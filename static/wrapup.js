@@ -283,7 +283,7 @@
     $("wu-who-picker").hidden = !f.editable_who;
     $("wu-who-label").htmlFor = f.editable_who ? "wu-who-q" : "wu-who";
     who.textContent = "";
-    if (!draft.who_id || people.length === 0) who.appendChild(option("", people.length ? "— None —" : "No Contact or Lead matches the number"));
+    who.appendChild(option("", people.length ? "— None —" : "No Contact or Lead matches the number"));
     for (const m of people) who.appendChild(option(m.id, m.name + " · " + m.type + (m.account_name ? " · " + m.account_name : "")));
     who.value = draft.who_id || "";
     who.disabled = people.length === 0;
@@ -407,13 +407,15 @@
   }
 
   function editOf(f) {
+    // An empty Name keeps the draft's; "none" clears it.
+    const who = (f.editable_who ? whoPicker.id : $("wu-who").value) || (state.open && state.open.draft.who_id ? "none" : "");
     const fields = {};
     for (const c of $("wu-fields").querySelectorAll("[data-field]")) fields[c.dataset.field] = c.value;
     return {
       subject: $("wu-subject").value,
       notes: $("wu-notes").value,
       disposition: f.sales_engagement ? $("wu-disposition").value : "",
-      who_id: f.editable_who ? whoPicker.id : $("wu-who").value,
+      who_id: who,
       what_id: whatPicker.id,
       fields,
     };
