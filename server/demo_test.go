@@ -10,7 +10,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/zoomcti/zoomcti/cti"
 	"github.com/zoomcti/zoomcti/cti/zoom/zoomsim"
 )
 
@@ -26,31 +25,20 @@ func recordWithPhone(t *testing.T, d *Demo, sobject, phone string) string {
 	return ""
 }
 
+// demoEnv views a running demo through the env helpers.
+func demoEnv(t *testing.T, d *Demo) *env {
+	return &env{t: t, s: d.Server, st: d.Store, org: d.Org, zoom: d.Zoom, sfURL: d.SalesforceURL, url: d.ServerURL}
+}
+
 // tasksFor lists the Tasks in the emulated org logged for a Zoom call.
 func tasksFor(d *Demo, callID string) []map[string]any {
-	var out []map[string]any
-	for _, r := range d.Org.Records("Task") {
-		if r["CallObject"] == callID {
-			out = append(out, r)
-		}
-	}
-	return out
+	return (&env{org: d.Org}).tasks(callID)
 }
 
 // drain waits until the server has nothing left to do.
 func drain(t *testing.T, d *Demo) {
 	t.Helper()
-	ctx := context.Background()
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		ev, err1 := d.Server.eventBacklog(ctx)
-		ob, err2 := d.Store.Len(ctx, cti.OutboxQueue)
-		if err1 == nil && err2 == nil && ev == 0 && ob == 0 {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatal("queues did not drain")
+	demoEnv(t, d).drain()
 }
 
 func send(t *testing.T, d *Demo, body []byte) {
