@@ -50,6 +50,15 @@ type Job struct {
 type Queue interface {
 	// Enqueue adds payload to queue and returns the job id.
 	Enqueue(ctx context.Context, queue string, payload []byte) (string, error)
+	// EnqueueOnce marks dedupeKey for ttl and enqueues payload in one
+	// atomic step: if queue already holds a live mark for dedupeKey nothing
+	// is written and fresh is false; otherwise the mark and the job are
+	// written together or (on error) neither is, so that a failure or a
+	// crash never leaves a mark without its job (a redelivery taken for a
+	// duplicate and the event lost). Marks belong to the queue, not to the
+	// KV keyspace: Get and Keys do not see them, and the same dedupeKey on
+	// two queues is two marks. ttl <= 0 means the mark never expires.
+	EnqueueOnce(ctx context.Context, queue, dedupeKey string, ttl time.Duration, payload []byte) (id string, fresh bool, err error)
 	// Claim takes the oldest due job of queue and leases it for lease. It
 	// returns (nil, nil) when no job is due.
 	Claim(ctx context.Context, queue string, lease time.Duration) (*Job, error)

@@ -27,6 +27,10 @@ type Options struct {
 type Store struct {
 	db    *bbolt.DB
 	clock func() time.Time
+	// afterMark, when set (by tests only), runs inside EnqueueOnce's
+	// transaction between the dedupe mark and the job; an error from it
+	// stands for a failure in between, such as a full disk.
+	afterMark func() error
 
 	mu     sync.RWMutex // guards subs and closed
 	subs   map[string]map[*subscription]struct{}

@@ -125,27 +125,49 @@ func (s *Store) Keys(ctx context.Context, prefix string) ([]string, error) {
 	return keys, err
 }
 
-// purgeExpired deletes expired keys from the file.
+// purgeExpired deletes expired keys and dedupe marks from the file.
 func (s *Store) purgeExpired() error {
 	return s.update(context.Background(), "purge expired", func(tx *bbolt.Tx) error {
 		now := s.clock().UnixNano()
-		b := tx.Bucket([]byte(kvBucket))
-		// Collect first: deleting under a live cursor can skip entries.
-		var dead [][]byte
-		err := b.ForEach(func(k, v []byte) error {
-			if !live(v, now) {
-				dead = append(dead, bytes.Clone(k))
-			}
-			return nil
-		})
-		if err != nil {
+		if err := purgeBucket(tx.Bucket([]byte(kvBucket)), now); err != nil {
 			return err
 		}
-		for _, k := range dead {
-			if err := b.Delete(k); err != nil {
-				return err
+		queues := tx.Bucket([]byte(queuesBucket))
+		var names [][]byte
+		if err := queues.ForEachBucket(func(k []byte) error {
+			names = append(names, bytes.Clone(k))
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, name := range names {
+			if marks := queues.Bucket(name).Bucket([]byte(onceBucket)); marks != nil {
+				if err := purgeBucket(marks, now); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
 	})
+}
+
+// purgeBucket deletes b's values that are no longer live at now.
+func purgeBucket(b *bbolt.Bucket, now int64) error {
+	// Collect first: deleting under a live cursor can skip entries.
+	var dead [][]byte
+	err := b.ForEach(func(k, v []byte) error {
+		if !live(v, now) {
+			dead = append(dead, bytes.Clone(k))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range dead {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
 }

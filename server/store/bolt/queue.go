@@ -13,10 +13,12 @@ import (
 	"github.com/zoomcti/zoomcti/server/store"
 )
 
-// Each queue is a bucket inside queuesBucket holding two buckets:
+// Each queue is a bucket inside queuesBucket holding two buckets, and a
+// third once EnqueueOnce has been used on it:
 //
 //	jobs: job id -> jobRecord (JSON)
 //	due:  dueKey(due, seq) -> job id
+//	once: dedupe key -> expiry (encoded as a KV value with no value)
 //
 // The due index sorts by due time, then enqueue order, so Claim reads the
 // first entry. A claimed job stays in the index, re-keyed to the end of its
@@ -24,6 +26,7 @@ import (
 const (
 	jobsBucket = "jobs"
 	dueBucket  = "due"
+	onceBucket = "once"
 )
 
 type jobRecord struct {
@@ -108,23 +111,66 @@ func putRecord(jobs, due *bbolt.Bucket, id string, r *jobRecord) error {
 func (s *Store) Enqueue(ctx context.Context, queue string, payload []byte) (string, error) {
 	var id string
 	err := s.update(ctx, "enqueue", func(tx *bbolt.Tx) error {
-		id = ""
-		jobs, due, err := queueBuckets(tx, queue, true)
-		if err != nil {
-			return err
-		}
-		seq, err := jobs.NextSequence()
-		if err != nil {
-			return err
-		}
-		now := s.clock().UnixNano()
-		id = strconv.FormatUint(seq, 10)
-		return putRecord(jobs, due, id, &jobRecord{Seq: seq, Due: now, Enqueued: now, Payload: payload})
+		var err error
+		id, err = s.putJob(tx, queue, payload)
+		return err
 	})
 	if err != nil {
 		return "", err
 	}
 	return id, nil
+}
+
+// putJob writes payload as a new job of queue, due now, and returns its id.
+func (s *Store) putJob(tx *bbolt.Tx, queue string, payload []byte) (string, error) {
+	jobs, due, err := queueBuckets(tx, queue, true)
+	if err != nil {
+		return "", err
+	}
+	seq, err := jobs.NextSequence()
+	if err != nil {
+		return "", err
+	}
+	now := s.clock().UnixNano()
+	id := strconv.FormatUint(seq, 10)
+	if err := putRecord(jobs, due, id, &jobRecord{Seq: seq, Due: now, Enqueued: now, Payload: payload}); err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+// EnqueueOnce marks dedupeKey and enqueues payload in one transaction, so
+// bbolt commits both or neither. It goes through the same batching as
+// Enqueue: webhooks arriving together still share one disk sync.
+func (s *Store) EnqueueOnce(ctx context.Context, queue, dedupeKey string, ttl time.Duration, payload []byte) (string, bool, error) {
+	var id string
+	err := s.update(ctx, "enqueue once", func(tx *bbolt.Tx) error {
+		id = ""
+		if _, _, err := queueBuckets(tx, queue, true); err != nil {
+			return err
+		}
+		marks, err := tx.Bucket([]byte(queuesBucket)).Bucket([]byte(queue)).CreateBucketIfNotExists([]byte(onceBucket))
+		if err != nil {
+			return err
+		}
+		if live(marks.Get([]byte(dedupeKey)), s.clock().UnixNano()) {
+			return nil
+		}
+		if err := marks.Put([]byte(dedupeKey), encodeValue(nil, s.expiry(ttl))); err != nil {
+			return err
+		}
+		if s.afterMark != nil {
+			if err := s.afterMark(); err != nil {
+				return err
+			}
+		}
+		id, err = s.putJob(tx, queue, payload)
+		return err
+	})
+	if err != nil {
+		return "", false, err
+	}
+	return id, id != "", nil
 }
 
 // Claim leases the job that has been due longest, or returns nil, nil.

@@ -32,7 +32,7 @@ type Store struct {
 	client *goredis.Client
 	prefix string
 
-	enqueue, claim, ack, retry, compareAndDelete *goredis.Script
+	enqueue, enqueueOnce, claim, ack, retry, compareAndDelete *goredis.Script
 
 	mu     sync.Mutex // guards subs and closed
 	subs   map[*subscription]struct{}
@@ -61,6 +61,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		client:           client,
 		prefix:           opts.Prefix,
 		enqueue:          goredis.NewScript(enqueueLua),
+		enqueueOnce:      goredis.NewScript(enqueueOnceLua),
 		claim:            goredis.NewScript(claimLua),
 		ack:              goredis.NewScript(ackLua),
 		retry:            goredis.NewScript(retryLua),
@@ -101,10 +102,17 @@ func (s *Store) Close() error {
 
 // Key layout under the prefix. The namespaces keep Keys("") from listing
 // queue internals and keep a queue name from colliding with a KV key.
+//
+// Every key of one queue (its sorted set, counter, job hashes and dedupe
+// marks) carries the queue name as a hash tag, {queue}: a Redis Cluster
+// hashes only the tag, so each script touches keys of one slot and the same
+// code runs on a cluster. (A prefix holding a '{' would supply the tag
+// instead and put everything in one slot: correct, just not spread.)
 func (s *Store) kvKey(key string) string          { return s.prefix + "kv:" + key }
-func (s *Store) queueKey(queue string) string     { return s.prefix + "queue:" + queue }
-func (s *Store) seqKey(queue string) string       { return s.prefix + "seq:" + queue }
-func (s *Store) jobKeyPrefix(queue string) string { return s.prefix + "job:" + queue + ":" }
+func (s *Store) queueKey(queue string) string     { return s.prefix + "queue:{" + queue + "}" }
+func (s *Store) seqKey(queue string) string       { return s.prefix + "seq:{" + queue + "}" }
+func (s *Store) jobKeyPrefix(queue string) string { return s.prefix + "job:{" + queue + "}:" }
+func (s *Store) onceKey(queue, key string) string { return s.prefix + "once:{" + queue + "}:" + key }
 func (s *Store) channel(name string) string       { return s.prefix + "ps:" + name }
 
 // ms converts d to whole milliseconds, rounding up so that a positive

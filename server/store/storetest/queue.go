@@ -215,3 +215,113 @@ func testLen(t *testing.T, s store.Store, _ func(time.Duration)) {
 	wantLen(t, s, "q", 2)
 	wantLen(t, s, "other", 0)
 }
+
+// enqueueOnce calls EnqueueOnce and checks that its answer is consistent:
+// an id exactly when fresh.
+func enqueueOnce(t *testing.T, s store.Store, queue, key string, ttl time.Duration, payload string) (string, bool) {
+	t.Helper()
+	id, fresh, err := s.EnqueueOnce(ctxFor(t), queue, key, ttl, []byte(payload))
+	if err != nil {
+		t.Fatalf("EnqueueOnce(%q, %q): %v", queue, key, err)
+	}
+	if fresh != (id != "") {
+		t.Fatalf("EnqueueOnce(%q, %q) = %q, fresh %v; want an id exactly when fresh", queue, key, id, fresh)
+	}
+	return id, fresh
+}
+
+func testEnqueueOnce(t *testing.T, s store.Store, _ func(time.Duration)) {
+	ctx := ctxFor(t)
+	id, fresh := enqueueOnce(t, s, "q", "event-1", time.Hour, "first")
+	if !fresh {
+		t.Fatal("first EnqueueOnce was not fresh")
+	}
+	wantLen(t, s, "q", 1)
+	if _, fresh := enqueueOnce(t, s, "q", "event-1", time.Hour, "redelivery"); fresh {
+		t.Fatal("second EnqueueOnce with the same key was fresh")
+	}
+	wantLen(t, s, "q", 1)
+	mustClaim(t, s, "q", time.Minute, id, "first", 1)
+	if err := s.Ack(ctx, "q", id); err != nil {
+		t.Fatalf("Ack: %v", err)
+	}
+	// The mark outlives the job: a redelivery after processing is still a
+	// duplicate.
+	if _, fresh := enqueueOnce(t, s, "q", "event-1", time.Hour, "late redelivery"); fresh {
+		t.Fatal("EnqueueOnce after the job was acked was fresh; the mark must outlive the job")
+	}
+	wantLen(t, s, "q", 0)
+
+	// Another key, or the same key on another queue, is another mark.
+	other, fresh := enqueueOnce(t, s, "q", "event-2", time.Hour, "second")
+	if !fresh {
+		t.Fatal("EnqueueOnce with another key was not fresh")
+	}
+	mustClaim(t, s, "q", time.Minute, other, "second", 1)
+	if _, fresh := enqueueOnce(t, s, "elsewhere", "event-1", time.Hour, "x"); !fresh {
+		t.Fatal("EnqueueOnce of a key marked on another queue was not fresh")
+	}
+	// Marks are not KV keys.
+	wantMissing(t, s, "event-1")
+	wantKeys(t, s, "")
+	// Plain Enqueue ignores marks.
+	mustEnqueue(t, s, "q", "plain")
+	wantLen(t, s, "q", 2)
+}
+
+func testEnqueueOnceTTL(t *testing.T, s store.Store, advance func(time.Duration)) {
+	if _, fresh := enqueueOnce(t, s, "q", "event-1", ttl, "first"); !fresh {
+		t.Fatal("first EnqueueOnce was not fresh")
+	}
+	if _, fresh := enqueueOnce(t, s, "q", "forever", 0, "kept"); !fresh {
+		t.Fatal("first EnqueueOnce without ttl was not fresh")
+	}
+	if _, fresh := enqueueOnce(t, s, "q", "event-1", ttl, "too soon"); fresh {
+		t.Fatal("EnqueueOnce before the ttl ran out was fresh")
+	}
+	advance(ttl + slack)
+	id, fresh := enqueueOnce(t, s, "q", "event-1", ttl, "after ttl")
+	if !fresh {
+		t.Fatal("EnqueueOnce after the ttl ran out was not fresh")
+	}
+	if _, fresh := enqueueOnce(t, s, "q", "forever", 0, "again"); fresh {
+		t.Fatal("a mark without ttl expired")
+	}
+	wantLen(t, s, "q", 3)
+	// The new job is there, behind the two first ones.
+	for range 2 {
+		if job, err := s.Claim(ctxFor(t), "q", time.Minute); err != nil || job == nil {
+			t.Fatalf("Claim = %+v, %v", job, err)
+		}
+	}
+	mustClaim(t, s, "q", time.Minute, id, "after ttl", 1)
+}
+
+func testEnqueueOnceConcurrent(t *testing.T, s store.Store, _ func(time.Duration)) {
+	const callers = 16
+	ctx := ctxFor(t)
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		fresh []string
+	)
+	for i := range callers {
+		wg.Go(func() {
+			id, ok, err := s.EnqueueOnce(ctx, "q", "event-1", time.Hour, []byte(fmt.Sprint("delivery-", i)))
+			if err != nil {
+				t.Errorf("EnqueueOnce: %v", err)
+				return
+			}
+			if ok {
+				mu.Lock()
+				fresh = append(fresh, id)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(fresh) != 1 {
+		t.Fatalf("%d of %d concurrent EnqueueOnce calls with one key were fresh (%v), want exactly 1", len(fresh), callers, fresh)
+	}
+	wantLen(t, s, "q", 1)
+}
