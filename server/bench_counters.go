@@ -147,6 +147,7 @@ const (
 	opDelete
 	opKeys
 	opEnqueue
+	opEnqueueOnce
 	opClaim
 	opClaimEmpty
 	opAck
@@ -155,12 +156,12 @@ const (
 	numStoreOps
 )
 
-var storeOpNames = [numStoreOps]string{"Get", "Set", "SetNX", "CompareAndDelete", "Delete", "Keys", "Enqueue", "Claim", "Claim (empty)", "Ack", "Retry", "Publish"}
+var storeOpNames = [numStoreOps]string{"Get", "Set", "SetNX", "CompareAndDelete", "Delete", "Keys", "Enqueue", "EnqueueOnce", "Claim", "Claim (empty)", "Ack", "Retry", "Publish"}
 
 // storeOpWrites are the operations that change the store; on the embedded
 // store each is a transaction of its own, committed with an fdatasync.
 var storeOpWrites = [numStoreOps]bool{opSet: true, opSetNX: true, opCompareAndDelete: true, opDelete: true,
-	opEnqueue: true, opClaim: true, opClaimEmpty: true, opAck: true, opRetry: true}
+	opEnqueue: true, opEnqueueOnce: true, opClaim: true, opClaimEmpty: true, opAck: true, opRetry: true}
 
 func (s *countingStore) note(op int, t0 time.Time) {
 	s.ops[op].n.Add(1)
@@ -200,6 +201,11 @@ func (s *countingStore) Keys(ctx context.Context, prefix string) ([]string, erro
 func (s *countingStore) Enqueue(ctx context.Context, queue string, payload []byte) (string, error) {
 	defer s.note(opEnqueue, time.Now())
 	return s.Store.Enqueue(ctx, queue, payload)
+}
+
+func (s *countingStore) EnqueueOnce(ctx context.Context, queue, dedupeKey string, ttl time.Duration, payload []byte) (string, bool, error) {
+	defer s.note(opEnqueueOnce, time.Now())
+	return s.Store.EnqueueOnce(ctx, queue, dedupeKey, ttl, payload)
 }
 
 func (s *countingStore) Claim(ctx context.Context, queue string, lease time.Duration) (*store.Job, error) {

@@ -112,32 +112,26 @@ func (s *Server) handleZoomWebhook(w http.ResponseWriter, r *http.Request) {
 // accept stores ev durably once. It reports dup for a redelivery.
 func (s *Server) accept(ctx context.Context, ev cti.Event, body []byte) (dup bool, err error) {
 	// The request's context may be cancelled by a client that gives up;
-	// the store write must still complete or be undone.
+	// the store write must still complete, or fail as a whole.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
-	// Hashed, so no Zoom user id stays in the store's key names after an
-	// agent disconnects.
-	key := "seen:" + hashKey(ev.ID)
-	fresh, err := s.store.SetNX(ctx, key, []byte("1"), dedupeTTL)
-	if err != nil {
-		return false, err
-	}
-	if !fresh {
-		return true, nil
-	}
 	payload, _ := json.Marshal(queuedEvent{Body: body, Received: s.now()})
 	queue := eventQueue
 	if ev.Kind == cti.KindRinging {
 		queue = ringQueue
 	}
-	if _, err := s.store.Enqueue(ctx, queue, payload); err != nil {
-		// Forget the event so that Zoom's retry is not taken for a duplicate.
-		if derr := s.store.Delete(context.WithoutCancel(ctx), key); derr != nil {
-			s.log.Error("cannot undo dedupe mark", "event", ev.Type, "err", derr)
-		}
+	// Hashed, so no Zoom user id stays in the store's key names after an
+	// agent disconnects. The mark and the job are one atomic write: were
+	// they two, a crash between them would leave a mark without its event,
+	// and Zoom's retry would be taken for a duplicate and dropped. An
+	// event's id names its type, so a redelivery goes to the same queue and
+	// meets its mark there.
+	key := "seen:" + hashKey(ev.ID)
+	_, fresh, err := s.store.EnqueueOnce(ctx, queue, key, dedupeTTL, payload)
+	if err != nil {
 		return false, err
 	}
-	return false, nil
+	return !fresh, nil
 }
 
 // processEvent is the worker side of the events queue.

@@ -30,7 +30,7 @@ type Store struct {
 	// afterMark, when set (by tests only), runs inside EnqueueOnce's
 	// transaction between the dedupe mark and the job; an error from it
 	// stands for a failure in between, such as a full disk.
-	afterMark func() error
+	afterMark func(dedupeKey string) error
 
 	mu     sync.RWMutex // guards subs and closed
 	subs   map[string]map[*subscription]struct{}

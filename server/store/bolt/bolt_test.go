@@ -2,8 +2,12 @@ package bolt
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -147,5 +151,93 @@ func TestSecondOpenFails(t *testing.T) {
 	if s, err := Open(path, Options{}); err == nil {
 		_ = s.Close()
 		t.Fatal("second Open of a file in use succeeded; want an error")
+	}
+}
+
+// TestEnqueueOnceFailureInBetween fails EnqueueOnce's transaction after the
+// dedupe mark is written and before the job is: nothing may be left, so the
+// redelivery is fresh. Calls batched with the failing one still commit.
+func TestEnqueueOnceFailureInBetween(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := openAt(t, filepath.Join(t.TempDir(), "zoomcti.db"), newClock())
+	errDiskFull := errors.New("disk full")
+	var failing atomic.Bool
+	failing.Store(true)
+	s.afterMark = func(key string) error {
+		if key == "doomed" && failing.Load() {
+			return errDiskFull
+		}
+		return nil
+	}
+
+	const others = 8
+	var wg sync.WaitGroup
+	errs := make([]error, others)
+	fresh := make([]bool, others)
+	for i := range others {
+		wg.Go(func() {
+			_, fresh[i], errs[i] = s.EnqueueOnce(ctx, "events", fmt.Sprint("event-", i), time.Hour, []byte("ok"))
+		})
+	}
+	id, ok, err := s.EnqueueOnce(ctx, "events", "doomed", time.Hour, []byte("doomed"))
+	wg.Wait()
+	if !errors.Is(err, errDiskFull) || ok || id != "" {
+		t.Fatalf("EnqueueOnce failing in between = %q, %v, %v; want the injected error", id, ok, err)
+	}
+	for i := range others {
+		if errs[i] != nil || !fresh[i] {
+			t.Errorf("EnqueueOnce(event-%d) beside the failing call = %v, %v; want fresh", i, fresh[i], errs[i])
+		}
+	}
+	if n, err := s.Len(ctx, "events"); err != nil || n != others {
+		t.Fatalf("Len = %d, %v; want %d (the failed call's job must not be there)", n, err, others)
+	}
+
+	// The failed call left no mark: the redelivery is fresh and stored.
+	failing.Store(false)
+	id, ok, err = s.EnqueueOnce(ctx, "events", "doomed", time.Hour, []byte("redelivery"))
+	if err != nil || !ok || id == "" {
+		t.Fatalf("redelivery after the failure = %q, %v, %v; want fresh", id, ok, err)
+	}
+	if _, ok, err := s.EnqueueOnce(ctx, "events", "doomed", time.Hour, []byte("again")); err != nil || ok {
+		t.Fatalf("second redelivery = %v, %v; want a duplicate", ok, err)
+	}
+	if n, err := s.Len(ctx, "events"); err != nil || n != others+1 {
+		t.Fatalf("Len = %d, %v; want %d", n, err, others+1)
+	}
+}
+
+// TestPurgeExpiredMarks: the sweeper drops expired dedupe marks too, and
+// keeps live ones.
+func TestPurgeExpiredMarks(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := newClock()
+	s := openAt(t, filepath.Join(t.TempDir(), "zoomcti.db"), c)
+	for _, m := range []struct {
+		key string
+		ttl time.Duration
+	}{{"short", time.Second}, {"long", time.Hour}, {"forever", 0}} {
+		if _, ok, err := s.EnqueueOnce(ctx, "events", m.key, m.ttl, []byte("x")); err != nil || !ok {
+			t.Fatalf("EnqueueOnce(%s) = %v, %v", m.key, ok, err)
+		}
+	}
+	c.Advance(time.Minute)
+	if err := s.purgeExpired(); err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket([]byte(queuesBucket)).Bucket([]byte("events")).Bucket([]byte(onceBucket)).ForEach(func(k, _ []byte) error {
+			left = append(left, string(k))
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(left, []string{"forever", "long"}) {
+		t.Fatalf("marks on disk after purge = %q, want [forever long]", left)
 	}
 }

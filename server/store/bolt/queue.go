@@ -160,7 +160,7 @@ func (s *Store) EnqueueOnce(ctx context.Context, queue, dedupeKey string, ttl ti
 			return err
 		}
 		if s.afterMark != nil {
-			if err := s.afterMark(); err != nil {
+			if err := s.afterMark(dedupeKey); err != nil {
 				return err
 			}
 		}
