@@ -3,6 +3,8 @@ package redis_test
 import (
 	"context"
 	"crypto/rand"
+	"maps"
+	"strings"
 	"testing"
 	"time"
 
@@ -105,5 +107,114 @@ func TestInstancesShare(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("b got no message published by a")
+	}
+}
+
+// rawClient is a plain client on the test server, to do to keys what the
+// store never would.
+func rawClient(t *testing.T, url string) *goredis.Client {
+	t.Helper()
+	o, err := goredis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := goredis.NewClient(o)
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// TestEnqueueOnceFailureLeavesNoMark makes EnqueueOnce's script fail, by
+// giving one of the queue's keys the wrong type, before it writes anything
+// and after it wrote the job. Redis does not undo a failed script's writes,
+// so the script writes the mark last: either way no mark is left, and the
+// redelivery, once the fault is gone, is fresh.
+func TestEnqueueOnceFailureLeavesNoMark(t *testing.T) {
+	t.Parallel()
+	url := storetest.RedisURL(t)
+	tests := []struct {
+		name string
+		key  string // the key, under the prefix, given the wrong type
+	}{
+		{"before any write: the counter", "seq:{events}"},
+		{"after the job hash: the due set", "queue:{events}"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			prefix := uniquePrefix()
+			s := openPrefix(t, url, prefix)
+			raw := rawClient(t, url)
+			ctx := context.Background()
+			if err := raw.HSet(ctx, prefix+tc.key, "not", "a counter or a set").Err(); err != nil {
+				t.Fatal(err)
+			}
+			if id, ok, err := s.EnqueueOnce(ctx, "events", "seen:e1", time.Hour, []byte("first")); err == nil || ok {
+				t.Fatalf("EnqueueOnce over a broken key = %q, %v, %v; want an error", id, ok, err)
+			}
+			if err := raw.Del(ctx, prefix+tc.key).Err(); err != nil {
+				t.Fatal(err)
+			}
+			id, ok, err := s.EnqueueOnce(ctx, "events", "seen:e1", time.Hour, []byte("redelivery"))
+			if err != nil || !ok {
+				t.Fatalf("redelivery after the failure = %q, %v, %v; want fresh", id, ok, err)
+			}
+			job, err := s.Claim(ctx, "events", time.Minute)
+			if err != nil || job == nil || job.ID != id || string(job.Payload) != "redelivery" {
+				t.Fatalf("Claim = %+v, %v; want the redelivery", job, err)
+			}
+			if n, err := s.Len(ctx, "events"); err != nil || n != 1 {
+				t.Fatalf("Len = %d, %v; want 1", n, err)
+			}
+		})
+	}
+}
+
+// TestQueueKeysShareHashTag: every key one queue operation touches carries
+// the queue's name as its hash tag, so on a Redis Cluster each script stays
+// within one slot.
+func TestQueueKeysShareHashTag(t *testing.T) {
+	t.Parallel()
+	url := storetest.RedisURL(t)
+	prefix := uniquePrefix()
+	s := openPrefix(t, url, prefix)
+	ctx := context.Background()
+	for _, q := range []string{"events", "events.ring"} {
+		if _, _, err := s.EnqueueOnce(ctx, q, "seen:e1", time.Hour, []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Enqueue(ctx, q, []byte("y")); err != nil {
+			t.Fatal(err)
+		}
+		if job, err := s.Claim(ctx, q, time.Minute); err != nil || job == nil {
+			t.Fatalf("Claim = %+v, %v", job, err)
+		}
+	}
+	if err := s.Set(ctx, "token:u1", []byte("v"), 0); err != nil {
+		t.Fatal(err)
+	}
+	byTag := map[string]int{}
+	keys, err := rawClient(t, url).Keys(ctx, prefix+"*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		rest := strings.TrimPrefix(k, prefix)
+		if strings.HasPrefix(rest, "kv:") {
+			continue
+		}
+		// Redis Cluster's rule: the tag is what lies between the first '{'
+		// and the first '}' after it.
+		_, after, ok := strings.Cut(rest, "{")
+		tag, _, closed := strings.Cut(after, "}")
+		if !ok || !closed || tag == "" {
+			t.Errorf("queue key %q has no hash tag", k)
+			continue
+		}
+		byTag[tag]++
+	}
+	// Per queue: the due set, the counter, two job hashes and one mark.
+	want := map[string]int{"events": 5, "events.ring": 5}
+	if !maps.Equal(byTag, want) {
+		t.Fatalf("queue keys by hash tag = %v, want %v (keys %q)", byTag, want, keys)
 	}
 }
