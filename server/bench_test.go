@@ -66,7 +66,7 @@ func BenchmarkWebhookIntake(b *testing.B) {
 	}
 	defer st.Close()
 	cfg := Config{Addr: "127.0.0.1:0", PublicURL: "http://zoomcti.test", ZoomWebhookSecret: testSecret,
-		EncryptionKey: bytes.Repeat([]byte{7}, 32), StorePath: "unused", SFLoginURL: "http://sf.test",
+		EncryptionKey: []byte("zoomcti-test-key-0123456789abcde"), StorePath: "unused", SFLoginURL: "http://sf.test",
 		ZoomOAuthURL: "http://zoom.test", ZoomAPIURL: "http://zoom.test", SFAPIVersion: "67.0"}
 	if err := cfg.Validate(); err != nil {
 		b.Fatal(err)

@@ -117,6 +117,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		RedisURL:             secret("ZOOMCTI_REDIS_URL"),
 		AllowedOrigins:       strings.Fields(strings.ReplaceAll(get("ZOOMCTI_ALLOWED_ORIGINS", ""), ",", " ")),
 		FrameAncestors:       strings.Fields(strings.ReplaceAll(get("ZOOMCTI_FRAME_ANCESTORS", defaultFrameAncestors), ",", " ")),
+		OpsToken:             secret("ZOOMCTI_OPS_TOKEN"),
 		WebhookWindow:        5 * time.Minute,
 		Workers:              4,
 	}
@@ -167,11 +168,19 @@ func (c *Config) Validate() error {
 			bad(name, "must be an absolute http(s) URL")
 		}
 	}
-	if c.ZoomWebhookSecret == "" {
+	switch {
+	case c.ZoomWebhookSecret == "":
 		bad("ZOOMCTI_ZOOM_WEBHOOK_SECRET", "required: the Secret Token of your Zoom app (Features → Access)")
+	case len(c.ZoomWebhookSecret) < minWebhookSecret:
+		// Zoom's Secret Tokens are 22 characters; anything much shorter is
+		// a placeholder, and a guessable one lets anyone sign webhooks.
+		bad("ZOOMCTI_ZOOM_WEBHOOK_SECRET", fmt.Sprintf("too short (%d characters): use the Secret Token of your Zoom app (Features → Access, 22 characters); at least %d", len(c.ZoomWebhookSecret), minWebhookSecret))
 	}
-	if len(c.EncryptionKey) != 32 {
+	switch {
+	case len(c.EncryptionKey) != 32:
 		bad("ZOOMCTI_ENCRYPTION_KEY", "required: 32 random bytes, base64-encoded (try: openssl rand -base64 32)")
+	case degenerate(c.EncryptionKey):
+		bad("ZOOMCTI_ENCRYPTION_KEY", "is one byte value repeated (e.g. all zeros), not a random key (try: openssl rand -base64 32)")
 	}
 	if c.RedisURL != "" {
 		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") {
@@ -205,6 +214,13 @@ func (c *Config) Validate() error {
 	if len(c.FrameAncestors) == 0 {
 		c.FrameAncestors = strings.Fields(defaultFrameAncestors)
 	}
+	for _, a := range c.FrameAncestors {
+		// Each entry goes into the softphone's CSP as is: anything but a
+		// plain host source could add directives of its own.
+		if !isHostSource(a) {
+			bad("ZOOMCTI_FRAME_ANCESTORS", fmt.Sprintf("%q is not a host source like https://*.force.com or https://host:port (scheme, host and port only; separate entries with spaces or commas)", a))
+		}
+	}
 	if c.OpsToken != "" && len(c.OpsToken) < 16 {
 		bad("ZOOMCTI_OPS_TOKEN", "must be at least 16 characters (try: openssl rand -hex 24)")
 	}
@@ -218,6 +234,71 @@ func (c *Config) Validate() error {
 		c.Workers = 8
 	}
 	return errors.Join(errs...)
+}
+
+// minWebhookSecret is the shortest webhook secret accepted.
+const minWebhookSecret = 16
+
+// degenerate reports whether key is one byte value repeated: an all-zero
+// placeholder, never the output of a random generator.
+func degenerate(key []byte) bool {
+	for _, b := range key {
+		if b != key[0] {
+			return false
+		}
+	}
+	return true
+}
+
+// isHostSource reports whether s is a CSP host source of the form
+// scheme://host[:port], the host optionally starting with "*.": no path,
+// no quotes, no separators, nothing that could end the directive.
+func isHostSource(s string) bool {
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok || (scheme != "https" && scheme != "http") {
+		return false
+	}
+	host, port, hasPort := strings.Cut(rest, ":")
+	if hasPort {
+		n, err := strconv.Atoi(port)
+		if err != nil || strconv.Itoa(n) != port || n < 1 || n > 65535 {
+			return false
+		}
+	}
+	host = strings.TrimPrefix(host, "*.")
+	if host == "" {
+		return false
+	}
+	for label := range strings.SplitSeq(host, ".") {
+		if label == "" || strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") {
+			return false
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// Warnings are what a valid configuration may still get wrong in
+// production; serve logs each at start. Call it after Validate.
+func (c *Config) Warnings() []string {
+	var warns []string
+	if u, err := url.Parse(c.PublicURL); err == nil && u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		warns = append(warns, "ZOOMCTI_PUBLIC_URL is http:// on a host other than loopback: Salesforce frames the softphone and calls back only over https, so use an https URL (a TLS proxy in front)")
+	}
+	return warns
+}
+
+// isLoopback reports whether host (a name or an address) is this machine.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // LogValue is the redacted summary logged at start: never a secret.
@@ -241,6 +322,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("sf_client_id", set(c.SFClientID)),
 		slog.String("zoom_client_id", set(c.ZoomClientID)),
 		slog.String("zoom_webhook_secret", set(c.ZoomWebhookSecret)),
+		slog.String("ops_token", set(c.OpsToken)),
 		slog.Bool("demo", c.Demo),
 	)
 }

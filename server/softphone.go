@@ -20,7 +20,7 @@ type softphoneConfig struct {
 
 // handleSoftphone answers GET /softphone, the Open CTI adapter URL.
 func (s *Server) handleSoftphone(w http.ResponseWriter, r *http.Request) {
-	page, err := fs.ReadFile(static.FS, "softphone.html")
+	page, err := fs.ReadFile(static.Pages, "softphone.html")
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -47,9 +47,27 @@ func (s *Server) softphoneCSP() string {
 	return "default-src 'self'; script-src 'self' " + anc + "; connect-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'self' " + anc + "; base-uri 'none'; form-action 'self'"
 }
 
-// staticHandler serves GET /static/ from the embedded files.
+// staticHandler serves GET /static/ from the embedded scripts and styles:
+// files only, no directory listing (a directory is 404), and no template
+// (those live in static.Pages and are rendered by their handlers).
 func (s *Server) staticHandler() http.Handler {
-	return http.StripPrefix("/static/", http.FileServerFS(static.FS))
+	return http.StripPrefix("/static/", http.FileServerFS(filesOnly{static.FS}))
+}
+
+// filesOnly is an fs.FS whose directories do not exist, so the file server
+// neither lists them nor looks for an index.html in them.
+type filesOnly struct{ fsys fs.FS }
+
+func (f filesOnly) Open(name string) (fs.File, error) {
+	file, err := f.fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := file.Stat(); err != nil || st.IsDir() {
+		file.Close()
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
+	return file, nil
 }
 
 // securityHeaders sets the headers every response carries.

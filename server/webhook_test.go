@@ -56,7 +56,7 @@ func testConfig(t *testing.T, mod func(*Config)) Config {
 	t.Helper()
 	cfg := Config{
 		Addr: "127.0.0.1:0", PublicURL: "http://zoomcti.test", ZoomWebhookSecret: testSecret,
-		EncryptionKey: bytes.Repeat([]byte{7}, 32), StorePath: "unused", SFLoginURL: "http://sf.test",
+		EncryptionKey: []byte("zoomcti-test-key-0123456789abcde"), StorePath: "unused", SFLoginURL: "http://sf.test",
 		SFClientID: "sfsim-client-id", SFClientSecret: "sfsim-client-secret",
 		OpsToken:     testOpsToken,
 		QueueSettle:  300 * time.Millisecond,

@@ -4,7 +4,14 @@ package static
 
 import "embed"
 
-// FS holds every file of this folder the server serves.
+// FS holds the files served as they are under /static/: scripts and
+// styles, never a template.
 //
-//go:embed softphone.html softphone.js wrapup.js settings.js softphone.css
+//go:embed softphone.js wrapup.js settings.js softphone.css
 var FS embed.FS
+
+// Pages holds the templates the server renders with their headers (the
+// softphone at /softphone, with its CSP); they are never served raw.
+//
+//go:embed softphone.html
+var Pages embed.FS

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -23,8 +24,9 @@ already logged (by the webhooks or an earlier run) are left alone, so it is
 safe to run at any time. Dates are YYYY-MM-DD (a whole day) or RFC 3339, in
 UTC; "7" means the last 7 days. Zoom keeps six months of history.
 
-It asks the running zoomcti, authenticated with ZOOMCTI_OPS_TOKEN (the
-demo's when unset), and prints each agent's progress and a summary.
+It asks the running zoomcti, authenticated with ZOOMCTI_OPS_TOKEN (or the
+file ZOOMCTI_OPS_TOKEN_FILE names, as for serve; the demo's when unset),
+and prints each agent's progress and a summary.
 `
 
 func cmdReconcile(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -43,9 +45,9 @@ func cmdReconcile(ctx context.Context, args []string, getenv func(string) string
 	if err != nil {
 		return usageError{err}
 	}
-	token := getenv("ZOOMCTI_OPS_TOKEN")
-	if token == "" {
-		token = server.DemoOpsToken
+	token, err := opsToken(getenv)
+	if err != nil {
+		return err
 	}
 	body, _ := json.Marshal(map[string]time.Time{"from": from, "to": to})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(*srv, "/")+"/api/ops/reconcile", strings.NewReader(string(body)))
@@ -97,6 +99,22 @@ func cmdReconcile(ctx context.Context, args []string, getenv func(string) string
 		return err
 	}
 	return fmt.Errorf("zoomcti ended the reconcile without a summary")
+}
+
+// opsToken is the operator token as serve reads it: ZOOMCTI_OPS_TOKEN_FILE
+// first, then ZOOMCTI_OPS_TOKEN, else the demo's.
+func opsToken(getenv func(string) string) (string, error) {
+	if f := getenv("ZOOMCTI_OPS_TOKEN_FILE"); f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return "", fmt.Errorf("ZOOMCTI_OPS_TOKEN_FILE: %w", err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	if t := strings.TrimSpace(getenv("ZOOMCTI_OPS_TOKEN")); t != "" {
+		return t, nil
+	}
+	return server.DemoOpsToken, nil
 }
 
 // reconcileRange turns the command line into [from, to).

@@ -22,17 +22,30 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := server.ConfigFromEnv(getenv)
+	cfg, err := serveConfig(getenv, *addr)
 	if err != nil {
-		return fmt.Errorf("configuration:\n%w", err)
-	}
-	if *addr != "" {
-		cfg.Addr = *addr
-	}
-	if err := cfg.Validate(); err != nil {
-		return fmt.Errorf("configuration:\n%w", err)
+		return err
 	}
 	log := newLogger(stderr, cfg.LogLevel)
 	log.Info("starting zoomcti", "version", version(), "config", cfg)
+	for _, w := range cfg.Warnings() {
+		log.Warn(w)
+	}
 	return server.Run(ctx, cfg, log)
+}
+
+// serveConfig is the configuration serve runs with: the environment, then
+// --addr when given, validated.
+func serveConfig(getenv func(string) string, addr string) (server.Config, error) {
+	cfg, err := server.ConfigFromEnv(getenv)
+	if err != nil {
+		return cfg, fmt.Errorf("configuration:\n%w", err)
+	}
+	if addr != "" {
+		cfg.Addr = addr
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("configuration:\n%w", err)
+	}
+	return cfg, nil
 }
