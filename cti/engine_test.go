@@ -113,6 +113,8 @@ func TestEventsOfOneCallAreHandledOneAtATime(t *testing.T) {
 	}
 	pushed.mu.Lock()
 	defer pushed.mu.Unlock()
+	crm.mu.Lock()
+	defer crm.mu.Unlock()
 	pops := 0
 	for _, m := range pushed.msgs {
 		if m.Pop != nil {

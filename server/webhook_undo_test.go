@@ -15,9 +15,11 @@ import (
 	"github.com/zoomcti/zoomcti/server/store/bolt"
 )
 
-// enqueueFails is a store whose enqueues fail while fail is set. Whatever
-// write makes the intake's event durable must be overridden here, so that
-// the failure reaches the intake.
+// enqueueFails is a store whose enqueues fail while fail is set. Every
+// store method that makes the intake's event durable (Enqueue today; an
+// atomic mark-and-enqueue when there is one) must be overridden here, so
+// that the failure reaches the intake: an override missing shows as a 200
+// below.
 type enqueueFails struct {
 	store.Store
 	fail atomic.Bool
@@ -54,7 +56,7 @@ func TestWebhookRetryAfterAFailedEnqueueIsNotADuplicate(t *testing.T) {
 
 	fs.fail.Store(true)
 	if w := send(); w.Code < 500 {
-		t.Fatalf("status %d while the store fails, want 5xx so that Zoom retries (body %s)", w.Code, w.Body)
+		t.Fatalf("status %d while the store fails, want 5xx so that Zoom retries (body %s; does enqueueFails fail every write the intake uses?)", w.Code, w.Body)
 	}
 	if n := queued(t, st); n != 0 {
 		t.Fatalf("%d events stored by a failed enqueue", n)
