@@ -25,13 +25,13 @@ func (c *heldCRM) FindByPhone(ctx context.Context, a Agent, number string) ([]Ma
 
 func (c *heldCRM) letGo() { c.once.Do(func() { close(c.release) }) }
 
-// notes records what the engine pushed to softphones.
-type notes struct {
+// pushLog records what the engine pushed to softphones.
+type pushLog struct {
 	mu   sync.Mutex
 	msgs []Message
 }
 
-func (n *notes) Notify(_ context.Context, _ string, msg any) error {
+func (n *pushLog) Notify(_ context.Context, _ string, msg any) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if m, ok := msg.(Message); ok {
@@ -40,9 +40,9 @@ func (n *notes) Notify(_ context.Context, _ string, msg any) error {
 	return nil
 }
 
-// within waits for a value on ch, failing the test after a generous deadline
+// waitFor waits for a value on ch, failing the test after a generous deadline
 // (a guard against a hang, not a timing assertion).
-func within[T any](t *testing.T, ch <-chan T, what string) T {
+func waitFor[T any](t *testing.T, ch <-chan T, what string) T {
 	t.Helper()
 	select {
 	case v := <-ch:
@@ -68,7 +68,7 @@ func TestEventsOfOneCallAreHandledOneAtATime(t *testing.T) {
 	t.Cleanup(crm.letGo)
 	alice := &Agent{OrgID: "00DORG", UserID: "005ALICE", ZoomUserID: "zAlice"}
 	now := time.Date(2026, 3, 4, 15, 0, 0, 0, time.UTC)
-	pushed := &notes{}
+	pushed := &pushLog{}
 	e := NewEngine(EngineConfig{
 		Directory: dirFunc(func(id string) *Agent {
 			if id == alice.ZoomUserID {
@@ -87,7 +87,7 @@ func TestEventsOfOneCallAreHandledOneAtATime(t *testing.T) {
 
 	first := make(chan error, 1)
 	go func() { first <- e.Handle(ctx, event("zoom:ring", KindRinging)) }()
-	within(t, crm.started, "the first event's lookup")
+	waitFor(t, crm.started, "the first event's lookup")
 
 	second := make(chan error, 1)
 	go func() { second <- e.Handle(ctx, event("zoom:answer", KindAnswered)) }()
@@ -103,7 +103,7 @@ func TestEventsOfOneCallAreHandledOneAtATime(t *testing.T) {
 	}
 
 	crm.letGo()
-	if err := within(t, first, "the first event"); err != nil {
+	if err := waitFor(t, first, "the first event"); err != nil {
 		t.Fatal(err)
 	}
 	// The call is free again: the retried event goes through, and the

@@ -34,6 +34,22 @@ func (f *enqueueFails) Enqueue(ctx context.Context, queue string, payload []byte
 	return f.Store.Enqueue(ctx, queue, payload)
 }
 
+// EnqueueOnce fails like Enqueue, and otherwise reaches the real store's
+// atomic mark-and-enqueue (asserted, so that this compiles before and after
+// stores have one).
+func (f *enqueueFails) EnqueueOnce(ctx context.Context, queue, dedupeKey string, ttl time.Duration, payload []byte) (string, bool, error) {
+	if f.fail.Load() {
+		return "", false, errDiskFull
+	}
+	once, ok := f.Store.(interface {
+		EnqueueOnce(context.Context, string, string, time.Duration, []byte) (string, bool, error)
+	})
+	if !ok {
+		return "", false, errors.New("the store has no EnqueueOnce")
+	}
+	return once.EnqueueOnce(ctx, queue, dedupeKey, ttl, payload)
+}
+
 // An event the intake could not store is not remembered as seen: Zoom gets
 // a 5xx, and its retry of the same body is taken as new, not a duplicate.
 func TestWebhookRetryAfterAFailedEnqueueIsNotADuplicate(t *testing.T) {
