@@ -37,7 +37,7 @@ func (s *Server) handleZoomWebhook(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			s.metrics.add("webhook_rejected_too_large", 1)
+			s.metrics.add(counterWebhookTooLarge, 1)
 			s.writeError(w, r, errorf(KindTooLarge, "request body larger than 1 MiB", nil))
 			return
 		}
@@ -46,12 +46,12 @@ func (s *Server) handleZoomWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	ts := r.Header.Get("x-zm-request-timestamp")
 	if err := zoom.CheckTimestamp(ts, s.now(), s.cfg.WebhookWindow); err != nil {
-		s.metrics.add("webhook_rejected_signature", 1)
+		s.metrics.add(counterWebhookSignature, 1)
 		s.writeError(w, r, errorf(KindUnauthorized, "missing or stale x-zm-request-timestamp", err))
 		return
 	}
 	if !zoom.Verify(s.cfg.ZoomWebhookSecret, ts, body, r.Header.Get("x-zm-signature")) {
-		s.metrics.add("webhook_rejected_signature", 1)
+		s.metrics.add(counterWebhookSignature, 1)
 		s.writeError(w, r, errorf(KindUnauthorized, "invalid x-zm-signature", nil))
 		return
 	}
@@ -65,7 +65,7 @@ func (s *Server) handleZoomWebhook(w http.ResponseWriter, r *http.Request) {
 		} `json:"payload"`
 	}
 	if err := json.Unmarshal(body, &probe); err != nil {
-		s.metrics.add("webhook_rejected_malformed", 1)
+		s.metrics.add(counterWebhookMalformed, 1)
 		s.writeError(w, r, errorf(KindInvalid, "malformed JSON", err))
 		return
 	}
@@ -83,12 +83,12 @@ func (s *Server) handleZoomWebhook(w http.ResponseWriter, r *http.Request) {
 
 	ev, err := zoom.Decode(body)
 	if err != nil {
-		s.metrics.add("webhook_rejected_malformed", 1)
+		s.metrics.add(counterWebhookMalformed, 1)
 		s.writeError(w, r, errorf(KindInvalid, "malformed Zoom event", err))
 		return
 	}
 	if ev.Kind == cti.KindUnknown {
-		s.metrics.add("webhook_unknown:"+ev.Type, 1)
+		s.metrics.add(webhookUnknownCounter(ev.Type), 1)
 		s.log.Info("unknown zoom event acknowledged", "event", ev.Type)
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ignored"})
 		return
@@ -99,11 +99,11 @@ func (s *Server) handleZoomWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if dup {
-		s.metrics.add("webhook_duplicate", 1)
+		s.metrics.add(counterWebhookDuplicate, 1)
 		writeJSON(w, http.StatusOK, map[string]string{"status": "duplicate"})
 		return
 	}
-	s.metrics.add("webhook_accepted", 1)
+	s.metrics.add(counterWebhookAccepted, 1)
 	s.nudge(eventQueue)
 	s.nudge(ringQueue)
 	writeJSON(w, http.StatusOK, map[string]string{"status": "received"})
