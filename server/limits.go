@@ -204,10 +204,22 @@ func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
 	return false
 }
 
-// rateLimited wraps an unauthenticated handler that writes to the store:
-// past the per-address rate it answers 429 with Retry-After.
-func (s *Server) rateLimited(h http.HandlerFunc) http.HandlerFunc {
+// maxUnauthenticatedQuery bounds the query string of the sign-in routes:
+// what Salesforce and Zoom send back (code, state, an error and its
+// description) is far shorter, and whatever is echoed into a page or a
+// stored outcome stays small.
+const maxUnauthenticatedQuery = 8 << 10
+
+// unauthenticated wraps a handler that anyone may call and that writes to
+// the store: its query is bounded, and past the per-address rate it
+// answers 429 with Retry-After.
+func (s *Server) unauthenticated(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if len(r.URL.RawQuery) > maxUnauthenticatedQuery {
+			w.Header().Set("Connection", "close")
+			s.writeError(w, r, errorf(KindTooLarge, "query string too long", nil))
+			return
+		}
 		a := clientAddr(r, s.cfg.TrustedProxies)
 		if a.IsValid() {
 			if ok, retry := s.limiter.allow(clientKey(a), s.now()); !ok {
