@@ -85,17 +85,18 @@ func Hostile(ctx context.Context, opts HostileOptions) (HostileResult, error) {
 	}
 	defer client.CloseIdleConnections()
 	huge := url.QueryEscape(strings.Repeat("x", opts.ErrorSize))
-	jobs := make(chan struct{})
+	jobs := make(chan int)
 	var wg sync.WaitGroup
 	for range 16 {
 		wg.Go(func() {
-			for range jobs {
-				count(res.Callbacks, hostileCallback(ctx, client, base.String(), huge))
+			for i := range jobs {
+				// Each value different, as a counter name each would be a new one.
+				count(res.Callbacks, hostileCallback(ctx, client, base.String(), strconv.Itoa(i)+huge))
 			}
 		})
 	}
 	for i := 0; i < opts.Callbacks && ctx.Err() == nil; i++ {
-		jobs <- struct{}{}
+		jobs <- i
 	}
 	close(jobs)
 	wg.Wait()
@@ -136,7 +137,7 @@ func hostileCallback(ctx context.Context, c *http.Client, base, hugeError string
 	if status != http.StatusFound || state == "" {
 		return -status // no state: the callback would be refused before counting anything
 	}
-	status, _ = hostileGet(ctx, c, base+"/oauth/salesforce/callback?state="+url.QueryEscape(state)+"&error="+hugeError+"&error_description="+hugeError)
+	status, _ = hostileGet(ctx, c, base+"/oauth/salesforce/callback?state="+url.QueryEscape(state)+"&error="+hugeError)
 	return status
 }
 
