@@ -1,8 +1,10 @@
 package server
 
 import (
+	"bufio"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -355,4 +357,68 @@ func keys(m map[string]int64) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+func TestUnauthenticatedRoutesBoundTheirQuery(t *testing.T) {
+	long := strings.Repeat("x", maxUnauthenticatedQuery)
+	tests := []struct {
+		name, method, path string
+	}{
+		{"salesforce start", http.MethodGet, "/oauth/salesforce/start?poll="},
+		{"salesforce callback", http.MethodGet, "/oauth/salesforce/callback?state=s&error="},
+		{"zoom start", http.MethodGet, "/oauth/zoom/start?ticket="},
+		{"zoom callback", http.MethodGet, "/oauth/zoom/callback?state=s&error="},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, _ := newTestServer(t, nil)
+			w := httptest.NewRecorder()
+			s.Handler().ServeHTTP(w, httptest.NewRequest(tc.method, tc.path+long, nil))
+			if w.Code != http.StatusRequestEntityTooLarge {
+				t.Errorf("status %d, want 413", w.Code)
+			}
+		})
+	}
+}
+
+// TestSlowWebhookBodyGivesBackItsBudget: a body that stops arriving is cut
+// off after the read timeout and its share of the budget comes back.
+func TestSlowWebhookBodyGivesBackItsBudget(t *testing.T) {
+	s, _ := newTestServer(t, nil)
+	s.bodyReadTimeout = 300 * time.Millisecond
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintf(conn, "POST /webhooks/zoom HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\nx-zm-request-timestamp: %d\r\nx-zm-signature: v0=%s\r\n\r\n{\"ev",
+		time.Now().Unix(), strings.Repeat("ab", 32))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer to a stalled body: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("status %d, want 400 (cannot read the body)", resp.StatusCode)
+	}
+	waitFor(t, 5*time.Second, func() bool {
+		s.bodies.mu.Lock()
+		defer s.bodies.mu.Unlock()
+		return s.bodies.used == 0
+	}, "the budget to come back")
+}
+
+// waitFor waits until cond holds, failing the test after d.
+func waitFor(t *testing.T, d time.Duration, cond func() bool, what string) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %s for %s", d, what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
