@@ -422,3 +422,51 @@ func waitFor(t *testing.T, d time.Duration, cond func() bool, what string) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+func TestLimitSettingsFromEnv(t *testing.T) {
+	key := "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=" // 32 bytes of 1
+	tests := []struct {
+		name      string
+		set       map[string]string
+		wantErr   string // the variable named, "" = valid
+		proxies   string
+		budget    int64
+		rateLimit int
+	}{
+		{"defaults", nil, "", "[]", 32 << 20, 300},
+		{"proxies as addresses and ranges", map[string]string{"ZOOMCTI_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7,2001:db8::/32"}, "", "[10.0.0.0/8 192.0.2.7/32 2001:db8::/32]", 32 << 20, 300},
+		{"a range written with host bits", map[string]string{"ZOOMCTI_TRUSTED_PROXIES": "10.1.2.3/8"}, "", "[10.0.0.0/8]", 32 << 20, 300},
+		{"a proxy that is not an address", map[string]string{"ZOOMCTI_TRUSTED_PROXIES": "lb.internal"}, "ZOOMCTI_TRUSTED_PROXIES", "", 0, 0},
+		{"budget and rate set", map[string]string{"ZOOMCTI_BODY_BUDGET_MB": "64", "ZOOMCTI_RATE_LIMIT": "1200"}, "", "[]", 64 << 20, 1200},
+		{"budget too small for one webhook", map[string]string{"ZOOMCTI_BODY_BUDGET_MB": "1"}, "ZOOMCTI_BODY_BUDGET_MB", "", 0, 0},
+		{"budget not a number", map[string]string{"ZOOMCTI_BODY_BUDGET_MB": "32MB"}, "ZOOMCTI_BODY_BUDGET_MB", "", 0, 0},
+		{"rate zero", map[string]string{"ZOOMCTI_RATE_LIMIT": "0"}, "ZOOMCTI_RATE_LIMIT", "", 0, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := map[string]string{"ZOOMCTI_ZOOM_WEBHOOK_SECRET": "a-long-enough-webhook-secret", "ZOOMCTI_ENCRYPTION_KEY": key}
+			for k, v := range tc.set {
+				m[k] = v
+			}
+			c, err := ConfigFromEnv(envOf(m))
+			if err == nil {
+				err = c.Validate()
+			}
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want one naming %s", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := fmt.Sprint(c.TrustedProxies); got != tc.proxies {
+				t.Errorf("TrustedProxies = %s, want %s", got, tc.proxies)
+			}
+			if c.BodyBudget != tc.budget || c.RateLimit != tc.rateLimit {
+				t.Errorf("BodyBudget %d, RateLimit %d; want %d, %d", c.BodyBudget, c.RateLimit, tc.budget, tc.rateLimit)
+			}
+		})
+	}
+}
