@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -246,4 +247,47 @@ func ReadRSS(pid int) (int64, error) {
 		}
 	}
 	return 0, errors.New(p + ": no VmRSS line")
+}
+
+// HostileTarget serves a zoomcti with its production settings (and dummy
+// secrets) on a loopback port over an embedded store in dir, for `zoomcti
+// hostile` without --server. stop shuts it down.
+func HostileTarget(ctx context.Context, dir string) (baseURL string, stop func() error, err error) {
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	cfg, err := ConfigFromEnv(func(string) string { return "" })
+	if err != nil {
+		return "", nil, err
+	}
+	cfg.Addr = "127.0.0.1:0"
+	cfg.ZoomWebhookSecret = hex.EncodeToString(key[:16])
+	cfg.EncryptionKey = key
+	cfg.SFClientID, cfg.SFClientSecret = "hostile-client-id", "hostile-client-secret"
+	cfg.StorePath = dir + "/hostile.db"
+	cfg.ReconcileEvery = 0
+	if err := cfg.Validate(); err != nil {
+		return "", nil, err
+	}
+	st, err := OpenStore(ctx, cfg)
+	if err != nil {
+		return "", nil, err
+	}
+	s, err := New(cfg, Deps{Store: st, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		st.Close()
+		return "", nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		st.Close()
+		return "", nil, err
+	}
+	serveCtx, cancel := context.WithCancel(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- s.Serve(serveCtx, ln) }()
+	return "http://" + ln.Addr().String(), func() error {
+		cancel()
+		err := <-errc
+		return errors.Join(err, st.Close())
+	}, nil
 }
