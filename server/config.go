@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -60,6 +61,16 @@ type Config struct {
 	// another member's answer before logging the call as missed.
 	QueueSettle time.Duration
 	Workers     int // event and outbox workers
+
+	// TrustedProxies (ZOOMCTI_TRUSTED_PROXIES) are the load balancers whose
+	// X-Forwarded-For is believed when telling clients apart.
+	TrustedProxies []netip.Prefix
+	// BodyBudget (ZOOMCTI_BODY_BUDGET_MB) bounds the bytes of request bodies
+	// being read at once, across all requests.
+	BodyBudget int64
+	// RateLimit (ZOOMCTI_RATE_LIMIT) is how many sign-in and poll requests
+	// one client address may make per minute (and in one burst).
+	RateLimit int
 
 	// Demo switches on the demo-only routes (a signed-in demo agent).
 	Demo bool
@@ -141,6 +152,28 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			errs = append(errs, errors.New("ZOOMCTI_RECONCILE_EVERY: must be a duration like 15m or 1h, or 0 to turn it off"))
 		}
 		c.ReconcileEvery = d
+	}
+	for _, v := range strings.Fields(strings.ReplaceAll(get("ZOOMCTI_TRUSTED_PROXIES", ""), ",", " ")) {
+		p, err := parseAddrOrPrefix(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("ZOOMCTI_TRUSTED_PROXIES: %q is not an IP address or CIDR like 10.0.0.0/8", v))
+			continue
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p)
+	}
+	if v := get("ZOOMCTI_BODY_BUDGET_MB", strconv.Itoa(defaultBodyBudgetMB)); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 2 || n > 4096 {
+			errs = append(errs, errors.New("ZOOMCTI_BODY_BUDGET_MB: must be a number of MiB from 2 to 4096"))
+		}
+		c.BodyBudget = int64(n) << 20
+	}
+	if v := get("ZOOMCTI_RATE_LIMIT", strconv.Itoa(defaultRateLimit)); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1_000_000 {
+			errs = append(errs, errors.New("ZOOMCTI_RATE_LIMIT: must be a number of requests per minute from 1 to 1000000"))
+		}
+		c.RateLimit = n
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(get("ZOOMCTI_LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("ZOOMCTI_LOG_LEVEL: %w (use debug, info, warn or error)", err))
@@ -233,6 +266,23 @@ func (c *Config) Validate() error {
 	if c.Workers <= 0 {
 		c.Workers = 8
 	}
+	if c.BodyBudget == 0 {
+		c.BodyBudget = defaultBodyBudgetMB << 20
+	}
+	if c.BodyBudget < 2<<20 {
+		bad("ZOOMCTI_BODY_BUDGET_MB", "must be at least 2 (one webhook body is up to 1 MiB)")
+	}
+	if c.RateLimit == 0 {
+		c.RateLimit = defaultRateLimit
+	}
+	if c.RateLimit < 0 {
+		bad("ZOOMCTI_RATE_LIMIT", "must be a positive number of requests per minute")
+	}
+	for _, p := range c.TrustedProxies {
+		if !p.IsValid() {
+			bad("ZOOMCTI_TRUSTED_PROXIES", "must be IP addresses or CIDRs, comma-separated")
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -299,6 +349,28 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// defaultBodyBudgetMB and defaultRateLimit are ZOOMCTI_BODY_BUDGET_MB's
+// and ZOOMCTI_RATE_LIMIT's defaults: 32 webhook bodies at most at once, and
+// a few agents signing in behind one address at a time.
+const (
+	defaultBodyBudgetMB = 32
+	defaultRateLimit    = 300
+)
+
+// parseAddrOrPrefix reads 10.0.0.1 as 10.0.0.1/32, and 10.0.0.0/8 as is.
+func parseAddrOrPrefix(v string) (netip.Prefix, error) {
+	if strings.Contains(v, "/") {
+		p, err := netip.ParsePrefix(v)
+		return p.Masked(), err
+	}
+	a, err := netip.ParseAddr(v)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
 // LogValue is the redacted summary logged at start: never a secret.

@@ -146,7 +146,7 @@ func (c *crm) call(ctx context.Context, a cti.Agent, fn func(*salesforce.Client)
 		// Salesforce says 403, not 429, with no Retry-After: stop asking
 		// for a while instead of hammering an org that is out of budget.
 		c.s.log.Warn("salesforce API limit reached; pausing this org", "org_id", a.OrgID, "for", limitPause)
-		c.s.metrics.add("salesforce_limit_pauses", 1)
+		c.s.metrics.add(counterSalesforceLimitPauses, 1)
 		if perr := c.s.store.Set(ctx, "sfpause:"+a.OrgID, []byte("1"), limitPause); perr != nil {
 			c.s.log.Error("cannot pause org", "org_id", a.OrgID, "err", perr)
 		}
@@ -178,7 +178,7 @@ func (c *crm) FindByPhone(ctx context.Context, a cti.Agent, number string) ([]ct
 	if b, err := c.s.store.Get(ctx, key); err == nil {
 		var cached []cti.Match
 		if json.Unmarshal(b, &cached) == nil {
-			c.s.metrics.add("phone_cache_hits", 1)
+			c.s.metrics.add(counterPhoneCacheHits, 1)
 			return cached, nil
 		}
 	}

@@ -49,6 +49,10 @@ type Server struct {
 	waitDelay time.Duration
 	// wsWriteBuffers are shared by every websocket's writes.
 	wsWriteBuffers sync.Pool
+
+	bodies          byteBudget    // bytes of request bodies being read (ZOOMCTI_BODY_BUDGET_MB)
+	bodyReadTimeout time.Duration // how long a budgeted body read may take
+	limiter         *rateLimiter  // per client address, for the unauthenticated routes that write
 }
 
 // New builds a server over cfg (already validated) and deps.
@@ -75,6 +79,15 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	s.sealer = sl
+	s.bodies.max = cfg.BodyBudget
+	if s.bodies.max <= 0 {
+		s.bodies.max = defaultBodyBudgetMB << 20
+	}
+	rate := cfg.RateLimit
+	if rate <= 0 {
+		rate = defaultRateLimit
+	}
+	s.limiter = newRateLimiter(rate, maxRateLimitedClients)
 	s.hub = newHub(s.store, s.log)
 	s.crm = newCRM(s)
 	s.engine = cti.NewEngine(cti.EngineConfig{
@@ -102,14 +115,14 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /softphone", s.handleSoftphone)
 	mux.Handle("GET /static/", s.staticHandler())
 	mux.HandleFunc("GET /callcenter.xml", s.handleCallCenter)
-	mux.HandleFunc("GET /oauth/salesforce/start", s.handleSigninStart)
-	mux.HandleFunc("GET /oauth/salesforce/callback", s.handleSigninCallback)
-	mux.HandleFunc("POST /api/session/poll", s.handleSessionPoll)
+	mux.HandleFunc("GET /oauth/salesforce/start", s.unauthenticated(s.handleSigninStart))
+	mux.HandleFunc("GET /oauth/salesforce/callback", s.unauthenticated(s.handleSigninCallback))
+	mux.HandleFunc("POST /api/session/poll", s.unauthenticated(s.budgeted(4096, s.handleSessionPoll)))
 	mux.HandleFunc("POST /api/signout", s.handleSignout)
 	mux.HandleFunc("POST /api/zoom/ticket", s.handleZoomTicket)
-	mux.HandleFunc("GET /oauth/zoom/start", s.handleZoomStart)
-	mux.HandleFunc("GET /oauth/zoom/callback", s.handleZoomCallback)
-	mux.HandleFunc("POST /api/zoom/poll", s.handleZoomPoll)
+	mux.HandleFunc("GET /oauth/zoom/start", s.unauthenticated(s.handleZoomStart))
+	mux.HandleFunc("GET /oauth/zoom/callback", s.unauthenticated(s.handleZoomCallback))
+	mux.HandleFunc("POST /api/zoom/poll", s.unauthenticated(s.budgeted(4096, s.handleZoomPoll)))
 	mux.HandleFunc("POST /api/zoom/disconnect", s.handleZoomDisconnect)
 	mux.HandleFunc("GET /api/me", s.handleMe)
 	mux.HandleFunc("GET /api/stats", s.handleStats)

@@ -114,7 +114,7 @@ func (t *sharedTokens) Refresh(ctx context.Context, stale *oauth2.Token) (*oauth
 	if err := t.s.saveSFToken(ctx, t.orgID, t.userID, fresh); err != nil {
 		return nil, err
 	}
-	t.s.metrics.add("salesforce_token_refreshes", 1)
+	t.s.metrics.add(counterSalesforceTokenRefresh, 1)
 	t.cur = fresh
 	return fresh, nil
 }

@@ -106,7 +106,7 @@ func (s *Server) handleSigninCallback(w http.ResponseWriter, r *http.Request) {
 		s.renderSignin(w, status, name, out.Message)
 	}
 	if e := q.Get("error"); e != "" {
-		s.metrics.add("signin_refused:"+e, 1)
+		s.metrics.add(oauthErrorCounter("signin_refused:", e), 1)
 		finish(signinOutcome{Message: signinErrorMessage(e, q.Get("error_description"))}, http.StatusOK, "")
 		return
 	}

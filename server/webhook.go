@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/zoomcti/zoomcti/cti"
@@ -33,25 +34,48 @@ type queuedEvent struct {
 // redeliveries, stores the event durably and only then says 200 — all of it
 // well within Zoom's 3 seconds, since processing happens in the workers.
 func (s *Server) handleZoomWebhook(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBody))
+	// Everything that can be refused without the body is refused before
+	// a byte of it is read: an unsigned request costs us no memory.
+	if r.ContentLength > maxWebhookBody {
+		s.metrics.add(counterWebhookTooLarge, 1)
+		w.Header().Set("Connection", "close")
+		s.writeError(w, r, errorf(KindTooLarge, "request body larger than 1 MiB", nil))
+		return
+	}
+	ts := r.Header.Get("x-zm-request-timestamp")
+	if err := zoom.CheckTimestamp(ts, s.now(), s.cfg.WebhookWindow); err != nil {
+		s.metrics.add(counterWebhookSignature, 1)
+		w.Header().Set("Connection", "close")
+		s.writeError(w, r, errorf(KindUnauthorized, "missing or stale x-zm-request-timestamp", err))
+		return
+	}
+	sig := r.Header.Get("x-zm-signature")
+	if !wellFormedSignature(sig) {
+		s.metrics.add(counterWebhookSignature, 1)
+		w.Header().Set("Connection", "close")
+		s.writeError(w, r, errorf(KindUnauthorized, "missing or malformed x-zm-signature", nil))
+		return
+	}
+	// A fresh timestamp and a well-formed signature cost an attacker
+	// nothing, so the body still waits for room in the global budget.
+	release, ok := s.reserveBody(w, r, maxWebhookBody)
+	if !ok {
+		return
+	}
+	defer release()
+	body, err := readBody(http.MaxBytesReader(w, r.Body, maxWebhookBody), r.ContentLength)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			s.metrics.add("webhook_rejected_too_large", 1)
+			s.metrics.add(counterWebhookTooLarge, 1)
 			s.writeError(w, r, errorf(KindTooLarge, "request body larger than 1 MiB", nil))
 			return
 		}
 		s.writeError(w, r, errorf(KindInvalid, "cannot read request body", err))
 		return
 	}
-	ts := r.Header.Get("x-zm-request-timestamp")
-	if err := zoom.CheckTimestamp(ts, s.now(), s.cfg.WebhookWindow); err != nil {
-		s.metrics.add("webhook_rejected_signature", 1)
-		s.writeError(w, r, errorf(KindUnauthorized, "missing or stale x-zm-request-timestamp", err))
-		return
-	}
-	if !zoom.Verify(s.cfg.ZoomWebhookSecret, ts, body, r.Header.Get("x-zm-signature")) {
-		s.metrics.add("webhook_rejected_signature", 1)
+	if !zoom.Verify(s.cfg.ZoomWebhookSecret, ts, body, sig) {
+		s.metrics.add(counterWebhookSignature, 1)
 		s.writeError(w, r, errorf(KindUnauthorized, "invalid x-zm-signature", nil))
 		return
 	}
@@ -65,7 +89,7 @@ func (s *Server) handleZoomWebhook(w http.ResponseWriter, r *http.Request) {
 		} `json:"payload"`
 	}
 	if err := json.Unmarshal(body, &probe); err != nil {
-		s.metrics.add("webhook_rejected_malformed", 1)
+		s.metrics.add(counterWebhookMalformed, 1)
 		s.writeError(w, r, errorf(KindInvalid, "malformed JSON", err))
 		return
 	}
@@ -83,12 +107,12 @@ func (s *Server) handleZoomWebhook(w http.ResponseWriter, r *http.Request) {
 
 	ev, err := zoom.Decode(body)
 	if err != nil {
-		s.metrics.add("webhook_rejected_malformed", 1)
+		s.metrics.add(counterWebhookMalformed, 1)
 		s.writeError(w, r, errorf(KindInvalid, "malformed Zoom event", err))
 		return
 	}
 	if ev.Kind == cti.KindUnknown {
-		s.metrics.add("webhook_unknown:"+ev.Type, 1)
+		s.metrics.add(webhookUnknownCounter(ev.Type), 1)
 		s.log.Info("unknown zoom event acknowledged", "event", ev.Type)
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ignored"})
 		return
@@ -99,14 +123,44 @@ func (s *Server) handleZoomWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if dup {
-		s.metrics.add("webhook_duplicate", 1)
+		s.metrics.add(counterWebhookDuplicate, 1)
 		writeJSON(w, http.StatusOK, map[string]string{"status": "duplicate"})
 		return
 	}
-	s.metrics.add("webhook_accepted", 1)
+	s.metrics.add(counterWebhookAccepted, 1)
 	s.nudge(eventQueue)
 	s.nudge(ringQueue)
 	writeJSON(w, http.StatusOK, map[string]string{"status": "received"})
+}
+
+// wellFormedSignature reports whether sig looks like Zoom's
+// x-zm-signature, v0= and 64 lower-case hex digits, before the body that
+// would verify it is read.
+func wellFormedSignature(sig string) bool {
+	h, ok := strings.CutPrefix(sig, "v0=")
+	if !ok || len(h) != 64 {
+		return false
+	}
+	for i := range len(h) {
+		if c := h[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// readBody reads a body of a declared length into a buffer of exactly that
+// size (io.ReadAll would grow one to twice it); an undeclared length is
+// read up to the MaxBytesReader's limit.
+func readBody(r io.Reader, length int64) ([]byte, error) {
+	if length < 0 {
+		return io.ReadAll(r)
+	}
+	b := make([]byte, length)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // accept stores ev durably once. It reports dup for a redelivery.

@@ -50,7 +50,7 @@ func (s *Server) runQueue(ctx context.Context, queue string, handle func(context
 			err = s.store.Ack(ackCtx, queue, job.ID)
 		case errors.Is(err, cti.ErrBadJob):
 			s.log.Error("dropping malformed job", "queue", queue, "job", job.ID, "err", err)
-			s.metrics.add("jobs_dead:"+queue, 1)
+			s.metrics.add(jobCounter("jobs_dead:", queue), 1)
 			_ = s.store.Set(ackCtx, "dead:"+queue+":"+job.ID, job.Payload, 30*24*time.Hour)
 			err = s.store.Ack(ackCtx, queue, job.ID)
 		case errors.As(err, &deferred):
@@ -60,12 +60,12 @@ func (s *Server) runQueue(ctx context.Context, queue string, handle func(context
 		case errors.Is(err, cti.ErrCRMPaused), errors.Is(err, cti.ErrSignedOut):
 			// Waiting, not failing: the org is out of API requests, or the
 			// agent must sign in again. The job keeps its place until then.
-			s.metrics.add("jobs_waiting:"+queue, 1)
+			s.metrics.add(jobCounter("jobs_waiting:", queue), 1)
 			err = s.store.Retry(ackCtx, queue, job.ID, s.waitDelay, err.Error())
 		default:
 			delay := backoff(job.Attempts)
 			s.log.Warn("job failed, will retry", "queue", queue, "job", job.ID, "attempt", job.Attempts, "retry_in", delay.Round(time.Millisecond), "err", err)
-			s.metrics.add("jobs_retried:"+queue, 1)
+			s.metrics.add(jobCounter("jobs_retried:", queue), 1)
 			err = s.store.Retry(ackCtx, queue, job.ID, delay, err.Error())
 		}
 		cancelAck()

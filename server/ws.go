@@ -120,7 +120,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	c := &wsConn{ws: ws, agent: *agent, send: make(chan []byte, wsSendBuffer), done: make(chan struct{}), close: make(chan int, 1)}
 	s.hub.add(c)
 	defer s.hub.remove(c)
-	s.metrics.add("ws_connections", 1)
+	s.metrics.add(counterWSConnections, 1)
 
 	greeting := map[string]any{"type": "hello", "agent": agentView(*rec), "presence": s.presence(r.Context(), *agent)}
 	if set, err := s.settings(r.Context(), agent.OrgID); err == nil {

@@ -123,7 +123,7 @@ func (s *Server) linkZoom(ctx context.Context, st zoomLinkState, q map[string][]
 		return ""
 	}
 	if e := get("error"); e != "" {
-		s.metrics.add("zoom_link_refused:"+e, 1)
+		s.metrics.add(oauthErrorCounter("zoom_link_refused:", e), 1)
 		if e == "access_denied" {
 			return zoomOutcome{Message: "Zoom authorization was cancelled. Press Authorize Zoom to try again."}
 		}
@@ -163,7 +163,7 @@ func (s *Server) linkZoom(ctx context.Context, st zoomLinkState, q map[string][]
 		if set.MatchZoomEmailToUsername {
 			field, setting = "username", "on"
 		}
-		s.metrics.add("zoom_link_mismatch", 1)
+		s.metrics.add(counterZoomLinkMismatch, 1)
 		return zoomOutcome{Message: fmt.Sprintf(
 			"Not linked: your Zoom login email (%s) does not match your Salesforce %s (%s). Your admin's setting \"Match the Zoom login email with the Salesforce username\" is %s. Authorize Zoom with the matching account, or ask your admin.",
 			cti.MaskEmail(me.Email), field, cti.MaskEmail(compared), setting)}

@@ -130,7 +130,7 @@ func (s *Server) freshZoomToken(ctx context.Context, orgID, userID string) (*oau
 	if err := s.saveZoomToken(ctx, orgID, userID, fresh); err != nil {
 		return nil, err
 	}
-	s.metrics.add("zoom_token_refreshes", 1)
+	s.metrics.add(counterZoomTokenRefresh, 1)
 	return fresh, nil
 }
 

@@ -24,6 +24,7 @@ Usage:
   zoomcti simulate  inbound|outbound|missed|sms [flags]   play signed Zoom events against a running server
   zoomcti reconcile today|yesterday|DAYS | --from DATE --to DATE   log calls whose webhooks were lost
   zoomcti bench     [--agents N] [--rate M] [--duration D]   load-test a zoomcti on loopback, print latencies and memory
+  zoomcti hostile   [--server URL --pid PID]   play issue 8's memory attack, print the server's RSS before and after
   zoomcti version                        print the version
 
 Run "zoomcti COMMAND --help" for a command's flags. The README lists every ZOOMCTI_* variable.
@@ -53,6 +54,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		err = cmdReconcile(ctx, args[1:], getenv, stdout, stderr)
 	case "bench":
 		err = cmdBench(ctx, args[1:], getenv, stdout, stderr)
+	case "hostile":
+		err = cmdHostile(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "zoomcti", version())
 		return 0
