@@ -424,7 +424,7 @@ func waitFor(t *testing.T, d time.Duration, cond func() bool, what string) {
 }
 
 func TestLimitSettingsFromEnv(t *testing.T) {
-	key := "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=" // 32 bytes of 1
+	key := testKeyB64
 	tests := []struct {
 		name      string
 		set       map[string]string
