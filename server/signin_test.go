@@ -40,7 +40,11 @@ func openSignedIn(t *testing.T, d *Demo) context.Context {
 // popupOf presses the button with id and returns the popup's context.
 func popupOf(t *testing.T, ctx context.Context, id string) context.Context {
 	t.Helper()
-	ch := chromedp.WaitNewTarget(ctx, func(info *target.Info) bool { return info.URL != "" && info.URL != "about:blank" })
+	// Attach once the popup has left about:blank and our page that sends
+	// it on to Zoom: a target attached mid-navigation loses its frames.
+	ch := chromedp.WaitNewTarget(ctx, func(info *target.Info) bool {
+		return info.URL != "" && info.URL != "about:blank" && !strings.HasSuffix(info.URL, "/oauth/zoom/start")
+	})
 	click(t, ctx, id)
 	select {
 	case tid := <-ch:
