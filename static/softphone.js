@@ -435,6 +435,12 @@
         showSignin("Your session ended. Sign in again.");
         return;
       }
+      if (e.code === 4408) {
+        // Too many softphones of this agent are open and this is the
+        // oldest: reconnecting would only close another one.
+        $("zoom-msg").textContent = "This softphone was closed because you opened it in too many tabs. Reload this tab to use it here.";
+        return;
+      }
       // Back off up to 30 s with jitter, so a restarted server is not
       // stormed by every softphone at once.
       const delay = Math.min(30000, 500 * 2 ** state.retry++) * (0.5 + Math.random() / 2);
