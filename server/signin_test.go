@@ -186,3 +186,37 @@ func click(t *testing.T, ctx context.Context, id string) {
 		t.Fatalf("click #%s: %v", id, err)
 	}
 }
+
+// A sign-in popup opened without a softphone behind it (a link someone
+// sent) shows an error, and neither its page nor the store holds a session
+// for it.
+func TestSigninPopupWithoutOpenerShowsAnError(t *testing.T) {
+	d := startDemo(t)
+	bg := context.Background()
+	before, err := d.Store.Keys(bg, "session:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := newBrowser(t)
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx, chromedp.Navigate(d.ServerURL+"/oauth/salesforce/start")); err != nil {
+		t.Fatal(err)
+	}
+	click(t, ctx, "oaapprove")
+	waitJS(t, ctx, `document.getElementById("popup-result") !== null && document.getElementById("popup-result").textContent.includes("not opened by the softphone")`, 15*time.Second)
+	page, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.outerHTML`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := d.Store.Keys(bg, "session:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after) != len(before) {
+		t.Fatalf("a popup without an opener made a session (%d sessions, was %d)", len(after), len(before))
+	}
+	if strings.Contains(page, `"token"`) {
+		t.Fatalf("the page holds a token or code:\n%s", page)
+	}
+}
