@@ -80,6 +80,22 @@ func TestAgentSignsOutAndInWithSalesforce(t *testing.T) {
 	}
 
 	popup := signinPopup(t, ctx)
+	// A message from any window but the popup (here the page itself, same
+	// origin) is ignored: were it taken, the softphone would hold the forged
+	// token, drop the popup's real result and never connect.
+	// A second message, handled after the forged one, reads what it did.
+	forge := `window.seen = null;
+		window.addEventListener("message", (e) => { if (e.data && e.data.type === "test:after") window.seen = document.getElementById("agent-name").textContent; });
+		window.postMessage({type: "zoomcti:signin", status: "done", token: "forged", agent: {name: "Mallory"}}, location.origin);
+		window.postMessage({type: "test:after"}, location.origin);
+		true`
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](forge)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, `window.seen !== null`, 5*time.Second)
+	if seen, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`window.seen`)); seen == "Mallory" {
+		t.Fatal("the softphone took a sign-in message from a window other than its popup")
+	}
 	if err := chromedp.Do(popup, chromedp.Click(chromedp.ID("oaapprove"))); err != nil {
 		t.Fatalf("approve at Salesforce: %v", err)
 	}
