@@ -140,6 +140,14 @@ func (s *Server) loadSFToken(ctx context.Context, orgID, userID string) (*oauth2
 // tells their softphone to sign in again. Their Zoom link, pending call
 // logs and Tasks stay: the outbox writes the logs once they are back.
 func (s *Server) signedOut(ctx context.Context, orgID, userID, reason string) {
+	// Every session and socket of the agent ends, here and elsewhere: a
+	// sign-out in one tab, or a revocation at Salesforce, is for all. The
+	// sockets close last, after the softphones were told why.
+	defer func() {
+		if err := s.endSessions(ctx, cti.Agent{OrgID: orgID, UserID: userID}); err != nil {
+			s.log.Error("cannot end the agent's sessions", "org_id", orgID, "user_id", userID, "err", err)
+		}
+	}()
 	s.crm.forget(orgID, userID)
 	if err := s.store.Delete(ctx, sfTokenKey(orgID, userID)); err != nil {
 		s.log.Error("cannot delete a dead salesforce token", "org_id", orgID, "user_id", userID, "err", err)

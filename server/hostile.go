@@ -126,11 +126,10 @@ func loopbackSource(i uint32) netip.Addr {
 	return netip.AddrFrom4([4]byte{127, 10, byte(i / 250), byte(i%250 + 1)})
 }
 
-// hostileCallback starts a sign-in and comes back with a huge error.
+// hostileCallback starts a sign-in and comes back, in the same browser (its
+// cookie), with a huge error.
 func hostileCallback(ctx context.Context, c *http.Client, base, hugeError string) int {
-	poll := make([]byte, 16)
-	_, _ = rand.Read(poll)
-	status, loc := hostileGet(ctx, c, base+"/oauth/salesforce/start?poll="+hex.EncodeToString(poll))
+	status, loc, cookies := hostileGet(ctx, c, base+"/oauth/salesforce/start", nil)
 	state := ""
 	if u, err := url.Parse(loc); err == nil {
 		state = u.Query().Get("state")
@@ -138,22 +137,25 @@ func hostileCallback(ctx context.Context, c *http.Client, base, hugeError string
 	if status != http.StatusFound || state == "" {
 		return -status // no state: the callback would be refused before counting anything
 	}
-	status, _ = hostileGet(ctx, c, base+"/oauth/salesforce/callback?state="+url.QueryEscape(state)+"&error="+hugeError)
+	status, _, _ = hostileGet(ctx, c, base+"/oauth/salesforce/callback?state="+url.QueryEscape(state)+"&error="+hugeError, cookies)
 	return status
 }
 
-func hostileGet(ctx context.Context, c *http.Client, u string) (int, string) {
+func hostileGet(ctx context.Context, c *http.Client, u string, cookies []*http.Cookie) (int, string, []*http.Cookie) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return 0, ""
+		return 0, "", nil
+	}
+	for _, ck := range cookies {
+		req.AddCookie(ck)
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		return 0, ""
+		return 0, "", nil
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
-	return resp.StatusCode, resp.Header.Get("Location")
+	return resp.StatusCode, resp.Header.Get("Location"), resp.Cookies()
 }
 
 // hostileChunk is what every webhook body is made of; one buffer for all.

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/zoomcti/zoomcti/server/store"
 )
 
@@ -17,8 +19,14 @@ const pushChannel = "push"
 
 type pushEnvelope struct {
 	Agent   string          `json:"agent"`
-	Payload json.RawMessage `json:"payload"`
+	Payload json.RawMessage `json:"payload,omitempty"`
+	Close   int             `json:"close,omitempty"` // close the agent's sockets with this code
 }
+
+// wsMaxPerAgent caps one agent's open softphones on an instance: every
+// console tab loads its own, and past the cap the oldest is closed, never
+// the newest (that is the tab the agent is looking at).
+const wsMaxPerAgent = 10
 
 // hub holds this instance's softphone connections by agent.
 type hub struct {
@@ -28,6 +36,7 @@ type hub struct {
 	mu    sync.Mutex
 	conns map[string]map[*wsConn]struct{}
 	sub   store.Subscription
+	seq   uint64 // orders connections, oldest first
 }
 
 func newHub(ps store.PubSub, log *slog.Logger) *hub {
@@ -52,6 +61,10 @@ func (h *hub) start(ctx context.Context) error {
 			var env pushEnvelope
 			if err := json.Unmarshal(m.Payload, &env); err != nil {
 				h.log.Warn("hub: bad push message", "err", err)
+				continue
+			}
+			if env.Close != 0 {
+				h.closeLocal(env.Agent, env.Close)
 				continue
 			}
 			h.deliver(env.Agent, env.Payload)
@@ -81,6 +94,8 @@ func (h *hub) deliver(agentKey string, payload []byte) {
 	}
 }
 
+// add registers c; past wsMaxPerAgent it closes the agent's oldest
+// connections.
 func (h *hub) add(c *wsConn) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -89,7 +104,33 @@ func (h *hub) add(c *wsConn) {
 		set = map[*wsConn]struct{}{}
 		h.conns[c.agent.Key()] = set
 	}
+	h.seq++
+	c.seq = h.seq
+	for len(set) >= wsMaxPerAgent {
+		var oldest *wsConn
+		for o := range set {
+			if oldest == nil || o.seq < oldest.seq {
+				oldest = o
+			}
+		}
+		delete(set, oldest)
+		oldest.end(closeTooMany)
+	}
 	set[c] = struct{}{}
+}
+
+// closeAgent closes the agent's sockets with code on every instance.
+func (h *hub) closeAgent(ctx context.Context, agentKey string, code int) error {
+	b, _ := json.Marshal(pushEnvelope{Agent: agentKey, Close: code})
+	return h.ps.Publish(ctx, pushChannel, b)
+}
+
+func (h *hub) closeLocal(agentKey string, code int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for c := range h.conns[agentKey] {
+		c.end(code)
+	}
 }
 
 func (h *hub) remove(c *wsConn) {
@@ -120,7 +161,7 @@ func (h *hub) closeAll() {
 	defer h.mu.Unlock()
 	for _, set := range h.conns {
 		for c := range set {
-			c.goingAway()
+			c.end(websocket.CloseGoingAway)
 		}
 	}
 }

@@ -137,10 +137,10 @@ func TestUnauthenticatedRoutesAreRateLimited(t *testing.T) {
 	}{
 		{"salesforce start", http.MethodGet, "/oauth/salesforce/start"},
 		{"salesforce callback", http.MethodGet, "/oauth/salesforce/callback?state=x"},
-		{"zoom start", http.MethodGet, "/oauth/zoom/start"},
+		{"zoom start", http.MethodPost, "/oauth/zoom/start"},
 		{"zoom callback", http.MethodGet, "/oauth/zoom/callback?state=x"},
-		{"session poll", http.MethodPost, "/api/session/poll"},
-		{"zoom poll", http.MethodPost, "/api/zoom/poll"},
+		{"salesforce result", http.MethodPost, "/oauth/salesforce/result"},
+		{"zoom result", http.MethodPost, "/oauth/zoom/result"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -254,8 +254,9 @@ func TestBodyBudgetExhaustedAnswers503(t *testing.T) {
 		sign               bool
 	}{
 		{"webhook", http.MethodPost, "/webhooks/zoom", true},
-		{"session poll", http.MethodPost, "/api/session/poll", false},
-		{"zoom poll", http.MethodPost, "/api/zoom/poll", false},
+		{"salesforce result", http.MethodPost, "/oauth/salesforce/result", false},
+		{"zoom start", http.MethodPost, "/oauth/zoom/start", false},
+		{"zoom result", http.MethodPost, "/oauth/zoom/result", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -321,8 +322,11 @@ func TestSigninCallbackErrorCountsAKnownName(t *testing.T) {
 	for i := range 5 {
 		// Straight to the handler: the route's query bound would refuse
 		// a value this long before it got here.
-		state := startSignin(t, h)
+		state, cookies := startSignin(t, h)
 		r := httptest.NewRequest(http.MethodGet, "/oauth/salesforce/callback?state="+state+"&error="+strconv.Itoa(i)+strings.Repeat("x", 100_000), nil)
+		for _, c := range cookies {
+			r.AddCookie(c)
+		}
 		s.handleSigninCallback(httptest.NewRecorder(), r)
 	}
 	for name := range s.metrics.snapshot() {
@@ -335,17 +339,18 @@ func TestSigninCallbackErrorCountsAKnownName(t *testing.T) {
 	}
 }
 
-// startSignin starts a sign-in and returns the state its redirect carries.
-func startSignin(t *testing.T, h http.Handler) string {
+// startSignin starts a sign-in and returns the state its redirect carries
+// and the cookies that bind the browser to it.
+func startSignin(t *testing.T, h http.Handler) (string, []*http.Cookie) {
 	t.Helper()
-	r := httptest.NewRequest(http.MethodGet, "/oauth/salesforce/start?poll="+strings.Repeat("ab", 16), nil)
+	r := httptest.NewRequest(http.MethodGet, "/oauth/salesforce/start", nil)
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
 	loc, err := w.Result().Location()
 	if err != nil || loc.Query().Get("state") == "" {
 		t.Fatalf("start: status %d, no state in the redirect", w.Code)
 	}
-	return loc.Query().Get("state")
+	return loc.Query().Get("state"), w.Result().Cookies()
 }
 
 func keys(m map[string]int64) []string {
@@ -364,9 +369,9 @@ func TestUnauthenticatedRoutesBoundTheirQuery(t *testing.T) {
 	tests := []struct {
 		name, method, path string
 	}{
-		{"salesforce start", http.MethodGet, "/oauth/salesforce/start?poll="},
+		{"salesforce start", http.MethodGet, "/oauth/salesforce/start?x="},
 		{"salesforce callback", http.MethodGet, "/oauth/salesforce/callback?state=s&error="},
-		{"zoom start", http.MethodGet, "/oauth/zoom/start?ticket="},
+		{"zoom start", http.MethodPost, "/oauth/zoom/start?ticket="},
 		{"zoom callback", http.MethodGet, "/oauth/zoom/callback?state=s&error="},
 	}
 	for _, tc := range tests {

@@ -26,6 +26,36 @@ type session struct {
 	OrgID   string    `json:"org_id"`
 	UserID  string    `json:"user_id"`
 	Created time.Time `json:"created"`
+	Epoch   string    `json:"epoch,omitempty"` // the agent's session epoch when it was made
+}
+
+// sessionEpochKey holds an agent's session epoch: a session is valid only
+// while it carries the current one, so one write ends every session of
+// the agent, on every instance. It has no TTL: a session made after a
+// sign-out must not come back to life when the epoch would expire.
+func sessionEpochKey(a cti.Agent) string { return "sessepoch:" + a.Key() }
+
+// sessionEpoch is the agent's current epoch ("" before any sign-out).
+func (s *Server) sessionEpoch(ctx context.Context, a cti.Agent) (string, error) {
+	b, err := s.store.Get(ctx, sessionEpochKey(a))
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	return string(b), err
+}
+
+// endSessions ends every session and open softphone of the agent, on
+// every instance: a new epoch voids the sessions (each instance checks it
+// on every request and on each websocket's ping tick), and the hub tells
+// every instance to close the agent's sockets now.
+func (s *Server) endSessions(ctx context.Context, a cti.Agent) error {
+	if err := s.store.Set(ctx, sessionEpochKey(a), []byte(randomToken()), 0); err != nil {
+		return fmt.Errorf("end sessions: %w", err)
+	}
+	if err := s.hub.closeAgent(ctx, a.Key(), closeAuthFail); err != nil {
+		s.log.Warn("cannot tell the instances to close the agent's softphones", "org_id", a.OrgID, "user_id", a.UserID, "err", err)
+	}
+	return nil
 }
 
 func sessionKey(token string) string {
@@ -37,8 +67,12 @@ func sessionKey(token string) string {
 // softphone lives in a frame where third-party cookies are blocked, so it
 // carries the token itself (in memory) instead of a cookie.
 func (s *Server) newSession(ctx context.Context, a cti.Agent) (string, error) {
+	epoch, err := s.sessionEpoch(ctx, a)
+	if err != nil {
+		return "", fmt.Errorf("read session epoch: %w", err)
+	}
 	token := randomToken()
-	v, _ := json.Marshal(session{OrgID: a.OrgID, UserID: a.UserID, Created: s.now()})
+	v, _ := json.Marshal(session{OrgID: a.OrgID, UserID: a.UserID, Created: s.now(), Epoch: epoch})
 	if err := s.store.Set(ctx, sessionKey(token), v, sessionTTL); err != nil {
 		return "", fmt.Errorf("store session: %w", err)
 	}
@@ -69,6 +103,13 @@ func (s *Server) agentRecordForToken(ctx context.Context, token string) (*agentR
 	var sess session
 	if err := json.Unmarshal(b, &sess); err != nil {
 		return nil, err
+	}
+	epoch, err := s.sessionEpoch(ctx, cti.Agent{OrgID: sess.OrgID, UserID: sess.UserID})
+	if err != nil {
+		return nil, errorf(KindUnavailable, "session store unavailable", err)
+	}
+	if epoch != sess.Epoch {
+		return nil, errorf(KindUnauthorized, "signed out; sign in again", nil)
 	}
 	a, err := s.agent(ctx, sess.OrgID, sess.UserID)
 	if err != nil {

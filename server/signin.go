@@ -3,12 +3,9 @@ package server
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -18,30 +15,29 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/zoomcti/zoomcti/salesforce"
-	"github.com/zoomcti/zoomcti/server/store"
 )
 
 // The agent signs in to Salesforce in a first-party popup (the softphone's
-// frame cannot keep third-party cookies). The softphone makes up a secret
-// poll key, opens /oauth/salesforce/start?poll=KEY in the popup, and polls
-// /api/session/poll with the key until the popup's flow has finished; the
-// popup only nudges it with a postMessage that carries nothing secret, so
-// the flow works even when a login page severs window.opener.
+// frame cannot keep third-party cookies). Only the window that opened the
+// popup may get its result: the start binds the popup's browser to the
+// OAuth state with an HttpOnly cookie, the callback requires that cookie,
+// and the last page hands the result to window.opener with postMessage,
+// addressed to our own origin (see popup.go). Nothing secret travels in a
+// URL, and no endpoint hands a result to whoever presents a key.
 
 const (
 	signinTTL    = 10 * time.Minute // from start to callback
-	signinResult = 5 * time.Minute  // how long a finished sign-in waits to be picked up
+	signinCookie = "zoomcti_signin"
 )
 
 type signinState struct {
 	Verifier string    `json:"verifier"`
-	PollHash string    `json:"poll_hash"`
+	BindHash string    `json:"bind_hash"` // hash of the popup's cookie
 	Started  time.Time `json:"started"`
 }
 
-// signinOutcome is what the softphone's poll picks up.
+// signinOutcome is what the popup's last page picks up, once.
 type signinOutcome struct {
-	Token   string `json:"token,omitempty"` // sealed in the store
 	Message string `json:"message,omitempty"`
 	OrgID   string `json:"org_id,omitempty"`
 	UserID  string `json:"user_id,omitempty"`
@@ -53,25 +49,23 @@ func hashKey(s string) string {
 }
 
 // handleSigninStart answers GET /oauth/salesforce/start: the popup's first
-// page; it sends the agent to Salesforce with PKCE and a state.
+// page; it binds this browser to a new state and sends the agent to
+// Salesforce with PKCE.
 func (s *Server) handleSigninStart(w http.ResponseWriter, r *http.Request) {
-	poll := r.URL.Query().Get("poll")
-	if len(poll) < 32 || len(poll) > 128 {
-		s.renderSignin(w, http.StatusBadRequest, "", "This sign-in link is incomplete. Close this window and press Sign in again.")
-		return
-	}
 	if s.cfg.SFClientID == "" {
-		s.renderSignin(w, http.StatusServiceUnavailable, "", "Salesforce sign-in is not configured on this server (ZOOMCTI_SF_CLIENT_ID). Ask your admin.")
+		s.renderPopup(w, http.StatusServiceUnavailable, popupSignin, "Salesforce sign-in is not configured on this server (ZOOMCTI_SF_CLIENT_ID). Ask your admin.")
 		return
 	}
 	state := randomToken()
 	verifier := oauth2.GenerateVerifier()
-	b, _ := json.Marshal(signinState{Verifier: verifier, PollHash: hashKey(poll), Started: s.now()})
+	bind := randomToken()
+	b, _ := json.Marshal(signinState{Verifier: verifier, BindHash: hashKey(bind), Started: s.now()})
 	if err := s.store.Set(r.Context(), "signin:"+hashKey(state), b, signinTTL); err != nil {
 		s.log.Error("cannot store sign-in state", "err", err)
-		s.renderSignin(w, http.StatusServiceUnavailable, "", "zoomcti cannot start the sign-in right now. Try again in a minute.")
+		s.renderPopup(w, http.StatusServiceUnavailable, popupSignin, "zoomcti cannot start the sign-in right now. Try again in a minute.")
 		return
 	}
+	s.setPopupCookie(w, popupSignin, bind, signinTTL)
 	u := s.crm.oauthConfig().AuthCodeURL(state, oauth2.S256ChallengeOption(verifier),
 		oauth2.SetAuthURLParam("display", "popup"))
 	http.Redirect(w, r, u, http.StatusFound)
@@ -80,49 +74,71 @@ func (s *Server) handleSigninStart(w http.ResponseWriter, r *http.Request) {
 // handleSigninCallback answers GET /oauth/salesforce/callback.
 func (s *Server) handleSigninCallback(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	stateKey := "signin:" + hashKey(q.Get("state"))
-	raw, err := s.store.Get(r.Context(), stateKey)
-	if err != nil || q.Get("state") == "" {
-		s.renderSignin(w, http.StatusBadRequest, "", "This sign-in has expired or was already used. Close this window and press Sign in again.")
-		return
-	}
 	// The state is single use: whoever deletes it owns the callback.
-	if ok, err := s.store.CompareAndDelete(r.Context(), stateKey, raw); err != nil || !ok {
-		s.renderSignin(w, http.StatusBadRequest, "", "This sign-in was already used. Close this window and press Sign in again.")
+	raw, ok := s.takeOnce(r.Context(), "signin:"+hashKey(q.Get("state")))
+	if !ok || q.Get("state") == "" {
+		s.renderPopup(w, http.StatusBadRequest, popupSignin, "This sign-in has expired or was already used. Close this window and press Sign in again.")
 		return
 	}
 	var st signinState
 	_ = json.Unmarshal(raw, &st)
-	finish := func(out signinOutcome, status int, name string) {
-		if out.Token != "" {
-			out.Token = base64.StdEncoding.EncodeToString(s.sealer.seal("signinpoll", []byte(out.Token)))
-		}
-		b, _ := json.Marshal(out)
-		if err := s.store.Set(r.Context(), "signinpoll:"+st.PollHash, b, signinResult); err != nil {
+	bind, ok := s.popupBinding(r, popupSignin, st.BindHash)
+	if !ok {
+		// A sign-in started in another browser (someone sent this link):
+		// its result must not go anywhere.
+		s.renderPopup(w, http.StatusForbidden, popupSignin, "This sign-in was not started in this browser. Close this window and press Sign in in the softphone.")
+		return
+	}
+	finish := func(out signinOutcome) {
+		if err := s.storePopupResult(r.Context(), popupSignin, bind, out); err != nil {
 			s.log.Error("cannot store sign-in result", "err", err)
-			s.renderSignin(w, http.StatusServiceUnavailable, "", "zoomcti could not finish the sign-in. Try again in a minute.")
+			s.renderPopup(w, http.StatusServiceUnavailable, popupSignin, "zoomcti could not finish the sign-in. Try again in a minute.")
 			return
 		}
-		s.renderSignin(w, status, name, out.Message)
+		s.renderPopup(w, http.StatusOK, popupSignin, "")
 	}
 	if e := q.Get("error"); e != "" {
 		s.metrics.add(oauthErrorCounter("signin_refused:", e), 1)
-		finish(signinOutcome{Message: signinErrorMessage(e, q.Get("error_description"))}, http.StatusOK, "")
+		finish(signinOutcome{Message: signinErrorMessage(e, q.Get("error_description"))})
 		return
 	}
 	a, msg := s.completeSignin(r.Context(), q.Get("code"), st.Verifier)
 	if a == nil {
-		finish(signinOutcome{Message: msg}, http.StatusOK, "")
+		finish(signinOutcome{Message: msg})
+		return
+	}
+	s.log.Info("agent signed in", "org_id", a.OrgID, "user_id", a.UserID, "admin", a.Admin)
+	finish(signinOutcome{OrgID: a.OrgID, UserID: a.UserID})
+}
+
+// handleSigninResult answers POST /oauth/salesforce/result: the popup's
+// last page, holding the browser's cookie, picks up the outcome once and
+// posts it to its opener. The session is made only now, so a popup
+// without an opener (which never asks) leaves none behind.
+func (s *Server) handleSigninResult(w http.ResponseWriter, r *http.Request) {
+	var out signinOutcome
+	if !s.takePopupResult(w, r, popupSignin, &out) {
+		return
+	}
+	if out.Message != "" {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "error", "message": out.Message})
+		return
+	}
+	a, err := s.agent(r.Context(), out.OrgID, out.UserID)
+	if err != nil || a == nil {
+		s.writeError(w, r, errorf(KindUnavailable, "try again", err))
 		return
 	}
 	token, err := s.newSession(r.Context(), a.Agent)
 	if err != nil {
-		s.log.Error("cannot create session", "err", err)
-		finish(signinOutcome{Message: "zoomcti could not finish the sign-in. Try again in a minute."}, http.StatusOK, "")
+		s.writeError(w, r, errorf(KindUnavailable, "could not finish the sign-in; try again", err))
 		return
 	}
-	s.log.Info("agent signed in", "org_id", a.OrgID, "user_id", a.UserID, "admin", a.Admin)
-	finish(signinOutcome{Token: token, OrgID: a.OrgID, UserID: a.UserID}, http.StatusOK, a.Name)
+	done := "Signed in."
+	if a.Name != "" {
+		done = "Signed in as " + a.Name + "."
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "done", "token": token, "agent": agentView(*a), "done": done})
 }
 
 // signinErrorMessage says, in the agent's terms, what went wrong at
@@ -238,51 +254,6 @@ func (s *Server) revokeSF(ctx context.Context, tokens ...string) {
 	}
 }
 
-// handleSessionPoll answers POST /api/session/poll {poll}: the softphone
-// picks up the result of its sign-in popup, once.
-func (s *Server) handleSessionPoll(w http.ResponseWriter, r *http.Request) {
-	poll, ok := s.pollKey(w, r)
-	if !ok {
-		return
-	}
-	key := "signinpoll:" + hashKey(poll)
-	raw, err := s.store.Get(r.Context(), key)
-	if errors.Is(err, store.ErrNotFound) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "pending"})
-		return
-	}
-	if err != nil {
-		s.writeError(w, r, errorf(KindUnavailable, "try again", err))
-		return
-	}
-	if ok, err := s.store.CompareAndDelete(r.Context(), key, raw); err != nil || !ok {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "pending"})
-		return
-	}
-	var out signinOutcome
-	_ = json.Unmarshal(raw, &out)
-	if out.Token == "" {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "error", "message": out.Message})
-		return
-	}
-	sealed, err := base64.StdEncoding.DecodeString(out.Token)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	token, err := s.sealer.open("signinpoll", sealed)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	a, err := s.agent(r.Context(), out.OrgID, out.UserID)
-	if err != nil || a == nil {
-		s.writeError(w, r, errorf(KindUnavailable, "try again", err))
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "done", "token": string(token), "agent": agentView(*a)})
-}
-
 // handleSignout answers POST /api/signout: revokes the agent's Salesforce
 // tokens, forgets them and ends the session. The Zoom link, Tasks and call
 // logs waiting in the outbox stay.
@@ -302,54 +273,4 @@ func (s *Server) handleSignout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "signed_out"})
-}
-
-var signinPage = template.Must(template.New("signin").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>zoomcti sign-in</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="stylesheet" href="/static/softphone.css"></head>
-<body><header class="bar"><span class="title">Zoom Phone for Salesforce</span></header>
-<main>{{if .Message}}<p class="error" role="alert" id="signin-result">{{.Message}}</p>
-{{else}}<p id="signin-result">{{.Done}} You can close this window.</p>{{end}}
-<p class="muted">This window closes by itself.</p></main>
-<script nonce="{{.Nonce}}">
-if (window.opener) { try { window.opener.postMessage({type: "zoomcti:signin-done"}, {{.Origin}}); } catch (e) {} }
-setTimeout(function () { window.close(); }, {{if .Message}}6000{{else}}800{{end}});
-</script></body></html>`))
-
-// renderSignin shows the sign-in popup's last page.
-func (s *Server) renderSignin(w http.ResponseWriter, status int, name, message string) {
-	done := "Signed in."
-	if name != "" {
-		done = "Signed in as " + name + "."
-	}
-	s.renderPopup(w, status, done, message)
-}
-
-// renderPopup shows a popup's last page: done on success, else message. It
-// nudges the softphone, which then polls for the outcome.
-func (s *Server) renderPopup(w http.ResponseWriter, status int, done, message string) {
-	nonce := randomToken()
-	origin := s.cfg.PublicURL
-	if u, err := url.Parse(s.cfg.PublicURL); err == nil {
-		origin = u.Scheme + "://" + u.Host
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'nonce-"+nonce+"'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'")
-	w.WriteHeader(status)
-	_ = signinPage.Execute(w, map[string]string{"Done": done, "Message": message, "Nonce": nonce, "Origin": origin})
-}
-
-// pollKey reads the {"poll": key} body of the popup endpoints: a secret the
-// softphone made up, at least 128 bits.
-func (s *Server) pollKey(w http.ResponseWriter, r *http.Request) (string, bool) {
-	var in struct {
-		Poll string `json:"poll"`
-	}
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&in); err != nil || len(in.Poll) < 32 || len(in.Poll) > 128 {
-		s.writeError(w, r, errorf(KindInvalid, "poll key missing", err))
-		return "", false
-	}
-	return in.Poll, true
 }

@@ -40,7 +40,11 @@ func openSignedIn(t *testing.T, d *Demo) context.Context {
 // popupOf presses the button with id and returns the popup's context.
 func popupOf(t *testing.T, ctx context.Context, id string) context.Context {
 	t.Helper()
-	ch := chromedp.WaitNewTarget(ctx, func(info *target.Info) bool { return info.URL != "" && info.URL != "about:blank" })
+	// Attach once the popup has left about:blank and our page that sends
+	// it on to Zoom: a target attached mid-navigation loses its frames.
+	ch := chromedp.WaitNewTarget(ctx, func(info *target.Info) bool {
+		return info.URL != "" && info.URL != "about:blank" && !strings.HasSuffix(info.URL, "/oauth/zoom/start")
+	})
 	click(t, ctx, id)
 	select {
 	case tid := <-ch:
@@ -76,6 +80,22 @@ func TestAgentSignsOutAndInWithSalesforce(t *testing.T) {
 	}
 
 	popup := signinPopup(t, ctx)
+	// A message from any window but the popup (here the page itself, same
+	// origin) is ignored: were it taken, the softphone would hold the forged
+	// token, drop the popup's real result and never connect.
+	// A second message, handled after the forged one, reads what it did.
+	forge := `window.seen = null;
+		window.addEventListener("message", (e) => { if (e.data && e.data.type === "test:after") window.seen = document.getElementById("agent-name").textContent; });
+		window.postMessage({type: "zoomcti:signin", status: "done", token: "forged", agent: {name: "Mallory"}}, location.origin);
+		window.postMessage({type: "test:after"}, location.origin);
+		true`
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](forge)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, `window.seen !== null`, 5*time.Second)
+	if seen, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`window.seen`)); seen == "Mallory" {
+		t.Fatal("the softphone took a sign-in message from a window other than its popup")
+	}
 	if err := chromedp.Do(popup, chromedp.Click(chromedp.ID("oaapprove"))); err != nil {
 		t.Fatalf("approve at Salesforce: %v", err)
 	}
@@ -180,5 +200,39 @@ func click(t *testing.T, ctx context.Context, id string) {
 	t.Helper()
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID(id))); err != nil {
 		t.Fatalf("click #%s: %v", id, err)
+	}
+}
+
+// A sign-in popup opened without a softphone behind it (a link someone
+// sent) shows an error, and neither its page nor the store holds a session
+// for it.
+func TestSigninPopupWithoutOpenerShowsAnError(t *testing.T) {
+	d := startDemo(t)
+	bg := context.Background()
+	before, err := d.Store.Keys(bg, "session:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := newBrowser(t)
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx, chromedp.Navigate(d.ServerURL+"/oauth/salesforce/start")); err != nil {
+		t.Fatal(err)
+	}
+	click(t, ctx, "oaapprove")
+	waitJS(t, ctx, `document.getElementById("popup-result") !== null && document.getElementById("popup-result").textContent.includes("not opened by the softphone")`, 15*time.Second)
+	page, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.outerHTML`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := d.Store.Keys(bg, "session:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after) != len(before) {
+		t.Fatalf("a popup without an opener made a session (%d sessions, was %d)", len(after), len(before))
+	}
+	if strings.Contains(page, `"token"`) {
+		t.Fatalf("the page holds a token or code:\n%s", page)
 	}
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -22,6 +23,7 @@ const (
 	wsReadLimit   = 8 << 10 // client messages are small commands
 	wsSendBuffer  = 64
 	closeAuthFail = 4401 // application close code: sign in again
+	closeTooMany  = 4408 // application close code: the agent opened too many softphones; this, the oldest, is closed
 )
 
 // wsConn is one softphone connection: one writer goroutine owns the socket's
@@ -29,6 +31,8 @@ const (
 type wsConn struct {
 	ws    *websocket.Conn
 	agent cti.Agent
+	token string // the session, checked again on every ping tick
+	seq   uint64 // set by the hub: lower is older
 	send  chan []byte
 	done  chan struct{}
 	once  sync.Once
@@ -51,11 +55,22 @@ func (c *wsConn) trySend(b []byte) bool {
 
 func (c *wsConn) kill() { c.once.Do(func() { close(c.done) }) }
 
-func (c *wsConn) goingAway() {
+// end asks the writer to close the socket with code; the first code wins.
+func (c *wsConn) end(code int) {
 	select {
-	case c.close <- websocket.CloseGoingAway:
+	case c.close <- code:
 	default:
 	}
+}
+
+func closeText(code int) string {
+	switch code {
+	case closeAuthFail:
+		return "signed out; sign in again"
+	case closeTooMany:
+		return "too many softphones open; this one, the oldest, was closed"
+	}
+	return "server shutting down"
 }
 
 // originAllowed accepts the server's own origin (the softphone page is ours)
@@ -117,7 +132,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	agent := &rec.Agent
-	c := &wsConn{ws: ws, agent: *agent, send: make(chan []byte, wsSendBuffer), done: make(chan struct{}), close: make(chan int, 1)}
+	c := &wsConn{ws: ws, agent: *agent, token: hello.Token, send: make(chan []byte, wsSendBuffer), done: make(chan struct{}), close: make(chan int, 1)}
 	s.hub.add(c)
 	defer s.hub.remove(c)
 	s.metrics.add(counterWSConnections, 1)
@@ -192,13 +207,41 @@ func (s *Server) wsWriter(c *wsConn) {
 			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(wsWriteWait)); err != nil {
 				return
 			}
+			// A safety net under the hub's close message (which a lost
+			// pub/sub connection could miss): the session must still hold.
+			if !s.sessionHolds(c.token) {
+				closeWith(c.ws, closeAuthFail, closeText(closeAuthFail))
+				return
+			}
 		case code := <-c.close:
-			closeWith(c.ws, code, "server shutting down")
+			// What was queued before the close (why it closes) goes first.
+			for flushed := false; !flushed; {
+				select {
+				case b := <-c.send:
+					_ = c.ws.SetWriteDeadline(time.Now().Add(wsWriteWait))
+					if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
+						return
+					}
+				default:
+					flushed = true
+				}
+			}
+			closeWith(c.ws, code, closeText(code))
 			return
 		case <-c.done:
 			return
 		}
 	}
+}
+
+// sessionHolds reports whether token is still a session; a store outage
+// keeps the socket (the next tick asks again).
+func (s *Server) sessionHolds(token string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := s.agentRecordForToken(ctx, token)
+	var e *Error
+	return !errors.As(err, &e) || e.Kind != KindUnauthorized
 }
 
 func closeWith(ws *websocket.Conn, code int, text string) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"time"
 
@@ -16,16 +17,19 @@ import (
 )
 
 // Linking an agent's Zoom account runs in a popup like the Salesforce
-// sign-in. The softphone asks for a one-time ticket (with its bearer token
-// and a secret poll key), opens /oauth/zoom/start?ticket=… and polls
-// /api/zoom/poll for the outcome. The Zoom account is linked only when its
-// login email matches the agent's Salesforce username or email (the org's
-// Common Settings card); otherwise nothing is kept.
+// sign-in (see popup.go). The softphone asks for a one-time ticket with its
+// bearer token and submits it in a POST form aimed at its popup, so it
+// never appears in a URL; /oauth/zoom/start binds the popup's browser with
+// a cookie and goes on to Zoom; the callback's page hands the outcome to
+// window.opener only, and the softphone then reads /api/me. The Zoom
+// account is linked only when its login email matches the agent's
+// Salesforce username or email (the org's Common Settings card);
+// otherwise nothing is kept.
 
 type zoomLinkState struct {
 	OrgID    string `json:"org_id"`
 	UserID   string `json:"user_id"`
-	PollHash string `json:"poll_hash"`
+	BindHash string `json:"bind_hash,omitempty"`
 	Verifier string `json:"verifier,omitempty"`
 }
 
@@ -36,16 +40,12 @@ type zoomOutcome struct {
 
 const zoomSystemError = "Zoom is not answering right now (system error). Try again in a few minutes."
 
-// handleZoomTicket answers POST /api/zoom/ticket {poll}: the URL the
-// softphone opens in its popup.
+// handleZoomTicket answers POST /api/zoom/ticket: a one-time ticket for
+// the softphone to POST to /oauth/zoom/start from its popup.
 func (s *Server) handleZoomTicket(w http.ResponseWriter, r *http.Request) {
 	a, err := s.agentRecordForToken(r.Context(), bearer(r))
 	if err != nil {
 		s.writeError(w, r, err)
-		return
-	}
-	poll, ok := s.pollKey(w, r)
-	if !ok {
 		return
 	}
 	if s.cfg.ZoomClientID == "" {
@@ -53,32 +53,61 @@ func (s *Server) handleZoomTicket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ticket := randomToken()
-	b, _ := json.Marshal(zoomLinkState{OrgID: a.OrgID, UserID: a.UserID, PollHash: hashKey(poll)})
+	b, _ := json.Marshal(zoomLinkState{OrgID: a.OrgID, UserID: a.UserID})
 	if err := s.store.Set(r.Context(), "zoomticket:"+hashKey(ticket), b, 2*time.Minute); err != nil {
 		s.writeError(w, r, errorf(KindUnavailable, "try again", err))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"url": "/oauth/zoom/start?ticket=" + ticket})
+	writeJSON(w, http.StatusOK, map[string]string{"ticket": ticket, "action": "/oauth/zoom/start"})
 }
 
-// handleZoomStart answers GET /oauth/zoom/start?ticket=…: on to Zoom's
+// handleZoomStart answers POST /oauth/zoom/start (form: ticket), submitted
+// by the softphone into its popup: bind this browser, then on to Zoom's
 // consent page with PKCE and a state.
 func (s *Server) handleZoomStart(w http.ResponseWriter, r *http.Request) {
-	raw, ok := s.takeOnce(r.Context(), "zoomticket:"+hashKey(r.URL.Query().Get("ticket")))
-	if !ok {
-		s.renderPopup(w, http.StatusBadRequest, "", "This link has expired or was already used. Close this window and press Authorize Zoom again.")
+	// Only the softphone's own page submits this form; another site
+	// making a browser submit someone's ticket is refused.
+	if r.Header.Get("Origin") != s.publicOrigin() {
+		s.renderPopup(w, http.StatusForbidden, popupZoom, "This authorization was not started from the softphone. Close this window and press Authorize Zoom again.")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 4096)
+	ticket := r.PostFormValue("ticket")
+	raw, ok := s.takeOnce(r.Context(), "zoomticket:"+hashKey(ticket))
+	if !ok || ticket == "" {
+		s.renderPopup(w, http.StatusBadRequest, popupZoom, "This link has expired or was already used. Close this window and press Authorize Zoom again.")
 		return
 	}
 	var st zoomLinkState
 	_ = json.Unmarshal(raw, &st)
+	bind := randomToken()
+	st.BindHash = hashKey(bind)
 	st.Verifier = oauth2.GenerateVerifier()
 	state := randomToken()
 	b, _ := json.Marshal(st)
 	if err := s.store.Set(r.Context(), "zoomstate:"+hashKey(state), b, signinTTL); err != nil {
-		s.renderPopup(w, http.StatusServiceUnavailable, "", "zoomcti cannot start the authorization right now. Try again in a minute.")
+		s.renderPopup(w, http.StatusServiceUnavailable, popupZoom, "zoomcti cannot start the authorization right now. Try again in a minute.")
 		return
 	}
-	http.Redirect(w, r, s.zoomOAuth().AuthCodeURL(state, oauth2.S256ChallengeOption(st.Verifier)), http.StatusFound)
+	s.setPopupCookie(w, popupZoom, bind, signinTTL)
+	s.renderOnward(w, s.zoomOAuth().AuthCodeURL(state, oauth2.S256ChallengeOption(st.Verifier)))
+}
+
+var onwardPage = template.Must(template.New("onward").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>zoomcti</title>
+<link rel="stylesheet" href="/static/softphone.css"></head>
+<body><main><p><a id="onward" href="{{.URL}}">Continue to Zoom</a></p></main>
+<script nonce="{{.Nonce}}">location.replace({{.URL}});</script></body></html>`))
+
+// renderOnward sends the popup on to Zoom from a page of ours rather than
+// by redirecting the form POST: the softphone's form-action 'self' also
+// covers where a form's response redirects to.
+func (s *Server) renderOnward(w http.ResponseWriter, to string) {
+	nonce := randomToken()
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'nonce-"+nonce+"'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+	_ = onwardPage.Execute(w, map[string]string{"URL": to, "Nonce": nonce})
 }
 
 // takeOnce reads and deletes key atomically enough for one-time values:
@@ -99,18 +128,36 @@ func (s *Server) handleZoomCallback(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	raw, ok := s.takeOnce(r.Context(), "zoomstate:"+hashKey(q.Get("state")))
 	if !ok || q.Get("state") == "" {
-		s.renderPopup(w, http.StatusBadRequest, "", "This authorization has expired or was already used. Close this window and press Authorize Zoom again.")
+		s.renderPopup(w, http.StatusBadRequest, popupZoom, "This authorization has expired or was already used. Close this window and press Authorize Zoom again.")
 		return
 	}
 	var st zoomLinkState
 	_ = json.Unmarshal(raw, &st)
-	out := s.linkZoom(r.Context(), st, q)
-	b, _ := json.Marshal(out)
-	if err := s.store.Set(r.Context(), "zoompoll:"+st.PollHash, b, signinResult); err != nil {
-		s.renderPopup(w, http.StatusServiceUnavailable, "", "zoomcti could not finish. Try again in a minute.")
+	bind, ok := s.popupBinding(r, popupZoom, st.BindHash)
+	if !ok {
+		s.renderPopup(w, http.StatusForbidden, popupZoom, "This authorization was not started in this browser. Close this window and press Authorize Zoom in the softphone.")
 		return
 	}
-	s.renderPopup(w, http.StatusOK, "Zoom is linked.", out.Message)
+	out := s.linkZoom(r.Context(), st, q)
+	if err := s.storePopupResult(r.Context(), popupZoom, bind, out); err != nil {
+		s.renderPopup(w, http.StatusServiceUnavailable, popupZoom, "zoomcti could not finish. Try again in a minute.")
+		return
+	}
+	s.renderPopup(w, http.StatusOK, popupZoom, "")
+}
+
+// handleZoomResult answers POST /oauth/zoom/result: the callback's page,
+// holding the popup's cookie, picks up the outcome for its opener.
+func (s *Server) handleZoomResult(w http.ResponseWriter, r *http.Request) {
+	var out zoomOutcome
+	if !s.takePopupResult(w, r, popupZoom, &out) {
+		return
+	}
+	if !out.Linked {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "error", "message": out.Message})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "done", "done": "Zoom is linked."})
 }
 
 // linkZoom finishes the authorization: code → token → who is it → the
@@ -187,35 +234,6 @@ func (s *Server) linkZoom(ctx context.Context, st zoomLinkState, q map[string][]
 	s.log.Info("zoom linked", "org_id", rec.OrgID, "user_id", rec.UserID)
 	s.pushZoomStatus(ctx, *rec)
 	return zoomOutcome{Linked: true}
-}
-
-// handleZoomPoll answers POST /api/zoom/poll {poll}: the popup's outcome, once.
-func (s *Server) handleZoomPoll(w http.ResponseWriter, r *http.Request) {
-	a, err := s.agentRecordForToken(r.Context(), bearer(r))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	poll, ok := s.pollKey(w, r)
-	if !ok {
-		return
-	}
-	raw, ok := s.takeOnce(r.Context(), "zoompoll:"+hashKey(poll))
-	if !ok {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "pending"})
-		return
-	}
-	var out zoomOutcome
-	_ = json.Unmarshal(raw, &out)
-	if !out.Linked {
-		writeJSON(w, http.StatusOK, map[string]any{"status": "error", "message": out.Message})
-		return
-	}
-	if a, err = s.agent(r.Context(), a.OrgID, a.UserID); err != nil || a == nil {
-		s.writeError(w, r, errorf(KindUnavailable, "try again", err))
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "done", "zoom": zoomView(*a)})
 }
 
 // handleZoomDisconnect answers POST /api/zoom/disconnect: revoke at Zoom

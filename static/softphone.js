@@ -240,42 +240,44 @@
     $("signin-msg").textContent = message || "Sign in with Salesforce to receive your calls here.";
   }
 
-  // The popup runs the OAuth flow on our own origin; we poll for its result
-  // with a key only this page knows.
+  // The popup runs the OAuth flow on our own origin and hands its result
+  // to us, the window that opened it, by postMessage. We take a message only
+  // from our own origin and from the very popup we opened.
   function startSignin() {
-    const bytes = crypto.getRandomValues(new Uint8Array(24));
-    const poll = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-    const popup = window.open("/oauth/salesforce/start?poll=" + poll, "zoomcti-signin", "popup,width=520,height=700");
+    const popup = window.open("/oauth/salesforce/start", "zoomcti-signin", "popup,width=520,height=700");
     if (!popup) {
       showSignin("Your browser blocked the sign-in window. Allow pop-ups for Salesforce and press Sign in again.");
       return;
     }
     $("signin-btn").disabled = true;
     $("signin-msg").textContent = "Finish signing in in the Salesforce window…";
-    state.poll = { key: poll, until: Date.now() + 10 * 60 * 1000 };
-    pollSignin();
+    state.signinPopup = popup;
+    watchPopup(popup, () => {
+      if (state.signinPopup !== popup) return;
+      state.signinPopup = null;
+      showSignin("The sign-in window was closed. Press Sign in to try again.");
+    });
   }
 
-  async function pollSignin() {
-    const p = state.poll;
-    if (!p || p.busy) return;
-    if (Date.now() > p.until) { state.poll = null; showSignin("Sign-in timed out. Press Sign in to try again."); return; }
-    p.busy = true;
-    let body = { status: "pending" };
-    try {
-      const res = await fetch("/api/session/poll", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ poll: p.key }) });
-      if (res.ok) body = await res.json();
-    } catch (e) { /* offline for a moment: keep polling */ }
-    p.busy = false;
-    if (state.poll !== p) return;
-    if (body.status === "done") { state.poll = null; signedIn(body.token, body.agent); return; }
-    if (body.status === "error") { state.poll = null; showSignin(body.message); return; }
-    clearTimeout(p.timer);
-    p.timer = setTimeout(pollSignin, 1000);
+  // watchPopup calls onClosed if the popup closes without a result.
+  function watchPopup(popup, onClosed) {
+    const timer = setInterval(() => {
+      if (!popup.closed) return;
+      clearInterval(timer);
+      setTimeout(onClosed, 500); // its last message may still be on the way
+    }, 1000);
   }
 
   window.addEventListener("message", (e) => {
-    if (e.origin === location.origin && e.data && e.data.type === "zoomcti:signin-done") { pollSignin(); pollZoom(); }
+    if (e.origin !== location.origin || !e.data || !e.source) return;
+    if (e.data.type === "zoomcti:signin" && e.source === state.signinPopup) {
+      state.signinPopup = null;
+      if (e.data.status === "done" && e.data.token) signedIn(e.data.token, e.data.agent);
+      else showSignin(e.data.message);
+    } else if (e.data.type === "zoomcti:zoom" && e.source === state.zoomPopup) {
+      state.zoomPopup = null;
+      zoomFinished(e.data);
+    }
   });
 
   async function signOut() {
@@ -322,47 +324,46 @@
     el.dataset.status = p.status;
   }
 
-  function newPollKey() {
-    const bytes = crypto.getRandomValues(new Uint8Array(24));
-    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  }
-
   async function authorizeZoom() {
     // Opened at once, inside the click, so that no popup blocker stops it.
     const popup = window.open("about:blank", "zoomcti-zoom", "popup,width=520,height=700");
     if (!popup) { $("zoom-msg").textContent = "Your browser blocked the Zoom window. Allow pop-ups and try again."; return; }
-    const poll = newPollKey();
-    const res = await fetch("/api/zoom/ticket", {
-      method: "POST", headers: { Authorization: "Bearer " + state.token, "Content-Type": "application/json" },
-      body: JSON.stringify({ poll }),
-    });
+    const res = await fetch("/api/zoom/ticket", { method: "POST", headers: { Authorization: "Bearer " + state.token } });
     const body = await res.json().catch(() => ({}));
-    if (!res.ok) { popup.close(); $("zoom-msg").textContent = body.error || "Cannot start the Zoom authorization."; return; }
-    popup.location.href = body.url;
+    if (!res.ok || !body.ticket) { popup.close(); $("zoom-msg").textContent = body.error || "Cannot start the Zoom authorization."; return; }
+    // The ticket goes in a POST body aimed at the popup, never in a URL.
+    const form = document.createElement("form");
+    form.method = "POST";
+    form.action = body.action;
+    form.target = "zoomcti-zoom";
+    const input = document.createElement("input");
+    input.type = "hidden";
+    input.name = "ticket";
+    input.value = body.ticket;
+    form.appendChild(input);
+    document.body.appendChild(form);
+    form.submit();
+    setTimeout(() => form.remove(), 0);
     $("zoom-msg").textContent = "Finish in the Zoom window…";
-    state.zoomPoll = { key: poll, until: Date.now() + 10 * 60 * 1000 };
-    pollZoom();
+    state.zoomPopup = popup;
+    watchPopup(popup, () => {
+      if (state.zoomPopup !== popup) return;
+      state.zoomPopup = null;
+      $("zoom-msg").textContent = "The Zoom window was closed. Press Authorize Zoom to try again.";
+    });
   }
 
-  async function pollZoom() {
-    const p = state.zoomPoll;
-    if (!p || p.busy) return;
-    if (Date.now() > p.until) { state.zoomPoll = null; $("zoom-msg").textContent = "Zoom authorization timed out. Try again."; return; }
-    p.busy = true;
-    let body = { status: "pending" };
+  // zoomFinished shows the popup's outcome with the link as the server has it.
+  async function zoomFinished(data) {
     try {
-      const res = await fetch("/api/zoom/poll", {
-        method: "POST", headers: { Authorization: "Bearer " + state.token, "Content-Type": "application/json" },
-        body: JSON.stringify({ poll: p.key }),
-      });
-      if (res.ok) body = await res.json();
-    } catch (e) { /* keep polling */ }
-    p.busy = false;
-    if (state.zoomPoll !== p) return;
-    if (body.status === "done") { state.zoomPoll = null; renderZoom(body.zoom, "Zoom is linked."); return; }
-    if (body.status === "error") { state.zoomPoll = null; $("zoom-msg").textContent = body.message; return; }
-    clearTimeout(p.timer);
-    p.timer = setTimeout(pollZoom, 1000);
+      const res = await fetch("/api/me", { headers: { Authorization: "Bearer " + state.token } });
+      if (res.ok) {
+        const me = await res.json();
+        renderZoom(me.zoom, data.status === "done" ? "Zoom is linked." : data.message);
+        return;
+      }
+    } catch (e) { /* show the outcome anyway */ }
+    $("zoom-msg").textContent = data.status === "done" ? "Zoom is linked." : data.message;
   }
 
   async function disconnectZoom() {
@@ -432,6 +433,12 @@
         state.token = null;
         sessionStorage.removeItem("zoomcti.token");
         showSignin("Your session ended. Sign in again.");
+        return;
+      }
+      if (e.code === 4408) {
+        // Too many softphones of this agent are open and this is the
+        // oldest: reconnecting would only close another one.
+        $("zoom-msg").textContent = "This softphone was closed because you opened it in too many tabs. Reload this tab to use it here.";
         return;
       }
       // Back off up to 30 s with jitter, so a restarted server is not
