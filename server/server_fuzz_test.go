@@ -217,3 +217,86 @@ func FuzzReconcile(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRecordsQuery holds the record picker's SOSL to keeping the input
+// inside the braces: reading the FIND term with SOSL's escapes, the first
+// unescaped "}" is the one the builder put there, and the words come back
+// as typed, each with the builder's prefix wildcard.
+func FuzzRecordsQuery(f *testing.F) {
+	for _, q := range []string{"Ada", "Ada Lovelace", "} RETURNING User(Id) {", `\`, `a\}`, "O'Brien & co", "x OR y", "日本 語", "\xff*?"} {
+		f.Add(q)
+	}
+	f.Fuzz(func(t *testing.T, q string) {
+		returning := []string{"Contact(Id, Name LIMIT 10)"}
+		sosl := recordSearchSOSL(q, "NAME", returning)
+		rest, ok := strings.CutPrefix(sosl, "FIND {")
+		if !ok {
+			t.Fatalf("%q does not start with FIND {", sosl)
+		}
+		var term strings.Builder
+		end := -1
+		for i := 0; i < len(rest); i++ {
+			if rest[i] == '\\' && i+1 < len(rest) {
+				term.WriteByte(rest[i+1])
+				i++
+				continue
+			}
+			if rest[i] == '}' {
+				end = i
+				break
+			}
+			term.WriteByte(rest[i])
+		}
+		if end < 0 || rest[end:] != "} IN NAME FIELDS RETURNING "+returning[0] {
+			t.Fatalf("input %q leaves the braces: %q", q, sosl)
+		}
+		var want []string
+		for _, wd := range strings.Fields(q) {
+			want = append(want, wd+"*")
+		}
+		if got := term.String(); got != strings.Join(want, " AND ") {
+			t.Fatalf("term of %q reads %q", sosl, got)
+		}
+	})
+}
+
+// FuzzSignedInAPIs sends arbitrary bodies and parameters to the endpoints a
+// signed-in softphone uses: PUT /api/settings (as the admin), POST
+// /api/calllogs/{call} (wrap-up) and GET /api/records. Never a panic and
+// never a 500; invalid input is a 4xx.
+func FuzzSignedInAPIs(f *testing.F) {
+	e := newEnv(f)
+	h := e.s.Handler()
+	admin := e.adminSession()
+	agent := e.session()
+	def, _ := json.Marshal(cti.DefaultSettings())
+	for _, b := range [][]byte{
+		def, []byte(`{"pop_on":"sometimes"}`), []byte(`{"nope":1}`), []byte(`{"call_log_fields":[{"name":"OwnerId","type":"text"}]}`),
+		[]byte(`{"subject":"Call","who_id":"003000000000001","disposition":"Done","fields":{"Call_Outcome__c":"x"}}`),
+		[]byte(`{"who_id":"none"}`), []byte(`[]`), []byte(`{"who_id":"' OR 1=1"}`),
+	} {
+		f.Add(uint8(0), "7400000000000000001", "who", "Ada", b)
+		f.Add(uint8(1), "7400000000000000001", "what", "Acme", b)
+		f.Add(uint8(2), "../x", "who", "} OR {*", b)
+	}
+	f.Fuzz(func(t *testing.T, which uint8, call, scope, q string, body []byte) {
+		var r *http.Request
+		switch which % 3 {
+		case 0:
+			r = httptest.NewRequest(http.MethodPut, "/api/settings", bytes.NewReader(body))
+			r.Header.Set("Authorization", "Bearer "+admin)
+		case 1:
+			r = httptest.NewRequest(http.MethodPost, "/api/calllogs/"+url.PathEscape(call), bytes.NewReader(body))
+			r.Header.Set("Authorization", "Bearer "+agent)
+		default:
+			v := url.Values{"for": {scope}, "q": {q}}
+			r = httptest.NewRequest(http.MethodGet, "/api/records?"+v.Encode(), nil)
+			r.Header.Set("Authorization", "Bearer "+agent)
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+		defer cancel()
+		if w := serve(h, r.WithContext(ctx)); w.Code == http.StatusInternalServerError {
+			t.Fatalf("%s %s: status %d: %s", r.Method, r.URL, w.Code, w.Body)
+		}
+	})
+}
