@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/zoomcti/zoomcti/cti"
@@ -49,6 +50,9 @@ type Server struct {
 	waitDelay time.Duration
 	// wsWriteBuffers are shared by every websocket's writes.
 	wsWriteBuffers sync.Pool
+	// authWait overrides wsAuthWait (nanoseconds, when not 0), so tests of
+	// the auth timeout need not wait ten seconds.
+	authWait atomic.Int64
 }
 
 // New builds a server over cfg (already validated) and deps.
