@@ -84,7 +84,9 @@ func TestWebsocketAuthTimeoutCloses(t *testing.T) {
 func TestWebsocketReadLimitCloses(t *testing.T) {
 	e := newEnv(t)
 	ws := authedSocket(t, e, e.session())
-	pad := func(n int) string { return `{"type":"ping","pad":"` + strings.Repeat("a", n-len(`{"type":"ping","pad":""}`)) + `"}` }
+	pad := func(n int) string {
+		return `{"type":"ping","pad":"` + strings.Repeat("a", n-len(`{"type":"ping","pad":""}`)) + `"}`
+	}
 	if err := ws.WriteMessage(websocket.TextMessage, []byte(pad(wsReadLimit))); err != nil {
 		t.Fatal(err)
 	}
