@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/zoomcti/zoomcti/cti"
 	"github.com/zoomcti/zoomcti/cti/zoom"
 )
@@ -298,6 +300,75 @@ func FuzzSignedInAPIs(f *testing.F) {
 		defer cancel()
 		if w := serve(h, r.WithContext(ctx)); w.Code == http.StatusInternalServerError {
 			t.Fatalf("%s %s: status %d: %s", r.Method, r.URL, w.Code, w.Body)
+		}
+	})
+}
+
+// FuzzWebsocketMessages sends arbitrary messages over a real softphone
+// socket: as the first (auth) message, where anything but a valid auth closes
+// the socket with 1008 or 4401, and after authenticating, where the socket
+// either still answers a ping or has been closed (a message over the read
+// limit). Never a panic in the reader.
+func FuzzWebsocketMessages(f *testing.F) {
+	e := newEnv(f)
+	token := e.session()
+	for _, m := range []string{
+		`{"type":"ping"}`, `{"type":"dial","number":"+12025550142","record_id":"003000000000001"}`,
+		`{"type":"auth","token":"forged"}`, `{"type":"dial","number":{"a":1}}`, `[]`, `null`, `{"type":`, "\xff",
+		`{"type":"dial","number":"` + strings.Repeat("9", 9000) + `"}`,
+	} {
+		f.Add(false, []byte(m))
+		f.Add(true, []byte(m))
+	}
+	f.Fuzz(func(t *testing.T, first bool, msg []byte) {
+		ws, _, err := e.dial(testOrigin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ws.Close()
+		_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if first {
+			if err := ws.WriteMessage(websocket.TextMessage, msg); err != nil {
+				t.Fatal(err)
+			}
+			for {
+				_, b, err := ws.ReadMessage()
+				if err == nil {
+					if bytes.Contains(b, []byte(`"hello"`)) && !bytes.Contains(msg, []byte(token)) {
+						t.Fatalf("greeted after %q", msg)
+					}
+					continue
+				}
+				var ce *websocket.CloseError
+				if errors.As(err, &ce) && ce.Code != websocket.ClosePolicyViolation && ce.Code != closeAuthFail && ce.Code != websocket.CloseMessageTooBig {
+					t.Fatalf("auth message %q: close %d", msg, ce.Code)
+				}
+				if !errors.As(err, &ce) && strings.Contains(err.Error(), "timeout") {
+					t.Fatalf("auth message %q: socket left open", msg)
+				}
+				return
+			}
+		}
+		if err := ws.WriteJSON(map[string]string{"type": "auth", "token": token}); err != nil {
+			t.Fatal(err)
+		}
+		if err := ws.WriteMessage(websocket.TextMessage, msg); err != nil {
+			return
+		}
+		if err := ws.WriteJSON(map[string]string{"type": "ping"}); err != nil {
+			return
+		}
+		for {
+			_, b, err := ws.ReadMessage()
+			if err != nil {
+				if strings.Contains(err.Error(), "timeout") {
+					t.Fatalf("after %q: no pong and no close", msg)
+				}
+				return // closed: allowed
+			}
+			if bytes.Contains(b, []byte(`"pong"`)) {
+				return
+			}
 		}
 	})
 }
