@@ -28,7 +28,7 @@ func MaskEmail(s string) string {
 	}
 	keep := min(2, len(local))
 	if len(local) <= 2 {
-		keep = 1
+		keep = min(1, len(local)) // "@x" has no local part to show
 	}
 	return local[:keep] + "***@" + domain
 }

@@ -23,7 +23,7 @@ import (
 // env is a running server with workers, an emulated org behind it and the
 // org's demo user signed in and linked to Alice's Zoom account. No browser.
 type env struct {
-	t         *testing.T
+	t         testing.TB
 	refreshes *atomic.Int64 // refresh-token grants the org answered
 	s         *Server
 	st        store.Store
@@ -33,12 +33,12 @@ type env struct {
 	url       string // the server's base URL
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	return newEnvOrg(t, sfsim.New(sfsim.Options{}))
 }
 
-func newEnvOrg(t *testing.T, org *sfsim.Org) *env {
+func newEnvOrg(t testing.TB, org *sfsim.Org) *env {
 	t.Helper()
 	refreshes := new(atomic.Int64)
 	sf := httptest.NewServer(countRefreshes(org, refreshes))
@@ -71,7 +71,7 @@ func useZoom(c *Config, url string) {
 }
 
 // linkDemoZoom stores a Zoom grant for the demo agent, as the popup would.
-func linkDemoZoom(t *testing.T, s *Server, zm *zoomsim.Zoom) {
+func linkDemoZoom(t testing.TB, s *Server, zm *zoomsim.Zoom) {
 	t.Helper()
 	access, refresh, expiry := zm.IssueToken(DemoZoomUserID)
 	tok := &oauth2.Token{AccessToken: access, RefreshToken: refresh, Expiry: expiry}
@@ -161,7 +161,7 @@ func (e *env) dial(origin string) (*websocket.Conn, *http.Response, error) {
 }
 
 // readMsg reads the next JSON message of type typ, skipping others.
-func readMsg(t *testing.T, ws *websocket.Conn, typ string, within time.Duration) map[string]any {
+func readMsg(t testing.TB, ws *websocket.Conn, typ string, within time.Duration) map[string]any {
 	t.Helper()
 	_ = ws.SetReadDeadline(time.Now().Add(within))
 	for {

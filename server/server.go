@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/zoomcti/zoomcti/cti"
@@ -53,6 +54,9 @@ type Server struct {
 	bodies          byteBudget    // bytes of request bodies being read (ZOOMCTI_BODY_BUDGET_MB)
 	bodyReadTimeout time.Duration // how long a budgeted body read may take
 	limiter         *rateLimiter  // per client address, for the unauthenticated routes that write
+	// authWait overrides wsAuthWait (nanoseconds, when not 0), so tests of
+	// the auth timeout need not wait ten seconds.
+	authWait atomic.Int64
 }
 
 // New builds a server over cfg (already validated) and deps.

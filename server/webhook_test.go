@@ -27,7 +27,7 @@ const (
 
 // newTestServer builds a server over a fresh embedded store, without workers,
 // so tests can look at exactly what the intake stored.
-func newTestServer(t *testing.T, mod func(*Config)) (*Server, store.Store) {
+func newTestServer(t testing.TB, mod func(*Config)) (*Server, store.Store) {
 	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "test.db"), bolt.Options{})
 	if err != nil {
@@ -52,7 +52,7 @@ func testLogger() *slog.Logger {
 }
 
 // testConfig is a valid configuration for tests, changed by mod.
-func testConfig(t *testing.T, mod func(*Config)) Config {
+func testConfig(t testing.TB, mod func(*Config)) Config {
 	t.Helper()
 	cfg := Config{
 		Addr: "127.0.0.1:0", PublicURL: "http://zoomcti.test", ZoomWebhookSecret: testSecret,

@@ -149,12 +149,7 @@ func (s *Server) handleSearchRecords(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errorf(KindInvalid, "for must be who or what", nil))
 		return
 	}
-	// Every word must match (a prefix of) a word of the name.
-	var words []string
-	for _, wd := range strings.Fields(q) {
-		words = append(words, salesforce.EscapeSOSL(wd)+"*")
-	}
-	sosl := "FIND {" + strings.Join(words, " AND ") + "} IN " + scope + " FIELDS RETURNING " + strings.Join(returning, ", ")
+	sosl := recordSearchSOSL(q, scope, returning)
 	var recs []salesforce.Record
 	err = s.crm.call(r.Context(), *a, func(cl *salesforce.Client) error {
 		var err error
@@ -177,4 +172,15 @@ func (s *Server) handleSearchRecords(w http.ResponseWriter, r *http.Request) {
 		out = append(out, map[string]string{"id": rec.ID(), "type": rec.Type(), "name": name, "detail": detail})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"records": out})
+}
+
+// recordSearchSOSL builds the record picker's search: every word of q must
+// match (a prefix of) a word of the record, and no character of q can leave
+// the FIND braces.
+func recordSearchSOSL(q, scope string, returning []string) string {
+	var words []string
+	for _, wd := range strings.Fields(q) {
+		words = append(words, salesforce.EscapeSOSL(wd)+"*")
+	}
+	return "FIND {" + strings.Join(words, " AND ") + "} IN " + scope + " FIELDS RETURNING " + strings.Join(returning, ", ")
 }

@@ -117,7 +117,11 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader has answered
 	}
 	ws.SetReadLimit(wsReadLimit)
-	_ = ws.SetReadDeadline(time.Now().Add(wsAuthWait))
+	authWait := wsAuthWait
+	if d := time.Duration(s.authWait.Load()); d > 0 {
+		authWait = d
+	}
+	_ = ws.SetReadDeadline(time.Now().Add(authWait))
 	var hello struct {
 		Type  string `json:"type"`
 		Token string `json:"token"`

@@ -1,0 +1,180 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// authedSocket dials the softphone websocket, authenticates with token and
+// reads the greeting.
+func authedSocket(t *testing.T, e *env, token string) *websocket.Conn {
+	t.Helper()
+	ws, _, err := e.dial(testOrigin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	if err := ws.WriteJSON(map[string]string{"type": "auth", "token": token}); err != nil {
+		t.Fatal(err)
+	}
+	readMsg(t, ws, "hello", 5*time.Second)
+	return ws
+}
+
+// closeCode reads until the socket ends and returns its close code (-1 when
+// it ended without a close frame), failing after within.
+func closeCode(t *testing.T, ws *websocket.Conn, within time.Duration) int {
+	t.Helper()
+	_ = ws.SetReadDeadline(time.Now().Add(within))
+	for {
+		_, _, err := ws.ReadMessage()
+		if err == nil {
+			continue
+		}
+		if ce, ok := err.(*websocket.CloseError); ok {
+			return ce.Code
+		}
+		if strings.Contains(err.Error(), "timeout") {
+			t.Fatalf("socket still open after %v", within)
+		}
+		return -1
+	}
+}
+
+// connsOf is how many sockets of agentKey the hub holds.
+func connsOf(s *Server, agentKey string) int {
+	s.hub.mu.Lock()
+	defer s.hub.mu.Unlock()
+	return len(s.hub.conns[agentKey])
+}
+
+// A socket that never authenticates is closed once the auth wait is over.
+func TestWebsocketAuthTimeoutCloses(t *testing.T) {
+	e := newEnv(t)
+	e.s.authWait.Store(int64(100 * time.Millisecond))
+	ws, _, err := e.dial(testOrigin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	if code := closeCode(t, ws, 5*time.Second); code != websocket.ClosePolicyViolation {
+		t.Fatalf("close code %d, want %d", code, websocket.ClosePolicyViolation)
+	}
+}
+
+// A message over wsReadLimit closes the socket; one just under it is served.
+func TestWebsocketReadLimitCloses(t *testing.T) {
+	e := newEnv(t)
+	ws := authedSocket(t, e, e.session())
+	pad := func(n int) string {
+		return `{"type":"ping","pad":"` + strings.Repeat("a", n-len(`{"type":"ping","pad":""}`)) + `"}`
+	}
+	if err := ws.WriteMessage(websocket.TextMessage, []byte(pad(wsReadLimit))); err != nil {
+		t.Fatal(err)
+	}
+	readMsg(t, ws, "pong", 5*time.Second)
+	if err := ws.WriteMessage(websocket.TextMessage, []byte(pad(wsReadLimit+1))); err != nil {
+		t.Fatal(err)
+	}
+	if code := closeCode(t, ws, 5*time.Second); code != websocket.CloseMessageTooBig {
+		t.Fatalf("close code %d, want %d", code, websocket.CloseMessageTooBig)
+	}
+}
+
+// Thousands of small messages neither grow the server's heap nor block the
+// hub: afterwards a push still reaches the socket (or the socket was closed).
+func TestWebsocketFloodIsBounded(t *testing.T) {
+	e := newEnv(t)
+	ws := authedSocket(t, e, e.session())
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	msgs := []string{`{"type":"ping"}`, `{"type":"nope"}`, `{}`, `{"type":"dial","number":"+12025550142"}`}
+	for i := range 5000 {
+		if err := ws.WriteMessage(websocket.TextMessage, []byte(msgs[i%len(msgs)])); err != nil {
+			return // closed by the server: allowed
+		}
+	}
+	key := e.s.demoAgent.Key()
+	if err := e.s.hub.Notify(context.Background(), key, map[string]string{"type": "after_flood"}); err != nil {
+		t.Fatal(err)
+	}
+	readMsg(t, ws, "after_flood", 10*time.Second)
+	runtime.GC()
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	if grown := int64(after.HeapInuse) - int64(before.HeapInuse); grown > 16<<20 {
+		t.Fatalf("heap grew by %d MB over the flood", grown>>20)
+	}
+	if n := connsOf(e.s, key); n != 1 {
+		t.Fatalf("hub holds %d sockets of the agent, want 1", n)
+	}
+}
+
+// A softphone that never reads is dropped; pushes to it and to another agent
+// never block, and the other agent still gets its own.
+func TestWebsocketSlowReaderIsDropped(t *testing.T) {
+	e := newEnv(t)
+	slowKey := e.s.demoAgent.Key()
+	authedSocket(t, e, e.session()) // never read again
+	fast := authedSocket(t, e, e.adminSession())
+	fastKey := e.org.OrgID() + ":" + e.org.AdminUser().ID
+
+	big := strings.Repeat("x", 64<<10)
+	done := make(chan error, 1)
+	go func() {
+		for range 4 * wsSendBuffer {
+			if err := e.s.hub.Notify(context.Background(), slowKey, map[string]string{"type": "big", "pad": big}); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- e.s.hub.Notify(context.Background(), fastKey, map[string]string{"type": "for_fast"})
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Notify blocked on a slow softphone")
+	}
+	readMsg(t, fast, "for_fast", 10*time.Second)
+	waitFor(t, 20*time.Second, func() bool { return connsOf(e.s, slowKey) == 0 }, "slow softphone dropped")
+	if n := connsOf(e.s, fastKey); n != 1 {
+		t.Fatalf("the other agent has %d sockets, want 1", n)
+	}
+}
+
+// A token whose session was signed out cannot open a socket.
+func TestWebsocketSignedOutTokenIsRefused(t *testing.T) {
+	e := newEnv(t)
+	token := e.session()
+	req, _ := http.NewRequest(http.MethodPost, e.url+"/api/signout", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("sign-out: %d", resp.StatusCode)
+	}
+	ws, _, err := e.dial(testOrigin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	if err := ws.WriteJSON(map[string]string{"type": "auth", "token": token}); err != nil {
+		t.Fatal(err)
+	}
+	if code := closeCode(t, ws, 5*time.Second); code != closeAuthFail {
+		t.Fatalf("close code %d, want %d", code, closeAuthFail)
+	}
+}
