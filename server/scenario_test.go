@@ -297,16 +297,7 @@ func (e *env) softphoneFor(a cti.Agent) *websocket.Conn {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	ws, _, err := e.dial(testOrigin)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.t.Cleanup(func() { ws.Close() })
-	if err := ws.WriteJSON(map[string]string{"type": "auth", "token": token}); err != nil {
-		e.t.Fatal(err)
-	}
-	readMsg(e.t, ws, "hello", 5*time.Second)
-	return ws
+	return e.dialAs(token)
 }
 
 func TestScenarioSuite(t *testing.T) {

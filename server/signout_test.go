@@ -25,6 +25,21 @@ func (e *env) dialAs(token string) *websocket.Conn {
 	return ws
 }
 
+// signOut signs token's session out, as the softphone's button does.
+func (e *env) signOut(token string) {
+	e.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, e.url+"/api/signout", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		e.t.Fatalf("sign-out: %d", resp.StatusCode)
+	}
+}
+
 // closedWith reads ws until it closes and returns the close code.
 func closedWith(t *testing.T, ws *websocket.Conn, within time.Duration) int {
 	t.Helper()
@@ -62,16 +77,7 @@ func TestSignoutEndsEverySessionOnTwoInstances(t *testing.T) {
 		end  func(t *testing.T, a *env, token string)
 	}{
 		{"the agent signs out in one softphone", func(t *testing.T, a *env, token string) {
-			req, _ := http.NewRequest(http.MethodPost, a.url+"/api/signout", nil)
-			req.Header.Set("Authorization", "Bearer "+token)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("sign-out: %d", resp.StatusCode)
-			}
+			a.signOut(token)
 		}},
 		{"Salesforce revokes the agent's token", func(t *testing.T, a *env, _ string) {
 			ag := a.s.demoAgent

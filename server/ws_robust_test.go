@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"net/http"
 	"runtime"
 	"strings"
 	"testing"
@@ -10,42 +9,6 @@ import (
 
 	"github.com/gorilla/websocket"
 )
-
-// authedSocket dials the softphone websocket, authenticates with token and
-// reads the greeting.
-func authedSocket(t *testing.T, e *env, token string) *websocket.Conn {
-	t.Helper()
-	ws, _, err := e.dial(testOrigin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ws.Close() })
-	if err := ws.WriteJSON(map[string]string{"type": "auth", "token": token}); err != nil {
-		t.Fatal(err)
-	}
-	readMsg(t, ws, "hello", 5*time.Second)
-	return ws
-}
-
-// closeCode reads until the socket ends and returns its close code (-1 when
-// it ended without a close frame), failing after within.
-func closeCode(t *testing.T, ws *websocket.Conn, within time.Duration) int {
-	t.Helper()
-	_ = ws.SetReadDeadline(time.Now().Add(within))
-	for {
-		_, _, err := ws.ReadMessage()
-		if err == nil {
-			continue
-		}
-		if ce, ok := err.(*websocket.CloseError); ok {
-			return ce.Code
-		}
-		if strings.Contains(err.Error(), "timeout") {
-			t.Fatalf("socket still open after %v", within)
-		}
-		return -1
-	}
-}
 
 // connsOf is how many sockets of agentKey the hub holds.
 func connsOf(s *Server, agentKey string) int {
@@ -63,7 +26,7 @@ func TestWebsocketAuthTimeoutCloses(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ws.Close()
-	if code := closeCode(t, ws, 5*time.Second); code != websocket.ClosePolicyViolation {
+	if code := closedWith(t, ws, 5*time.Second); code != websocket.ClosePolicyViolation {
 		t.Fatalf("close code %d, want %d", code, websocket.ClosePolicyViolation)
 	}
 }
@@ -71,7 +34,7 @@ func TestWebsocketAuthTimeoutCloses(t *testing.T) {
 // A message over wsReadLimit closes the socket; one just under it is served.
 func TestWebsocketReadLimitCloses(t *testing.T) {
 	e := newEnv(t)
-	ws := authedSocket(t, e, e.session())
+	ws := e.dialAs(e.session())
 	pad := func(n int) string {
 		return `{"type":"ping","pad":"` + strings.Repeat("a", n-len(`{"type":"ping","pad":""}`)) + `"}`
 	}
@@ -82,7 +45,7 @@ func TestWebsocketReadLimitCloses(t *testing.T) {
 	if err := ws.WriteMessage(websocket.TextMessage, []byte(pad(wsReadLimit+1))); err != nil {
 		t.Fatal(err)
 	}
-	if code := closeCode(t, ws, 5*time.Second); code != websocket.CloseMessageTooBig {
+	if code := closedWith(t, ws, 5*time.Second); code != websocket.CloseMessageTooBig {
 		t.Fatalf("close code %d, want %d", code, websocket.CloseMessageTooBig)
 	}
 }
@@ -91,7 +54,7 @@ func TestWebsocketReadLimitCloses(t *testing.T) {
 // hub: afterwards a push still reaches the socket (or the socket was closed).
 func TestWebsocketFloodIsBounded(t *testing.T) {
 	e := newEnv(t)
-	ws := authedSocket(t, e, e.session())
+	ws := e.dialAs(e.session())
 	runtime.GC()
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
@@ -122,8 +85,8 @@ func TestWebsocketFloodIsBounded(t *testing.T) {
 func TestWebsocketSlowReaderIsDropped(t *testing.T) {
 	e := newEnv(t)
 	slowKey := e.s.demoAgent.Key()
-	authedSocket(t, e, e.session()) // never read again
-	fast := authedSocket(t, e, e.adminSession())
+	e.dialAs(e.session()) // never read again
+	fast := e.dialAs(e.adminSession())
 	fastKey := e.org.OrgID() + ":" + e.org.AdminUser().ID
 
 	big := strings.Repeat("x", 64<<10)
@@ -156,16 +119,7 @@ func TestWebsocketSlowReaderIsDropped(t *testing.T) {
 func TestWebsocketSignedOutTokenIsRefused(t *testing.T) {
 	e := newEnv(t)
 	token := e.session()
-	req, _ := http.NewRequest(http.MethodPost, e.url+"/api/signout", nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("sign-out: %d", resp.StatusCode)
-	}
+	e.signOut(token)
 	ws, _, err := e.dial(testOrigin)
 	if err != nil {
 		t.Fatal(err)
@@ -174,7 +128,7 @@ func TestWebsocketSignedOutTokenIsRefused(t *testing.T) {
 	if err := ws.WriteJSON(map[string]string{"type": "auth", "token": token}); err != nil {
 		t.Fatal(err)
 	}
-	if code := closeCode(t, ws, 5*time.Second); code != closeAuthFail {
+	if code := closedWith(t, ws, 5*time.Second); code != closeAuthFail {
 		t.Fatalf("close code %d, want %d", code, closeAuthFail)
 	}
 }

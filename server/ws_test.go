@@ -45,18 +45,7 @@ func TestWebsocketNeedsAValidToken(t *testing.T) {
 func TestWebsocketDeliversToTheAgentAndResendsTheActiveCall(t *testing.T) {
 	e := newEnv(t)
 	token := e.session()
-	connect := func() *websocket.Conn {
-		ws, _, err := e.dial(testOrigin)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { ws.Close() })
-		if err := ws.WriteJSON(map[string]string{"type": "auth", "token": token}); err != nil {
-			t.Fatal(err)
-		}
-		readMsg(t, ws, "hello", 5*time.Second)
-		return ws
-	}
+	connect := func() *websocket.Conn { return e.dialAs(token) }
 	ws := connect()
 	ada := e.contact("+12025550142")
 	bodies, err := sim().Inbound(zoomsim.CallSpec{CallID: "7400000000000000501", From: "+12025550142", To: DemoZoomUserID})
