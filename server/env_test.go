@@ -40,6 +40,13 @@ func newEnv(t testing.TB) *env {
 
 func newEnvOrg(t testing.TB, org *sfsim.Org) *env {
 	t.Helper()
+	return newEnvTuned(t, org, nil)
+}
+
+// newEnvTuned is newEnvOrg with tune applied to the server before its
+// workers start.
+func newEnvTuned(t testing.TB, org *sfsim.Org, tune func(*Server)) *env {
+	t.Helper()
 	refreshes := new(atomic.Int64)
 	sf := httptest.NewServer(countRefreshes(org, refreshes))
 	t.Cleanup(sf.Close)
@@ -52,6 +59,9 @@ func newEnvOrg(t testing.TB, org *sfsim.Org) *env {
 		t.Fatal(err)
 	}
 	linkDemoZoom(t, s, zm)
+	if tune != nil {
+		tune(s)
+	}
 	if err := s.Start(ctx); err != nil {
 		t.Fatal(err)
 	}

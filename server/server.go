@@ -48,6 +48,9 @@ type Server struct {
 	// waitDelay is how long a job waits when the org is paused or the
 	// agent must sign in again, before it is tried again.
 	waitDelay time.Duration
+	// poll is how often an idle worker of a queue looks for jobs it was
+	// not nudged about: retries coming due, jobs other instances enqueued.
+	poll func(queue string) time.Duration
 	// wsWriteBuffers are shared by every websocket's writes.
 	wsWriteBuffers sync.Pool
 
@@ -65,6 +68,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, errors.New("server: no store")
 	}
 	s := &Server{cfg: cfg, store: deps.Store, now: deps.Clock, log: deps.Logger, http: deps.HTTPClient, waitDelay: time.Minute}
+	s.poll = func(string) time.Duration { return pollInterval }
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -99,7 +103,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		CRM:         s.crm,
 		Notifier:    s.hub,
 		KV:          s.store,
-		Outbox:      s.store,
+		Outbox:      outbox{s},
 		NotFound:    store.ErrNotFound,
 		Settings:    s.settings,
 		QueueSettle: cfg.QueueSettle,

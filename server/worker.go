@@ -20,7 +20,7 @@ const (
 // A job that fails is retried with backoff; it is never dropped, except a
 // payload that can never succeed, which is kept aside as dead.
 func (s *Server) runQueue(ctx context.Context, queue string, handle func(context.Context, []byte) error) {
-	wake := s.wakeup(queue)
+	wake, poll := s.wakeup(queue), s.poll(queue)
 	for ctx.Err() == nil {
 		job, err := s.store.Claim(ctx, queue, jobLease)
 		if err != nil {
@@ -34,7 +34,7 @@ func (s *Server) runQueue(ctx context.Context, queue string, handle func(context
 			select {
 			case <-ctx.Done():
 			case <-wake:
-			case <-time.After(pollInterval):
+			case <-time.After(poll):
 			}
 			continue
 		}

@@ -4,6 +4,9 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/zoomcti/zoomcti/cti"
+	"github.com/zoomcti/zoomcti/salesforce/sfsim"
 )
 
 // A queued event that can never be decoded is set aside as dead and acked,
@@ -52,5 +55,23 @@ func TestWorkerSetsAsideAMalformedJob(t *testing.T) {
 				t.Errorf("dead letter %q (err %v), want the payload", b, err)
 			}
 		})
+	}
+}
+
+// A Task the engine hands to the outbox is written at once: the enqueue
+// wakes this instance's outbox workers, which here would otherwise look for
+// work only every hour.
+func TestOutboxJobWakesTheWorkers(t *testing.T) {
+	e := newEnvTuned(t, sfsim.New(sfsim.Options{}), func(s *Server) {
+		s.poll = func(q string) time.Duration {
+			if q == cti.OutboxQueue {
+				return time.Hour
+			}
+			return pollInterval
+		}
+	})
+	e.playCall("7700000000000000042")
+	if n := len(e.tasks("7700000000000000042")); n != 1 {
+		t.Fatalf("%d Tasks, want 1", n)
 	}
 }
