@@ -93,10 +93,83 @@ type PubSub interface {
 	Subscribe(ctx context.Context, channels ...string) (Subscription, error)
 }
 
+// ErrConflict is returned by Apply when an expectation does not hold: a key
+// changed since the caller read it. Nothing was written; read and try again.
+var ErrConflict = errors.New("store: conflict")
+
+// ErrDuplicate is returned by Apply when the transaction's dedupe mark is
+// already live. Nothing was written.
+var ErrDuplicate = errors.New("store: duplicate")
+
+// Txn is a set of changes Apply makes as one atomic step: all of them or, on
+// any error, none. Its parts apply in the order of the fields.
+type Txn struct {
+	// Once, when set, makes the transaction a first delivery: if Once.Queue
+	// holds a live mark for Once.Key, Apply writes nothing and returns
+	// ErrDuplicate; otherwise the mark is written with the rest (the same
+	// marks as EnqueueOnce's).
+	Once *Mark
+	// Expect lists keys that must hold exactly the given value (nil: be
+	// absent or expired) for anything to be written; otherwise Apply
+	// returns ErrConflict. It is how a reader that did not lock commits.
+	Expect []Cond
+	Set    []Put
+	Delete []string
+	// Enqueue adds jobs; Apply returns their ids in this order.
+	Enqueue []NewJob
+	// Ack removes claimed jobs, as Ack does; a job already gone is not an
+	// error here (a redelivered job finishing twice is).
+	Ack []JobRef
+}
+
+// Mark is a queue's dedupe mark.
+type Mark struct {
+	Queue, Key string
+	TTL        time.Duration // <= 0: never expires
+}
+
+// Cond is one expectation of a Txn.
+type Cond struct {
+	Key   string
+	Value []byte // nil: the key must be absent
+}
+
+// Put is one value a Txn writes.
+type Put struct {
+	Key   string
+	Value []byte
+	TTL   time.Duration // <= 0: no expiry
+	// IfAbsent writes the value only where the key is absent (or expired),
+	// like SetNX; a live key is left as it is, and is no conflict.
+	IfAbsent bool
+}
+
+// NewJob is a job a Txn enqueues.
+type NewJob struct {
+	Queue   string
+	Payload []byte
+	// Lease > 0 creates the job already claimed by the caller for that long
+	// (Attempts 1), so that the caller can run it at once without a Claim;
+	// if the caller dies, the job becomes due when the lease runs out.
+	Lease time.Duration
+}
+
+// JobRef names a job of a queue.
+type JobRef struct{ Queue, ID string }
+
+// Txner applies transactions.
+type Txner interface {
+	// Apply makes the changes of txn in one atomic step and returns the ids
+	// of the jobs it enqueued. On the embedded store it is one transaction
+	// (one disk sync, shared with concurrent writers); on Redis one script.
+	Apply(ctx context.Context, txn Txn) ([]string, error)
+}
+
 // Store is everything the server persists.
 type Store interface {
 	KV
 	Queue
+	Txner
 	PubSub
 	// Ping reports whether the store is reachable (for /readyz).
 	Ping(ctx context.Context) error

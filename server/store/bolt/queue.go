@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -123,20 +122,7 @@ func (s *Store) Enqueue(ctx context.Context, queue string, payload []byte) (stri
 
 // putJob writes payload as a new job of queue, due now, and returns its id.
 func (s *Store) putJob(tx *bbolt.Tx, queue string, payload []byte) (string, error) {
-	jobs, due, err := queueBuckets(tx, queue, true)
-	if err != nil {
-		return "", err
-	}
-	seq, err := jobs.NextSequence()
-	if err != nil {
-		return "", err
-	}
-	now := s.clock().UnixNano()
-	id := strconv.FormatUint(seq, 10)
-	if err := putRecord(jobs, due, id, &jobRecord{Seq: seq, Due: now, Enqueued: now, Payload: payload}); err != nil {
-		return "", err
-	}
-	return id, nil
+	return s.putLeasedJob(tx, queue, payload, 0)
 }
 
 // EnqueueOnce marks dedupeKey and enqueues payload in one transaction, so
@@ -222,23 +208,25 @@ func (s *Store) Claim(ctx context.Context, queue string, lease time.Duration) (*
 
 // Ack removes job id from queue, or returns store.ErrNotFound.
 func (s *Store) Ack(ctx context.Context, queue, id string) error {
-	return s.update(ctx, "ack", func(tx *bbolt.Tx) error {
-		jobs, due, err := queueBuckets(tx, queue, false)
-		if err != nil {
-			return err
-		}
-		if jobs == nil {
-			return store.ErrNotFound
-		}
-		r, err := getRecord(jobs, id)
-		if err != nil {
-			return err
-		}
-		if err := due.Delete(dueKey(r.Due, r.Seq)); err != nil {
-			return err
-		}
-		return jobs.Delete([]byte(id))
-	})
+	return s.update(ctx, "ack", func(tx *bbolt.Tx) error { return ackJob(tx, queue, id) })
+}
+
+func ackJob(tx *bbolt.Tx, queue, id string) error {
+	jobs, due, err := queueBuckets(tx, queue, false)
+	if err != nil {
+		return err
+	}
+	if jobs == nil {
+		return store.ErrNotFound
+	}
+	r, err := getRecord(jobs, id)
+	if err != nil {
+		return err
+	}
+	if err := due.Delete(dueKey(r.Due, r.Seq)); err != nil {
+		return err
+	}
+	return jobs.Delete([]byte(id))
 }
 
 // Retry makes job id due again after delay, recording reason.

@@ -32,7 +32,7 @@ type Store struct {
 	client *goredis.Client
 	prefix string
 
-	enqueue, enqueueOnce, claim, ack, retry, compareAndDelete *goredis.Script
+	enqueue, enqueueOnce, claim, ack, retry, compareAndDelete, apply *goredis.Script
 
 	mu     sync.Mutex // guards subs and closed
 	subs   map[*subscription]struct{}
@@ -66,6 +66,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		ack:              goredis.NewScript(ackLua),
 		retry:            goredis.NewScript(retryLua),
 		compareAndDelete: goredis.NewScript(compareAndDeleteLua),
+		apply:            goredis.NewScript(applyLua),
 		subs:             make(map[*subscription]struct{}),
 	}, nil
 }

@@ -1,0 +1,180 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/zoomcti/zoomcti/server/store"
+)
+
+func mustApply(t *testing.T, s store.Store, txn store.Txn) []string {
+	t.Helper()
+	ids, err := s.Apply(ctxFor(t), txn)
+	if err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	if len(ids) != len(txn.Enqueue) {
+		t.Fatalf("Apply returned %d ids for %d jobs", len(ids), len(txn.Enqueue))
+	}
+	return ids
+}
+
+func wantValue(t *testing.T, s store.Store, key, want string) {
+	t.Helper()
+	v, err := s.Get(ctxFor(t), key)
+	if want == "" {
+		if !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("Get(%q) = %q, %v; want not found", key, v, err)
+		}
+		return
+	}
+	if err != nil || string(v) != want {
+		t.Fatalf("Get(%q) = %q, %v; want %q", key, v, err, want)
+	}
+}
+
+// testApplyAll: sets, set-if-absent, deletes, enqueues and acks in one step.
+func testApplyAll(t *testing.T, s store.Store, _ func(time.Duration)) {
+	ctx := ctxFor(t)
+	for k, v := range map[string]string{"gone": "1", "kept": "old"} {
+		if err := s.Set(ctx, k, []byte(v), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	done := mustEnqueue(t, s, "events", "event")
+	mustClaim(t, s, "events", time.Minute, done, "event", 1)
+	ids := mustApply(t, s, store.Txn{
+		Expect: []store.Cond{{Key: "kept", Value: []byte("old")}, {Key: "new", Value: nil}},
+		Set: []store.Put{
+			{Key: "new", Value: []byte("v"), TTL: time.Hour},
+			{Key: "kept", Value: []byte("not written"), IfAbsent: true},
+			{Key: "fresh", Value: []byte("written"), IfAbsent: true},
+		},
+		Delete:  []string{"gone", "never-there"},
+		Enqueue: []store.NewJob{{Queue: "outbox", Payload: []byte("task")}},
+		Ack:     []store.JobRef{{Queue: "events", ID: done}},
+	})
+	wantValue(t, s, "new", "v")
+	wantValue(t, s, "kept", "old")
+	wantValue(t, s, "fresh", "written")
+	wantValue(t, s, "gone", "")
+	wantLen(t, s, "events", 0)
+	mustClaim(t, s, "outbox", time.Minute, ids[0], "task", 1)
+	// Acking a job that is already gone is not an error in a transaction.
+	mustApply(t, s, store.Txn{Ack: []store.JobRef{{Queue: "events", ID: done}}})
+}
+
+// testApplyConflict: a failed expectation writes nothing at all.
+func testApplyConflict(t *testing.T, s store.Store, _ func(time.Duration)) {
+	ctx := ctxFor(t)
+	if err := s.Set(ctx, "call", []byte("v2"), 0); err != nil {
+		t.Fatal(err)
+	}
+	job := mustEnqueue(t, s, "events", "event")
+	mustClaim(t, s, "events", time.Minute, job, "event", 1)
+	for _, tc := range []struct {
+		name string
+		cond store.Cond
+	}{
+		{"stale value", store.Cond{Key: "call", Value: []byte("v1")}},
+		{"expected absent", store.Cond{Key: "call"}},
+		{"expected present", store.Cond{Key: "missing", Value: []byte("x")}},
+	} {
+		_, err := s.Apply(ctx, store.Txn{
+			Expect:  []store.Cond{tc.cond},
+			Set:     []store.Put{{Key: "call", Value: []byte("v3")}, {Key: "other", Value: []byte("x")}},
+			Delete:  []string{"call"},
+			Enqueue: []store.NewJob{{Queue: "outbox", Payload: []byte("task")}},
+			Ack:     []store.JobRef{{Queue: "events", ID: job}},
+		})
+		if !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("%s: Apply = %v, want ErrConflict", tc.name, err)
+		}
+		wantValue(t, s, "call", "v2")
+		wantValue(t, s, "other", "")
+		wantLen(t, s, "outbox", 0)
+		wantLen(t, s, "events", 1)
+	}
+}
+
+// testApplyOnce: a transaction with a dedupe mark happens once per mark and
+// shares the marks of EnqueueOnce.
+func testApplyOnce(t *testing.T, s store.Store, advance func(time.Duration)) {
+	ctx := ctxFor(t)
+	txn := func(payload string) store.Txn {
+		return store.Txn{
+			Once:    &store.Mark{Queue: "events", Key: "seen:e1", TTL: ttl},
+			Enqueue: []store.NewJob{{Queue: "events", Payload: []byte(payload)}},
+		}
+	}
+	ids := mustApply(t, s, txn("first"))
+	if _, err := s.Apply(ctx, txn("again")); !errors.Is(err, store.ErrDuplicate) {
+		t.Fatalf("second Apply = %v, want ErrDuplicate", err)
+	}
+	if _, fresh, err := s.EnqueueOnce(ctx, "events", "seen:e1", ttl, []byte("x")); err != nil || fresh {
+		t.Fatalf("EnqueueOnce after Apply with the same mark = fresh %v, %v; want a duplicate", fresh, err)
+	}
+	wantLen(t, s, "events", 1)
+	mustClaim(t, s, "events", time.Minute, ids[0], "first", 1)
+	advance(ttl + slack)
+	mustApply(t, s, txn("after the mark expired"))
+}
+
+// testApplyLeasedJob: a job enqueued with a lease is the caller's until the
+// lease runs out, then anyone's.
+func testApplyLeasedJob(t *testing.T, s store.Store, advance func(time.Duration)) {
+	ids := mustApply(t, s, store.Txn{Enqueue: []store.NewJob{{Queue: "q", Payload: []byte("mine"), Lease: ttl}}})
+	wantNoClaim(t, s, "q")
+	wantLen(t, s, "q", 1)
+	advance(ttl + slack)
+	mustClaim(t, s, "q", time.Minute, ids[0], "mine", 2)
+	if err := s.Ack(ctxFor(t), "q", ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	wantLen(t, s, "q", 0)
+}
+
+// testApplyConcurrentCAS: writers that read, change and write back a
+// counter with an expectation lose no update.
+func testApplyConcurrentCAS(t *testing.T, s store.Store, _ func(time.Duration)) {
+	const writers, each = 4, 10
+	ctx := ctxFor(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for range writers {
+		wg.Go(func() {
+			for i := 0; i < each; {
+				var cur []byte
+				n := 0
+				if v, err := s.Get(ctx, "counter"); err == nil {
+					cur = v
+					fmt.Sscan(string(v), &n)
+				} else if !errors.Is(err, store.ErrNotFound) {
+					errs <- err
+					return
+				}
+				_, err := s.Apply(ctx, store.Txn{
+					Expect: []store.Cond{{Key: "counter", Value: cur}},
+					Set:    []store.Put{{Key: "counter", Value: []byte(fmt.Sprint(n + 1))}},
+				})
+				switch {
+				case errors.Is(err, store.ErrConflict):
+				case err != nil:
+					errs <- err
+					return
+				default:
+					i++
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	wantValue(t, s, "counter", fmt.Sprint(writers*each))
+}
