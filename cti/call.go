@@ -44,6 +44,10 @@ type Call struct {
 	NoLog        string `json:"no_log,omitempty"`
 	RecordingURL string `json:"recording_url,omitempty"`
 	VoicemailURL string `json:"voicemail_url,omitempty"`
+
+	// loaded is the stored state this call was read from (nil: new), what
+	// its next save expects to replace.
+	loaded []byte
 }
 
 func newCall(ev Event) *Call {

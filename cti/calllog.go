@@ -155,22 +155,30 @@ func partyLabel(c *Call, from bool) string {
 // the write and the acknowledgement, another worker on the same call). An
 // error means the job should be retried.
 func (e *Engine) RunOutboxJob(ctx context.Context, payload []byte) error {
-	var job outboxJob
-	if err := json.Unmarshal(payload, &job); err != nil {
-		return fmt.Errorf("%w: %v", ErrBadJob, err)
+	_, err := e.RunJob(ctx, Job{Payload: payload})
+	return err
+}
+
+// RunJob performs the outbox job job. acked reports whether the job was
+// acknowledged together with its result; when it was not and err is nil,
+// the caller acknowledges it.
+func (e *Engine) RunJob(ctx context.Context, job Job) (acked bool, err error) {
+	var j outboxJob
+	if err := json.Unmarshal(job.Payload, &j); err != nil {
+		return false, fmt.Errorf("%w: %v", ErrBadJob, err)
 	}
 	switch {
-	case job.Kind == "sms" && job.SMS != nil:
-		return e.runSMSJob(ctx, *job.SMS)
-	case job.Kind == "queue_missed" && job.Log != nil:
-		return e.runQueueMissed(ctx, job)
-	case job.Kind == "task_update" && job.Log != nil:
-		return e.runTaskUpdate(ctx, job)
-	case job.Log != nil:
-		_, err := e.writeLog(ctx, *job.Log)
-		return err
+	case j.Kind == "sms" && j.SMS != nil:
+		return false, e.runSMSJob(ctx, *j.SMS)
+	case j.Kind == "queue_missed" && j.Log != nil:
+		return false, e.runQueueMissed(ctx, j)
+	case j.Kind == "task_update" && j.Log != nil:
+		return false, e.runTaskUpdate(ctx, j)
+	case j.Log != nil:
+		_, acked, err := e.writeLog(ctx, *j.Log, job.Ref)
+		return acked, err
 	}
-	return fmt.Errorf("%w: unknown kind %q", ErrBadJob, job.Kind)
+	return false, fmt.Errorf("%w: unknown kind %q", ErrBadJob, j.Kind)
 }
 
 // ErrBadJob marks a payload that can never succeed.
@@ -182,48 +190,44 @@ type DeferError struct{ After time.Duration }
 
 func (d *DeferError) Error() string { return fmt.Sprintf("cti: deferred for %s", d.After) }
 
-func (e *Engine) writeLog(ctx context.Context, j LogJob) (wrote bool, err error) {
+// writeLog writes j's Task unless the call is logged already, and records
+// it as logged together with the acknowledgement of ack (if any): two
+// store writes in all, one claiming the write and one recording it.
+func (e *Engine) writeLog(ctx context.Context, j LogJob, ack JobRef) (wrote, acked bool, err error) {
 	base := logKey(j.Agent, j.Task.CallObject)
-	if _, err := e.cfg.KV.Get(ctx, base); err == nil {
-		return false, nil // already written
-	} else if !errors.Is(err, e.cfg.NotFound) {
-		return false, fmt.Errorf("cti: check call log: %w", err)
+	if done, err := e.logged(ctx, base); err != nil || done {
+		return false, false, err
 	}
-	token := []byte(randomID())
-	ok, err := e.cfg.KV.SetNX(ctx, base+":lock", token, 2*time.Minute)
+	earlier, err := e.claimWrite(ctx, base)
 	if err != nil {
-		return false, fmt.Errorf("cti: lock call log: %w", err)
+		return false, false, err
 	}
-	if !ok {
-		return false, ErrBusy
+	defer func() {
+		if err != nil {
+			e.releaseWrite(ctx, base)
+		}
+	}()
+	// Written by whoever held the claim before us?
+	if done, err := e.logged(ctx, base); err != nil || done {
+		return false, false, err
 	}
-	defer e.cfg.KV.CompareAndDelete(context.WithoutCancel(ctx), base+":lock", token)
-	// Written by whoever held the lock before us?
-	if _, err := e.cfg.KV.Get(ctx, base); err == nil {
-		return false, nil
-	}
-
-	// A previous attempt that got as far as the write may have created the
+	// An earlier attempt that got as far as the write may have created the
 	// Task before it crashed or timed out: ask Salesforce before writing
 	// again. In the common case there is no such attempt and this costs
 	// nothing.
-	attempted, err := e.cfg.KV.SetNX(ctx, base+":attempt", []byte("1"), loggedTTL)
-	if err != nil {
-		return false, fmt.Errorf("cti: mark call log attempt: %w", err)
-	}
-	if !attempted {
+	if earlier {
 		id, err := e.cfg.CRM.FindTask(ctx, j.Agent, j.Task.CallObject)
 		if err != nil {
-			return false, fmt.Errorf("cti: look for earlier call log: %w", err)
+			return false, false, fmt.Errorf("cti: look for earlier call log: %w", err)
 		}
 		if id != "" {
-			return false, e.markLogged(ctx, base, id)
+			return false, ack.ID != "", e.markLogged(ctx, base, id, ack)
 		}
 	}
 	if j.Lookup != "" && j.Task.WhoID == "" && j.Task.WhatID == "" {
 		matches, err := e.cfg.CRM.FindByPhone(ctx, j.Agent, j.Lookup)
 		if err != nil {
-			return false, fmt.Errorf("cti: find caller for call log %s: %w", j.Task.CallObject, err)
+			return false, false, fmt.Errorf("cti: find caller for call log %s: %w", j.Task.CallObject, err)
 		}
 		j.Task.WhoID, j.Task.WhatID = relatedTo(matches)
 	}
@@ -232,22 +236,84 @@ func (e *Engine) writeLog(ctx context.Context, j LogJob) (wrote bool, err error)
 		id, err = e.createDespiteRejection(ctx, j, err)
 	}
 	if err != nil {
-		return false, fmt.Errorf("cti: create call log %s: %w", j.Task.CallObject, err)
+		return false, false, fmt.Errorf("cti: create call log %s: %w", j.Task.CallObject, err)
 	}
 	e.log.Info("call logged", "call_id", j.Task.CallObject, "org_id", j.Agent.OrgID, "user_id", j.Agent.UserID, "task_id", id)
-	if err := e.markLogged(ctx, base, id); err != nil {
-		return true, err
+	if err := e.markLogged(ctx, base, id, ack); err != nil {
+		return true, false, err
 	}
 	// The softphone refreshes the console so the agent sees the new Task.
-	msg := Message{Type: "logged", CallID: j.Task.CallObject, TaskID: id}
-	if err := e.cfg.Notifier.Notify(ctx, j.Agent.Key(), msg); err != nil {
-		e.log.Warn("push to softphone failed", "call_id", j.Task.CallObject, "err", err)
+	e.push(ctx, j.Agent, j.Task.CallObject, Message{Type: "logged", CallID: j.Task.CallObject, TaskID: id})
+	return true, ack.ID != "", nil
+}
+
+// logged reports whether the log at base is settled.
+func (e *Engine) logged(ctx context.Context, base string) (bool, error) {
+	_, err := e.cfg.KV.Get(ctx, base)
+	if errors.Is(err, e.cfg.NotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("cti: check call log: %w", err)
 	}
 	return true, nil
 }
 
-func (e *Engine) markLogged(ctx context.Context, base, taskID string) error {
-	if err := e.cfg.KV.Set(ctx, base, []byte(taskID), loggedTTL); err != nil {
+// writeClaim is how long one attempt at a Task write holds it.
+const writeClaim = 2 * time.Minute
+
+// claimWrite makes this attempt the only one writing the log at base for
+// writeClaim, or returns ErrBusy. The claim names when it runs out and is
+// kept well past that: an attempt that finds one run out knows an earlier
+// attempt may have written the Task (earlier), then crashed.
+func (e *Engine) claimWrite(ctx context.Context, base string) (earlier bool, err error) {
+	key := base + ":writing"
+	cur, err := e.cfg.KV.Get(ctx, key)
+	switch {
+	case errors.Is(err, e.cfg.NotFound):
+		cur = nil
+	case err != nil:
+		return false, fmt.Errorf("cti: read call log claim: %w", err)
+	default:
+		until, perr := time.Parse(time.RFC3339Nano, string(cur))
+		if perr == nil && e.now().Before(until) {
+			return false, ErrBusy
+		}
+		earlier = true
+	}
+	until := []byte(e.now().Add(writeClaim).UTC().Format(time.RFC3339Nano))
+	_, err = e.cfg.KV.Apply(ctx, Txn{
+		Expect: []Cond{{Key: key, Value: cur}},
+		Set:    []Put{{Key: key, Value: until, TTL: loggedTTL}},
+	})
+	if e.isConflict(err) {
+		return false, ErrBusy
+	}
+	if err != nil {
+		return false, fmt.Errorf("cti: claim call log: %w", err)
+	}
+	return earlier, nil
+}
+
+// releaseWrite ends this attempt's claim early, after a failure: the next
+// attempt need not wait for it to run out, and still asks Salesforce first
+// (a write that timed out may have gone through).
+func (e *Engine) releaseWrite(ctx context.Context, base string) {
+	now := []byte(e.now().UTC().Format(time.RFC3339Nano))
+	_, err := e.cfg.KV.Apply(context.WithoutCancel(ctx), Txn{Set: []Put{{Key: base + ":writing", Value: now, TTL: loggedTTL}}})
+	if err != nil {
+		e.log.Warn("cannot release call log claim; the retry waits for it to run out", "err", err)
+	}
+}
+
+// markLogged records the Task written for the log at base, drops the
+// write's claim and acknowledges ack, in one step.
+func (e *Engine) markLogged(ctx context.Context, base, taskID string, ack JobRef) error {
+	txn := Txn{Set: []Put{{Key: base, Value: []byte(taskID), TTL: loggedTTL}}, Delete: []string{base + ":writing"}}
+	if ack.ID != "" {
+		txn.Ack = []JobRef{ack}
+	}
+	if _, err := e.cfg.KV.Apply(ctx, txn); err != nil {
 		return fmt.Errorf("cti: record call log: %w", err)
 	}
 	return nil

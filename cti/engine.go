@@ -84,6 +84,10 @@ type KV interface {
 	CompareAndDelete(ctx context.Context, key string, value []byte) (bool, error)
 	Delete(ctx context.Context, keys ...string) error
 	Keys(ctx context.Context, prefix string) ([]string, error)
+	// Apply makes txn's changes in one atomic step and returns the ids of
+	// the jobs it enqueued, or EngineConfig.Conflict when an expectation
+	// failed (nothing written).
+	Apply(ctx context.Context, txn Txn) ([]string, error)
 }
 
 // Enqueuer hands a job to the durable outbox.
@@ -94,8 +98,12 @@ type Enqueuer interface {
 // OutboxQueue is the durable queue every Salesforce write goes through.
 const OutboxQueue = "outbox"
 
-// errNoValue stands in for EngineConfig.NotFound when none is given.
-var errNoValue = errors.New("cti: no value")
+// errNoValue and errNoConflict stand in for EngineConfig.NotFound and
+// Conflict when none is given.
+var (
+	errNoValue    = errors.New("cti: no value")
+	errNoConflict = errors.New("cti: conflict")
+)
 
 // EngineConfig wires an Engine.
 type EngineConfig struct {
@@ -106,6 +114,15 @@ type EngineConfig struct {
 	Outbox    Enqueuer
 	// NotFound is the error the KV returns for a missing key.
 	NotFound error
+	// Conflict is the error the KV's Apply returns when an expectation
+	// failed.
+	Conflict error
+	// Inline, when set, offers to run an outbox job at once, in this
+	// process: it returns nil when there is no room, else a function to
+	// call with the job once it is stored (claimed for InlineLease), or with
+	// nil when storing failed. The call's Task is then written without
+	// waiting for a worker to claim it.
+	Inline func() func(*Job)
 	// Settings reads an org's admin settings (nil: the defaults).
 	Settings func(ctx context.Context, orgID string) (Settings, error)
 	// QueueSettle is how long a queue member who only rang waits before
@@ -117,9 +134,10 @@ type EngineConfig struct {
 
 // Engine turns normalized events into screen pops and call logs.
 type Engine struct {
-	cfg EngineConfig
-	now func() time.Time
-	log *slog.Logger
+	cfg   EngineConfig
+	now   func() time.Time
+	log   *slog.Logger
+	locks callLocks
 }
 
 // NewEngine returns an engine over cfg.
@@ -133,6 +151,9 @@ func NewEngine(cfg EngineConfig) *Engine {
 	}
 	if e.cfg.NotFound == nil {
 		e.cfg.NotFound = errNoValue
+	}
+	if e.cfg.Conflict == nil {
+		e.cfg.Conflict = errNoConflict
 	}
 	if e.cfg.QueueSettle <= 0 {
 		e.cfg.QueueSettle = 20 * time.Second
@@ -152,47 +173,52 @@ const (
 // Handle processes one event. An error means "try again later": the caller
 // keeps the event in the queue.
 func (e *Engine) Handle(ctx context.Context, ev Event) error {
+	_, err := e.HandleJob(ctx, ev, JobRef{})
+	return err
+}
+
+// HandleJob processes one event that job holds. acked reports whether the
+// job was acknowledged together with the event's changes; when it was not
+// and err is nil, the caller acknowledges it.
+func (e *Engine) HandleJob(ctx context.Context, ev Event, job JobRef) (acked bool, err error) {
 	switch ev.Kind {
 	case KindSMS:
-		return e.handleSMS(ctx, ev)
+		return false, e.handleSMS(ctx, ev)
 	case KindVoicemail, KindRecording:
-		return e.handleMedia(ctx, ev)
+		return false, e.handleMedia(ctx, ev)
 	}
 	if ev.Kind == KindCallRecord && ev.UserID != "" {
 		agent, err := e.cfg.Directory.AgentByZoomUser(ctx, ev.UserID)
 		if err != nil || agent == nil {
-			return err
+			return false, err
 		}
-		return e.handleRecords(ctx, *agent, ev)
+		return false, e.handleRecords(ctx, *agent, ev)
 	}
 	if !ev.IsCall() {
 		// Post-call records, SMS, presence and directory events are
 		// acknowledged here; later features act on them.
-		return nil
+		return false, nil
 	}
 	if ev.UserID == "" {
-		return nil // a queue- or AR-level event with no user leg
+		return false, nil // a queue- or AR-level event with no user leg
 	}
 	agent, err := e.cfg.Directory.AgentByZoomUser(ctx, ev.UserID)
 	if err != nil {
-		return fmt.Errorf("cti: find agent for zoom user: %w", err)
+		return false, fmt.Errorf("cti: find agent for zoom user: %w", err)
 	}
 	if agent == nil {
 		e.log.Debug("event for an unlinked zoom user", "event", ev.Type, "call_id", ev.CallID)
-		return nil
+		return false, nil
 	}
-	// Events of one call are applied one at a time, whichever instance or
-	// worker holds them; a busy call is retried shortly by the caller.
-	unlock, err := e.lockCall(ctx, *agent, ev.CallID)
-	if err != nil {
-		return err
-	}
-	defer unlock()
+	err = e.withCall(ctx, *agent, ev.CallID, func(call *Call) error {
+		return e.handleCall(ctx, *agent, call, ev, job)
+	})
+	return err == nil && job.ID != "", err
+}
 
-	call, err := e.loadCall(ctx, *agent, ev.CallID)
-	if err != nil {
-		return err
-	}
+// handleCall folds ev into the agent's call (nil: new) and stores the
+// result, with the event's acknowledgement, in one step.
+func (e *Engine) handleCall(ctx context.Context, agent Agent, call *Call, ev Event, job JobRef) error {
 	if call == nil {
 		call = newCall(ev)
 	}
@@ -201,19 +227,21 @@ func (e *Engine) Handle(ctx context.Context, ev Event) error {
 		return fmt.Errorf("cti: settings: %w", err)
 	}
 	call.apply(ev)
+	b := &batch{}
 	if call.Direction == Internal && set.IgnoreInternalCalls {
 		// Neither popped nor logged, nor shown: remembered only so that a
 		// redelivery finds it settled.
 		call.Popped, call.Logged = true, true
-		return e.saveCall(ctx, *agent, call)
+		if err := e.saveCall(ctx, b, agent, call); err != nil {
+			return err
+		}
+		return e.apply(ctx, b, job)
 	}
-	if err := e.noteQueueAnswer(ctx, *agent, call, ev); err != nil {
+	e.noteQueueAnswer(b, agent, call, ev)
+	if err := e.checkDialed(ctx, b, agent, call); err != nil {
 		return err
 	}
-	if err := e.checkDialed(ctx, *agent, call); err != nil {
-		return err
-	}
-	if err := e.match(ctx, *agent, call); err != nil {
+	if err := e.match(ctx, agent, call); err != nil {
 		return err
 	}
 	pop := e.popNow(call, set)
@@ -221,35 +249,27 @@ func (e *Engine) Handle(ctx context.Context, ev Event) error {
 		call.Popped = true
 	}
 	if call.Over() && !call.Logged {
-		if err := e.finish(ctx, *agent, call, set); err != nil {
+		if err := e.finish(ctx, b, agent, call, set); err != nil {
 			return err
 		}
 		call.Logged = true
 	}
-	if err := e.saveCall(ctx, *agent, call); err != nil {
+	if err := e.saveCall(ctx, b, agent, call); err != nil {
 		return err
 	}
+	// Pushed once the state is stored: an event that loses a race with
+	// another instance is redone and must not have popped already.
 	msg := callMessage(call, pop, set)
-	if err := e.cfg.Notifier.Notify(ctx, agent.Key(), msg); err != nil {
-		// The call state is saved and a reconnecting softphone gets it
-		// again; a failed push is not worth redoing the event.
-		e.log.Warn("push to softphone failed", "call_id", call.ID, "user_id", agent.UserID, "err", err)
-	}
-	return nil
+	b.after = append(b.after, func(ctx context.Context) { e.push(ctx, agent, call.ID, msg) })
+	return e.apply(ctx, b, job)
 }
 
-// lockCall takes the call's lock for this agent, or returns ErrBusy.
-func (e *Engine) lockCall(ctx context.Context, a Agent, callID string) (unlock func(), err error) {
-	lock := "lock:" + e.callKey(a, callID)
-	token := []byte(randomID())
-	ok, err := e.cfg.KV.SetNX(ctx, lock, token, 30*time.Second)
-	if err != nil {
-		return nil, fmt.Errorf("cti: lock call: %w", err)
+// push sends msg to the agent's softphones. The call state is stored and a
+// reconnecting softphone gets it again, so a failed push is only logged.
+func (e *Engine) push(ctx context.Context, a Agent, callID string, msg any) {
+	if err := e.cfg.Notifier.Notify(ctx, a.Key(), msg); err != nil {
+		e.log.Warn("push to softphone failed", "call_id", callID, "user_id", a.UserID, "err", err)
 	}
-	if !ok {
-		return nil, ErrBusy
-	}
-	return func() { e.cfg.KV.CompareAndDelete(context.WithoutCancel(ctx), lock, token) }, nil
 }
 
 // ErrBusy says another worker is handling the same call right now.
@@ -317,31 +337,8 @@ func (e *Engine) loadCall(ctx context.Context, a Agent, callID string) (*Call, e
 	if err := json.Unmarshal(b, &c); err != nil {
 		return nil, fmt.Errorf("cti: decode call: %w", err)
 	}
+	c.loaded = b
 	return &c, nil
-}
-
-func (e *Engine) saveCall(ctx context.Context, a Agent, c *Call) error {
-	b, err := json.Marshal(c)
-	if err != nil {
-		return err
-	}
-	if err := e.cfg.KV.Set(ctx, e.callKey(a, c.ID), b, callTTL); err != nil {
-		return fmt.Errorf("cti: save call: %w", err)
-	}
-	if c.Over() {
-		// Only clear the active call if it is this one.
-		cur, err := e.cfg.KV.Get(ctx, e.activeKey(a))
-		if err == nil && string(cur) == c.ID {
-			if err := e.cfg.KV.Delete(ctx, e.activeKey(a)); err != nil {
-				return fmt.Errorf("cti: clear active call: %w", err)
-			}
-		}
-		return nil
-	}
-	if err := e.cfg.KV.Set(ctx, e.activeKey(a), []byte(c.ID), callTTL); err != nil {
-		return fmt.Errorf("cti: save active call: %w", err)
-	}
-	return nil
 }
 
 // ActiveCall returns the agent's call in progress, if any, as the message a

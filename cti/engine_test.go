@@ -2,7 +2,6 @@ package cti
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -54,74 +53,116 @@ func waitFor[T any](t *testing.T, ch <-chan T, what string) T {
 	return zero
 }
 
-// Two events of one call arriving together (two workers, two instances)
-// are applied one at a time: while the first holds the call, the second is
-// refused as busy, so it never reads a call state that is about to change.
-func TestEventsOfOneCallAreHandledOneAtATime(t *testing.T) {
-	crm := &heldCRM{
-		fakeCRM: &fakeCRM{tasks: map[string]Task{}, byNumber: map[string][]Match{
-			"+12025550142": {{ID: "003ADA", Type: "Contact", Name: "Ada Lovelace"}},
-		}},
-		started: make(chan string, 2),
-		release: make(chan struct{}),
+// oneCallRig is an engine (or two, sharing one store: two instances) over
+// a held CRM, for events of one call that arrive together.
+type oneCallRig struct {
+	crm    *heldCRM
+	kv     *memKV
+	pushed *pushLog
+	alice  *Agent
+	now    time.Time
+}
+
+func newOneCallRig(t *testing.T) *oneCallRig {
+	r := &oneCallRig{
+		crm: &heldCRM{
+			fakeCRM: &fakeCRM{tasks: map[string]Task{}, byNumber: map[string][]Match{
+				"+12025550142": {{ID: "003ADA", Type: "Contact", Name: "Ada Lovelace"}},
+			}},
+			started: make(chan string, 4),
+			release: make(chan struct{}),
+		},
+		kv:     &memKV{m: map[string][]byte{}, outbox: &memOutbox{}},
+		pushed: &pushLog{},
+		alice:  &Agent{OrgID: "00DORG", UserID: "005ALICE", ZoomUserID: "zAlice"},
+		now:    time.Date(2026, 3, 4, 15, 0, 0, 0, time.UTC),
 	}
-	t.Cleanup(crm.letGo)
-	alice := &Agent{OrgID: "00DORG", UserID: "005ALICE", ZoomUserID: "zAlice"}
-	now := time.Date(2026, 3, 4, 15, 0, 0, 0, time.UTC)
-	pushed := &pushLog{}
-	e := NewEngine(EngineConfig{
+	t.Cleanup(r.crm.letGo)
+	return r
+}
+
+func (r *oneCallRig) engine() *Engine {
+	return NewEngine(EngineConfig{
 		Directory: dirFunc(func(id string) *Agent {
-			if id == alice.ZoomUserID {
-				return alice
+			if id == r.alice.ZoomUserID {
+				return r.alice
 			}
 			return nil
 		}),
-		CRM: crm, KV: &memKV{m: map[string][]byte{}}, Outbox: &memOutbox{}, Notifier: pushed,
-		NotFound: errMissing, Clock: func() time.Time { return now },
+		CRM: r.crm, KV: r.kv, Outbox: r.kv.outbox, Notifier: r.pushed,
+		NotFound: errMissing, Conflict: errConflict, Clock: func() time.Time { return r.now },
 	})
-	event := func(id string, kind Kind) Event {
-		return Event{ID: id, Kind: kind, CallID: "C1", UserID: alice.ZoomUserID, Direction: Inbound, At: now,
-			Caller: Party{Number: "+12025550142"}, Callee: Party{UserID: alice.ZoomUserID, ExtensionType: "user"}}
-	}
-	ctx := context.Background()
+}
 
-	first := make(chan error, 1)
-	go func() { first <- e.Handle(ctx, event("zoom:ring", KindRinging)) }()
-	waitFor(t, crm.started, "the first event's lookup")
+func (r *oneCallRig) event(id string, kind Kind) Event {
+	return Event{ID: id, Kind: kind, CallID: "C1", UserID: r.alice.ZoomUserID, Direction: Inbound, At: r.now,
+		Caller: Party{Number: "+12025550142"}, Callee: Party{UserID: r.alice.ZoomUserID, ExtensionType: "user"}}
+}
 
-	second := make(chan error, 1)
-	go func() { second <- e.Handle(ctx, event("zoom:answer", KindAnswered)) }()
-	select {
-	case err := <-second:
-		if !errors.Is(err, ErrBusy) {
-			t.Fatalf("second event while the first holds the call: %v, want ErrBusy", err)
-		}
-	case <-crm.started:
-		t.Fatal("a second event of the call was handled while the first still held it")
-	case <-time.After(10 * time.Second):
-		t.Fatal("the second event neither finished nor started a lookup")
-	}
-
-	crm.letGo()
-	if err := waitFor(t, first, "the first event"); err != nil {
-		t.Fatal(err)
-	}
-	// The call is free again: the retried event goes through, and the
-	// call was looked up and popped once.
-	if err := e.Handle(ctx, event("zoom:answer", KindAnswered)); err != nil {
-		t.Fatalf("retry after the first event: %v", err)
-	}
-	pushed.mu.Lock()
-	defer pushed.mu.Unlock()
-	crm.mu.Lock()
-	defer crm.mu.Unlock()
-	pops := 0
-	for _, m := range pushed.msgs {
+// pops counts the pops pushed, and all messages.
+func (r *oneCallRig) pops() (pops, msgs int) {
+	r.pushed.mu.Lock()
+	defer r.pushed.mu.Unlock()
+	for _, m := range r.pushed.msgs {
 		if m.Pop != nil {
 			pops++
 		}
 	}
-	if len(pushed.msgs) != 2 || pops != 1 || crm.searches != 1 {
-		t.Errorf("%d messages, %d pops, %d lookups; want 2, 1, 1", len(pushed.msgs), pops, crm.searches)
+	return pops, len(r.pushed.msgs)
+}
+
+// Two events of one call arriving together at one instance are applied one
+// at a time: the second waits while the first holds the call, then finds
+// the caller already looked up and popped.
+func TestEventsOfOneCallAreHandledOneAtATime(t *testing.T) {
+	r := newOneCallRig(t)
+	e := r.engine()
+	ctx := context.Background()
+	first := make(chan error, 1)
+	go func() { first <- e.Handle(ctx, r.event("zoom:ring", KindRinging)) }()
+	waitFor(t, r.crm.started, "the first event's lookup")
+	second := make(chan error, 1)
+	go func() { second <- e.Handle(ctx, r.event("zoom:answer", KindAnswered)) }()
+
+	r.crm.letGo()
+	for _, ch := range []chan error{first, second} {
+		if err := waitFor(t, ch, "an event"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.crm.mu.Lock()
+	searches := r.crm.searches
+	r.crm.mu.Unlock()
+	if pops, msgs := r.pops(); msgs != 2 || pops != 1 || searches != 1 {
+		t.Errorf("%d messages, %d pops, %d lookups; want 2, 1, 1", msgs, pops, searches)
+	}
+}
+
+// Two events of one call handled at once by two instances: both look the
+// caller up, but only one commits first; the other reads the call again,
+// redoes its event on it and does not pop a second time.
+func TestTwoInstancesPopACallOnce(t *testing.T) {
+	r := newOneCallRig(t)
+	one, two := r.engine(), r.engine()
+	ctx := context.Background()
+	first := make(chan error, 1)
+	go func() { first <- one.Handle(ctx, r.event("zoom:ring", KindRinging)) }()
+	waitFor(t, r.crm.started, "the first instance's lookup")
+	second := make(chan error, 1)
+	go func() { second <- two.Handle(ctx, r.event("zoom:answer", KindAnswered)) }()
+	waitFor(t, r.crm.started, "the second instance's lookup")
+
+	r.crm.letGo()
+	for _, ch := range []chan error{first, second} {
+		if err := waitFor(t, ch, "an event"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if pops, msgs := r.pops(); msgs != 2 || pops != 1 {
+		t.Errorf("%d messages, %d pops; want 2, 1", msgs, pops)
+	}
+	c, err := one.loadCall(ctx, *r.alice, "C1")
+	if err != nil || c == nil || c.State != StateAnswered || !c.Popped {
+		t.Fatalf("call after both events: %+v, %v; want answered and popped", c, err)
 	}
 }

@@ -24,46 +24,44 @@ func (e *Engine) handleMedia(ctx context.Context, ev Event) error {
 	if err != nil || a == nil {
 		return err
 	}
-	unlock, err := e.lockCall(ctx, *a, callID)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	c, err := e.loadCall(ctx, *a, callID)
-	if err != nil {
-		return err
-	}
-	if c == nil {
-		// The call's own events are late (or lost: then reconcile logs
-		// the call); keep the link for when they come.
-		c = &Call{ID: callID, Direction: Inbound, State: StateRinging}
-		if ev.Voicemail != nil {
-			c.Other = ev.Voicemail.Caller
+	return e.withCall(ctx, *a, callID, func(c *Call) error {
+		if c == nil {
+			// The call's own events are late (or lost: then reconcile logs
+			// the call); keep the link for when they come.
+			c = &Call{ID: callID, Direction: Inbound, State: StateRinging}
+			if ev.Voicemail != nil {
+				c.Other = ev.Voicemail.Caller
+			}
 		}
-	}
-	if ev.Kind == KindVoicemail {
-		if c.VoicemailURL == url {
-			return nil
+		if ev.Kind == KindVoicemail {
+			if c.VoicemailURL == url {
+				return nil
+			}
+			c.VoicemailURL = url
+			c.Result = "voicemail"
+		} else {
+			if c.RecordingURL == url {
+				return nil
+			}
+			c.RecordingURL = url
 		}
-		c.VoicemailURL = url
-		c.Result = "voicemail"
-	} else {
-		if c.RecordingURL == url {
-			return nil
+		b := &batch{}
+		if err := e.saveCall(ctx, b, *a, c); err != nil {
+			return err
 		}
-		c.RecordingURL = url
-	}
-	if err := e.saveCall(ctx, *a, c); err != nil {
-		return err
-	}
-	if !c.Logged || c.NoLog != "" {
-		return nil // the Task is built later, with the link
-	}
-	set, err := e.cfg.Settings(ctx, a.OrgID)
-	if err != nil {
-		return err
-	}
-	return e.enqueue(ctx, outboxJob{Kind: "task_update", Log: e.logJob(*a, c, set), Until: e.now().Add(mediaWait)})
+		if c.Logged && c.NoLog == "" {
+			// The Task exists or is on its way: add the link to it. (Not
+			// yet logged: the Task is built later, with the link.)
+			set, err := e.cfg.Settings(ctx, a.OrgID)
+			if err != nil {
+				return err
+			}
+			if err := b.enqueue(outboxJob{Kind: "task_update", Log: e.logJob(*a, c, set), Until: e.now().Add(mediaWait)}, false); err != nil {
+				return err
+			}
+		}
+		return e.apply(ctx, b, JobRef{})
+	})
 }
 
 // mediaWait bounds how long an update waits for its Task to be written.

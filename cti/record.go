@@ -105,12 +105,16 @@ func (e *Engine) LogRecord(ctx context.Context, a Agent, rec CallRecord) (LogOut
 		return AlreadyLogged, err
 	}
 	if !set.AutoSaveCallLogs {
-		if err := e.saveWrapUp(ctx, a, c, set); err != nil {
+		b := &batch{}
+		if err := e.saveWrapUp(b, a, c, set); err != nil {
+			return AlreadyLogged, err
+		}
+		if err := e.apply(ctx, b, JobRef{}); err != nil {
 			return AlreadyLogged, err
 		}
 		return WrapUpQueued, nil
 	}
-	wrote, err := e.writeLog(ctx, *e.logJob(a, c, set))
+	wrote, _, err := e.writeLog(ctx, *e.logJob(a, c, set), JobRef{})
 	if err != nil {
 		return AlreadyLogged, err
 	}
@@ -142,39 +146,37 @@ func (e *Engine) handleRecord(ctx context.Context, a Agent, rec CallRecord) erro
 	// Under the call's lock, like the live events: whichever of the two
 	// paths comes first queues the log and marks the call; the other sees
 	// the mark.
-	unlock, err := e.lockCall(ctx, a, rec.CallID)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	live, err := e.loadCall(ctx, a, rec.CallID)
-	if err != nil {
-		return err
-	}
-	if live != nil && live.Logged {
-		return nil
-	}
-	set, err := e.cfg.Settings(ctx, a.OrgID)
-	if err != nil {
-		return err
-	}
-	c := recordCall(rec)
-	if live != nil {
-		c.Matches, c.Popped, c.Dialed = live.Matches, live.Popped, live.Dialed
-		c.RecordingURL, c.VoicemailURL = live.RecordingURL, live.VoicemailURL
-		if live.VoicemailURL != "" {
-			c.Result = "voicemail"
+	return e.withCall(ctx, a, rec.CallID, func(live *Call) error {
+		if live != nil && live.Logged {
+			return nil
 		}
-	}
-	if c.Direction == Internal && set.IgnoreInternalCalls {
-		return nil
-	}
-	if err := e.match(ctx, a, c); err != nil {
-		return err
-	}
-	if err := e.finish(ctx, a, c, set); err != nil {
-		return err
-	}
-	c.Logged = true
-	return e.saveCall(ctx, a, c)
+		set, err := e.cfg.Settings(ctx, a.OrgID)
+		if err != nil {
+			return err
+		}
+		c := recordCall(rec)
+		if live != nil {
+			c.Matches, c.Popped, c.Dialed = live.Matches, live.Popped, live.Dialed
+			c.RecordingURL, c.VoicemailURL = live.RecordingURL, live.VoicemailURL
+			if live.VoicemailURL != "" {
+				c.Result = "voicemail"
+			}
+			c.loaded = live.loaded
+		}
+		if c.Direction == Internal && set.IgnoreInternalCalls {
+			return nil
+		}
+		if err := e.match(ctx, a, c); err != nil {
+			return err
+		}
+		b := &batch{}
+		if err := e.finish(ctx, b, a, c, set); err != nil {
+			return err
+		}
+		c.Logged = true
+		if err := e.saveCall(ctx, b, a, c); err != nil {
+			return err
+		}
+		return e.apply(ctx, b, JobRef{})
+	})
 }

@@ -51,7 +51,7 @@ func (e *Engine) NoteDial(ctx context.Context, a Agent, d DialIntent) error {
 }
 
 // checkDialed marks an outbound call that the agent dialled from a record.
-func (e *Engine) checkDialed(ctx context.Context, a Agent, c *Call) error {
+func (e *Engine) checkDialed(ctx context.Context, b *batch, a Agent, c *Call) error {
 	if c.Direction != Outbound || c.Dialed || c.Matches != nil || c.Other.Number == "" {
 		return nil
 	}
@@ -63,7 +63,7 @@ func (e *Engine) checkDialed(ctx context.Context, a Agent, c *Call) error {
 	if p.E164 == "" {
 		return nil
 	}
-	b, err := e.cfg.KV.Get(ctx, dialKey(a, p.E164))
+	raw, err := e.cfg.KV.Get(ctx, dialKey(a, p.E164))
 	if errors.Is(err, e.cfg.NotFound) {
 		return nil
 	}
@@ -71,14 +71,15 @@ func (e *Engine) checkDialed(ctx context.Context, a Agent, c *Call) error {
 		return err
 	}
 	var d DialIntent
-	if json.Unmarshal(b, &d) != nil {
+	if json.Unmarshal(raw, &d) != nil {
 		return nil
 	}
 	c.Dialed = true
 	if d.RecordID != "" && (d.ObjectType == "Contact" || d.ObjectType == "Lead" || d.ObjectType == "Account") {
 		c.Matches = []Match{{ID: d.RecordID, Type: d.ObjectType, Name: d.RecordName, Phone: c.Other.Number}}
 	}
-	return e.cfg.KV.Delete(ctx, dialKey(a, p.E164))
+	b.del(dialKey(a, p.E164))
+	return nil
 }
 
 // queueLogKey says which member a queue call is logged for.
@@ -86,18 +87,14 @@ func queueLogKey(a Agent, callID string) string { return "queuelog:" + a.OrgID +
 
 // noteQueueAnswer claims a queue call for the member who answered it, so
 // that members who only rang never log it as missed.
-func (e *Engine) noteQueueAnswer(ctx context.Context, a Agent, c *Call, ev Event) error {
-	if !c.Queue.IsQueue() || ev.Kind != KindAnswered {
-		return nil
+func (e *Engine) noteQueueAnswer(b *batch, a Agent, c *Call, ev Event) {
+	if c.Queue.IsQueue() && ev.Kind == KindAnswered {
+		b.setIfAbsent(queueLogKey(a, c.ID), []byte(a.Key()), loggedTTL)
 	}
-	if _, err := e.cfg.KV.SetNX(ctx, queueLogKey(a, c.ID), []byte(a.Key()), loggedTTL); err != nil {
-		return fmt.Errorf("cti: claim queue call: %w", err)
-	}
-	return nil
 }
 
 // finish settles the log of a call that is over, as the settings say.
-func (e *Engine) finish(ctx context.Context, a Agent, c *Call, set Settings) error {
+func (e *Engine) finish(ctx context.Context, b *batch, a Agent, c *Call, set Settings) error {
 	if c.Queue.IsQueue() {
 		answered := !c.Answered.IsZero()
 		if set.LogQueueCallsToAnsweringMember && !answered {
@@ -108,7 +105,7 @@ func (e *Engine) finish(ctx context.Context, a Agent, c *Call, set Settings) err
 			if !answered {
 				// One Task for the queue call: if nobody answers, the
 				// first ringing member's, once the answers had time to come.
-				return e.enqueue(ctx, outboxJob{Kind: "queue_missed", Log: e.logJob(a, c, set), NotBefore: e.now().Add(e.cfg.QueueSettle)})
+				return b.enqueue(outboxJob{Kind: "queue_missed", Log: e.logJob(a, c, set), NotBefore: e.now().Add(e.cfg.QueueSettle)}, false)
 			}
 			owner, err := e.cfg.KV.Get(ctx, queueLogKey(a, c.ID))
 			if err == nil && string(owner) != a.Key() {
@@ -118,9 +115,9 @@ func (e *Engine) finish(ctx context.Context, a Agent, c *Call, set Settings) err
 		}
 	}
 	if !set.AutoSaveCallLogs {
-		return e.saveWrapUp(ctx, a, c, set)
+		return e.saveWrapUp(b, a, c, set)
 	}
-	return e.enqueue(ctx, outboxJob{Kind: "task", Log: e.logJob(a, c, set)})
+	return b.enqueue(outboxJob{Kind: "task", Log: e.logJob(a, c, set)}, true)
 }
 
 // runQueueMissed logs an unanswered queue call for this member, unless
@@ -149,8 +146,12 @@ func (e *Engine) runQueueMissed(ctx context.Context, job outboxJob) error {
 		if err != nil || c == nil {
 			return err
 		}
-		return e.saveWrapUp(ctx, j.Agent, c, set)
+		b := &batch{}
+		if err := e.saveWrapUp(b, j.Agent, c, set); err != nil {
+			return err
+		}
+		return e.apply(ctx, b, JobRef{})
 	}
-	_, err = e.writeLog(ctx, *j)
+	_, _, err = e.writeLog(ctx, *j, JobRef{})
 	return err
 }

@@ -354,7 +354,8 @@ type smsFixture struct {
 }
 
 func newSMSFixture(t *testing.T) *smsFixture {
-	f := &smsFixture{t: t, kv: &memKV{m: map[string][]byte{}}, outbox: &memOutbox{}}
+	f := &smsFixture{t: t, outbox: &memOutbox{}}
+	f.kv = &memKV{m: map[string][]byte{}, outbox: f.outbox}
 	f.day = time.Date(2026, 3, 4, 15, 0, 0, 0, time.UTC)
 	f.now = f.day
 	f.crm = &fakeCRM{tasks: map[string]Task{}, byNumber: map[string][]Match{
@@ -425,6 +426,37 @@ type memKV struct {
 	mu       sync.Mutex
 	m        map[string][]byte
 	afterCAD func(key string)
+	// outbox receives the jobs a transaction enqueues.
+	outbox *memOutbox
+}
+
+// errConflict is memKV's failed expectation.
+var errConflict = errors.New("conflict")
+
+func (k *memKV) Apply(_ context.Context, txn Txn) ([]string, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, c := range txn.Expect {
+		cur, ok := k.m[c.Key]
+		if ok != (c.Value != nil) || ok && string(cur) != string(c.Value) {
+			return nil, errConflict
+		}
+	}
+	for _, p := range txn.Set {
+		if _, ok := k.m[p.Key]; ok && p.IfAbsent {
+			continue
+		}
+		k.m[p.Key] = p.Value
+	}
+	for _, key := range txn.Delete {
+		delete(k.m, key)
+	}
+	var ids []string
+	for i, j := range txn.Enqueue {
+		k.outbox.push(j.Payload)
+		ids = append(ids, fmt.Sprint("job", i))
+	}
+	return ids, nil
 }
 
 func (k *memKV) Get(_ context.Context, key string) ([]byte, error) {

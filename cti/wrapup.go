@@ -40,18 +40,17 @@ func wrapUpKey(a Agent, callID string) string { return "wrapup:" + a.Key() + ":"
 // ErrNoWrapUp says there is no such call waiting for a wrap-up.
 var ErrNoWrapUp = errors.New("cti: no call log waiting with that id")
 
-func (e *Engine) saveWrapUp(ctx context.Context, a Agent, c *Call, set Settings) error {
+// saveWrapUp adds the call's wrap-up to b, and its push to the softphone.
+func (e *Engine) saveWrapUp(b *batch, a Agent, c *Call, set Settings) error {
 	w := WrapUp{Call: *callMessage(c, false, set).Call, Draft: e.buildTask(a, c, set), Created: e.now()}
-	b, err := json.Marshal(w)
+	v, err := json.Marshal(w)
 	if err != nil {
-		return err
-	}
-	if err := e.cfg.KV.Set(ctx, wrapUpKey(a, c.ID), b, wrapUpTTL); err != nil {
 		return fmt.Errorf("cti: save wrap-up: %w", err)
 	}
-	if err := e.cfg.Notifier.Notify(ctx, a.Key(), map[string]any{"type": "wrapup", "wrapup": w}); err != nil {
-		e.log.Warn("push to softphone failed", "call_id", c.ID, "err", err)
-	}
+	b.set(wrapUpKey(a, c.ID), v, wrapUpTTL)
+	b.after = append(b.after, func(ctx context.Context) {
+		e.push(ctx, a, c.ID, map[string]any{"type": "wrapup", "wrapup": w})
+	})
 	return nil
 }
 

@@ -153,15 +153,18 @@ const (
 	opAck
 	opRetry
 	opPublish
+	opApply
 	numStoreOps
 )
 
-var storeOpNames = [numStoreOps]string{"Get", "Set", "SetNX", "CompareAndDelete", "Delete", "Keys", "Enqueue", "EnqueueOnce", "Claim", "Claim (empty)", "Ack", "Retry", "Publish"}
+var storeOpNames = [numStoreOps]string{"Get", "Set", "SetNX", "CompareAndDelete", "Delete", "Keys", "Enqueue", "EnqueueOnce", "Claim", "Claim (empty)", "Ack", "Retry", "Publish", "Apply"}
 
 // storeOpWrites are the operations that change the store; on the embedded
-// store each is a transaction of its own, committed with an fdatasync.
+// store each is a transaction of its own, committed with an fdatasync. A
+// claim that finds nothing due writes nothing (bbolt looks first in a
+// read-only transaction; the Redis script only reads), so it is a read.
 var storeOpWrites = [numStoreOps]bool{opSet: true, opSetNX: true, opCompareAndDelete: true, opDelete: true,
-	opEnqueue: true, opEnqueueOnce: true, opClaim: true, opClaimEmpty: true, opAck: true, opRetry: true}
+	opEnqueue: true, opEnqueueOnce: true, opClaim: true, opAck: true, opRetry: true, opApply: true}
 
 func (s *countingStore) note(op int, t0 time.Time) {
 	s.ops[op].n.Add(1)
@@ -227,6 +230,11 @@ func (s *countingStore) Ack(ctx context.Context, queue, id string) error {
 func (s *countingStore) Retry(ctx context.Context, queue, id string, delay time.Duration, reason string) error {
 	defer s.note(opRetry, time.Now())
 	return s.Store.Retry(ctx, queue, id, delay, reason)
+}
+
+func (s *countingStore) Apply(ctx context.Context, txn store.Txn) ([]string, error) {
+	defer s.note(opApply, time.Now())
+	return s.Store.Apply(ctx, txn)
 }
 
 func (s *countingStore) Publish(ctx context.Context, channel string, payload []byte) error {

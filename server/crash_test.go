@@ -19,11 +19,13 @@ type flakyStore struct {
 	failed atomic.Bool
 }
 
-func (f *flakyStore) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	if strings.HasPrefix(key, "tasklog:") && !strings.Contains(key, ":lock") && !strings.Contains(key, ":attempt") && f.failed.CompareAndSwap(false, true) {
-		return context.DeadlineExceeded
+func (f *flakyStore) Apply(ctx context.Context, txn store.Txn) ([]string, error) {
+	for _, p := range txn.Set {
+		if strings.HasPrefix(p.Key, "tasklog:") && !strings.Contains(p.Key, ":writing") && f.failed.CompareAndSwap(false, true) {
+			return nil, context.DeadlineExceeded
+		}
 	}
-	return f.Store.Set(ctx, key, value, ttl)
+	return f.Store.Apply(ctx, txn)
 }
 
 // A crash between the Task's write and its acknowledgement: the retry asks

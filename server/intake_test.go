@@ -1,17 +1,18 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"reflect"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/zoomcti/zoomcti/cti/zoom"
 	"github.com/zoomcti/zoomcti/server/store"
 	"github.com/zoomcti/zoomcti/server/store/bolt"
 )
@@ -83,6 +84,16 @@ func (f *faultStore) EnqueueOnce(ctx context.Context, queue, key string, ttl tim
 		return "", false, err
 	}
 	return f.Store.EnqueueOnce(ctx, queue, key, ttl, payload)
+}
+
+func (f *faultStore) Apply(ctx context.Context, txn store.Txn) ([]string, error) {
+	if f.failEnqueue.Load() && len(txn.Enqueue) > 0 {
+		return nil, errInjected
+	}
+	if err := f.write(); err != nil {
+		return nil, err
+	}
+	return f.Store.Apply(ctx, txn)
 }
 
 // newFaultServer is newTestServer over a faultStore.
@@ -169,9 +180,10 @@ func TestIntakeSurvivesStoreFailures(t *testing.T) {
 			if err != nil || job == nil {
 				t.Fatalf("claim: %+v, %v", job, err)
 			}
-			var q queuedEvent
-			if err := json.Unmarshal(job.Payload, &q); err != nil || !bytes.Equal(q.Body, body) {
-				t.Fatalf("queued event is not the delivered body: %v", err)
+			got, err := decodeQueued(job.Payload)
+			want, _ := zoom.Decode(body)
+			if err != nil || !reflect.DeepEqual(got, want) {
+				t.Fatalf("queued event is not the delivered one: %+v, %v; want %+v", got, err, want)
 			}
 		})
 	}

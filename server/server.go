@@ -41,8 +41,11 @@ type Server struct {
 	hub    *hub
 	crm    *crm
 
-	metrics   metrics
-	wake      wakers
+	metrics metrics
+	wake    wakers
+	jobs    *dispatcher
+	// runCtx is Start's context, for the jobs this instance runs at once.
+	runCtx    atomic.Pointer[context.Context]
 	demoAgent *cti.Agent     // the signed-in agent of `zoomcti demo`
 	wg        sync.WaitGroup // background workers
 	// waitDelay is how long a job waits when the org is paused or the
@@ -97,14 +100,17 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s.limiter = newRateLimiter(rate, maxRateLimitedClients)
 	s.hub = newHub(s.store, s.log)
+	s.jobs = newDispatcher(cfg.Workers)
 	s.crm = newCRM(s)
 	s.engine = cti.NewEngine(cti.EngineConfig{
 		Directory:   s,
 		CRM:         s.crm,
 		Notifier:    s.hub,
-		KV:          s.store,
+		KV:          engineKV{s.store, s.nudge},
 		Outbox:      outbox{s},
 		NotFound:    store.ErrNotFound,
+		Conflict:    store.ErrConflict,
+		Inline:      s.offerInline,
 		Settings:    s.settings,
 		QueueSettle: cfg.QueueSettle,
 		Clock:       s.now,
@@ -154,11 +160,10 @@ func (s *Server) Start(ctx context.Context) error {
 	if err := s.hub.start(ctx); err != nil {
 		return err
 	}
+	s.runCtx.Store(&ctx)
 	s.wg.Go(func() { s.runReconcileLoop(ctx) })
-	for range s.cfg.Workers {
-		s.wg.Go(func() { s.runQueue(ctx, ringQueue, s.processEvent) })
-		s.wg.Go(func() { s.runQueue(ctx, eventQueue, s.processEvent) })
-		s.wg.Go(func() { s.runQueue(ctx, cti.OutboxQueue, s.engine.RunOutboxJob) })
+	for _, q := range []string{ringQueue, eventQueue, cti.OutboxQueue} {
+		s.wg.Go(func() { s.claimLoop(ctx, q) })
 	}
 	return nil
 }

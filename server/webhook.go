@@ -11,6 +11,7 @@ import (
 
 	"github.com/zoomcti/zoomcti/cti"
 	"github.com/zoomcti/zoomcti/cti/zoom"
+	"github.com/zoomcti/zoomcti/server/store"
 )
 
 const (
@@ -22,11 +23,29 @@ const (
 	dedupeTTL = 72 * time.Hour // longer than Zoom's last retry (+85 min) and then some
 )
 
-// queuedEvent is what the intake stores: the raw body, so that the event is
-// decoded again by the worker with whatever the decoder knows then.
+// queuedEvent is what the intake stores: the event as decoded (once) from
+// the webhook. Body is the raw webhook of jobs queued by earlier versions,
+// decoded again when they are claimed.
 type queuedEvent struct {
-	Body     json.RawMessage `json:"body"`
+	Event    *cti.Event      `json:"event,omitempty"`
+	Body     json.RawMessage `json:"body,omitempty"`
 	Received time.Time       `json:"received"`
+}
+
+// decodeQueued returns the event a queued job holds.
+func decodeQueued(payload []byte) (cti.Event, error) {
+	var q queuedEvent
+	if err := json.Unmarshal(payload, &q); err != nil {
+		return cti.Event{}, errors.Join(cti.ErrBadJob, err)
+	}
+	if q.Event != nil {
+		return *q.Event, nil
+	}
+	ev, err := zoom.Decode(q.Body)
+	if err != nil {
+		return cti.Event{}, errors.Join(cti.ErrBadJob, err)
+	}
+	return ev, nil
 }
 
 // handleZoomWebhook answers POST /webhooks/zoom. It verifies the signature
@@ -80,35 +99,24 @@ func (s *Server) handleZoomWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	// The challenge is signed too: answering an unsigned one would hand out
-	// HMACs of arbitrary strings under our secret.
-	var probe struct {
-		Event   string `json:"event"`
-		Payload struct {
-			PlainToken string `json:"plainToken"`
-		} `json:"payload"`
-	}
-	if err := json.Unmarshal(body, &probe); err != nil {
+	// One parse of the body serves the challenge, the checks and the job.
+	ev, plainToken, err := zoom.DecodeWebhook(body)
+	if err != nil {
 		s.metrics.add(counterWebhookMalformed, 1)
-		s.writeError(w, r, errorf(KindInvalid, "malformed JSON", err))
+		s.writeError(w, r, errorf(KindInvalid, "malformed Zoom event", err))
 		return
 	}
-	if probe.Event == "endpoint.url_validation" {
-		if probe.Payload.PlainToken == "" {
+	// The challenge is signed too: answering an unsigned one would hand out
+	// HMACs of arbitrary strings under our secret.
+	if ev.Type == zoom.EventURLValidation {
+		if plainToken == "" {
 			s.writeError(w, r, errorf(KindInvalid, "payload.plainToken missing", nil))
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]string{
-			"plainToken":     probe.Payload.PlainToken,
-			"encryptedToken": zoom.EncryptedToken(s.cfg.ZoomWebhookSecret, probe.Payload.PlainToken),
+			"plainToken":     plainToken,
+			"encryptedToken": zoom.EncryptedToken(s.cfg.ZoomWebhookSecret, plainToken),
 		})
-		return
-	}
-
-	ev, err := zoom.Decode(body)
-	if err != nil {
-		s.metrics.add(counterWebhookMalformed, 1)
-		s.writeError(w, r, errorf(KindInvalid, "malformed Zoom event", err))
 		return
 	}
 	if ev.Kind == cti.KindUnknown {
@@ -117,20 +125,25 @@ func (s *Server) handleZoomWebhook(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ignored"})
 		return
 	}
-	dup, err := s.accept(r.Context(), ev, body)
-	if err != nil {
-		s.writeError(w, r, errorf(KindUnavailable, "cannot store the event; retry later", err))
-		return
-	}
-	if dup {
+	job, err := s.accept(r.Context(), ev)
+	if errors.Is(err, store.ErrDuplicate) {
 		s.metrics.add(counterWebhookDuplicate, 1)
 		writeJSON(w, http.StatusOK, map[string]string{"status": "duplicate"})
 		return
 	}
+	if err != nil {
+		s.writeError(w, r, errorf(KindUnavailable, "cannot store the event; retry later", err))
+		return
+	}
 	s.metrics.add(counterWebhookAccepted, 1)
-	s.nudge(eventQueue)
-	s.nudge(ringQueue)
 	writeJSON(w, http.StatusOK, map[string]string{"status": "received"})
+	if job.run {
+		// Stored and claimed by this instance: run it now, not after a
+		// claim loop's poll. Zoom has its answer already.
+		s.wg.Go(func() { s.runJob(*job.ctx, job.queue, job.job, &ev) })
+	} else {
+		s.nudge(job.queue)
+	}
 }
 
 // wellFormedSignature reports whether sig looks like Zoom's
@@ -163,16 +176,36 @@ func readBody(r io.Reader, length int64) ([]byte, error) {
 	return b, nil
 }
 
-// accept stores ev durably once. It reports dup for a redelivery.
-func (s *Server) accept(ctx context.Context, ev cti.Event, body []byte) (dup bool, err error) {
+// accepted is an event the intake stored.
+type accepted struct {
+	queue string
+	job   *store.Job
+	// run says the job is claimed by this instance, to run at once under
+	// ctx (an inflight slot is held for it).
+	run bool
+	ctx *context.Context
+}
+
+// accept stores ev durably once, or returns store.ErrDuplicate for a
+// redelivery.
+func (s *Server) accept(ctx context.Context, ev cti.Event) (*accepted, error) {
 	// The request's context may be cancelled by a client that gives up;
 	// the store write must still complete, or fail as a whole.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
-	payload, _ := json.Marshal(queuedEvent{Body: body, Received: s.now()})
-	queue := eventQueue
+	payload, err := json.Marshal(queuedEvent{Event: &ev, Received: s.now()})
+	if err != nil {
+		return nil, err
+	}
+	a := &accepted{queue: eventQueue}
 	if ev.Kind == cti.KindRinging {
-		queue = ringQueue
+		a.queue = ringQueue
+	}
+	// A running instance with room claims the job as it stores it and runs
+	// it at once; otherwise the claim loops take it.
+	var lease time.Duration
+	if a.ctx = s.runCtx.Load(); a.ctx != nil && s.jobs.reserve() {
+		a.run, lease = true, inlineLease
 	}
 	// Hashed, so no Zoom user id stays in the store's key names after an
 	// agent disconnects. The mark and the job are one atomic write: were
@@ -180,29 +213,26 @@ func (s *Server) accept(ctx context.Context, ev cti.Event, body []byte) (dup boo
 	// and Zoom's retry would be taken for a duplicate and dropped. An
 	// event's id names its type, so a redelivery goes to the same queue and
 	// meets its mark there.
-	key := "seen:" + hashKey(ev.ID)
-	_, fresh, err := s.store.EnqueueOnce(ctx, queue, key, dedupeTTL, payload)
+	mark := &store.Mark{Queue: a.queue, Key: "seen:" + hashKey(ev.ID), TTL: dedupeTTL}
+	txn := store.Txn{Once: mark, Enqueue: []store.NewJob{{Queue: a.queue, Payload: payload, Lease: lease}}}
+	ids, err := s.store.Apply(ctx, txn)
 	if err != nil {
-		return false, err
+		if a.run {
+			s.jobs.release()
+		}
+		return nil, err
 	}
-	return !fresh, nil
+	a.job = &store.Job{ID: ids[0], Payload: payload, Attempts: 1, Enqueued: s.now()}
+	return a, nil
 }
 
-// processEvent is the worker side of the events queue.
-func (s *Server) processEvent(ctx context.Context, payload []byte) error {
-	var q queuedEvent
-	if err := json.Unmarshal(payload, &q); err != nil {
-		return errors.Join(cti.ErrBadJob, err)
-	}
-	ev, err := zoom.Decode(q.Body)
-	if err != nil {
-		return errors.Join(cti.ErrBadJob, err)
-	}
+// processEvent handles one event of job.
+func (s *Server) processEvent(ctx context.Context, ev cti.Event, job cti.JobRef) (acked bool, err error) {
 	switch ev.Kind {
 	case cti.KindDeauthorize, cti.KindUserDeleted, cti.KindUserUpdated, cti.KindPresence:
-		return s.handleUserEvent(ctx, ev)
+		return false, s.handleUserEvent(ctx, ev)
 	}
-	return s.engine.Handle(ctx, ev)
+	return s.engine.HandleJob(ctx, ev, job)
 }
 
 // eventBacklog is how many events wait in the queues, ringing ones included.

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -212,14 +213,15 @@ func TestWebhookStoresEachEventOnce(t *testing.T) {
 	if n := queued(t, st); n != 1 {
 		t.Fatalf("%d events stored for three deliveries, want 1", n)
 	}
-	// The stored job is the raw body, ready for the worker.
+	// The stored job is the event as decoded once, ready for the worker.
 	job, err := st.Claim(context.Background(), ringQueue, time.Minute)
 	if err != nil || job == nil {
 		t.Fatalf("claim: %v %v", job, err)
 	}
-	var q queuedEvent
-	if err := json.Unmarshal(job.Payload, &q); err != nil || !bytes.Equal(q.Body, body) {
-		t.Fatalf("stored body differs: %v", err)
+	got, err := decodeQueued(job.Payload)
+	want, _ := zoom.Decode(body)
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("stored event differs: %+v, %v; want %+v", got, err, want)
 	}
 }
 

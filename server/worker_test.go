@@ -2,11 +2,15 @@ package server
 
 import (
 	"context"
+	"net/http"
+	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/zoomcti/zoomcti/cti"
 	"github.com/zoomcti/zoomcti/salesforce/sfsim"
+	"github.com/zoomcti/zoomcti/server/store"
 )
 
 // A queued event that can never be decoded is set aside as dead and acked,
@@ -31,7 +35,7 @@ func TestWorkerSetsAsideAMalformedJob(t *testing.T) {
 		ids[tc.name] = id
 	}
 	done := make(chan struct{})
-	go func() { s.runQueue(ctx, eventQueue, s.processEvent); close(done) }()
+	go func() { s.claimLoop(ctx, eventQueue); s.Wait(); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
 
 	deadline := time.Now().Add(10 * time.Second)
@@ -58,19 +62,62 @@ func TestWorkerSetsAsideAMalformedJob(t *testing.T) {
 	}
 }
 
-// A Task the engine hands to the outbox is written at once: the enqueue
-// wakes this instance's outbox workers, which here would otherwise look for
-// work only every hour.
-func TestOutboxJobWakesTheWorkers(t *testing.T) {
-	e := newEnvTuned(t, sfsim.New(sfsim.Options{}), func(s *Server) {
+// hourlyPolls makes the claim loops of queues look for work only every
+// hour: what is done in a test then was done without waiting for a poll.
+func hourlyPolls(queues ...string) func(*Server) {
+	return func(s *Server) {
 		s.poll = func(q string) time.Duration {
-			if q == cti.OutboxQueue {
+			if slices.Contains(queues, q) {
 				return time.Hour
 			}
 			return pollInterval
 		}
+	}
+}
+
+// claimCounter counts the jobs claimed from its store.
+type claimCounter struct {
+	store.Store
+	n atomic.Int64
+}
+
+func (c *claimCounter) Claim(ctx context.Context, queue string, lease time.Duration) (*store.Job, error) {
+	job, err := c.Store.Claim(ctx, queue, lease)
+	if job != nil {
+		c.n.Add(1)
+	}
+	return job, err
+}
+
+// A call's events and its Task are run by the instance that took the
+// webhooks, at once: no claim loop has to find them, and none claims one.
+func TestCallIsHandledWithoutWaitingForAClaim(t *testing.T) {
+	claims := &claimCounter{}
+	e := newEnvTuned(t, sfsim.New(sfsim.Options{}), func(s *Server) {
+		claims.Store = s.store
+		s.store = claims
 	})
+	e.playCall("7700000000000000041")
+	if n := len(e.tasks("7700000000000000041")); n != 1 {
+		t.Fatalf("%d Tasks, want 1", n)
+	}
+	if n := claims.n.Load(); n != 0 {
+		t.Fatalf("%d jobs claimed by a claim loop, want none", n)
+	}
+}
+
+// A Task handed to the outbox for anyone to claim (a saved wrap-up) is
+// written at once: the enqueue wakes this instance's claim loop, which here
+// would otherwise look for work only every hour.
+func TestOutboxJobWakesTheWorkers(t *testing.T) {
+	e := newEnvTuned(t, sfsim.New(sfsim.Options{}), hourlyPolls(cti.OutboxQueue))
+	e.setSettings(func(s *cti.Settings) { s.AutoSaveCallLogs = false })
+	token := e.session()
 	e.playCall("7700000000000000042")
+	if status, out := e.api(http.MethodPost, "/api/calllogs/7700000000000000042", token, map[string]any{"notes": "called back"}); status != http.StatusAccepted {
+		t.Fatalf("save: %d %v", status, out)
+	}
+	e.drain()
 	if n := len(e.tasks("7700000000000000042")); n != 1 {
 		t.Fatalf("%d Tasks, want 1", n)
 	}

@@ -83,7 +83,6 @@ func (s *Server) handleSaveWrapUp(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errorf(KindUnavailable, "not saved; try again", err))
 		return
 	}
-	s.nudge(cti.OutboxQueue)
 	writeJSON(w, http.StatusAccepted, map[string]string{"status": "saving"})
 }
 

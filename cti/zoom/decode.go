@@ -56,20 +56,27 @@ func liveKind(action string) (cti.Kind, bool) {
 // rings several queue members), else the message, recording, voicemail or
 // user id.
 func Decode(body []byte) (cti.Event, error) {
+	ev, _, err := DecodeWebhook(body)
+	return ev, err
+}
+
+// DecodeWebhook is Decode that also returns the plainToken of an
+// endpoint.url_validation challenge, so that a webhook body is parsed once.
+func DecodeWebhook(body []byte) (ev cti.Event, plainToken string, err error) {
 	var env envelope
 	if err := json.Unmarshal(body, &env); err != nil {
-		return cti.Event{}, fmt.Errorf("%w: %v", ErrMalformed, err)
+		return cti.Event{}, "", fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	if env.Event == "" {
-		return cti.Event{}, fmt.Errorf("%w: no event name", ErrMalformed)
+		return cti.Event{}, "", fmt.Errorf("%w: no event name", ErrMalformed)
 	}
 	var p payload
 	if len(env.Payload) > 0 && string(env.Payload) != "null" {
 		if err := json.Unmarshal(env.Payload, &p); err != nil {
-			return cti.Event{}, fmt.Errorf("%w: %s payload: %v", ErrMalformed, env.Event, err)
+			return cti.Event{}, "", fmt.Errorf("%w: %s payload: %v", ErrMalformed, env.Event, err)
 		}
 	}
-	ev := cti.Event{
+	ev = cti.Event{
 		Source:    Source,
 		Type:      env.Event,
 		Kind:      cti.KindUnknown,
@@ -80,10 +87,13 @@ func Decode(body []byte) (cti.Event, error) {
 	}
 	natural, err := decodeObject(&ev, &p)
 	if err != nil {
-		return cti.Event{}, fmt.Errorf("%w: %s object: %v", ErrMalformed, env.Event, err)
+		return cti.Event{}, "", fmt.Errorf("%w: %s object: %v", ErrMalformed, env.Event, err)
 	}
 	ev.ID = "zoom:" + env.Event + ":" + string(env.EventTS) + ":" + natural
-	return ev, nil
+	if env.Event == EventURLValidation {
+		plainToken = p.PlainToken
+	}
+	return ev, plainToken, nil
 }
 
 // ValidationToken returns the plainToken of an endpoint.url_validation

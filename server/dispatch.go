@@ -1,0 +1,216 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/zoomcti/zoomcti/cti"
+	"github.com/zoomcti/zoomcti/server/store"
+)
+
+// Jobs run on goroutines of their own, not on a fixed pool of workers: a
+// job mostly waits for Salesforce, and a pool sized for one org's latency
+// caps every other org's throughput. What bounds them:
+//
+//   - each tenant (a Zoom account for events, a Salesforce org for Task
+//     writes) runs at most Config.Workers jobs at once, so an org whose
+//     Salesforce answers in seconds delays only its own calls;
+//   - at most maxInflight jobs are held by this instance at once, claimed
+//     or waiting for their tenant; past that, webhooks are still taken but
+//     left for the claim loops, and the loops stop claiming.
+//
+// A webhook's job is enqueued already claimed by this instance and run at
+// once (no Claim, no poll), and so is the Task write its call decides on;
+// the claim loops pick up everything else: retries that fell due, and jobs
+// whose instance died before finishing them (their lease ran out).
+const (
+	maxInflight = 2048
+	// inlineLease is how long a job this instance runs at once stays its
+	// own before another instance may claim it.
+	inlineLease = cti.InlineLease
+)
+
+type dispatcher struct {
+	inflight  chan struct{}
+	perTenant int
+	mu        sync.Mutex
+	tenants   map[string]*tenantSlots
+}
+
+type tenantSlots struct {
+	sem     chan struct{}
+	waiting int // jobs holding an inflight slot for this tenant
+}
+
+func newDispatcher(perTenant int) *dispatcher {
+	if perTenant <= 0 {
+		perTenant = 8
+	}
+	return &dispatcher{inflight: make(chan struct{}, maxInflight), perTenant: perTenant, tenants: map[string]*tenantSlots{}}
+}
+
+// reserve takes an inflight slot if one is free.
+func (d *dispatcher) reserve() bool {
+	select {
+	case d.inflight <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+// reserveWait takes an inflight slot, waiting for one.
+func (d *dispatcher) reserveWait(ctx context.Context) bool {
+	select {
+	case d.inflight <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (d *dispatcher) release() { <-d.inflight }
+
+// enter waits for one of tenant's slots and returns its release.
+func (d *dispatcher) enter(ctx context.Context, tenant string) (leave func(), ok bool) {
+	d.mu.Lock()
+	t := d.tenants[tenant]
+	if t == nil {
+		t = &tenantSlots{sem: make(chan struct{}, d.perTenant)}
+		d.tenants[tenant] = t
+	}
+	t.waiting++
+	d.mu.Unlock()
+	done := func() {
+		d.mu.Lock()
+		if t.waiting--; t.waiting == 0 {
+			delete(d.tenants, tenant)
+		}
+		d.mu.Unlock()
+	}
+	select {
+	case t.sem <- struct{}{}:
+		return func() { <-t.sem; done() }, true
+	case <-ctx.Done():
+		done()
+		return nil, false
+	}
+}
+
+// runJob runs one job of queue that this instance holds (an inflight slot
+// already taken, released here), under its tenant's bound, and settles it.
+// ev is the job's event when the intake has it decoded already.
+func (s *Server) runJob(ctx context.Context, queue string, job *store.Job, ev *cti.Event) {
+	defer s.jobs.release()
+	var (
+		tenant string
+		run    func(context.Context) (bool, error)
+	)
+	ref := cti.JobRef{Queue: queue, ID: job.ID}
+	switch queue {
+	case cti.OutboxQueue:
+		tenant = outboxTenant(job.Payload)
+		run = func(ctx context.Context) (bool, error) {
+			return s.engine.RunJob(ctx, cti.Job{Ref: ref, Payload: job.Payload})
+		}
+	default:
+		if ev == nil {
+			e, err := decodeQueued(job.Payload)
+			if err != nil {
+				s.settle(ctx, queue, job, false, err)
+				return
+			}
+			ev = &e
+		}
+		tenant = "zoom:" + ev.AccountID
+		run = func(ctx context.Context) (bool, error) { return s.processEvent(ctx, *ev, ref) }
+	}
+	leave, ok := s.jobs.enter(ctx, tenant)
+	if !ok {
+		return // shutting down: the job's lease runs out and it is claimed again
+	}
+	defer leave()
+	// A job in progress finishes even while shutting down, so that its
+	// effects and its acknowledgement agree.
+	jobCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), jobLease-10*time.Second)
+	acked, err := run(jobCtx)
+	cancel()
+	s.settle(ctx, queue, job, acked, err)
+}
+
+// outboxTenant is the Salesforce org an outbox job writes to.
+func outboxTenant(payload []byte) string {
+	var j struct {
+		Log *struct {
+			Agent cti.Agent `json:"agent"`
+		} `json:"log"`
+		SMS *struct {
+			Agent cti.Agent `json:"agent"`
+		} `json:"sms"`
+	}
+	_ = json.Unmarshal(payload, &j)
+	switch {
+	case j.Log != nil:
+		return "sf:" + j.Log.Agent.OrgID
+	case j.SMS != nil:
+		return "sf:" + j.SMS.Agent.OrgID
+	}
+	return "sf:"
+}
+
+// settle acknowledges, retries or sets aside a job after it ran. acked
+// says the job's own transaction acknowledged it already.
+func (s *Server) settle(ctx context.Context, queue string, job *store.Job, acked bool, err error) {
+	ackCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	var deferred *cti.DeferError
+	switch {
+	case err == nil && acked:
+		return
+	case err == nil:
+		err = s.store.Ack(ackCtx, queue, job.ID)
+	case errors.Is(err, cti.ErrBadJob):
+		s.log.Error("dropping malformed job", "queue", queue, "job", job.ID, "err", err)
+		s.metrics.add(jobCounter("jobs_dead:", queue), 1)
+		_ = s.store.Set(ackCtx, "dead:"+queue+":"+job.ID, job.Payload, 30*24*time.Hour)
+		err = s.store.Ack(ackCtx, queue, job.ID)
+	case errors.As(err, &deferred):
+		err = s.store.Retry(ackCtx, queue, job.ID, deferred.After, "deferred")
+	case errors.Is(err, cti.ErrBusy):
+		err = s.store.Retry(ackCtx, queue, job.ID, 100*time.Millisecond, "busy")
+	case errors.Is(err, cti.ErrCRMPaused), errors.Is(err, cti.ErrSignedOut):
+		// Waiting, not failing: the org is out of API requests, or the
+		// agent must sign in again. The job keeps its place until then.
+		s.metrics.add(jobCounter("jobs_waiting:", queue), 1)
+		err = s.store.Retry(ackCtx, queue, job.ID, s.waitDelay, err.Error())
+	default:
+		delay := backoff(job.Attempts)
+		s.log.Warn("job failed, will retry", "queue", queue, "job", job.ID, "attempt", job.Attempts, "retry_in", delay.Round(time.Millisecond), "err", err)
+		s.metrics.add(jobCounter("jobs_retried:", queue), 1)
+		err = s.store.Retry(ackCtx, queue, job.ID, delay, err.Error())
+	}
+	if err != nil {
+		s.log.Error("cannot settle job; it will be retried after its lease", "queue", queue, "job", job.ID, "err", err)
+	}
+}
+
+// offerInline is the engine's Inline hook: a Task write its call has just
+// decided on runs at once when this instance is running and has room; else
+// the job is left to the claim loops.
+func (s *Server) offerInline() func(*cti.Job) {
+	ctx := s.runCtx.Load()
+	if ctx == nil || !s.jobs.reserve() {
+		return nil
+	}
+	return func(j *cti.Job) {
+		if j == nil {
+			s.jobs.release()
+			return
+		}
+		job := &store.Job{ID: j.Ref.ID, Payload: j.Payload, Attempts: 1}
+		s.wg.Go(func() { s.runJob(*ctx, j.Ref.Queue, job, nil) })
+	}
+}
