@@ -66,7 +66,7 @@ const InlineLease = 30 * time.Second
 // done once they are.
 type batch struct {
 	txn    Txn
-	inline []bool   // per Enqueue: run at once by this process
+	inline []bool                  // per Enqueue: run at once by this process
 	after  []func(context.Context) // pushes to the softphone, once the changes are stored
 }
 
