@@ -131,10 +131,19 @@ func (s *tokenSource) refresh(ctx context.Context, f *refreshFlight) {
 
 // exchange trades old's refresh token for a new access token.
 func (s *tokenSource) exchange(ctx context.Context, old *oauth2.Token) (*oauth2.Token, error) {
+	return Refresh(ctx, s.cfg, old)
+}
+
+// Refresh trades old's refresh token for a new access token at cfg's token
+// endpoint (through the *http.Client in ctx under oauth2.HTTPClient, if
+// any). The new token keeps old's refresh token and instance_url when the
+// response leaves them out. A refusal is an *Error: invalid_grant when the
+// refresh token was revoked or expired (see AsCTIError).
+func Refresh(ctx context.Context, cfg *oauth2.Config, old *oauth2.Token) (*oauth2.Token, error) {
 	if old.RefreshToken == "" {
 		return nil, &Error{Status: 401, Code: "INVALID_SESSION_ID", Message: "access token refused and no refresh token to renew it"}
 	}
-	tok, err := s.cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: old.RefreshToken}).Token()
+	tok, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: old.RefreshToken}).Token()
 	if err != nil {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) {

@@ -72,7 +72,7 @@ func TestRevokedAccessAsksTheAgentToSignInAgain(t *testing.T) {
 	e := newEnv(t)
 	ws := e.connectSoftphone()
 	a := *e.s.demoAgent
-	tok, err := e.s.loadSFToken(context.Background(), a.OrgID, a.UserID)
+	tok, err := e.s.tokens.loadSF(context.Background(), a.OrgID, a.UserID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,8 +205,8 @@ func TestAdminPermissionSetIsChecked(t *testing.T) {
 	}{{e.org.AdminUser(), true}, {e.org.DemoUser(), false}} {
 		access, refresh := e.org.IssueToken(tc.user.ID)
 		tok := (&oauth2.Token{AccessToken: access, RefreshToken: refresh}).WithExtra(map[string]any{"instance_url": e.sfURL})
-		cl := e.s.crm.newClient(e.sfURL, salesforce.NewTokenSource(e.s.crm.oauthConfig(), tok, nil), "")
-		got, err := e.s.isAdmin(context.Background(), cl, tc.user.ID)
+		cl := e.s.crm.newClient(e.sfURL, salesforce.NewTokenSource(e.s.sfAuth, tok, nil), "")
+		got, err := cl.HasPermissionSet(context.Background(), tc.user.ID, e.s.cfg.SFAdminPermissionSet)
 		if err != nil || got != tc.want {
 			t.Errorf("%s: admin %v (%v), want %v", tc.user.Username, got, err, tc.want)
 		}
