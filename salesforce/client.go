@@ -7,6 +7,10 @@
 // 401 INVALID_SESSION_ID, retries transient failures with capped exponential
 // backoff, classifies every failure as a Kind, and reports the org's API
 // usage from the Sforce-Limit-Info header of every response.
+//
+// The cti engine's requests (cti.CRM) are spoken here in cti's words: a
+// cti.Task becomes a Task's fields (Client.CreateTask), a failure becomes
+// the cti error the engine acts on (AsCTIError).
 package salesforce
 
 import (
@@ -16,7 +20,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -26,6 +29,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/zoomcti/zoomcti/cti"
 )
 
 // DefaultAPIVersion is the REST API version used when Config leaves it empty
@@ -47,8 +52,8 @@ type Config struct {
 	Retry   RetryPolicy
 }
 
-// RetryPolicy bounds retries of transient failures. Each wait is drawn
-// uniformly from [0, min(Max, Base·2^n)) ("full jitter").
+// RetryPolicy bounds retries of transient failures. Each wait is
+// cti.Backoff's: base doubled on each retry, at most Max, jittered.
 type RetryPolicy struct {
 	Attempts int           // total tries per request, first included; 3 when 0
 	Base     time.Duration // 200 ms when 0
@@ -236,13 +241,7 @@ func (c *Client) url(tok *oauth2.Token, path string) string {
 // backoff sleeps before try number attempt+1, or returns early with the
 // context's error.
 func (c *Client) backoff(ctx context.Context, attempt int) error {
-	ceiling := c.retry.Max
-	if shift := attempt - 1; shift < 30 {
-		if d := c.retry.Base << shift; d > 0 && d < ceiling {
-			ceiling = d
-		}
-	}
-	t := time.NewTimer(rand.N(ceiling))
+	t := time.NewTimer(cti.Backoff(attempt-1, c.retry.Base, c.retry.Max))
 	defer t.Stop()
 	select {
 	case <-ctx.Done():

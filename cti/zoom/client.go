@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -14,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/zoomcti/zoomcti/cti"
 )
 
 // Default endpoints of the production Zoom platform.
@@ -159,7 +160,8 @@ func (c *Client) get(ctx context.Context, path string, query url.Values, out any
 		if apiErr.Status != http.StatusTooManyRequests || attempt >= c.MaxRetries {
 			return apiErr
 		}
-		wait := backoff(attempt)
+		// Zoom omits Retry-After on many per-second limits.
+		wait := cti.Backoff(attempt, 500*time.Millisecond, maxBackoff)
 		if !apiErr.RetryAfter.IsZero() {
 			wait = time.Until(apiErr.RetryAfter)
 		}
@@ -183,12 +185,8 @@ func (c *Client) httpClient() *http.Client {
 	return http.DefaultClient
 }
 
-// backoff is exponential with full jitter, for 429s that carry no
-// Retry-After (Zoom omits it on many per-second limits).
-func backoff(attempt int) time.Duration {
-	d := 500 * time.Millisecond << min(attempt, 6)
-	return d/2 + rand.N(d/2)
-}
+// maxBackoff is the longest wait for a 429 without Retry-After.
+const maxBackoff = 32 * time.Second
 
 // Error kinds an *APIError matches with errors.Is, so callers map Zoom
 // failures to their own kinds without knowing Zoom's codes.
