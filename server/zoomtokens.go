@@ -96,17 +96,12 @@ func (z *zoomAccess) token(ctx context.Context, orgID, userID string) (*oauth2.T
 			return tok.Expiry.IsZero() || z.now().Add(refreshMargin).Before(tok.Expiry)
 		},
 		refresh: func(ctx context.Context, stored *oauth2.Token) (*oauth2.Token, error) {
-			stale := &oauth2.Token{RefreshToken: stored.RefreshToken, Expiry: time.Unix(1, 0)}
-			fresh, err := z.oauth.TokenSource(oauthCtx(ctx, z.http), stale).Token()
-			if err != nil {
-				var re *oauth2.RetrieveError
-				if errors.As(err, &re) && re.ErrorCode == "invalid_grant" {
-					z.needsReauth(ctx, orgID, userID)
-					return nil, fmt.Errorf("%w: refresh refused", errZoomReauth)
-				}
-				return nil, fmt.Errorf("zoom: refresh token: %w", err)
+			fresh, err := zoom.Refresh(oauthCtx(ctx, z.http), z.oauth, stored.RefreshToken)
+			if errors.Is(err, zoom.ErrGrantRefused) {
+				z.needsReauth(ctx, orgID, userID)
+				return nil, fmt.Errorf("%w: refresh refused", errZoomReauth)
 			}
-			return fresh, nil
+			return fresh, err
 		},
 		// The old refresh token is already dead: the new pair is stored
 		// before anything else can fail.

@@ -45,6 +45,27 @@ func OAuthConfig(clientID, secret, baseURL, redirectURL string) *oauth2.Config {
 	}
 }
 
+// ErrGrantRefused is what Refresh returns when Zoom refuses the refresh
+// token for good (revoked, already used, expired): the user must authorize
+// the app again.
+var ErrGrantRefused = errors.New("zoom: refresh token refused")
+
+// Refresh trades refreshToken for a new token pair at cfg's token endpoint
+// (through the *http.Client in ctx under oauth2.HTTPClient, if any). Zoom
+// rotates refresh tokens: the one given is dead once this returns a token.
+func Refresh(ctx context.Context, cfg *oauth2.Config, refreshToken string) (*oauth2.Token, error) {
+	stale := &oauth2.Token{RefreshToken: refreshToken, Expiry: time.Unix(1, 0)}
+	tok, err := cfg.TokenSource(ctx, stale).Token()
+	if err != nil {
+		var re *oauth2.RetrieveError
+		if errors.As(err, &re) && re.ErrorCode == "invalid_grant" {
+			return nil, ErrGrantRefused
+		}
+		return nil, fmt.Errorf("zoom: refresh token: %w", err)
+	}
+	return tok, nil
+}
+
 // Revoke revokes an access token at Zoom (POST /oauth/revoke with the
 // client credentials), which also uninstalls the app for that user; Zoom
 // then sends app_deauthorized. hc may be nil for http.DefaultClient.
