@@ -1,7 +1,7 @@
 // Package salesforce talks to one Salesforce org over the REST API on behalf
-// of one user: records (Tasks for call logs), SOQL and SOSL, sObject
-// Collections, OpenID Connect userinfo, and the caller lookup that turns a
-// phone number into Contacts, Leads and Accounts.
+// of one user: records (Tasks for call logs), SOQL and SOSL, OpenID Connect
+// userinfo, and the caller lookup that turns a phone number into Contacts,
+// Leads and Accounts.
 //
 // A Client refreshes the user's access token once when Salesforce answers
 // 401 INVALID_SESSION_ID, retries transient failures with capped exponential
@@ -25,7 +25,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -69,9 +68,6 @@ type Client struct {
 	tokens      TokenSource
 	onLimit     func(used, limit int)
 	retry       RetryPolicy
-
-	mu                  sync.Mutex
-	limitUsed, limitMax int
 }
 
 // New returns a Client for cfg.
@@ -100,14 +96,6 @@ func New(cfg Config) *Client {
 		c.retry.Max = 5 * time.Second
 	}
 	return c
-}
-
-// Limits returns the org's API usage as last reported by Sforce-Limit-Info
-// (zeros before the first response that carried it).
-func (c *Client) Limits() (used, limit int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.limitUsed, c.limitMax
 }
 
 // request is one REST call.
@@ -257,9 +245,6 @@ func (c *Client) noteLimits(header string) {
 	if !ok {
 		return
 	}
-	c.mu.Lock()
-	c.limitUsed, c.limitMax = used, limit
-	c.mu.Unlock()
 	if c.onLimit != nil {
 		c.onLimit(used, limit)
 	}

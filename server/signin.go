@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -190,7 +191,7 @@ func (s *Server) completeSignin(ctx context.Context, code, verifier string) (*ag
 		return nil, fmt.Sprintf("You signed in to a Salesforce org (%s) that is not connected to this zoomcti. Sign in with your company's org (check the login domain: production, sandbox or My Domain), or ask your admin.", info.OrgID)
 	}
 	admin, err := cl.HasPermissionSet(ctx, info.UserID, s.cfg.SFAdminPermissionSet)
-	if salesforce.IsKind(err, salesforce.KindAPIDisabled) {
+	if errors.Is(err, salesforce.KindAPIDisabled) {
 		revoke()
 		return nil, "API access is not enabled for your Salesforce user, and the softphone needs it. Ask your admin for the \"API Enabled\" permission, then sign in again."
 	}
