@@ -217,7 +217,7 @@ const maxResponseBody = 64 << 20
 // url resolves path against the instance the token belongs to.
 func (c *Client) url(tok *oauth2.Token, path string) string {
 	base := c.instanceURL
-	if s := instanceURL(tok); s != "" {
+	if s := InstanceURL(tok); s != "" {
 		base = strings.TrimRight(s, "/")
 	}
 	if strings.HasPrefix(path, "/") {

@@ -152,8 +152,8 @@ func TestRefreshOnceAfterExpiry(t *testing.T) {
 	if tok.RefreshToken != e.refresh {
 		t.Error("the refresh token was lost although the refresh response carried none")
 	}
-	if instanceURL(tok) != e.srv.URL {
-		t.Errorf("instance_url = %q, want %q", instanceURL(tok), e.srv.URL)
+	if InstanceURL(tok) != e.srv.URL {
+		t.Errorf("instance_url = %q, want %q", InstanceURL(tok), e.srv.URL)
 	}
 }
 

@@ -161,19 +161,26 @@ func Refresh(ctx context.Context, cfg *oauth2.Config, old *oauth2.Token) (*oauth
 	if tok.RefreshToken == "" {
 		tok.RefreshToken = old.RefreshToken
 	}
-	if instanceURL(tok) == "" {
-		if u := instanceURL(old); u != "" {
-			tok = tok.WithExtra(map[string]any{"instance_url": u})
+	if InstanceURL(tok) == "" {
+		if u := InstanceURL(old); u != "" {
+			tok = WithInstanceURL(tok, u)
 		}
 	}
 	return tok, nil
 }
 
-// instanceURL returns the instance_url a token response carried, if any.
-func instanceURL(tok *oauth2.Token) string {
+// InstanceURL returns the instance_url a token response carried, if any:
+// the host of the user's org, where its REST API answers.
+func InstanceURL(tok *oauth2.Token) string {
 	if tok == nil {
 		return ""
 	}
 	s, _ := tok.Extra("instance_url").(string)
 	return s
+}
+
+// WithInstanceURL returns a copy of tok that carries instanceURL as
+// Salesforce's token responses do.
+func WithInstanceURL(tok *oauth2.Token, instanceURL string) *oauth2.Token {
+	return tok.WithExtra(map[string]any{"instance_url": instanceURL})
 }

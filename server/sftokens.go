@@ -24,10 +24,7 @@ type storedToken struct {
 }
 
 func (v tokenVault) saveSF(ctx context.Context, orgID, userID string, tok *oauth2.Token) error {
-	st := storedToken{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken}
-	if iu, ok := tok.Extra("instance_url").(string); ok {
-		st.InstanceURL = iu
-	}
+	st := storedToken{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, InstanceURL: salesforce.InstanceURL(tok)}
 	if err := v.put(ctx, sfTokenKey(orgID, userID), st); err != nil {
 		return fmt.Errorf("save salesforce token: %w", err)
 	}
@@ -44,7 +41,7 @@ func (v tokenVault) loadSF(ctx context.Context, orgID, userID string) (*oauth2.T
 		return nil, fmt.Errorf("%w: no Salesforce token", cti.ErrSignedOut)
 	}
 	tok := &oauth2.Token{AccessToken: st.AccessToken, RefreshToken: st.RefreshToken, TokenType: "Bearer"}
-	return tok.WithExtra(map[string]any{"instance_url": st.InstanceURL}), nil
+	return salesforce.WithInstanceURL(tok, st.InstanceURL), nil
 }
 
 // sfTokenConfig is what every agent's shared Salesforce token needs.

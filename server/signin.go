@@ -173,7 +173,7 @@ func (s *Server) completeSignin(ctx context.Context, code, verifier string) (*ag
 		s.log.Warn("salesforce code exchange failed", "err", err)
 		return nil, tryAgain
 	}
-	instance, _ := tok.Extra("instance_url").(string)
+	instance := salesforce.InstanceURL(tok)
 	if _, err := url.Parse(instance); err != nil || instance == "" {
 		s.log.Warn("salesforce token without instance_url")
 		return nil, tryAgain
