@@ -183,8 +183,7 @@ func (s *Server) linkZoom(ctx context.Context, st zoomLinkState, q map[string][]
 		s.log.Warn("zoom code exchange failed", "err", err)
 		return zoomOutcome{Message: zoomSystemError}
 	}
-	hc := &http.Client{Timeout: 20 * time.Second, Transport: &oauth2.Transport{Source: oauth2.StaticTokenSource(tok), Base: s.http.Transport}}
-	me, err := zoom.NewClient(s.cfg.ZoomAPIURL+"/v2", hc).Me(ctx)
+	me, err := s.zoom.clientOver(oauth2.StaticTokenSource(tok), 20*time.Second).Me(ctx)
 	if err != nil {
 		s.log.Warn("zoom users/me failed", "err", err)
 		return zoomOutcome{Message: zoomSystemError}

@@ -68,8 +68,12 @@ type zoomAccess struct {
 
 // client is the agent's Zoom REST client.
 func (z *zoomAccess) client(orgID, userID string) *zoom.Client {
-	src := oauth2.ReuseTokenSource(nil, &zoomTokens{z: z, orgID: orgID, userID: userID})
-	hc := &http.Client{Timeout: 30 * time.Second, Transport: &oauth2.Transport{Source: src, Base: z.http.Transport}}
+	return z.clientOver(oauth2.ReuseTokenSource(nil, &zoomTokens{z: z, orgID: orgID, userID: userID}), 30*time.Second)
+}
+
+// clientOver is a Zoom REST client whose calls carry src's tokens.
+func (z *zoomAccess) clientOver(src oauth2.TokenSource, timeout time.Duration) *zoom.Client {
+	hc := &http.Client{Timeout: timeout, Transport: &oauth2.Transport{Source: src, Base: z.http.Transport}}
 	return zoom.NewClient(z.apiURL+"/v2", hc)
 }
 
