@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/oauth2"
+
 	"github.com/zoomcti/zoomcti/cti"
 )
 
@@ -112,5 +114,63 @@ func TestTaskUpdateSetsOnlyWhatChanged(t *testing.T) {
 	got := taskUpdate(cti.Task{CallDisposition: "Interested", CallDurationInSeconds: 0, WhatID: "006A"})
 	if len(got) != 2 || got["CallDisposition"] != "Interested" || got["WhatId"] != "006A" {
 		t.Fatalf("update %v, want CallDisposition and WhatId only", got)
+	}
+}
+
+// A call log written with CreateTask is found again by its CallObject, for
+// its owner only, and UpdateTask changes only what it is given.
+func TestTaskRoundTrip(t *testing.T) {
+	e := newEnv(t)
+	ctx := testContext(t)
+	owner := e.org.DemoUser().ID
+	task := cti.Task{
+		Subject: "Inbound call", Status: "Completed", CallType: "Inbound", CallDurationInSeconds: 65,
+		CallObject: "7400000000000009001", ActivityDate: "2026-12-04", Description: "first notes",
+	}
+	id, err := e.client.CreateTask(ctx, owner, task)
+	if err != nil {
+		t.Fatalf("CreateTask: %v", err)
+	}
+	if got, err := e.client.FindTask(ctx, owner, task.CallObject); err != nil || got != id {
+		t.Fatalf("FindTask = %q, %v; want %q", got, err, id)
+	}
+	if got, err := e.client.FindTask(ctx, owner, "7400000000000009999"); err != nil || got != "" {
+		t.Fatalf("FindTask of another call = %q, %v; want none", got, err)
+	}
+	if got, err := e.client.FindTask(ctx, e.org.AdminUser().ID, task.CallObject); err != nil || got != "" {
+		t.Fatalf("FindTask for another owner = %q, %v; want none", got, err)
+	}
+	if err := e.client.UpdateTask(ctx, id, cti.Task{CallDisposition: "Interested"}); err != nil {
+		t.Fatalf("UpdateTask: %v", err)
+	}
+	rec, err := e.client.Get(ctx, "Task", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.String("CallDisposition") != "Interested" || rec.String("Description") != "first notes" ||
+		rec.String("TaskSubtype") != "Call" || rec.String("OwnerId") != owner {
+		t.Fatalf("Task after the update: %v", rec)
+	}
+}
+
+// The admin check reads PermissionSetAssignment as the signing-in user.
+func TestHasPermissionSet(t *testing.T) {
+	e := newEnv(t)
+	for _, tc := range []struct {
+		name string
+		user string
+		want bool
+	}{
+		{"admin", e.org.AdminUser().ID, true},
+		{"agent", e.org.DemoUser().ID, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			access, _ := e.org.IssueToken(tc.user)
+			cl := New(Config{InstanceURL: e.srv.URL, HTTPClient: e.srv.Client(), Tokens: NewTokenSource(nil, &oauth2.Token{AccessToken: access}, nil)})
+			got, err := cl.HasPermissionSet(testContext(t), tc.user, "Zoom_Admin")
+			if err != nil || got != tc.want {
+				t.Fatalf("HasPermissionSet = %v, %v; want %v", got, err, tc.want)
+			}
+		})
 	}
 }
