@@ -1,12 +1,16 @@
 // Package salesforce talks to one Salesforce org over the REST API on behalf
-// of one user: records (Tasks for call logs), SOQL and SOSL, sObject
-// Collections, OpenID Connect userinfo, and the caller lookup that turns a
-// phone number into Contacts, Leads and Accounts.
+// of one user: records (Tasks for call logs), SOQL and SOSL, OpenID Connect
+// userinfo, and the caller lookup that turns a phone number into Contacts,
+// Leads and Accounts.
 //
 // A Client refreshes the user's access token once when Salesforce answers
 // 401 INVALID_SESSION_ID, retries transient failures with capped exponential
 // backoff, classifies every failure as a Kind, and reports the org's API
 // usage from the Sforce-Limit-Info header of every response.
+//
+// The cti engine's requests (cti.CRM) are spoken here in cti's words: a
+// cti.Task becomes a Task's fields (Client.CreateTask), a failure becomes
+// the cti error the engine acts on (AsCTIError).
 package salesforce
 
 import (
@@ -16,16 +20,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/zoomcti/zoomcti/cti"
 )
 
 // DefaultAPIVersion is the REST API version used when Config leaves it empty
@@ -47,8 +51,8 @@ type Config struct {
 	Retry   RetryPolicy
 }
 
-// RetryPolicy bounds retries of transient failures. Each wait is drawn
-// uniformly from [0, min(Max, Base·2^n)) ("full jitter").
+// RetryPolicy bounds retries of transient failures. Each wait is
+// cti.Backoff's: base doubled on each retry, at most Max, jittered.
 type RetryPolicy struct {
 	Attempts int           // total tries per request, first included; 3 when 0
 	Base     time.Duration // 200 ms when 0
@@ -64,9 +68,6 @@ type Client struct {
 	tokens      TokenSource
 	onLimit     func(used, limit int)
 	retry       RetryPolicy
-
-	mu                  sync.Mutex
-	limitUsed, limitMax int
 }
 
 // New returns a Client for cfg.
@@ -95,14 +96,6 @@ func New(cfg Config) *Client {
 		c.retry.Max = 5 * time.Second
 	}
 	return c
-}
-
-// Limits returns the org's API usage as last reported by Sforce-Limit-Info
-// (zeros before the first response that carried it).
-func (c *Client) Limits() (used, limit int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.limitUsed, c.limitMax
 }
 
 // request is one REST call.
@@ -224,7 +217,7 @@ const maxResponseBody = 64 << 20
 // url resolves path against the instance the token belongs to.
 func (c *Client) url(tok *oauth2.Token, path string) string {
 	base := c.instanceURL
-	if s := instanceURL(tok); s != "" {
+	if s := InstanceURL(tok); s != "" {
 		base = strings.TrimRight(s, "/")
 	}
 	if strings.HasPrefix(path, "/") {
@@ -236,13 +229,7 @@ func (c *Client) url(tok *oauth2.Token, path string) string {
 // backoff sleeps before try number attempt+1, or returns early with the
 // context's error.
 func (c *Client) backoff(ctx context.Context, attempt int) error {
-	ceiling := c.retry.Max
-	if shift := attempt - 1; shift < 30 {
-		if d := c.retry.Base << shift; d > 0 && d < ceiling {
-			ceiling = d
-		}
-	}
-	t := time.NewTimer(rand.N(ceiling))
+	t := time.NewTimer(cti.Backoff(attempt-1, c.retry.Base, c.retry.Max))
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
@@ -258,9 +245,6 @@ func (c *Client) noteLimits(header string) {
 	if !ok {
 		return
 	}
-	c.mu.Lock()
-	c.limitUsed, c.limitMax = used, limit
-	c.mu.Unlock()
 	if c.onLimit != nil {
 		c.onLimit(used, limit)
 	}

@@ -2,6 +2,7 @@ package salesforce
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -26,6 +27,7 @@ type env struct {
 	refresh string       // the demo user's refresh token
 	saves   atomic.Int32 // refreshed tokens handed to save
 	limits  atomic.Int64 // last OnLimit "used"
+	limit   atomic.Int64 // last OnLimit "limit"
 }
 
 func newEnv(t testing.TB) *env {
@@ -55,7 +57,7 @@ func newEnvWith(t testing.TB, opts sfsim.Options) *env {
 		InstanceURL: e.srv.URL,
 		HTTPClient:  e.srv.Client(),
 		Tokens:      e.tokens,
-		OnLimit:     func(used, limit int) { e.limits.Store(int64(used)) },
+		OnLimit:     func(used, limit int) { e.limits.Store(int64(used)); e.limit.Store(int64(limit)) },
 		Retry:       RetryPolicy{Attempts: 3, Base: time.Millisecond, Max: 5 * time.Millisecond},
 	})
 	return e
@@ -102,7 +104,7 @@ func TestTaskLifecycle(t *testing.T) {
 	if err := e.client.Delete(ctx, "Task", id); err != nil {
 		t.Fatalf("Delete: %v", err)
 	}
-	if _, err := e.client.Get(ctx, "Task", id); !IsKind(err, KindNotFound) {
+	if _, err := e.client.Get(ctx, "Task", id); !errors.Is(err, KindNotFound) {
 		t.Errorf("Get after Delete: err = %v, want kind not found", err)
 	}
 }
@@ -121,8 +123,8 @@ func TestCreateErrorsAreTyped(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := e.client.Create(ctx, "Task", tt.fields)
-			if !IsKind(err, tt.kind) {
-				t.Fatalf("Create err = %v (kind %q), want kind %q", err, KindOf(err), tt.kind)
+			if !errors.Is(err, tt.kind) {
+				t.Fatalf("Create err = %v, want kind %q", err, tt.kind)
 			}
 		})
 	}
@@ -150,8 +152,8 @@ func TestRefreshOnceAfterExpiry(t *testing.T) {
 	if tok.RefreshToken != e.refresh {
 		t.Error("the refresh token was lost although the refresh response carried none")
 	}
-	if instanceURL(tok) != e.srv.URL {
-		t.Errorf("instance_url = %q, want %q", instanceURL(tok), e.srv.URL)
+	if InstanceURL(tok) != e.srv.URL {
+		t.Errorf("instance_url = %q, want %q", InstanceURL(tok), e.srv.URL)
 	}
 }
 
@@ -194,8 +196,8 @@ func TestRevokedRefreshTokenIsInvalidSession(t *testing.T) {
 	}
 
 	_, err = e.client.Query(ctx, "SELECT Id FROM Account")
-	if !IsKind(err, KindInvalidSession) || !IsKind(err, ErrInvalidSession) {
-		t.Fatalf("Query with revoked grant: err = %v (kind %q), want invalid session", err, KindOf(err))
+	if !errors.Is(err, KindInvalidSession) {
+		t.Fatalf("Query with revoked grant: err = %v, want invalid session", err)
 	}
 	if e.saves.Load() != 0 {
 		t.Error("a refused refresh was saved")
@@ -208,8 +210,8 @@ func TestSecond401IsInvalidSession(t *testing.T) {
 	e.org.InjectFaults(http.StatusUnauthorized, 2)
 
 	_, err := e.client.Get(ctx, "Account", findRecord(t, e.org, "Account", "Name", "Globex Corporation"))
-	if !IsKind(err, KindInvalidSession) {
-		t.Fatalf("err = %v (kind %q), want invalid session", err, KindOf(err))
+	if !errors.Is(err, KindInvalidSession) {
+		t.Fatalf("err = %v, want invalid session", err)
 	}
 	if n := e.saves.Load(); n != 1 {
 		t.Errorf("refreshes = %d, want exactly 1", n)
@@ -222,8 +224,8 @@ func TestRequestLimitIsNotRetried(t *testing.T) {
 	e.org.InjectFaults(http.StatusForbidden, 1)
 
 	_, err := e.client.Create(ctx, "Task", map[string]any{"Subject": "Call"}, CreateOptions{Idempotent: true})
-	if !IsKind(err, KindRequestLimit) {
-		t.Fatalf("err = %v (kind %q), want request limit", err, KindOf(err))
+	if !errors.Is(err, KindRequestLimit) {
+		t.Fatalf("err = %v, want request limit", err)
 	}
 	if n := len(e.org.Records("Task")); n != 0 {
 		t.Errorf("Tasks = %d after a refused create, want 0 (the 403 was retried)", n)
@@ -244,7 +246,7 @@ func TestUnavailableIsRetried(t *testing.T) {
 	}
 
 	e.org.InjectFaults(http.StatusServiceUnavailable, 3)
-	if _, err := e.client.Get(ctx, "Task", id); !IsKind(err, KindUnavailable) {
+	if _, err := e.client.Get(ctx, "Task", id); !errors.Is(err, KindUnavailable) {
 		t.Errorf("Get through three 503s with 3 attempts: err = %v, want unavailable", err)
 	}
 }
@@ -261,13 +263,13 @@ func TestCreateTimeoutRetriedOnlyWhenIdempotent(t *testing.T) {
 	e.org.SetLatency(300 * time.Millisecond)
 	ctx := testContext(t)
 
-	if _, err := e.client.Create(ctx, "Task", map[string]any{"Subject": "Call"}); !IsKind(err, KindUnavailable) {
+	if _, err := e.client.Create(ctx, "Task", map[string]any{"Subject": "Call"}); !errors.Is(err, KindUnavailable) {
 		t.Fatalf("Create with timeout: err = %v, want unavailable", err)
 	}
 	if n := sent.Swap(0); n != 1 {
 		t.Errorf("plain create sent %d times, want 1", n)
 	}
-	if _, err := e.client.Create(ctx, "Task", map[string]any{"Subject": "Call"}, CreateOptions{Idempotent: true}); !IsKind(err, KindUnavailable) {
+	if _, err := e.client.Create(ctx, "Task", map[string]any{"Subject": "Call"}, CreateOptions{Idempotent: true}); !errors.Is(err, KindUnavailable) {
 		t.Fatalf("idempotent Create with timeout: err = %v, want unavailable", err)
 	}
 	if n := sent.Load(); n != 3 {
@@ -289,20 +291,16 @@ func (c countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 func TestLimitsTracked(t *testing.T) {
 	e := newEnv(t)
 	ctx := testContext(t)
-	if used, limit := e.client.Limits(); used != 0 || limit != 0 {
-		t.Errorf("Limits before any call = %d/%d, want 0/0", used, limit)
+	if got := e.limits.Load(); got != 0 {
+		t.Errorf("OnLimit reported %d before any call", got)
 	}
 	for range 3 {
 		if _, err := e.client.Query(ctx, "SELECT Id FROM Lead"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	used, limit := e.client.Limits()
-	if used != e.org.APIRequests() || limit != 15000 {
-		t.Errorf("Limits = %d/%d, want %d/15000", used, limit, e.org.APIRequests())
-	}
-	if got := e.limits.Load(); got != int64(used) {
-		t.Errorf("OnLimit last reported %d, want %d", got, used)
+	if used, limit := e.limits.Load(), e.limit.Load(); used != int64(e.org.APIRequests()) || limit != 15000 {
+		t.Errorf("OnLimit last reported %d/%d, want %d/15000", used, limit, e.org.APIRequests())
 	}
 }
 

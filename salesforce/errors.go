@@ -3,7 +3,6 @@ package salesforce
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -42,10 +41,6 @@ const (
 	// and retrying or signing in again changes nothing.
 	KindAPIDisabled Kind = "API disabled"
 )
-
-// ErrInvalidSession is KindInvalidSession under the name callers look for:
-// errors.Is(err, salesforce.ErrInvalidSession).
-const ErrInvalidSession = KindInvalidSession
 
 func (k Kind) Error() string { return "salesforce: " + string(k) }
 
@@ -111,23 +106,6 @@ func (e *Error) Kind() Kind {
 	}
 	return KindInvalidInput
 }
-
-// KindOf returns the Kind of the Salesforce failure in err's chain, or ""
-// when err is nil or did not come from Salesforce (a cancelled context, say).
-func KindOf(err error) Kind {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Kind()
-	}
-	var k Kind
-	if errors.As(err, &k) {
-		return k
-	}
-	return ""
-}
-
-// IsKind reports whether err is a Salesforce failure of kind k.
-func IsKind(err error, k Kind) bool { return errors.Is(err, k) }
 
 // apiError is one entry of an error body. Plain REST calls name the code
 // errorCode; sObject Collections name it statusCode.

@@ -1,6 +1,7 @@
 package salesforce
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 )
@@ -49,8 +50,8 @@ func TestQueryEscapedLiteral(t *testing.T) {
 
 func TestQueryMalformed(t *testing.T) {
 	e := newEnv(t)
-	if _, err := e.client.Query(testContext(t), "SELEKT nothing"); !IsKind(err, KindInvalidInput) {
-		t.Errorf("err = %v (kind %q), want invalid input", err, KindOf(err))
+	if _, err := e.client.Query(testContext(t), "SELEKT nothing"); !errors.Is(err, KindInvalidInput) {
+		t.Errorf("err = %v, want invalid input", err)
 	}
 }
 

@@ -15,17 +15,6 @@ import (
 // "attributes".
 type Record map[string]any
 
-// NewRecord returns a Record of type sobject holding a copy of fields, ready
-// for CreateMany.
-func NewRecord(sobject string, fields map[string]any) Record {
-	r := make(Record, len(fields)+1)
-	for k, v := range fields {
-		r[k] = v
-	}
-	r["attributes"] = map[string]any{"type": sobject}
-	return r
-}
-
 // Type returns the sObject type from attributes.type, e.g. "Contact".
 func (r Record) Type() string {
 	if a, ok := r["attributes"].(map[string]any); ok {
@@ -84,7 +73,7 @@ func (r Record) value(field string) any {
 	return cur
 }
 
-// CreateOptions adjusts Create and CreateMany.
+// CreateOptions adjusts Create.
 type CreateOptions struct {
 	// Idempotent says that sending the same create twice cannot make two
 	// records, because the caller checks first (a Task is looked up by its

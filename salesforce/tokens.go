@@ -131,10 +131,19 @@ func (s *tokenSource) refresh(ctx context.Context, f *refreshFlight) {
 
 // exchange trades old's refresh token for a new access token.
 func (s *tokenSource) exchange(ctx context.Context, old *oauth2.Token) (*oauth2.Token, error) {
+	return Refresh(ctx, s.cfg, old)
+}
+
+// Refresh trades old's refresh token for a new access token at cfg's token
+// endpoint (through the *http.Client in ctx under oauth2.HTTPClient, if
+// any). The new token keeps old's refresh token and instance_url when the
+// response leaves them out. A refusal is an *Error: invalid_grant when the
+// refresh token was revoked or expired (see AsCTIError).
+func Refresh(ctx context.Context, cfg *oauth2.Config, old *oauth2.Token) (*oauth2.Token, error) {
 	if old.RefreshToken == "" {
 		return nil, &Error{Status: 401, Code: "INVALID_SESSION_ID", Message: "access token refused and no refresh token to renew it"}
 	}
-	tok, err := s.cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: old.RefreshToken}).Token()
+	tok, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: old.RefreshToken}).Token()
 	if err != nil {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) {
@@ -152,19 +161,26 @@ func (s *tokenSource) exchange(ctx context.Context, old *oauth2.Token) (*oauth2.
 	if tok.RefreshToken == "" {
 		tok.RefreshToken = old.RefreshToken
 	}
-	if instanceURL(tok) == "" {
-		if u := instanceURL(old); u != "" {
-			tok = tok.WithExtra(map[string]any{"instance_url": u})
+	if InstanceURL(tok) == "" {
+		if u := InstanceURL(old); u != "" {
+			tok = WithInstanceURL(tok, u)
 		}
 	}
 	return tok, nil
 }
 
-// instanceURL returns the instance_url a token response carried, if any.
-func instanceURL(tok *oauth2.Token) string {
+// InstanceURL returns the instance_url a token response carried, if any:
+// the host of the user's org, where its REST API answers.
+func InstanceURL(tok *oauth2.Token) string {
 	if tok == nil {
 		return ""
 	}
 	s, _ := tok.Extra("instance_url").(string)
 	return s
+}
+
+// WithInstanceURL returns a copy of tok that carries instanceURL as
+// Salesforce's token responses do.
+func WithInstanceURL(tok *oauth2.Token, instanceURL string) *oauth2.Token {
+	return tok.WithExtra(map[string]any{"instance_url": instanceURL})
 }

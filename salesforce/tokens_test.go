@@ -46,8 +46,8 @@ func TestTokenSourceFromRefreshTokenOnly(t *testing.T) {
 	if u.UserID != org.DemoUser().ID {
 		t.Errorf("UserInfo user = %q, want %q", u.UserID, org.DemoUser().ID)
 	}
-	if saved == nil || saved.AccessToken == "" || saved.RefreshToken != refresh || instanceURL(saved) != srv.URL {
-		t.Errorf("saved token = %+v (instance %q), want a new access token, the old refresh token and %s", saved, instanceURL(saved), srv.URL)
+	if saved == nil || saved.AccessToken == "" || saved.RefreshToken != refresh || InstanceURL(saved) != srv.URL {
+		t.Errorf("saved token = %+v (instance %q), want a new access token, the old refresh token and %s", saved, InstanceURL(saved), srv.URL)
 	}
 }
 

@@ -29,3 +29,12 @@ func (c *Client) UserInfo(ctx context.Context) (UserInfo, error) {
 	}
 	return u, nil
 }
+
+// HasPermissionSet reports whether the user holds the permission set named
+// name (its API name).
+func (c *Client) HasPermissionSet(ctx context.Context, userID, name string) (bool, error) {
+	q := fmt.Sprintf("SELECT Id FROM PermissionSetAssignment WHERE AssigneeId = '%s' AND PermissionSet.Name = '%s' LIMIT 1",
+		EscapeSOQL(userID), EscapeSOQL(name))
+	recs, err := c.Query(ctx, q)
+	return len(recs) > 0, err
+}

@@ -2,12 +2,9 @@ package server
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"net/http"
 
 	"github.com/zoomcti/zoomcti/cti"
-	"github.com/zoomcti/zoomcti/server/store"
 )
 
 // requireAdmin resolves the bearer token to an agent holding the admin
@@ -37,7 +34,7 @@ func (s *Server) handleAdminStatus(w http.ResponseWriter, r *http.Request) {
 	if lim, err := s.orgLimits(ctx, a.OrgID); err == nil && lim != nil {
 		out["api_usage"] = lim
 	}
-	_, err := s.store.Get(ctx, "sfpause:"+a.OrgID)
+	_, err := s.store.Get(ctx, orgPauseKey(a.OrgID))
 	out["api_paused"] = err == nil
 	queues := map[string]int{}
 	for _, q := range []string{ringQueue, eventQueue, cti.OutboxQueue} {
@@ -55,13 +52,9 @@ func (s *Server) handleAdminStatus(w http.ResponseWriter, r *http.Request) {
 
 // orgLimits is the org's last reported API usage, or nil.
 func (s *Server) orgLimits(ctx context.Context, orgID string) (*orgLimits, error) {
-	b, err := s.store.Get(ctx, "sflimits:"+orgID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
+	var l orgLimits
+	if ok, err := getJSON(ctx, s.store, orgLimitsKey(orgID), &l); !ok || err != nil {
 		return nil, err
 	}
-	var l orgLimits
-	return &l, json.Unmarshal(b, &l)
+	return &l, nil
 }

@@ -3,14 +3,12 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
 	"golang.org/x/oauth2"
 
 	"github.com/zoomcti/zoomcti/cti"
-	"github.com/zoomcti/zoomcti/server/store"
 )
 
 // agentRecord is a signed-in Salesforce user as the store keeps it.
@@ -28,37 +26,33 @@ type agentRecord struct {
 
 func agentKey(orgID, userID string) string { return "agent:" + orgID + ":" + userID }
 func zoomLinkKey(zoomUserID string) string { return "zoomlink:" + zoomUserID }
-func sfTokenKey(orgID, userID string) string {
-	return "sftoken:" + orgID + ":" + userID
-}
 
 // agent loads an agent, or returns nil when there is none.
 func (s *Server) agent(ctx context.Context, orgID, userID string) (*agentRecord, error) {
-	b, err := s.store.Get(ctx, agentKey(orgID, userID))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("load agent: %w", err)
-	}
+	return loadAgent(ctx, s.store, orgID, userID)
+}
+
+// loadAgent loads an agent from kv, or returns nil when there is none.
+func loadAgent(ctx context.Context, kv getter, orgID, userID string) (*agentRecord, error) {
 	var a agentRecord
-	if err := json.Unmarshal(b, &a); err != nil {
-		return nil, fmt.Errorf("decode agent: %w", err)
+	ok, err := getJSON(ctx, kv, agentKey(orgID, userID), &a)
+	if err != nil || !ok {
+		if err != nil {
+			err = fmt.Errorf("load agent: %w", err)
+		}
+		return nil, err
 	}
 	return &a, nil
 }
 
 // AgentByZoomUser implements cti.Directory.
 func (s *Server) AgentByZoomUser(ctx context.Context, zoomUserID string) (*cti.Agent, error) {
-	b, err := s.store.Get(ctx, zoomLinkKey(zoomUserID))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("load zoom link: %w", err)
-	}
 	var ref struct{ OrgID, UserID string }
-	if err := json.Unmarshal(b, &ref); err != nil {
+	ok, err := getJSON(ctx, s.store, zoomLinkKey(zoomUserID), &ref)
+	if err != nil || !ok {
+		if err != nil {
+			err = fmt.Errorf("load zoom link: %w", err)
+		}
 		return nil, err
 	}
 	a, err := s.agent(ctx, ref.OrgID, ref.UserID)
@@ -78,7 +72,7 @@ func (s *Server) SaveAgent(ctx context.Context, a agentRecord, tok *oauth2.Token
 		return fmt.Errorf("save agent: %w", err)
 	}
 	if tok != nil {
-		if err := s.saveSFToken(ctx, a.OrgID, a.UserID, tok); err != nil {
+		if err := s.tokens.saveSF(ctx, a.OrgID, a.UserID, tok); err != nil {
 			return err
 		}
 	}
@@ -93,47 +87,6 @@ func (s *Server) LinkZoom(ctx context.Context, a cti.Agent) error {
 		return fmt.Errorf("save zoom link: %w", err)
 	}
 	return nil
-}
-
-// storedToken is the JSON sealed under sftoken:<org>:<user>.
-type storedToken struct {
-	AccessToken  string `json:"access_token"`
-	RefreshToken string `json:"refresh_token"`
-	InstanceURL  string `json:"instance_url,omitempty"`
-}
-
-func (s *Server) saveSFToken(ctx context.Context, orgID, userID string, tok *oauth2.Token) error {
-	st := storedToken{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken}
-	if iu, ok := tok.Extra("instance_url").(string); ok {
-		st.InstanceURL = iu
-	}
-	plain, _ := json.Marshal(st)
-	key := sfTokenKey(orgID, userID)
-	if err := s.store.Set(ctx, key, s.sealer.seal(key, plain), 0); err != nil {
-		return fmt.Errorf("save salesforce token: %w", err)
-	}
-	return nil
-}
-
-func (s *Server) loadSFToken(ctx context.Context, orgID, userID string) (*oauth2.Token, error) {
-	key := sfTokenKey(orgID, userID)
-	sealed, err := s.store.Get(ctx, key)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("%w: no Salesforce token", cti.ErrSignedOut)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("load salesforce token: %w", err)
-	}
-	plain, err := s.sealer.open(key, sealed)
-	if err != nil {
-		return nil, err
-	}
-	var st storedToken
-	if err := json.Unmarshal(plain, &st); err != nil {
-		return nil, err
-	}
-	tok := &oauth2.Token{AccessToken: st.AccessToken, RefreshToken: st.RefreshToken, TokenType: "Bearer"}
-	return tok.WithExtra(map[string]any{"instance_url": st.InstanceURL}), nil
 }
 
 // signedOut forgets an agent's Salesforce token (it no longer works) and

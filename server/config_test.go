@@ -152,14 +152,14 @@ func TestHealthAndSoftphoneHeaders(t *testing.T) {
 
 func TestSealedTokensAreBoundToTheirKey(t *testing.T) {
 	s, _ := newTestServer(t, nil)
-	sealed := s.sealer.seal("sftoken:a", []byte("secret-token"))
+	sealed := s.tokens.sealer.seal("sftoken:a", []byte("secret-token"))
 	if bytes.Contains(sealed, []byte("secret-token")) {
 		t.Fatal("token stored in clear")
 	}
-	if got, err := s.sealer.open("sftoken:a", sealed); err != nil || string(got) != "secret-token" {
+	if got, err := s.tokens.sealer.open("sftoken:a", sealed); err != nil || string(got) != "secret-token" {
 		t.Fatalf("open: %q %v", got, err)
 	}
-	if _, err := s.sealer.open("sftoken:b", sealed); err == nil {
+	if _, err := s.tokens.sealer.open("sftoken:b", sealed); err == nil {
 		t.Fatal("a sealed value opened under another key")
 	}
 }

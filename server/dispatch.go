@@ -187,7 +187,7 @@ func (s *Server) settle(ctx context.Context, queue string, job *store.Job, acked
 		s.metrics.add(jobCounter("jobs_waiting:", queue), 1)
 		err = s.store.Retry(ackCtx, queue, job.ID, s.waitDelay, err.Error())
 	default:
-		delay := backoff(job.Attempts)
+		delay := cti.Backoff(job.Attempts, time.Second, maxBackoff)
 		s.log.Warn("job failed, will retry", "queue", queue, "job", job.ID, "attempt", job.Attempts, "retry_in", delay.Round(time.Millisecond), "err", err)
 		s.metrics.add(jobCounter("jobs_retried:", queue), 1)
 		err = s.store.Retry(ackCtx, queue, job.ID, delay, err.Error())

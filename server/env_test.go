@@ -271,7 +271,7 @@ func (s *Server) saveZoomTokenRaw(orgID, userID, access, refresh string, expiry 
 
 // saveZoomTokenRawExpiry makes the stored Zoom token look expired.
 func (s *Server) saveZoomTokenRawExpiry(orgID, userID string, expiry time.Time) error {
-	tok, err := s.loadZoomToken(context.Background(), orgID, userID)
+	tok, err := s.tokens.loadZoom(context.Background(), orgID, userID)
 	if err != nil {
 		return err
 	}

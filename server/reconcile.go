@@ -80,7 +80,7 @@ func (s *Server) reconcileAgent(ctx context.Context, a agentRecord, from, to tim
 		}
 		s.log.Warn("reconcile", "user_id", a.UserID, "what", what, "err", err)
 	}
-	zc := s.zoomClient(a.OrgID, a.UserID)
+	zc := s.zoom.client(a.OrgID, a.UserID)
 	seen := map[string]bool{}
 	for start := from; start.Before(to); start = start.Add(historyWindow) {
 		end := start.Add(historyWindow)

@@ -7,10 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/oauth2"
-
 	"github.com/zoomcti/zoomcti/cti"
-	"github.com/zoomcti/zoomcti/salesforce"
 	"github.com/zoomcti/zoomcti/salesforce/sfsim"
 )
 
@@ -72,7 +69,7 @@ func TestRevokedAccessAsksTheAgentToSignInAgain(t *testing.T) {
 	e := newEnv(t)
 	ws := e.connectSoftphone()
 	a := *e.s.demoAgent
-	tok, err := e.s.loadSFToken(context.Background(), a.OrgID, a.UserID)
+	tok, err := e.s.tokens.loadSF(context.Background(), a.OrgID, a.UserID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,22 +190,5 @@ func TestAdminStatusIsForAdminsOnly(t *testing.T) {
 	usage, _ := body["api_usage"].(map[string]any)
 	if usage == nil || usage["used"].(float64) < 1 || usage["limit"].(float64) != 15000 {
 		t.Fatalf("api_usage = %v, want the org's Sforce-Limit-Info", body["api_usage"])
-	}
-}
-
-// The admin check at sign-in reads PermissionSetAssignment.
-func TestAdminPermissionSetIsChecked(t *testing.T) {
-	e := newEnv(t)
-	for _, tc := range []struct {
-		user sfsim.User
-		want bool
-	}{{e.org.AdminUser(), true}, {e.org.DemoUser(), false}} {
-		access, refresh := e.org.IssueToken(tc.user.ID)
-		tok := (&oauth2.Token{AccessToken: access, RefreshToken: refresh}).WithExtra(map[string]any{"instance_url": e.sfURL})
-		cl := e.s.crm.newClient(e.sfURL, salesforce.NewTokenSource(e.s.crm.oauthConfig(), tok, nil), "")
-		got, err := e.s.isAdmin(context.Background(), cl, tc.user.ID)
-		if err != nil || got != tc.want {
-			t.Errorf("%s: admin %v (%v), want %v", tc.user.Username, got, err, tc.want)
-		}
 	}
 }

@@ -15,7 +15,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/zoomcti/zoomcti/cti"
+	"github.com/zoomcti/zoomcti/cti/zoom"
+	"github.com/zoomcti/zoomcti/salesforce"
 	"github.com/zoomcti/zoomcti/server/store"
 	"github.com/zoomcti/zoomcti/server/store/bolt"
 	redisstore "github.com/zoomcti/zoomcti/server/store/redis"
@@ -36,10 +40,12 @@ type Server struct {
 	now    func() time.Time
 	log    *slog.Logger
 	http   *http.Client
-	sealer *sealer
+	tokens tokenVault // agents' OAuth tokens, sealed
+	sfAuth *oauth2.Config
 	engine *cti.Engine
 	hub    *hub
 	crm    *crm
+	zoom   *zoomAccess
 
 	metrics metrics
 	wake    wakers
@@ -89,7 +95,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	s.sealer = sl
+	s.tokens = tokenVault{kv: s.store, sealer: sl}
 	s.bodies.max = cfg.BodyBudget
 	if s.bodies.max <= 0 {
 		s.bodies.max = defaultBodyBudgetMB << 20
@@ -101,7 +107,34 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.limiter = newRateLimiter(rate, maxRateLimitedClients)
 	s.hub = newHub(s.store, s.log)
 	s.jobs = newDispatcher(cfg.Workers)
-	s.crm = newCRM(s)
+	s.sfAuth = salesforce.OAuthConfig(cfg.SFClientID, cfg.SFClientSecret, cfg.SFLoginURL, cfg.PublicURL+"/oauth/salesforce/callback")
+	settings := func(ctx context.Context, orgID string) (cti.Settings, error) {
+		return loadSettings(ctx, s.store, orgID, cfg.DefaultCountry)
+	}
+	s.crm = newCRM(crmConfig{
+		kv: s.store,
+		tokens: sfTokenConfig{
+			kv: s.store, vault: s.tokens, oauth: s.sfAuth, http: s.http, metrics: &s.metrics,
+			signedOut: s.signedOut,
+		},
+		apiVersion: cfg.SFAPIVersion,
+		http:       s.http,
+		settings:   settings,
+		signedOut:  s.signedOut,
+		metrics:    &s.metrics,
+		now:        s.now,
+		log:        s.log,
+	})
+	s.zoom = &zoomAccess{
+		kv:          s.store,
+		vault:       s.tokens,
+		oauth:       zoom.OAuthConfig(cfg.ZoomClientID, cfg.ZoomClientSecret, cfg.ZoomOAuthURL, cfg.PublicURL+"/oauth/zoom/callback"),
+		apiURL:      cfg.ZoomAPIURL,
+		http:        s.http,
+		now:         s.now,
+		metrics:     &s.metrics,
+		needsReauth: s.zoomNeedsReauth,
+	}
 	s.engine = cti.NewEngine(cti.EngineConfig{
 		Directory:   s,
 		CRM:         s.crm,
@@ -111,7 +144,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		NotFound:    store.ErrNotFound,
 		Conflict:    store.ErrConflict,
 		Inline:      s.offerInline,
-		Settings:    s.settings,
+		Settings:    settings,
 		QueueSettle: cfg.QueueSettle,
 		Clock:       s.now,
 		Logger:      s.log,

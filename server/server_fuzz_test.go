@@ -226,48 +226,6 @@ func FuzzReconcile(f *testing.F) {
 	})
 }
 
-// FuzzRecordsQuery holds the record picker's SOSL to keeping the input
-// inside the braces: reading the FIND term with SOSL's escapes, the first
-// unescaped "}" is the one the builder put there, and the words come back
-// as typed, each with the builder's prefix wildcard.
-func FuzzRecordsQuery(f *testing.F) {
-	for _, q := range []string{"Ada", "Ada Lovelace", "} RETURNING User(Id) {", `\`, `a\}`, "O'Brien & co", "x OR y", "日本 語", "\xff*?"} {
-		f.Add(q)
-	}
-	f.Fuzz(func(t *testing.T, q string) {
-		returning := []string{"Contact(Id, Name LIMIT 10)"}
-		sosl := recordSearchSOSL(q, "NAME", returning)
-		rest, ok := strings.CutPrefix(sosl, "FIND {")
-		if !ok {
-			t.Fatalf("%q does not start with FIND {", sosl)
-		}
-		var term strings.Builder
-		end := -1
-		for i := 0; i < len(rest); i++ {
-			if rest[i] == '\\' && i+1 < len(rest) {
-				term.WriteByte(rest[i+1])
-				i++
-				continue
-			}
-			if rest[i] == '}' {
-				end = i
-				break
-			}
-			term.WriteByte(rest[i])
-		}
-		if end < 0 || rest[end:] != "} IN NAME FIELDS RETURNING "+returning[0] {
-			t.Fatalf("input %q leaves the braces: %q", q, sosl)
-		}
-		var want []string
-		for _, wd := range strings.Fields(q) {
-			want = append(want, wd+"*")
-		}
-		if got := term.String(); got != strings.Join(want, " AND ") {
-			t.Fatalf("term of %q reads %q", sosl, got)
-		}
-	})
-}
-
 // FuzzSignedInAPIs sends arbitrary bodies and parameters to the endpoints a
 // signed-in softphone uses: PUT /api/settings (as the admin), POST
 // /api/calllogs/{call} (wrap-up) and GET /api/records. Never a panic and

@@ -8,7 +8,6 @@ import (
 	"net/http"
 
 	"github.com/zoomcti/zoomcti/cti"
-	"github.com/zoomcti/zoomcti/server/store"
 )
 
 func settingsKey(orgID string) string { return "settings:" + orgID }
@@ -16,17 +15,16 @@ func settingsKey(orgID string) string { return "settings:" + orgID }
 // settings returns the org's settings: the stored document over the
 // defaults, read on every decision so a change applies at once.
 func (s *Server) settings(ctx context.Context, orgID string) (cti.Settings, error) {
+	return loadSettings(ctx, s.store, orgID, s.cfg.DefaultCountry)
+}
+
+// loadSettings reads the org's settings from kv; what the org has not set
+// keeps its default.
+func loadSettings(ctx context.Context, kv getter, orgID, defaultCountry string) (cti.Settings, error) {
 	set := cti.DefaultSettings()
-	set.DefaultCountry = s.cfg.DefaultCountry
-	b, err := s.store.Get(ctx, settingsKey(orgID))
-	if errors.Is(err, store.ErrNotFound) {
-		return set, nil
-	}
-	if err != nil {
+	set.DefaultCountry = defaultCountry
+	if _, err := getJSON(ctx, kv, settingsKey(orgID), &set); err != nil {
 		return set, fmt.Errorf("load settings: %w", err)
-	}
-	if err := json.Unmarshal(b, &set); err != nil {
-		return set, fmt.Errorf("decode settings: %w", err)
 	}
 	return set, nil
 }

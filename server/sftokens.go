@@ -4,39 +4,84 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
-	"time"
 
 	"golang.org/x/oauth2"
 
 	"github.com/zoomcti/zoomcti/cti"
 	"github.com/zoomcti/zoomcti/salesforce"
+	"github.com/zoomcti/zoomcti/server/store"
 )
+
+func sfTokenKey(orgID, userID string) string { return "sftoken:" + orgID + ":" + userID }
+
+// storedToken is the JSON sealed under sftoken:<org>:<user>.
+type storedToken struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+	InstanceURL  string `json:"instance_url,omitempty"`
+}
+
+func (v tokenVault) saveSF(ctx context.Context, orgID, userID string, tok *oauth2.Token) error {
+	st := storedToken{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, InstanceURL: salesforce.InstanceURL(tok)}
+	if err := v.put(ctx, sfTokenKey(orgID, userID), st); err != nil {
+		return fmt.Errorf("save salesforce token: %w", err)
+	}
+	return nil
+}
+
+func (v tokenVault) loadSF(ctx context.Context, orgID, userID string) (*oauth2.Token, error) {
+	var st storedToken
+	ok, err := v.get(ctx, sfTokenKey(orgID, userID), &st)
+	if err != nil {
+		return nil, fmt.Errorf("load salesforce token: %w", err)
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: no Salesforce token", cti.ErrSignedOut)
+	}
+	tok := &oauth2.Token{AccessToken: st.AccessToken, RefreshToken: st.RefreshToken, TokenType: "Bearer"}
+	return salesforce.WithInstanceURL(tok, st.InstanceURL), nil
+}
+
+// sfTokenConfig is what every agent's shared Salesforce token needs.
+type sfTokenConfig struct {
+	kv      store.KV
+	vault   tokenVault
+	oauth   *oauth2.Config
+	http    *http.Client // for the token endpoint
+	metrics *metrics
+	// signedOut is told when Salesforce refuses the refresh token for
+	// good: the agent must sign in again.
+	signedOut func(ctx context.Context, orgID, userID, reason string)
+}
 
 // sharedTokens is one agent's Salesforce token, shared by every instance
 // through the store. Salesforce sends no expires_in, so a token is renewed
-// only when Salesforce refuses it; then exactly one instance refreshes (it
-// holds a store lock) and the others pick its result up from the store.
+// only when Salesforce refuses it; then exactly one instance refreshes (see
+// sharedRefresh) and the others pick its result up from the store.
 type sharedTokens struct {
-	s      *Server
-	orgID  string
-	userID string
+	cfg           sfTokenConfig
+	orgID, userID string
 
 	mu  sync.Mutex // one refresh at a time in this process
 	cur *oauth2.Token
 }
 
+func newSharedTokens(cfg sfTokenConfig, orgID, userID string) *sharedTokens {
+	return &sharedTokens{cfg: cfg, orgID: orgID, userID: userID}
+}
+
 var _ salesforce.TokenSource = (*sharedTokens)(nil)
 
-const refreshLockTTL = 30 * time.Second
-
+// Token implements salesforce.TokenSource.
 func (t *sharedTokens) Token(ctx context.Context) (*oauth2.Token, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.cur != nil {
 		return t.cur, nil
 	}
-	tok, err := t.s.loadSFToken(ctx, t.orgID, t.userID)
+	tok, err := t.cfg.vault.loadSF(ctx, t.orgID, t.userID)
 	if err != nil {
 		return nil, err
 	}
@@ -58,77 +103,42 @@ func (t *sharedTokens) Refresh(ctx context.Context, stale *oauth2.Token) (*oauth
 	// The refresh outlives the request that needed it: others wait on it.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshLockTTL)
 	defer cancel()
-
-	lockKey := "lock:sfrefresh:" + t.orgID + ":" + t.userID
-	lockVal := []byte(randomToken())
-	for {
-		stored, err := t.s.loadSFToken(ctx, t.orgID, t.userID)
-		if err != nil {
-			return nil, err
-		}
-		if stored.AccessToken != staleAccess {
-			t.cur = stored // another instance refreshed it
-			return stored, nil
-		}
-		ok, err := t.s.store.SetNX(ctx, lockKey, lockVal, refreshLockTTL)
-		if err != nil {
-			return nil, fmt.Errorf("lock token refresh: %w", err)
-		}
-		if ok {
-			break
-		}
-		if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
-			return nil, fmt.Errorf("waiting for another instance's token refresh: %w", err)
-		}
-	}
-	defer t.s.store.CompareAndDelete(context.WithoutCancel(ctx), lockKey, lockVal)
-
-	// Holding the lock: read once more, then refresh.
-	stored, err := t.s.loadSFToken(ctx, t.orgID, t.userID)
+	tok, refreshed, err := sharedRefresh{
+		kv:      t.cfg.kv,
+		what:    "salesforce",
+		lockKey: "lock:sfrefresh:" + t.orgID + ":" + t.userID,
+		load:    func(ctx context.Context) (*oauth2.Token, error) { return t.cfg.vault.loadSF(ctx, t.orgID, t.userID) },
+		good:    func(tok *oauth2.Token) bool { return tok.AccessToken != staleAccess },
+		refresh: t.refresh,
+		save: func(ctx context.Context, tok *oauth2.Token) error {
+			return t.cfg.vault.saveSF(ctx, t.orgID, t.userID, tok)
+		},
+	}.run(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if stored.AccessToken != staleAccess {
-		t.cur = stored
-		return stored, nil
+	if refreshed {
+		t.cfg.metrics.add(counterSalesforceTokenRefresh, 1)
 	}
-	fresh, err := t.s.crm.oauthConfig().TokenSource(oauthCtx(ctx, t.s), &oauth2.Token{RefreshToken: stored.RefreshToken}).Token()
-	if err != nil {
-		var re *oauth2.RetrieveError
-		if errors.As(err, &re) && (re.ErrorCode == "invalid_grant" || re.ErrorCode == "inactive_user" || re.ErrorCode == "inactive_org") {
-			t.cur = nil
-			t.s.signedOut(ctx, t.orgID, t.userID, "Your Salesforce session has ended (the access was revoked or expired). Sign in again.")
-			return nil, fmt.Errorf("%w: refresh refused: %s", cti.ErrSignedOut, re.ErrorCode)
-		}
-		return nil, fmt.Errorf("salesforce: refresh token: %w", err)
-	}
-	if fresh.RefreshToken == "" {
-		fresh.RefreshToken = stored.RefreshToken
-	}
-	if iu, _ := fresh.Extra("instance_url").(string); iu == "" {
-		iu, _ = stored.Extra("instance_url").(string)
-		fresh = fresh.WithExtra(map[string]any{"instance_url": iu})
-	}
-	// Stored before it is used: if Salesforce rotated the refresh token,
-	// a crash now must not leave the old one behind.
-	if err := t.s.saveSFToken(ctx, t.orgID, t.userID, fresh); err != nil {
-		return nil, err
-	}
-	t.s.metrics.add(counterSalesforceTokenRefresh, 1)
-	t.cur = fresh
-	return fresh, nil
+	t.cur = tok
+	return tok, nil
 }
 
-// oauthCtx makes the oauth2 package use the server's HTTP client.
-func oauthCtx(ctx context.Context, s *Server) context.Context {
-	return context.WithValue(ctx, oauth2.HTTPClient, s.http)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(d):
-		return nil
+// refresh trades the stored refresh token for a new token. When
+// Salesforce refuses the grant for good, the agent is signed out here,
+// under the refresh lock, so the other instances find no token to retry.
+func (t *sharedTokens) refresh(ctx context.Context, stored *oauth2.Token) (*oauth2.Token, error) {
+	fresh, err := salesforce.Refresh(oauthCtx(ctx, t.cfg.http), t.cfg.oauth, stored)
+	if err == nil {
+		return fresh, nil
 	}
+	var end *salesforce.SignInRequired
+	if errors.As(salesforce.AsCTIError(err), &end) {
+		t.cur = nil
+		t.cfg.signedOut(ctx, t.orgID, t.userID, end.Reason)
+		return nil, fmt.Errorf("%w: refresh refused: %v", cti.ErrSignedOut, err)
+	}
+	// Neither the grant's fault nor the record's: the work waits and is
+	// tried again, so no Salesforce error kind travels with it.
+	return nil, fmt.Errorf("salesforce token refresh failed: %v", err)
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -66,7 +67,7 @@ func (s *Server) handleSigninStart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.setPopupCookie(w, popupSignin, bind, signinTTL)
-	u := s.crm.oauthConfig().AuthCodeURL(state, oauth2.S256ChallengeOption(verifier),
+	u := s.sfAuth.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier),
 		oauth2.SetAuthURLParam("display", "popup"))
 	http.Redirect(w, r, u, http.StatusFound)
 }
@@ -167,18 +168,18 @@ func (s *Server) completeSignin(ctx context.Context, code, verifier string) (*ag
 	if code == "" {
 		return nil, tryAgain
 	}
-	tok, err := s.crm.oauthConfig().Exchange(oauthCtx(ctx, s), code, oauth2.VerifierOption(verifier))
+	tok, err := s.sfAuth.Exchange(oauthCtx(ctx, s.http), code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		s.log.Warn("salesforce code exchange failed", "err", err)
 		return nil, tryAgain
 	}
-	instance, _ := tok.Extra("instance_url").(string)
+	instance := salesforce.InstanceURL(tok)
 	if _, err := url.Parse(instance); err != nil || instance == "" {
 		s.log.Warn("salesforce token without instance_url")
 		return nil, tryAgain
 	}
 	revoke := func() { s.revokeSF(context.WithoutCancel(ctx), tok.RefreshToken, tok.AccessToken) }
-	cl := s.crm.newClient(instance, salesforce.NewTokenSource(s.crm.oauthConfig(), tok, nil), "")
+	cl := s.crm.newClient(instance, salesforce.NewTokenSource(s.sfAuth, tok, nil), "")
 	info, err := cl.UserInfo(ctx)
 	if err != nil {
 		s.log.Warn("salesforce userinfo failed", "err", err)
@@ -189,8 +190,8 @@ func (s *Server) completeSignin(ctx context.Context, code, verifier string) (*ag
 		revoke()
 		return nil, fmt.Sprintf("You signed in to a Salesforce org (%s) that is not connected to this zoomcti. Sign in with your company's org (check the login domain: production, sandbox or My Domain), or ask your admin.", info.OrgID)
 	}
-	admin, err := s.isAdmin(ctx, cl, info.UserID)
-	if salesforce.IsKind(err, salesforce.KindAPIDisabled) {
+	admin, err := cl.HasPermissionSet(ctx, info.UserID, s.cfg.SFAdminPermissionSet)
+	if errors.Is(err, salesforce.KindAPIDisabled) {
 		revoke()
 		return nil, "API access is not enabled for your Salesforce user, and the softphone needs it. Ask your admin for the \"API Enabled\" permission, then sign in again."
 	}
@@ -222,35 +223,10 @@ func sameID(a, b string) bool {
 	return a == b
 }
 
-// isAdmin reports whether the user holds the admin permission set.
-func (s *Server) isAdmin(ctx context.Context, cl *salesforce.Client, userID string) (bool, error) {
-	q := fmt.Sprintf("SELECT Id FROM PermissionSetAssignment WHERE AssigneeId = '%s' AND PermissionSet.Name = '%s' LIMIT 1",
-		salesforce.EscapeSOQL(userID), salesforce.EscapeSOQL(s.cfg.SFAdminPermissionSet))
-	recs, err := cl.Query(ctx, q)
-	return len(recs) > 0, err
-}
-
 // revokeSF revokes tokens at Salesforce; failures are logged, not fatal.
 func (s *Server) revokeSF(ctx context.Context, tokens ...string) {
-	for _, t := range tokens {
-		if t == "" {
-			continue
-		}
-		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.cfg.SFLoginURL+"/services/oauth2/revoke",
-			strings.NewReader(url.Values{"token": {t}}.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		resp, err := s.http.Do(req)
-		cancel()
-		if err != nil {
-			s.log.Warn("salesforce revoke failed", "err", err)
-			continue
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			s.log.Warn("salesforce revoke refused", "status", resp.StatusCode)
-		}
-		return // revoking the refresh token revokes its access tokens too
+	if err := salesforce.Revoke(ctx, s.http, s.sfAuth, tokens...); err != nil {
+		s.log.Warn("salesforce revoke failed", "err", err)
 	}
 }
 
@@ -264,7 +240,7 @@ func (s *Server) handleSignout(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if tok, err := s.loadSFToken(r.Context(), a.OrgID, a.UserID); err == nil {
+	if tok, err := s.tokens.loadSF(r.Context(), a.OrgID, a.UserID); err == nil {
 		s.revokeSF(r.Context(), tok.RefreshToken, tok.AccessToken)
 	}
 	s.signedOut(r.Context(), a.OrgID, a.UserID, "You signed out.")

@@ -110,7 +110,7 @@ func TestAgentSignsOutAndInWithSalesforce(t *testing.T) {
 	if err != nil {
 		t.Fatalf("no Salesforce token after sign-in: %v", err)
 	}
-	tok, _ := d.Server.loadSFToken(bg, d.Org.OrgID(), alice.ID)
+	tok, _ := d.Server.tokens.loadSF(bg, d.Org.OrgID(), alice.ID)
 	if strings.Contains(string(sealed), tok.AccessToken) || strings.Contains(string(sealed), tok.RefreshToken) {
 		t.Fatal("token stored in clear")
 	}

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"math/rand/v2"
 	"sync"
 	"time"
 )
@@ -39,13 +38,6 @@ func (s *Server) claimLoop(ctx context.Context, queue string) {
 		}
 		s.wg.Go(func() { s.runJob(ctx, queue, job, nil) })
 	}
-}
-
-// backoff is exponential with full jitter, from 1 s to maxBackoff.
-func backoff(attempt int) time.Duration {
-	d := time.Second << min(attempt, 12)
-	d = min(d, maxBackoff)
-	return d/2 + rand.N(d/2+1)
 }
 
 func sleep(ctx context.Context, d time.Duration) {

@@ -3,7 +3,6 @@ package server
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"unicode/utf8"
@@ -125,34 +124,26 @@ func (s *Server) handleSearchRecords(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errorf(KindUnavailable, "try again", err))
 		return
 	}
-	var returning []string
-	scope := "NAME"
+	var search func(*salesforce.Client) ([]salesforce.Found, error)
 	switch r.URL.Query().Get("for") {
 	case "who":
 		if !set.EditableContactLead {
 			s.writeError(w, r, errorf(KindForbidden, "your admin lets you pick only among the records that match the number", nil))
 			return
 		}
-		returning = []string{"Contact(Id, Name, Account.Name LIMIT 10)", "Lead(Id, Name, Company WHERE IsConverted = false LIMIT 10)"}
+		search = func(cl *salesforce.Client) ([]salesforce.Found, error) { return cl.SearchWho(r.Context(), q) }
 	case "what":
-		// ALL FIELDS: a Case is found by its subject, which is no name field.
-		scope = "ALL"
-		for _, o := range relatedObjects(set) {
-			if o == "Case" {
-				returning = append(returning, "Case(Id, CaseNumber, Subject LIMIT 10)")
-				continue
-			}
-			returning = append(returning, fmt.Sprintf("%s(Id, Name LIMIT 10)", o))
+		search = func(cl *salesforce.Client) ([]salesforce.Found, error) {
+			return cl.SearchWhat(r.Context(), q, relatedObjects(set))
 		}
 	default:
 		s.writeError(w, r, errorf(KindInvalid, "for must be who or what", nil))
 		return
 	}
-	sosl := recordSearchSOSL(q, scope, returning)
-	var recs []salesforce.Record
+	var found []salesforce.Found
 	err = s.crm.call(r.Context(), *a, func(cl *salesforce.Client) error {
 		var err error
-		recs, err = cl.Search(r.Context(), sosl)
+		found, err = search(cl)
 		return err
 	})
 	if err != nil {
@@ -160,26 +151,8 @@ func (s *Server) handleSearchRecords(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := []map[string]string{}
-	for _, rec := range recs {
-		name, detail := rec.String("Name"), rec.String("Account.Name")
-		if detail == "" {
-			detail = rec.String("Company")
-		}
-		if rec.Type() == "Case" {
-			name, detail = rec.String("CaseNumber"), rec.String("Subject")
-		}
-		out = append(out, map[string]string{"id": rec.ID(), "type": rec.Type(), "name": name, "detail": detail})
+	for _, f := range found {
+		out = append(out, map[string]string{"id": f.ID, "type": f.Type, "name": f.Name, "detail": f.Detail})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"records": out})
-}
-
-// recordSearchSOSL builds the record picker's search: every word of q must
-// match (a prefix of) a word of the record, and no character of q can leave
-// the FIND braces.
-func recordSearchSOSL(q, scope string, returning []string) string {
-	var words []string
-	for _, wd := range strings.Fields(q) {
-		words = append(words, salesforce.EscapeSOSL(wd)+"*")
-	}
-	return "FIND {" + strings.Join(words, " AND ") + "} IN " + scope + " FIELDS RETURNING " + strings.Join(returning, ", ")
 }

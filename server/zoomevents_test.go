@@ -100,7 +100,7 @@ func TestInstancesRefreshAZoomTokenOnce(t *testing.T) {
 	for i := range 8 {
 		s := c.servers[i%2]
 		wg.Go(func() {
-			me, err := s.zoomClient(a.OrgID, a.UserID).Me(context.Background())
+			me, err := s.zoom.client(a.OrgID, a.UserID).Me(context.Background())
 			if err == nil && me.ID != DemoZoomUserID {
 				err = fmt.Errorf("users/me = %s", me.ID)
 			}
@@ -121,7 +121,7 @@ func TestInstancesRefreshAZoomTokenOnce(t *testing.T) {
 	if err := c.servers[1].saveZoomTokenRawExpiry(a.OrgID, a.UserID, expired); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.servers[1].zoomClient(a.OrgID, a.UserID).Me(context.Background()); err != nil {
+	if _, err := c.servers[1].zoom.client(a.OrgID, a.UserID).Me(context.Background()); err != nil {
 		t.Fatalf("after the shared refresh: %v", err)
 	}
 
@@ -136,7 +136,7 @@ func TestRefusedZoomRefreshAsksForReauthorization(t *testing.T) {
 	if err := e.s.saveZoomTokenRaw(a.OrgID, a.UserID, "dead-access", "dead-refresh", time.Now().Add(-time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.s.zoomClient(a.OrgID, a.UserID).Me(context.Background()); err == nil {
+	if _, err := e.s.zoom.client(a.OrgID, a.UserID).Me(context.Background()); err == nil {
 		t.Fatal("a dead refresh token worked")
 	}
 	m := readMsg(t, ws, "zoom", 5*time.Second)

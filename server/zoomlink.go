@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/zoomcti/zoomcti/cti"
 	"github.com/zoomcti/zoomcti/cti/zoom"
-	"github.com/zoomcti/zoomcti/server/store"
 )
 
 // Linking an agent's Zoom account runs in a popup like the Salesforce
@@ -90,7 +88,7 @@ func (s *Server) handleZoomStart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.setPopupCookie(w, popupZoom, bind, signinTTL)
-	s.renderOnward(w, s.zoomOAuth().AuthCodeURL(state, oauth2.S256ChallengeOption(st.Verifier)))
+	s.renderOnward(w, s.zoom.oauth.AuthCodeURL(state, oauth2.S256ChallengeOption(st.Verifier)))
 }
 
 var onwardPage = template.Must(template.New("onward").Parse(`<!doctype html>
@@ -180,13 +178,12 @@ func (s *Server) linkZoom(ctx context.Context, st zoomLinkState, q map[string][]
 	if err != nil || rec == nil {
 		return zoomOutcome{Message: "Sign in to Salesforce again, then authorize Zoom."}
 	}
-	tok, err := s.zoomOAuth().Exchange(oauthCtx(ctx, s), get("code"), oauth2.VerifierOption(st.Verifier))
+	tok, err := s.zoom.oauth.Exchange(oauthCtx(ctx, s.http), get("code"), oauth2.VerifierOption(st.Verifier))
 	if err != nil {
 		s.log.Warn("zoom code exchange failed", "err", err)
 		return zoomOutcome{Message: zoomSystemError}
 	}
-	hc := &http.Client{Timeout: 20 * time.Second, Transport: &oauth2.Transport{Source: oauth2.StaticTokenSource(tok), Base: s.http.Transport}}
-	me, err := zoom.NewClient(s.cfg.ZoomAPIURL+"/v2", hc).Me(ctx)
+	me, err := s.zoom.clientOver(oauth2.StaticTokenSource(tok), 20*time.Second).Me(ctx)
 	if err != nil {
 		s.log.Warn("zoom users/me failed", "err", err)
 		return zoomOutcome{Message: zoomSystemError}
@@ -221,7 +218,7 @@ func (s *Server) linkZoom(ctx context.Context, st zoomLinkState, q map[string][]
 	if rec.ZoomUserID != "" && rec.ZoomUserID != me.ID {
 		s.unlinkZoom(ctx, rec, true, "") // one Zoom account per Salesforce user
 	}
-	if err := s.saveZoomToken(ctx, rec.OrgID, rec.UserID, tok); err != nil {
+	if err := s.tokens.saveZoom(ctx, rec.OrgID, rec.UserID, tok); err != nil {
 		return zoomOutcome{Message: zoomSystemError}
 	}
 	rec.ZoomUserID, rec.ZoomEmail, rec.ZoomReauth = me.ID, me.Email, ""
@@ -257,7 +254,7 @@ func (s *Server) handleZoomDisconnect(w http.ResponseWriter, r *http.Request) {
 // softphone.
 func (s *Server) unlinkZoom(ctx context.Context, a *agentRecord, revoke bool, reason string) error {
 	if revoke {
-		if tok, err := s.loadZoomToken(ctx, a.OrgID, a.UserID); err == nil {
+		if tok, err := s.tokens.loadZoom(ctx, a.OrgID, a.UserID); err == nil {
 			s.revokeZoom(ctx, tok.AccessToken)
 		}
 	}
@@ -288,7 +285,7 @@ func (s *Server) unlinkZoom(ctx context.Context, a *agentRecord, revoke bool, re
 func (s *Server) revokeZoom(ctx context.Context, accessToken string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := zoom.Revoke(ctx, s.http, s.zoomOAuth(), accessToken); err != nil {
+	if err := zoom.Revoke(ctx, s.http, s.zoom.oauth, accessToken); err != nil {
 		s.log.Warn("zoom revoke failed", "err", err)
 	}
 }
@@ -355,13 +352,30 @@ func (s *Server) handleUserEvent(ctx context.Context, ev cti.Event) error {
 
 // presence is the agent's last known Zoom presence, or nil.
 func (s *Server) presence(ctx context.Context, a cti.Agent) *cti.Presence {
-	b, err := s.store.Get(ctx, presenceKey(a))
-	if errors.Is(err, store.ErrNotFound) || err != nil {
-		return nil
-	}
 	var p cti.Presence
-	if json.Unmarshal(b, &p) != nil {
+	if ok, err := getJSON(ctx, s.store, presenceKey(a), &p); !ok || err != nil {
 		return nil
 	}
 	return &p
+}
+
+// zoomNeedsReauth marks the agent's link as needing a new authorization
+// (Zoom refused the refresh token) and tells their softphone.
+func (s *Server) zoomNeedsReauth(ctx context.Context, orgID, userID string) {
+	a, err := s.agent(ctx, orgID, userID)
+	if err != nil || a == nil {
+		return
+	}
+	a.ZoomReauth = "Zoom no longer accepts this app's authorization. Press Authorize Zoom to renew it."
+	if err := s.SaveAgent(ctx, *a, nil); err != nil {
+		s.log.Error("cannot mark zoom link for re-authorization", "org_id", orgID, "user_id", userID, "err", err)
+	}
+	s.log.Warn("zoom authorization must be renewed", "org_id", orgID, "user_id", userID)
+	s.pushZoomStatus(ctx, *a)
+}
+
+// saveZoomToken stores the agent's Zoom token (the demo and the load
+// generator grant theirs directly).
+func (s *Server) saveZoomToken(ctx context.Context, orgID, userID string, tok *oauth2.Token) error {
+	return s.tokens.saveZoom(ctx, orgID, userID, tok)
 }

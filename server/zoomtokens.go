@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -16,8 +15,8 @@ import (
 
 // Zoom access tokens live an hour and every refresh rotates the refresh
 // token: the old one dies the moment it is used. So one instance refreshes
-// at a time (a store lock), the new pair is stored before it is used, and
-// everyone else reads the store.
+// at a time (see sharedRefresh), the new pair is stored before it is used,
+// and everyone else reads the store.
 
 func zoomTokenKey(orgID, userID string) string { return "zoomtoken:" + orgID + ":" + userID }
 
@@ -33,42 +32,54 @@ type storedZoomToken struct {
 	Expiry       time.Time `json:"expiry"`
 }
 
-func (s *Server) zoomOAuth() *oauth2.Config {
-	return zoom.OAuthConfig(s.cfg.ZoomClientID, s.cfg.ZoomClientSecret, s.cfg.ZoomOAuthURL, s.cfg.PublicURL+"/oauth/zoom/callback")
-}
-
-func (s *Server) saveZoomToken(ctx context.Context, orgID, userID string, tok *oauth2.Token) error {
-	plain, _ := json.Marshal(storedZoomToken{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: tok.Expiry})
-	key := zoomTokenKey(orgID, userID)
-	if err := s.store.Set(ctx, key, s.sealer.seal(key, plain), 0); err != nil {
+func (v tokenVault) saveZoom(ctx context.Context, orgID, userID string, tok *oauth2.Token) error {
+	st := storedZoomToken{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: tok.Expiry}
+	if err := v.put(ctx, zoomTokenKey(orgID, userID), st); err != nil {
 		return fmt.Errorf("save zoom token: %w", err)
 	}
 	return nil
 }
 
-func (s *Server) loadZoomToken(ctx context.Context, orgID, userID string) (*oauth2.Token, error) {
-	key := zoomTokenKey(orgID, userID)
-	sealed, err := s.store.Get(ctx, key)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("%w: no Zoom token", errZoomReauth)
-	}
+func (v tokenVault) loadZoom(ctx context.Context, orgID, userID string) (*oauth2.Token, error) {
+	var st storedZoomToken
+	ok, err := v.get(ctx, zoomTokenKey(orgID, userID), &st)
 	if err != nil {
 		return nil, fmt.Errorf("load zoom token: %w", err)
 	}
-	plain, err := s.sealer.open(key, sealed)
-	if err != nil {
-		return nil, err
-	}
-	var st storedZoomToken
-	if err := json.Unmarshal(plain, &st); err != nil {
-		return nil, err
+	if !ok {
+		return nil, fmt.Errorf("%w: no Zoom token", errZoomReauth)
 	}
 	return &oauth2.Token{AccessToken: st.AccessToken, RefreshToken: st.RefreshToken, Expiry: st.Expiry, TokenType: "Bearer"}, nil
 }
 
+// zoomAccess makes agents' Zoom REST clients over their stored tokens.
+type zoomAccess struct {
+	kv      store.KV
+	vault   tokenVault
+	oauth   *oauth2.Config
+	apiURL  string       // Zoom's REST API, without /v2
+	http    *http.Client // its transport carries the calls
+	now     func() time.Time
+	metrics *metrics
+	// needsReauth is told when Zoom refuses the refresh token: the agent
+	// must authorize Zoom again.
+	needsReauth func(ctx context.Context, orgID, userID string)
+}
+
+// client is the agent's Zoom REST client.
+func (z *zoomAccess) client(orgID, userID string) *zoom.Client {
+	return z.clientOver(oauth2.ReuseTokenSource(nil, &zoomTokens{z: z, orgID: orgID, userID: userID}), 30*time.Second)
+}
+
+// clientOver is a Zoom REST client whose calls carry src's tokens.
+func (z *zoomAccess) clientOver(src oauth2.TokenSource, timeout time.Duration) *zoom.Client {
+	hc := &http.Client{Timeout: timeout, Transport: &oauth2.Transport{Source: src, Base: z.http.Transport}}
+	return zoom.NewClient(z.apiURL+"/v2", hc)
+}
+
 // zoomTokens is an oauth2.TokenSource over the agent's stored Zoom token.
 type zoomTokens struct {
-	s             *Server
+	z             *zoomAccess
 	orgID, userID string
 }
 
@@ -76,82 +87,32 @@ type zoomTokens struct {
 func (t *zoomTokens) Token() (*oauth2.Token, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	return t.s.freshZoomToken(ctx, t.orgID, t.userID)
+	return t.z.token(ctx, t.orgID, t.userID)
 }
 
-func (s *Server) freshZoomToken(ctx context.Context, orgID, userID string) (*oauth2.Token, error) {
-	good := func(tok *oauth2.Token) bool {
-		return tok.Expiry.IsZero() || s.now().Add(refreshMargin).Before(tok.Expiry)
+func (z *zoomAccess) token(ctx context.Context, orgID, userID string) (*oauth2.Token, error) {
+	tok, refreshed, err := sharedRefresh{
+		kv:      z.kv,
+		what:    "zoom",
+		lockKey: "lock:zoomrefresh:" + orgID + ":" + userID,
+		load:    func(ctx context.Context) (*oauth2.Token, error) { return z.vault.loadZoom(ctx, orgID, userID) },
+		good: func(tok *oauth2.Token) bool {
+			return tok.Expiry.IsZero() || z.now().Add(refreshMargin).Before(tok.Expiry)
+		},
+		refresh: func(ctx context.Context, stored *oauth2.Token) (*oauth2.Token, error) {
+			fresh, err := zoom.Refresh(oauthCtx(ctx, z.http), z.oauth, stored.RefreshToken)
+			if errors.Is(err, zoom.ErrGrantRefused) {
+				z.needsReauth(ctx, orgID, userID)
+				return nil, fmt.Errorf("%w: refresh refused", errZoomReauth)
+			}
+			return fresh, err
+		},
+		// The old refresh token is already dead: the new pair is stored
+		// before anything else can fail.
+		save: func(ctx context.Context, tok *oauth2.Token) error { return z.vault.saveZoom(ctx, orgID, userID, tok) },
+	}.run(ctx)
+	if refreshed {
+		z.metrics.add(counterZoomTokenRefresh, 1)
 	}
-	tok, err := s.loadZoomToken(ctx, orgID, userID)
-	if err != nil {
-		return nil, err
-	}
-	if good(tok) {
-		return tok, nil
-	}
-	lockKey := "lock:zoomrefresh:" + orgID + ":" + userID
-	lockVal := []byte(randomToken())
-	for {
-		ok, err := s.store.SetNX(ctx, lockKey, lockVal, 30*time.Second)
-		if err != nil {
-			return nil, fmt.Errorf("lock zoom refresh: %w", err)
-		}
-		if ok {
-			break
-		}
-		if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
-			return nil, fmt.Errorf("waiting for another instance's zoom refresh: %w", err)
-		}
-		if tok, err = s.loadZoomToken(ctx, orgID, userID); err != nil {
-			return nil, err
-		} else if good(tok) {
-			return tok, nil // another instance refreshed it
-		}
-	}
-	defer s.store.CompareAndDelete(context.WithoutCancel(ctx), lockKey, lockVal)
-	if tok, err = s.loadZoomToken(ctx, orgID, userID); err != nil {
-		return nil, err
-	} else if good(tok) {
-		return tok, nil
-	}
-	stale := &oauth2.Token{RefreshToken: tok.RefreshToken, Expiry: time.Unix(1, 0)}
-	fresh, err := s.zoomOAuth().TokenSource(oauthCtx(ctx, s), stale).Token()
-	if err != nil {
-		var re *oauth2.RetrieveError
-		if errors.As(err, &re) && re.ErrorCode == "invalid_grant" {
-			s.zoomNeedsReauth(ctx, orgID, userID)
-			return nil, fmt.Errorf("%w: refresh refused", errZoomReauth)
-		}
-		return nil, fmt.Errorf("zoom: refresh token: %w", err)
-	}
-	// The old refresh token is already dead: store the new pair before
-	// anything else can fail.
-	if err := s.saveZoomToken(ctx, orgID, userID, fresh); err != nil {
-		return nil, err
-	}
-	s.metrics.add(counterZoomTokenRefresh, 1)
-	return fresh, nil
-}
-
-// zoomClient is the agent's Zoom REST client.
-func (s *Server) zoomClient(orgID, userID string) *zoom.Client {
-	src := oauth2.ReuseTokenSource(nil, &zoomTokens{s: s, orgID: orgID, userID: userID})
-	hc := &http.Client{Timeout: 30 * time.Second, Transport: &oauth2.Transport{Source: src, Base: s.http.Transport}}
-	return zoom.NewClient(s.cfg.ZoomAPIURL+"/v2", hc)
-}
-
-// zoomNeedsReauth marks the agent's link as needing a new authorization
-// (Zoom refused the refresh token) and tells their softphone.
-func (s *Server) zoomNeedsReauth(ctx context.Context, orgID, userID string) {
-	a, err := s.agent(ctx, orgID, userID)
-	if err != nil || a == nil {
-		return
-	}
-	a.ZoomReauth = "Zoom no longer accepts this app's authorization. Press Authorize Zoom to renew it."
-	if err := s.SaveAgent(ctx, *a, nil); err != nil {
-		s.log.Error("cannot mark zoom link for re-authorization", "org_id", orgID, "user_id", userID, "err", err)
-	}
-	s.log.Warn("zoom authorization must be renewed", "org_id", orgID, "user_id", userID)
-	s.pushZoomStatus(ctx, *a)
+	return tok, err
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -14,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/zoomcti/zoomcti/cti"
 )
 
 // Default endpoints of the production Zoom platform.
@@ -42,6 +43,27 @@ func OAuthConfig(clientID, secret, baseURL, redirectURL string) *oauth2.Config {
 			AuthStyle: oauth2.AuthStyleInHeader,
 		},
 	}
+}
+
+// ErrGrantRefused is what Refresh returns when Zoom refuses the refresh
+// token for good (revoked, already used, expired): the user must authorize
+// the app again.
+var ErrGrantRefused = errors.New("zoom: refresh token refused")
+
+// Refresh trades refreshToken for a new token pair at cfg's token endpoint
+// (through the *http.Client in ctx under oauth2.HTTPClient, if any). Zoom
+// rotates refresh tokens: the one given is dead once this returns a token.
+func Refresh(ctx context.Context, cfg *oauth2.Config, refreshToken string) (*oauth2.Token, error) {
+	stale := &oauth2.Token{RefreshToken: refreshToken, Expiry: time.Unix(1, 0)}
+	tok, err := cfg.TokenSource(ctx, stale).Token()
+	if err != nil {
+		var re *oauth2.RetrieveError
+		if errors.As(err, &re) && re.ErrorCode == "invalid_grant" {
+			return nil, ErrGrantRefused
+		}
+		return nil, fmt.Errorf("zoom: refresh token: %w", err)
+	}
+	return tok, nil
 }
 
 // Revoke revokes an access token at Zoom (POST /oauth/revoke with the
@@ -159,7 +181,8 @@ func (c *Client) get(ctx context.Context, path string, query url.Values, out any
 		if apiErr.Status != http.StatusTooManyRequests || attempt >= c.MaxRetries {
 			return apiErr
 		}
-		wait := backoff(attempt)
+		// Zoom omits Retry-After on many per-second limits.
+		wait := cti.Backoff(attempt, 500*time.Millisecond, maxBackoff)
 		if !apiErr.RetryAfter.IsZero() {
 			wait = time.Until(apiErr.RetryAfter)
 		}
@@ -183,12 +206,8 @@ func (c *Client) httpClient() *http.Client {
 	return http.DefaultClient
 }
 
-// backoff is exponential with full jitter, for 429s that carry no
-// Retry-After (Zoom omits it on many per-second limits).
-func backoff(attempt int) time.Duration {
-	d := 500 * time.Millisecond << min(attempt, 6)
-	return d/2 + rand.N(d/2)
-}
+// maxBackoff is the longest wait for a 429 without Retry-After.
+const maxBackoff = 32 * time.Second
 
 // Error kinds an *APIError matches with errors.Is, so callers map Zoom
 // failures to their own kinds without knowing Zoom's codes.

@@ -22,6 +22,14 @@ const redirect = "https://zoomcti.example.com/oauth/zoom/callback"
 // links an agent.
 func linked(t *testing.T) (*zoomsim.Zoom, *zoom.Client) {
 	t.Helper()
+	z, apiURL, cfg, tok := granted(t)
+	return z, zoom.NewClient(apiURL, cfg.Client(context.Background(), tok))
+}
+
+// granted returns an emulated Zoom, its API's URL, the app's OAuth
+// configuration and Alice's token, obtained as linked says.
+func granted(t *testing.T) (*zoomsim.Zoom, string, *oauth2.Config, *oauth2.Token) {
+	t.Helper()
 	z := zoomsim.New(zoomsim.Options{})
 	srv := httptest.NewServer(z)
 	t.Cleanup(func() { srv.Close(); z.Close() })
@@ -48,7 +56,24 @@ func linked(t *testing.T) (*zoomsim.Zoom, *zoom.Client) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return z, zoom.NewClient(srv.URL+"/v2", cfg.Client(ctx, tok))
+	return z, srv.URL + "/v2", cfg, tok
+}
+
+// A refresh token works once: Zoom rotates it, and the old one is refused
+// for good, which Refresh says with ErrGrantRefused.
+func TestRefreshRotates(t *testing.T) {
+	_, _, cfg, tok := granted(t)
+	ctx := context.Background()
+	fresh, err := zoom.Refresh(ctx, cfg, tok.RefreshToken)
+	if err != nil || fresh.AccessToken == "" || fresh.RefreshToken == tok.RefreshToken {
+		t.Fatalf("refresh: %+v, %v; want a new pair", fresh, err)
+	}
+	if _, err := zoom.Refresh(ctx, cfg, tok.RefreshToken); !errors.Is(err, zoom.ErrGrantRefused) {
+		t.Fatalf("second use of a rotated refresh token: %v, want ErrGrantRefused", err)
+	}
+	if _, err := zoom.Refresh(ctx, cfg, fresh.RefreshToken); err != nil {
+		t.Fatalf("the new refresh token: %v", err)
+	}
 }
 
 func TestOAuthConfig(t *testing.T) {
