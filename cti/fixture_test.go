@@ -171,6 +171,8 @@ type call struct {
 	dir   Direction
 	other Party
 	queue *Routing
+	// placed is an internal call the agent placed (an outbound call always is).
+	placed bool
 }
 
 func (f *fixture) inbound(id string, from Party) call {
@@ -179,6 +181,11 @@ func (f *fixture) inbound(id string, from Party) call {
 
 func (f *fixture) outbound(id string, to Party) call {
 	return call{id: id, agent: f.alice, self: aliceParty, dir: Outbound, other: to}
+}
+
+// internal is a call between Alice and a colleague; placed says Alice called.
+func (f *fixture) internal(id string, colleague Party, placed bool) call {
+	return call{id: id, agent: f.alice, self: aliceParty, dir: Internal, other: colleague, placed: placed}
 }
 
 // viaQueue is the call as one queue member sees it.
@@ -192,7 +199,7 @@ func (c call) ev(kind Kind, at time.Time) Event {
 	ev := Event{ID: "zoom:" + c.id + ":" + string(kind) + ":" + c.agent.ZoomUserID, Source: "zoom", Type: string(kind),
 		Kind: kind, At: at, CallID: c.id, UserID: c.agent.ZoomUserID, Direction: c.dir, Queue: c.queue,
 		Caller: c.other, Callee: c.self}
-	if c.dir == Outbound || c.dir == Internal && c.other.UserID == "" {
+	if c.dir == Outbound || c.placed {
 		ev.Caller, ev.Callee = c.self, c.other
 	}
 	return ev
