@@ -3,6 +3,7 @@ package cti
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -56,6 +57,7 @@ func newFixture(t *testing.T) *fixture {
 	f.e = NewEngine(EngineConfig{
 		Directory: f.dir, CRM: f.crm, KV: f.kv, Outbox: f.outbox, Notifier: f.push,
 		NotFound: errMissing, QueueSettle: 20 * time.Second, Clock: f.clock.Now,
+		Logger: slog.New(slog.DiscardHandler),
 		Settings: func(context.Context, string) (Settings, error) {
 			f.mu.Lock()
 			defer f.mu.Unlock()
@@ -225,4 +227,14 @@ func (f *fixture) miss(c call) {
 	f.at(c, KindRinging)
 	f.tick(20 * time.Second)
 	f.at(c, KindMissed)
+}
+
+// wrapUps is Alice's list of unlinked call logs.
+func (f *fixture) wrapUps() []WrapUp {
+	f.t.Helper()
+	list, err := f.e.WrapUps(context.Background(), *f.alice)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return list
 }
