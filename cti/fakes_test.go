@@ -262,7 +262,7 @@ func newFakeCRM() *fakeCRM {
 		ada.Number:        {adaMatch},
 		"+12025550177":    {{ID: "00QHEDY", Type: "Lead", Name: "Hedy Lamarr"}},
 		"+12025550155":    {{ID: "001GLOBEX", Type: "Account", Name: "Globex"}},
-		sharedLine.Number: {adaMatch, {ID: "003GRACE", Type: "Contact", Name: "Grace Hopper", AccountID: "001ANALYTICAL"}},
+		sharedLine.Number: {adaMatch, {ID: graceID, Type: "Contact", Name: "Grace Hopper", AccountID: "001ANALYTICAL"}},
 	}}
 }
 
