@@ -237,6 +237,7 @@ func (o *memOutbox) bury(q *queued) { o.mu.Lock(); o.dead = append(o.dead, q.pay
 // storedTask is a Task as the fake org holds it.
 type storedTask struct {
 	Task
+	ID    string
 	Owner string // the agent's Key
 }
 
@@ -365,7 +366,7 @@ func (c *fakeCRM) all() []storedTask {
 			}
 		}
 	}) {
-		out = append(out, storedTask{Task: c.tasks[id], Owner: c.owners[id]})
+		out = append(out, storedTask{Task: c.tasks[id], ID: id, Owner: c.owners[id]})
 	}
 	return out
 }

@@ -201,6 +201,9 @@ func (c call) ev(kind Kind, at time.Time) Event {
 	ev := Event{ID: "zoom:" + c.id + ":" + string(kind) + ":" + c.agent.ZoomUserID, Source: "zoom", Type: string(kind),
 		Kind: kind, At: at, CallID: c.id, UserID: c.agent.ZoomUserID, Direction: c.dir, Queue: c.queue,
 		Caller: c.other, Callee: c.self}
+	if kind == KindRinging {
+		ev.Ringing = at // Zoom's ringing_start_time
+	}
 	if c.dir == Outbound || c.placed {
 		ev.Caller, ev.Callee = c.self, c.other
 	}
