@@ -320,13 +320,22 @@ func (e *Engine) loadCall(ctx context.Context, a Agent, callID string) (*Call, e
 	return &c, nil
 }
 
-func (e *Engine) saveCall(ctx context.Context, a Agent, c *Call) error {
+// storeCall saves the call's state alone, without making it the agent's
+// active call.
+func (e *Engine) storeCall(ctx context.Context, a Agent, c *Call) error {
 	b, err := json.Marshal(c)
 	if err != nil {
 		return err
 	}
 	if err := e.cfg.KV.Set(ctx, e.callKey(a, c.ID), b, callTTL); err != nil {
 		return fmt.Errorf("cti: save call: %w", err)
+	}
+	return nil
+}
+
+func (e *Engine) saveCall(ctx context.Context, a Agent, c *Call) error {
+	if err := e.storeCall(ctx, a, c); err != nil {
+		return err
 	}
 	if c.Over() {
 		// Only clear the active call if it is this one.

@@ -33,9 +33,12 @@ func (e *Engine) handleMedia(ctx context.Context, ev Event) error {
 	if err != nil {
 		return err
 	}
+	save := e.saveCall
 	if c == nil {
 		// The call's own events are late (or lost: then reconcile logs
-		// the call); keep the link for when they come.
+		// the call); keep the link for when they come. Nothing says the
+		// call is in progress: a reconnecting softphone must not show it.
+		save = e.storeCall
 		c = &Call{ID: callID, Direction: Inbound, State: StateRinging}
 		if ev.Voicemail != nil {
 			c.Other = ev.Voicemail.Caller
@@ -53,7 +56,7 @@ func (e *Engine) handleMedia(ctx context.Context, ev Event) error {
 		}
 		c.RecordingURL = url
 	}
-	if err := e.saveCall(ctx, *a, c); err != nil {
+	if err := save(ctx, *a, c); err != nil {
 		return err
 	}
 	if !c.Logged || c.NoLog != "" {

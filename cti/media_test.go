@@ -173,3 +173,19 @@ func TestMediaUpdateGivesUp(t *testing.T) {
 		}
 	})
 }
+
+// A voicemail that comes before its call's events does not leave a ringing
+// call on the softphone when those events never come; when they do come,
+// the call shows as usual.
+func TestEarlyVoicemailIsNotAnActiveCall(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	f.handle(voicemailEvent("C1", ada))
+	if m, err := f.e.ActiveCall(ctx, *f.alice); err != nil || m != nil {
+		t.Errorf("a reconnecting softphone is shown %+v (err %v)", m, err)
+	}
+	f.at(f.inbound("C1", ada), KindRinging) // late
+	if m, err := f.e.ActiveCall(ctx, *f.alice); err != nil || m == nil || m.Call.ID != "C1" {
+		t.Errorf("once it rings: %+v, %v", m, err)
+	}
+}
