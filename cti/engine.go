@@ -205,7 +205,7 @@ func (e *Engine) Handle(ctx context.Context, ev Event) error {
 		// Neither popped nor logged, nor shown: remembered only so that a
 		// redelivery finds it settled.
 		call.Popped, call.Logged = true, true
-		return e.saveCall(ctx, *agent, call)
+		return e.storeCall(ctx, *agent, call) // never the active call either
 	}
 	if err := e.noteQueueAnswer(ctx, *agent, call, ev); err != nil {
 		return err

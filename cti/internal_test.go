@@ -1,6 +1,7 @@
 package cti
 
 import (
+	"context"
 	"testing"
 	"time"
 )
@@ -47,5 +48,27 @@ func TestInternalCalls(t *testing.T) {
 				t.Errorf("Task %+v", task)
 			}
 		})
+	}
+}
+
+// An ignored internal call is not shown to a softphone that reconnects
+// either, and does not hide the outside call the agent is on.
+func TestIgnoredInternalCallIsNotResent(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	f.settings(func(s *Settings) { s.IgnoreInternalCalls = true })
+	internal := f.internal("I1", carolParty, false)
+	f.at(internal, KindRinging)
+	if m, err := f.e.ActiveCall(ctx, *f.alice); err != nil || m != nil {
+		t.Errorf("a reconnecting softphone is shown %+v (err %v)", m, err)
+	}
+	f.at(internal, KindMissed)
+	outside := f.inbound("C1", ada)
+	f.at(outside, KindRinging)
+	f.at(outside, KindAnswered)
+	f.at(f.internal("I2", carolParty, false), KindRinging) // Carol calls while Alice talks
+	f.at(f.internal("I2", carolParty, false), KindMissed)
+	if m, err := f.e.ActiveCall(ctx, *f.alice); err != nil || m == nil || m.Call.ID != "C1" {
+		t.Errorf("during the outside call the softphone is shown %+v (err %v), want C1", m, err)
 	}
 }
