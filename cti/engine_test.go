@@ -52,3 +52,17 @@ func TestEventsOfOneCallAreHandledOneAtATime(t *testing.T) {
 		t.Errorf("%d messages, %d pops, %d lookups; want 2, 1, 1", len(msgs), len(pops), searches)
 	}
 }
+
+// waitFor waits for a value on ch, failing the test after a generous deadline
+// (a guard against a hang, not a timing assertion).
+func waitFor[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+	}
+	var zero T
+	return zero
+}

@@ -475,17 +475,3 @@ func (d *fakeDirectory) AgentByZoomUser(_ context.Context, id string) (*Agent, e
 	}
 	return d.agents[id], nil
 }
-
-// waitFor waits for a value on ch, failing the test after a generous deadline
-// (a guard against a hang, not a timing assertion).
-func waitFor[T any](t *testing.T, ch <-chan T, what string) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(10 * time.Second):
-		t.Fatalf("timed out waiting for %s", what)
-	}
-	var zero T
-	return zero
-}

@@ -77,6 +77,9 @@ func (f *fixture) settings(change func(*Settings)) {
 	change(&f.set)
 }
 
+// failSettings makes reading the settings fail with err (nil: work again).
+func (f *fixture) failSettings(err error) { f.mu.Lock(); f.setErr = err; f.mu.Unlock() }
+
 func (f *fixture) tick(d time.Duration) { f.clock.Advance(d) }
 
 // handle delivers an event as the event queue would: a busy call is

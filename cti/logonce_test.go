@@ -237,7 +237,7 @@ func TestEventFailuresAreRetried(t *testing.T) {
 	}{
 		{"the outbox refuses the job", func(f *fixture) { f.outbox.err = errors.New("disk full") }, func(f *fixture) { f.outbox.err = nil }},
 		{"the directory is down", func(f *fixture) { f.dir.err = errors.New("store down") }, func(f *fixture) { f.dir.err = nil }},
-		{"the settings cannot be read", func(f *fixture) { f.setErr = errors.New("store down") }, func(f *fixture) { f.setErr = nil }},
+		{"the settings cannot be read", func(f *fixture) { f.failSettings(errors.New("store down")) }, func(f *fixture) { f.failSettings(nil) }},
 		{"the lookup fails", func(f *fixture) { f.crm.lookupErr = errors.New("500") }, func(f *fixture) { f.crm.lookupErr = nil }},
 		{"the call cannot be saved", func(f *fixture) {
 			f.kv.fail = func(op, key string) error {
