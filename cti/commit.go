@@ -135,9 +135,9 @@ func (e *Engine) apply(ctx context.Context, b *batch, ack JobRef) error {
 // isConflict reports whether err is the store's "changed since read".
 func (e *Engine) isConflict(err error) bool { return errors.Is(err, e.cfg.Conflict) }
 
-// saveCall adds the call's new state to b, expecting the state it was
-// loaded from, and keeps the agent's active call pointing at it.
-func (e *Engine) saveCall(ctx context.Context, b *batch, a Agent, c *Call) error {
+// storeCall adds the call's new state to b, expecting the state it was
+// loaded from, without making it the agent's active call.
+func (e *Engine) storeCall(b *batch, a Agent, c *Call) error {
 	v, err := json.Marshal(c)
 	if err != nil {
 		return err
@@ -145,6 +145,15 @@ func (e *Engine) saveCall(ctx context.Context, b *batch, a Agent, c *Call) error
 	key := e.callKey(a, c.ID)
 	b.txn.Expect = append(b.txn.Expect, Cond{Key: key, Value: c.loaded})
 	b.set(key, v, callTTL)
+	return nil
+}
+
+// saveCall is storeCall that also keeps the agent's active call pointing
+// at a call in progress.
+func (e *Engine) saveCall(ctx context.Context, b *batch, a Agent, c *Call) error {
+	if err := e.storeCall(b, a, c); err != nil {
+		return err
+	}
 	if !c.Over() {
 		b.set(e.activeKey(a), []byte(c.ID), callTTL)
 		return nil

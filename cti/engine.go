@@ -232,7 +232,7 @@ func (e *Engine) handleCall(ctx context.Context, agent Agent, call *Call, ev Eve
 		// Neither popped nor logged, nor shown: remembered only so that a
 		// redelivery finds it settled.
 		call.Popped, call.Logged = true, true
-		if err := e.saveCall(ctx, b, agent, call); err != nil {
+		if err := e.storeCall(b, agent, call); err != nil { // never the active call either
 			return err
 		}
 		return e.apply(ctx, b, job)

@@ -25,9 +25,12 @@ func (e *Engine) handleMedia(ctx context.Context, ev Event) error {
 		return err
 	}
 	return e.withCall(ctx, *a, callID, func(c *Call) error {
+		save := e.saveCall
 		if c == nil {
 			// The call's own events are late (or lost: then reconcile logs
-			// the call); keep the link for when they come.
+			// the call); keep the link for when they come. Nothing says the
+			// call is in progress: a reconnecting softphone must not show it.
+			save = func(_ context.Context, b *batch, a Agent, c *Call) error { return e.storeCall(b, a, c) }
 			c = &Call{ID: callID, Direction: Inbound, State: StateRinging}
 			if ev.Voicemail != nil {
 				c.Other = ev.Voicemail.Caller
@@ -46,7 +49,7 @@ func (e *Engine) handleMedia(ctx context.Context, ev Event) error {
 			c.RecordingURL = url
 		}
 		b := &batch{}
-		if err := e.saveCall(ctx, b, *a, c); err != nil {
+		if err := save(ctx, b, *a, c); err != nil {
 			return err
 		}
 		if c.Logged && c.NoLog == "" {

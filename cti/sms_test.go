@@ -2,7 +2,6 @@ package cti
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -280,20 +279,20 @@ func TestSMSGroupThread(t *testing.T) {
 func TestSMSNotLogged(t *testing.T) {
 	tests := []struct {
 		name  string
-		ev    func(f *smsFixture) Event
+		ev    func(f *fixture) Event
 		noSMS bool
 	}{
-		{"unlinked zoom user", func(f *smsFixture) Event {
+		{"unlinked zoom user", func(f *fixture) Event {
 			ev := smsEvent("m1", Inbound, ada, []Party{{UserID: "zBob", Number: "+12025550102"}}, f.day, "hi")
 			ev.UserID = "zBob"
 			return ev
 		}, false},
-		{"failed send", func(f *smsFixture) Event {
+		{"failed send", func(f *fixture) Event {
 			ev := smsEvent("m1", Outbound, aliceParty, []Party{ada}, f.day, "hi")
 			ev.SMS.Failed = "carrier rejected"
 			return ev
 		}, false},
-		{"auto save off", func(f *smsFixture) Event {
+		{"auto save off", func(f *fixture) Event {
 			return smsEvent("m1", Inbound, ada, []Party{aliceParty}, f.day, "hi")
 		}, true},
 	}
@@ -301,15 +300,11 @@ func TestSMSNotLogged(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newSMSFixture(t)
 			if tc.noSMS {
-				f.e.cfg.Settings = func(context.Context, string) (Settings, error) {
-					s := DefaultSettings()
-					s.AutoSaveSMS = false
-					return s, nil
-				}
+				f.settings(func(s *Settings) { s.AutoSaveSMS = false })
 			}
 			f.handle(tc.ev(f))
-			if n := len(f.outbox.pending()); n != 0 || len(f.kv.m) != 0 {
-				t.Errorf("%d jobs and %d keys stored", n, len(f.kv.m))
+			if n := len(f.outbox.pending()); n != 0 || f.kv.len() != 0 {
+				t.Errorf("%d jobs and %d keys stored", n, f.kv.len())
 			}
 		})
 	}
@@ -331,323 +326,7 @@ func assertOrder(t *testing.T, transcript string, texts []string) {
 	}
 }
 
-var (
-	ada        = Party{Number: "+12025550142"}
-	aliceParty = Party{UserID: "zAlice", Number: "+12025550101", ExtensionType: "user"}
-)
-
 func smsEvent(id string, dir Direction, from Party, to []Party, at time.Time, text string) Event {
 	return Event{ID: "zoom:" + id, Kind: KindSMS, UserID: "zAlice", At: at,
 		SMS: &SMS{MessageID: id, Direction: dir, From: from, To: to, OwnerID: "zAlice", Text: text, Type: 1, At: at}}
-}
-
-// smsFixture is an engine over in-memory fakes with a clock the test moves.
-type smsFixture struct {
-	t      *testing.T
-	e      *Engine
-	kv     *memKV
-	crm    *fakeCRM
-	outbox *memOutbox
-	mu     sync.Mutex
-	now    time.Time
-	day    time.Time // 10:00 in New York on 2026-03-04
-}
-
-func newSMSFixture(t *testing.T) *smsFixture {
-	f := &smsFixture{t: t, outbox: &memOutbox{}}
-	f.kv = &memKV{m: map[string][]byte{}, outbox: f.outbox}
-	f.day = time.Date(2026, 3, 4, 15, 0, 0, 0, time.UTC)
-	f.now = f.day
-	f.crm = &fakeCRM{tasks: map[string]Task{}, byNumber: map[string][]Match{
-		"+12025550142": {{ID: "003ADA", Type: "Contact", Name: "Ada Lovelace", AccountID: "001ANALYTICAL"}},
-		"+12025550177": {{ID: "00QHEDY", Type: "Lead", Name: "Hedy Lamarr"}},
-	}}
-	alice := &Agent{OrgID: "00DORG", UserID: "005ALICE", ZoomUserID: "zAlice", TimeZone: "America/New_York"}
-	f.e = NewEngine(EngineConfig{
-		Directory: dirFunc(func(id string) *Agent {
-			if id == "zAlice" {
-				return alice
-			}
-			return nil
-		}),
-		CRM: f.crm, KV: f.kv, Outbox: f.outbox, NotFound: errMissing,
-		Clock: func() time.Time { f.mu.Lock(); defer f.mu.Unlock(); return f.now },
-	})
-	return f
-}
-
-func (f *smsFixture) tick(d time.Duration) { f.mu.Lock(); f.now = f.now.Add(d); f.mu.Unlock() }
-
-func (f *smsFixture) handle(ev Event) {
-	f.t.Helper()
-	for {
-		err := f.e.Handle(context.Background(), ev)
-		if errors.Is(err, ErrBusy) {
-			continue
-		}
-		if err != nil {
-			f.t.Fatal(err)
-		}
-		return
-	}
-}
-
-// runJobs plays the outbox: deferred jobs run again once the clock has
-// moved on, busy and failed ones at once.
-func (f *smsFixture) runJobs() {
-	f.t.Helper()
-	for range 100 {
-		job, ok := f.outbox.pop()
-		if !ok {
-			return
-		}
-		err := f.e.RunOutboxJob(context.Background(), job)
-		var d *DeferError
-		switch {
-		case err == nil:
-			continue
-		case errors.As(err, &d):
-			f.tick(d.After)
-		}
-		f.outbox.push(job)
-	}
-	f.t.Fatal("the outbox never emptied")
-}
-
-var errMissing = errors.New("missing")
-
-type dirFunc func(string) *Agent
-
-func (d dirFunc) AgentByZoomUser(_ context.Context, id string) (*Agent, error) { return d(id), nil }
-
-// memKV is the KV without expiry; afterCAD lets a test act right after a
-// marker is cleared.
-type memKV struct {
-	mu       sync.Mutex
-	m        map[string][]byte
-	afterCAD func(key string)
-	// outbox receives the jobs a transaction enqueues.
-	outbox *memOutbox
-}
-
-// errConflict is memKV's failed expectation.
-var errConflict = errors.New("conflict")
-
-func (k *memKV) Apply(_ context.Context, txn Txn) ([]string, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	for _, c := range txn.Expect {
-		cur, ok := k.m[c.Key]
-		if ok != (c.Value != nil) || ok && string(cur) != string(c.Value) {
-			return nil, errConflict
-		}
-	}
-	for _, p := range txn.Set {
-		if _, ok := k.m[p.Key]; ok && p.IfAbsent {
-			continue
-		}
-		k.m[p.Key] = p.Value
-	}
-	for _, key := range txn.Delete {
-		delete(k.m, key)
-	}
-	var ids []string
-	for i, j := range txn.Enqueue {
-		k.outbox.push(j.Payload)
-		ids = append(ids, fmt.Sprint("job", i))
-	}
-	return ids, nil
-}
-
-func (k *memKV) Get(_ context.Context, key string) ([]byte, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	v, ok := k.m[key]
-	if !ok {
-		return nil, errMissing
-	}
-	return v, nil
-}
-
-func (k *memKV) Set(_ context.Context, key string, v []byte, _ time.Duration) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	k.m[key] = v
-	return nil
-}
-
-func (k *memKV) SetNX(_ context.Context, key string, v []byte, _ time.Duration) (bool, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if _, ok := k.m[key]; ok {
-		return false, nil
-	}
-	k.m[key] = v
-	return true, nil
-}
-
-func (k *memKV) CompareAndDelete(_ context.Context, key string, v []byte) (bool, error) {
-	k.mu.Lock()
-	cur, ok := k.m[key]
-	deleted := ok && string(cur) == string(v)
-	if deleted {
-		delete(k.m, key)
-	}
-	after := k.afterCAD
-	k.mu.Unlock()
-	if deleted && after != nil {
-		after(key)
-	}
-	return deleted, nil
-}
-
-func (k *memKV) Delete(_ context.Context, keys ...string) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	for _, key := range keys {
-		delete(k.m, key)
-	}
-	return nil
-}
-
-func (k *memKV) Keys(_ context.Context, prefix string) ([]string, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	var out []string
-	for key := range k.m {
-		if strings.HasPrefix(key, prefix) {
-			out = append(out, key)
-		}
-	}
-	return out, nil
-}
-
-type memOutbox struct {
-	mu   sync.Mutex
-	jobs [][]byte
-}
-
-func (o *memOutbox) Enqueue(_ context.Context, _ string, payload []byte) (string, error) {
-	o.push(payload)
-	return "", nil
-}
-
-func (o *memOutbox) push(p []byte) { o.mu.Lock(); o.jobs = append(o.jobs, p); o.mu.Unlock() }
-
-func (o *memOutbox) pop() ([]byte, bool) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if len(o.jobs) == 0 {
-		return nil, false
-	}
-	p := o.jobs[0]
-	o.jobs = o.jobs[1:]
-	return p, true
-}
-
-func (o *memOutbox) pending() [][]byte {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	for _, p := range o.jobs {
-		var j outboxJob
-		if json.Unmarshal(p, &j) != nil || j.Kind != "sms" || j.SMS.Agent.ZoomUserID != "" {
-			panic("bad sms job " + string(p))
-		}
-	}
-	return append([][]byte(nil), o.jobs...)
-}
-
-// fakeCRM keeps Tasks in a map and counts what a real org would bill.
-type fakeCRM struct {
-	mu                                sync.Mutex
-	byNumber                          map[string][]Match
-	tasks                             map[string]Task
-	searches, creates, updates, finds int
-	err                               error // returned by every call while set
-	failAfterCreate                   int   // creates that succeed but report an error
-	onCreate                          func()
-}
-
-func (c *fakeCRM) FindByPhone(_ context.Context, _ Agent, number string) ([]Match, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.err != nil {
-		return nil, c.err
-	}
-	c.searches++
-	return c.byNumber[number], nil
-}
-
-func (c *fakeCRM) CreateTask(_ context.Context, _ Agent, t Task) (string, error) {
-	c.mu.Lock()
-	if c.err != nil {
-		c.mu.Unlock()
-		return "", c.err
-	}
-	c.creates++
-	id := fmt.Sprintf("00T%03d", len(c.tasks)+1)
-	c.tasks[id] = t
-	fail := c.failAfterCreate > 0
-	if fail {
-		c.failAfterCreate--
-	}
-	hook := c.onCreate
-	c.mu.Unlock()
-	if hook != nil {
-		hook()
-	}
-	if fail {
-		return "", errors.New("timeout reading the response")
-	}
-	return id, nil
-}
-
-func (c *fakeCRM) FindTask(_ context.Context, _ Agent, callObject string) (string, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.err != nil {
-		return "", c.err
-	}
-	c.finds++
-	for id, t := range c.tasks {
-		if t.CallObject == callObject {
-			return id, nil
-		}
-	}
-	return "", nil
-}
-
-func (c *fakeCRM) UpdateTask(_ context.Context, _ Agent, id string, t Task) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.err != nil {
-		return c.err
-	}
-	c.updates++
-	cur, ok := c.tasks[id]
-	if !ok {
-		return errors.New("no such Task")
-	}
-	if t.Subject != "" {
-		cur.Subject = t.Subject
-	}
-	if t.Description != "" {
-		cur.Description = t.Description
-	}
-	c.tasks[id] = cur
-	return nil
-}
-
-// only returns the one Task there must be.
-func (c *fakeCRM) only(t *testing.T) Task {
-	t.Helper()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.tasks) != 1 {
-		t.Fatalf("%d Tasks, want 1", len(c.tasks))
-	}
-	for _, task := range c.tasks {
-		return task
-	}
-	return Task{}
 }

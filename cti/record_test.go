@@ -1,0 +1,124 @@
+package cti
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+// Reconcile (and the post-call record of a call whose live events were
+// lost) logs from Zoom's call history: one Task per call, as the live
+// path would have written it.
+func TestLogRecord(t *testing.T) {
+	day := time.Date(2026, 3, 4, 15, 0, 0, 0, time.UTC)
+	in := func(result string) CallRecord {
+		return CallRecord{CallID: "C1", Direction: Inbound, Caller: ada, Callee: aliceParty, Start: day,
+			End: day.Add(time.Minute), DurationSeconds: 40, Result: result}
+	}
+	tests := []struct {
+		name        string
+		rec         CallRecord
+		settings    func(*Settings)
+		before      func(f *fixture)
+		want        LogOutcome
+		wantSubject string // "" for no Task
+		wantSeconds int
+		wantResult  string
+	}{
+		{name: "answered: talk time from the duration", rec: in("Call connected"), want: LoggedNow,
+			wantSubject: "Call from +12025550142", wantSeconds: 40, wantResult: "completed"},
+		{name: "answered: the end from the answer", want: LoggedNow,
+			rec:         CallRecord{CallID: "C1", Direction: Inbound, Caller: ada, Start: day, Answer: day.Add(3 * time.Second), DurationSeconds: 25},
+			wantSubject: "Call from +12025550142", wantSeconds: 25, wantResult: "completed"},
+		{name: "no answer", rec: in("No Answer"), want: LoggedNow, wantSubject: "Missed call from +12025550142", wantSeconds: 40, wantResult: "missed"},
+		{name: "voicemail", rec: in("Voicemail"), want: LoggedNow, wantSubject: "Voicemail from +12025550142", wantSeconds: 40, wantResult: "voicemail"},
+		{name: "busy", rec: in("busy"), want: LoggedNow, wantSubject: "Declined call from +12025550142", wantSeconds: 40, wantResult: "rejected"},
+		{name: "a result Zoom adds later is kept", rec: in("Call_Parked"), want: LoggedNow, wantSubject: "Call from +12025550142", wantSeconds: 40, wantResult: "call_parked"},
+		{name: "outbound", want: LoggedNow,
+			rec:         CallRecord{CallID: "C1", Direction: Outbound, Caller: aliceParty, Callee: hedy, Start: day, Answer: day, End: day.Add(9 * time.Second)},
+			wantSubject: "Call to +12025550177", wantSeconds: 9, wantResult: "completed"},
+		{name: "internal, ignored", rec: CallRecord{CallID: "C1", Internal: true, Direction: Inbound, Caller: carolParty, Callee: aliceParty, Start: day},
+			settings: func(s *Settings) { s.IgnoreInternalCalls = true }, want: AlreadyLogged},
+		{name: "internal, logged", rec: CallRecord{CallID: "C1", Internal: true, Direction: Inbound, Caller: carolParty, Callee: aliceParty, Start: day},
+			want: LoggedNow, wantSubject: "Internal call with +12025550103", wantResult: "completed"},
+		{name: "already logged live", rec: in("answered"), want: AlreadyLogged, before: func(f *fixture) {
+			f.talk(f.inbound("C1", ada), 40*time.Second)
+			f.runJobs()
+		}, wantSubject: "Call from +12025550142", wantSeconds: 40, wantResult: "completed"},
+		{name: "Auto Save off: waits for the wrap-up", rec: in("answered"), want: WrapUpQueued,
+			settings: func(s *Settings) { s.AutoSaveCallLogs = false }},
+		{name: "already waiting for the wrap-up", rec: in("answered"), want: AlreadyLogged,
+			settings: func(s *Settings) { s.AutoSaveCallLogs = false },
+			before:   func(f *fixture) { f.miss(f.inbound("C1", ada)) }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			f := newFixture(t)
+			if tc.settings != nil {
+				f.settings(tc.settings)
+			}
+			if tc.before != nil {
+				tc.before(f)
+			}
+			got, err := f.e.LogRecord(ctx, *f.alice, tc.rec)
+			if err != nil || got != tc.want {
+				t.Fatalf("LogRecord: %v, %v; want %v", got, err, tc.want)
+			}
+			// Reconcile run twice over the same range.
+			if again, err := f.e.LogRecord(ctx, *f.alice, tc.rec); err != nil || again != AlreadyLogged {
+				t.Errorf("second run: %v, %v; want AlreadyLogged", again, err)
+			}
+			f.runJobs()
+			all := f.crm.all()
+			if tc.wantSubject == "" {
+				if len(all) != 0 {
+					t.Errorf("%d Tasks, want none", len(all))
+				}
+				if tc.want == WrapUpQueued && len(f.wrapUps()) != 1 {
+					t.Errorf("%d calls waiting for a wrap-up, want 1", len(f.wrapUps()))
+				}
+				return
+			}
+			task := f.crm.only(t)
+			if task.Subject != tc.wantSubject || task.CallDurationInSeconds != tc.wantSeconds || task.CallDisposition != tc.wantResult {
+				t.Errorf("Task %q %ds %q, want %q %ds %q", task.Subject, task.CallDurationInSeconds, task.CallDisposition,
+					tc.wantSubject, tc.wantSeconds, tc.wantResult)
+			}
+		})
+	}
+}
+
+func TestLogRecordErrors(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	if _, err := f.e.LogRecord(ctx, *f.alice, CallRecord{}); !errors.Is(err, ErrBadJob) {
+		t.Errorf("a record without a call id: %v, want ErrBadJob", err)
+	}
+	f.crm.err = errors.New("503")
+	rec := CallRecord{CallID: "C1", Direction: Inbound, Caller: ada, Start: f.day}
+	if _, err := f.e.LogRecord(ctx, *f.alice, rec); err == nil {
+		t.Error("LogRecord succeeded while Salesforce was down")
+	}
+	f.crm.err = nil
+	if got, err := f.e.LogRecord(ctx, *f.alice, rec); err != nil || got != LoggedNow {
+		t.Errorf("after Salesforce came back: %v, %v", got, err)
+	}
+	f.crm.only(t)
+}
+
+// The post-call record event names every leg of the call; each agent logs
+// their own.
+func TestCallRecordEventLogsOnlyTheAgentsLeg(t *testing.T) {
+	f := newFixture(t)
+	f.handle(recordEvent(
+		CallRecord{CallID: "C1", UserID: "zCarol", Direction: Inbound, Caller: ada, Callee: carolParty, Start: f.day},
+		CallRecord{CallID: "C1", UserID: "zAlice", Direction: Inbound, Caller: ada, Callee: aliceParty, Start: f.day, Result: "No Answer"},
+	))
+	f.runJobs()
+	all := f.crm.all()
+	if len(all) != 1 || all[0].Owner != f.alice.Key() || all[0].Subject != "Missed call from +12025550142" {
+		t.Errorf("Tasks %+v", all)
+	}
+}
