@@ -23,7 +23,7 @@ type Call struct {
 	ID        string    `json:"id"`
 	Direction Direction `json:"direction"`
 	State     CallState `json:"state"`
-	Result    string    `json:"result,omitempty"` // completed, missed, rejected, voicemail, or Zoom's handup_result
+	Result    CallResult `json:"result,omitempty"` // or Zoom's handup_result
 	Self      Party     `json:"self"`
 	Other     Party     `json:"other"`
 	Queue     *Routing  `json:"queue,omitempty"`
@@ -31,9 +31,8 @@ type Call struct {
 	Answered  time.Time `json:"answered,omitzero"`
 	Ended     time.Time `json:"ended,omitzero"`
 	Matches   []Match   `json:"matches"` // nil until looked up
-	// LookupFailed says why Matches is empty without a search: "paused"
-	// (no API budget) or "signed_out".
-	LookupFailed string `json:"lookup_failed,omitempty"`
+	// LookupFailed says why Matches is empty without a search.
+	LookupFailed LookupFailure `json:"lookup_failed,omitempty"`
 	Popped       bool   `json:"popped,omitempty"`
 	Logged       bool   `json:"logged,omitempty"` // its log is settled: queued, waiting for wrap-up, or skipped
 	// Dialed is set when the agent dialled this call from a record (click
@@ -99,24 +98,24 @@ func (c *Call) apply(ev Event) {
 			c.State = StateAnswered
 		}
 	case KindMissed:
-		if c.Result != "voicemail" { // the voicemail event may come first
-			c.Result = "missed"
+		if c.Result != ResultVoicemail { // the voicemail event may come first
+			c.Result = ResultMissed
 		}
 		c.end(ev)
 	case KindRejected:
-		if c.Result != "voicemail" {
-			c.Result = "rejected"
+		if c.Result != ResultVoicemail {
+			c.Result = ResultRejected
 		}
 		c.end(ev)
 	case KindEnded:
 		if c.Result == "" {
 			switch {
 			case ev.Result == "Voicemail":
-				c.Result = "voicemail"
+				c.Result = ResultVoicemail
 			case !c.Answered.IsZero():
-				c.Result = "completed"
+				c.Result = ResultCompleted
 			default:
-				c.Result = "missed"
+				c.Result = ResultMissed
 			}
 		}
 		c.end(ev)

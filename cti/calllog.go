@@ -19,7 +19,7 @@ type LogJob struct {
 
 // outboxJob is the envelope of every outbox payload.
 type outboxJob struct {
-	Kind string  `json:"kind"` // "task", "queue_missed", "task_update" or "sms"
+	Kind JobKind `json:"kind"`
 	Log  *LogJob `json:"log,omitempty"`
 	SMS  *SMSJob `json:"sms,omitempty"`
 	// NotBefore holds the job back until then.
@@ -71,11 +71,11 @@ func (e *Engine) buildTask(a Agent, c *Call, set Settings) Task {
 		subject = "Call from " + number
 	}
 	switch c.Result {
-	case "missed":
+	case ResultMissed:
 		subject = "Missed c" + subject[1:]
-	case "rejected":
+	case ResultRejected:
 		subject = "Declined c" + subject[1:]
-	case "voicemail":
+	case ResultVoicemail:
 		subject = "Voicemail from " + number
 	}
 	day := c.Ringing
@@ -93,7 +93,7 @@ func (e *Engine) buildTask(a Agent, c *Call, set Settings) Task {
 		CallType:              callType,
 		CallDurationInSeconds: int(c.Duration() / time.Second),
 		CallObject:            c.ID,
-		CallDisposition:       c.Result,
+		CallDisposition:       string(c.Result),
 		Status:                "Completed",
 		ActivityDate:          day.Format(time.DateOnly),
 		Description:           describe(c),
@@ -168,11 +168,11 @@ func (e *Engine) RunJob(ctx context.Context, job Job) (acked bool, err error) {
 		return false, fmt.Errorf("%w: %v", ErrBadJob, err)
 	}
 	switch {
-	case j.Kind == "sms" && j.SMS != nil:
+	case j.Kind == JobSMS && j.SMS != nil:
 		return false, e.runSMSJob(ctx, *j.SMS)
-	case j.Kind == "queue_missed" && j.Log != nil:
+	case j.Kind == JobQueueMissed && j.Log != nil:
 		return false, e.runQueueMissed(ctx, j)
-	case j.Kind == "task_update" && j.Log != nil:
+	case j.Kind == JobTaskUpdate && j.Log != nil:
 		return false, e.runTaskUpdate(ctx, j)
 	case j.Log != nil:
 		_, acked, err := e.writeLog(ctx, *j.Log, job.Ref)

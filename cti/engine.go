@@ -302,12 +302,12 @@ func (e *Engine) match(ctx context.Context, a Agent, c *Call) error {
 	case errors.Is(err, ErrCRMPaused):
 		// No API budget: the console's own search still works and costs
 		// nothing, so pop that instead of a lookup.
-		c.Matches, c.LookupFailed = []Match{}, "paused"
+		c.Matches, c.LookupFailed = []Match{}, LookupPaused
 		return nil
 	case errors.Is(err, ErrSignedOut):
 		// Nobody to pop for until the agent signs in again; the log is
 		// written then (the outbox waits).
-		c.Matches, c.LookupFailed = []Match{}, "signed_out"
+		c.Matches, c.LookupFailed = []Match{}, LookupSignedOut
 		return nil
 	case err != nil:
 		return fmt.Errorf("cti: find caller %s: %w", c.ID, err)

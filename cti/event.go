@@ -6,31 +6,31 @@ package cti
 
 import "time"
 
-// Kind is the normalized meaning of a telephony event, independent of the
+// EventKind is the normalized meaning of a telephony event, independent of the
 // vendor's event name.
-type Kind string
+type EventKind string
 
 // The kinds of events the engine understands.
 const (
-	KindRinging     Kind = "call.ringing"   // the subject user's phone rings (inbound) or the caller hears ringback (outbound)
-	KindAnswered    Kind = "call.answered"  // the call was answered / connected
-	KindHold        Kind = "call.hold"      // put on hold
-	KindUnhold      Kind = "call.unhold"    // taken off hold
-	KindMute        Kind = "call.mute"      // muted
-	KindUnmute      Kind = "call.unmute"    // unmuted
-	KindMissed      Kind = "call.missed"    // rang and was not answered
-	KindRejected    Kind = "call.rejected"  // the subject user declined it
-	KindEnded       Kind = "call.ended"     // hung up
-	KindCallRecord  Kind = "call.record"    // the post-call history / element / log record
-	KindRecording   Kind = "call.recording" // a recording finished
-	KindVoicemail   Kind = "call.voicemail" // a voicemail was left
-	KindSMS         Kind = "sms"            // a text message was sent or received
-	KindUserCreated Kind = "user.created"
-	KindUserUpdated Kind = "user.updated"
-	KindUserDeleted Kind = "user.deleted"
-	KindPresence    Kind = "user.presence"
-	KindDeauthorize Kind = "app.deauthorized" // the vendor app was uninstalled for a user
-	KindUnknown     Kind = "unknown"          // acknowledged and counted, nothing else
+	KindRinging     EventKind = "call.ringing"   // the subject user's phone rings (inbound) or the caller hears ringback (outbound)
+	KindAnswered    EventKind = "call.answered"  // the call was answered / connected
+	KindHold        EventKind = "call.hold"      // put on hold
+	KindUnhold      EventKind = "call.unhold"    // taken off hold
+	KindMute        EventKind = "call.mute"      // muted
+	KindUnmute      EventKind = "call.unmute"    // unmuted
+	KindMissed      EventKind = "call.missed"    // rang and was not answered
+	KindRejected    EventKind = "call.rejected"  // the subject user declined it
+	KindEnded       EventKind = "call.ended"     // hung up
+	KindCallRecord  EventKind = "call.record"    // the post-call history / element / log record
+	KindRecording   EventKind = "call.recording" // a recording finished
+	KindVoicemail   EventKind = "call.voicemail" // a voicemail was left
+	KindSMS         EventKind = "sms"            // a text message was sent or received
+	KindUserCreated EventKind = "user.created"
+	KindUserUpdated EventKind = "user.updated"
+	KindUserDeleted EventKind = "user.deleted"
+	KindPresence    EventKind = "user.presence"
+	KindDeauthorize EventKind = "app.deauthorized" // the vendor app was uninstalled for a user
+	KindUnknown     EventKind = "unknown"          // acknowledged and counted, nothing else
 )
 
 // Direction of a call or message as seen by the subject user (the agent).
@@ -118,7 +118,7 @@ type Event struct {
 	ID        string    `json:"id"`
 	Source    string    `json:"source"`     // "zoom"
 	Type      string    `json:"type"`       // the vendor's event name, e.g. phone.callee_ringing
-	Kind      Kind      `json:"kind"`       // the normalized meaning
+	Kind      EventKind      `json:"kind"`       // the normalized meaning
 	AccountID string    `json:"account_id"` // the vendor account
 	At        time.Time `json:"at"`         // when the vendor says the event happened
 

@@ -268,7 +268,7 @@ func (o *memOutbox) kinds() []string {
 	for _, p := range o.pending() {
 		var j outboxJob
 		_ = json.Unmarshal(p, &j)
-		out = append(out, j.Kind)
+		out = append(out, string(j.Kind))
 	}
 	return out
 }

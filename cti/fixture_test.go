@@ -201,7 +201,7 @@ func (c call) viaQueue(a *Agent, self Party) call {
 }
 
 // ev is the event of this kind for this call at time at.
-func (c call) ev(kind Kind, at time.Time) Event {
+func (c call) ev(kind EventKind, at time.Time) Event {
 	ev := Event{ID: "zoom:" + c.id + ":" + string(kind) + ":" + c.agent.ZoomUserID, Source: "zoom", Type: string(kind),
 		Kind: kind, At: at, CallID: c.id, UserID: c.agent.ZoomUserID, Direction: c.dir, Queue: c.queue,
 		Caller: c.other, Callee: c.self}
@@ -215,7 +215,7 @@ func (c call) ev(kind Kind, at time.Time) Event {
 }
 
 // at delivers the event of this kind at the fixture's present.
-func (f *fixture) at(c call, kind Kind) { f.t.Helper(); f.handle(c.ev(kind, f.clock.Now())) }
+func (f *fixture) at(c call, kind EventKind) { f.t.Helper(); f.handle(c.ev(kind, f.clock.Now())) }
 
 // talk plays a whole answered call: ringing, answered after 5 s, ended
 // after talk.

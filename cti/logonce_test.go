@@ -21,7 +21,7 @@ func TestCallIsLoggedOnce(t *testing.T) {
 			f.at(c, KindEnded)
 		}, want: Task{Subject: "Call from +12025550142", CallDurationInSeconds: 30}},
 		{name: "every event delivered twice", play: func(f *fixture, c call) {
-			for _, k := range []Kind{KindRinging, KindAnswered, KindEnded} {
+			for _, k := range []EventKind{KindRinging, KindAnswered, KindEnded} {
 				ev := c.ev(k, f.clock.Now())
 				f.handle(ev)
 				f.handle(ev)

@@ -41,7 +41,7 @@ func (e *Engine) handleMedia(ctx context.Context, ev Event) error {
 				return nil
 			}
 			c.VoicemailURL = url
-			c.Result = "voicemail"
+			c.Result = ResultVoicemail
 		} else {
 			if c.RecordingURL == url {
 				return nil
@@ -59,7 +59,7 @@ func (e *Engine) handleMedia(ctx context.Context, ev Event) error {
 			if err != nil {
 				return err
 			}
-			if err := b.enqueue(outboxJob{Kind: "task_update", Log: e.logJob(*a, c, set), Until: e.now().Add(mediaWait)}, false); err != nil {
+			if err := b.enqueue(outboxJob{Kind: JobTaskUpdate, Log: e.logJob(*a, c, set), Until: e.now().Add(mediaWait)}, false); err != nil {
 				return err
 			}
 		}

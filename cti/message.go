@@ -21,7 +21,7 @@ type CallView struct {
 	ID        string    `json:"id"`
 	Direction Direction `json:"direction"`
 	State     CallState `json:"state"`
-	Result    string    `json:"result,omitempty"`
+	Result    CallResult `json:"result,omitempty"`
 	Number    string    `json:"number"` // the other party's number
 	Name      string    `json:"name,omitempty"`
 	Queue     string    `json:"queue,omitempty"`
@@ -32,19 +32,9 @@ type CallView struct {
 	Matches   []Match   `json:"matches"`
 }
 
-// Pop kinds.
-const (
-	PopRecord = "record" // open RecordID
-	PopChoose = "choose" // several matches: the agent picks in the softphone
-	PopNew    = "new"    // no match: a new record form with the number filled in
-	PopSearch = "search" // the console's search for the number
-	PopFlow   = "flow"   // a screen flow with the number as its Phone argument
-	PopLayout = "layout" // searchAndScreenPop: the org's softphone layout decides
-)
-
 // Pop is a screen pop decision.
 type Pop struct {
-	Kind          string            `json:"kind"`
+	Kind          PopKind           `json:"kind"`
 	RecordID      string            `json:"record_id,omitempty"`
 	ObjectType    string            `json:"object_type,omitempty"`
 	EntityName    string            `json:"entity_name,omitempty"`   // for PopNew
@@ -78,10 +68,10 @@ func callMessage(c *Call, pop bool, set Settings) Message {
 // follow the multiple-match rule; none follows the no-match rule.
 func decidePop(c *Call, set Settings) *Pop {
 	number := c.Other.Number
-	if c.LookupFailed == "paused" && number != "" {
+	if c.LookupFailed == LookupPaused && number != "" {
 		return &Pop{Kind: PopSearch, SearchString: number}
 	}
-	if c.LookupFailed == "signed_out" || c.Direction == Internal {
+	if c.LookupFailed == LookupSignedOut || c.Direction == Internal {
 		return nil // a colleague's extension has no record to pop
 	}
 	switch len(c.Matches) {
@@ -90,11 +80,11 @@ func decidePop(c *Call, set Settings) *Pop {
 			return nil
 		}
 		switch set.NoMatch {
-		case "new_lead":
+		case NoMatchNewLead:
 			return &Pop{Kind: PopNew, EntityName: "Lead", DefaultFields: map[string]string{"Phone": number}}
-		case "flow":
+		case NoMatchFlow:
 			return &Pop{Kind: PopFlow, Flow: set.NoMatchFlow, DefaultFields: map[string]string{"Phone": number}}
-		case "none":
+		case NoMatchNone:
 			return nil
 		}
 		return &Pop{Kind: PopNew, EntityName: "Contact", DefaultFields: map[string]string{"Phone": number}}
@@ -102,9 +92,9 @@ func decidePop(c *Call, set Settings) *Pop {
 		return &Pop{Kind: PopRecord, RecordID: c.Matches[0].ID, ObjectType: c.Matches[0].Type}
 	}
 	switch set.MultipleMatch {
-	case "search":
+	case MultipleSearch:
 		return &Pop{Kind: PopSearch, SearchString: number}
-	case "layout":
+	case MultipleLayout:
 		return &Pop{Kind: PopLayout, SearchString: number, CallType: string(c.Direction), DefaultFields: map[string]string{"Phone": number}}
 	}
 	return &Pop{Kind: PopChoose}

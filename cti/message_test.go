@@ -13,8 +13,8 @@ func TestDecidePop(t *testing.T) {
 	tests := []struct {
 		name     string
 		matches  []Match
-		multiple string // Settings.MultipleMatch
-		noMatch  string // Settings.NoMatch
+		multiple MultipleMatchRule // Settings.MultipleMatch
+		noMatch  NoMatchRule       // Settings.NoMatch
 		want     *Pop
 	}{
 		{"one match opens it", []Match{ada}, "search", "", &Pop{Kind: PopRecord, RecordID: ada.ID, ObjectType: "Contact"}},

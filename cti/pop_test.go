@@ -15,14 +15,14 @@ func TestScreenPop(t *testing.T) {
 		strangNum = "+12025550199"
 	)
 	adaPop := &Pop{Kind: PopRecord, RecordID: "003ADA", ObjectType: "Contact"}
-	answered := []Kind{KindRinging, KindAnswered, KindHold, KindUnhold, KindEnded}
+	answered := []EventKind{KindRinging, KindAnswered, KindHold, KindUnhold, KindEnded}
 	tests := []struct {
 		name      string
 		settings  func(*Settings)
 		from      Party
 		outbound  bool
 		lookupErr error
-		steps     []Kind
+		steps     []EventKind
 		want      []*Pop // the pop each step's message carries (nil: none)
 	}{
 		{name: "one match pops on ringing, once", from: ada, steps: answered,
@@ -30,41 +30,41 @@ func TestScreenPop(t *testing.T) {
 		{name: "pop on answered waits for the answer", from: ada, steps: answered,
 			settings: func(s *Settings) { s.PopOn = "answered" },
 			want:     []*Pop{nil, adaPop, nil, nil, nil}},
-		{name: "pop on answered: a missed call never pops", from: ada, steps: []Kind{KindRinging, KindMissed},
+		{name: "pop on answered: a missed call never pops", from: ada, steps: []EventKind{KindRinging, KindMissed},
 			settings: func(s *Settings) { s.PopOn = "answered" },
 			want:     []*Pop{nil, nil}},
-		{name: "a Lead", from: hedy, steps: []Kind{KindRinging},
+		{name: "a Lead", from: hedy, steps: []EventKind{KindRinging},
 			want: []*Pop{{Kind: PopRecord, RecordID: "00QHEDY", ObjectType: "Lead"}}},
-		{name: "an Account", from: globex, steps: []Kind{KindRinging},
+		{name: "an Account", from: globex, steps: []EventKind{KindRinging},
 			want: []*Pop{{Kind: PopRecord, RecordID: "001GLOBEX", ObjectType: "Account"}}},
-		{name: "several matches: the agent chooses", from: sharedLine, steps: []Kind{KindRinging},
+		{name: "several matches: the agent chooses", from: sharedLine, steps: []EventKind{KindRinging},
 			want: []*Pop{{Kind: PopChoose}}},
-		{name: "several matches: the console's search", from: sharedLine, steps: []Kind{KindRinging},
+		{name: "several matches: the console's search", from: sharedLine, steps: []EventKind{KindRinging},
 			settings: func(s *Settings) { s.MultipleMatch = "search" },
 			want:     []*Pop{{Kind: PopSearch, SearchString: sharedNum}}},
-		{name: "several matches: the softphone layout", from: sharedLine, steps: []Kind{KindRinging},
+		{name: "several matches: the softphone layout", from: sharedLine, steps: []EventKind{KindRinging},
 			settings: func(s *Settings) { s.MultipleMatch = "layout" },
 			want:     []*Pop{{Kind: PopLayout, SearchString: sharedNum, CallType: "inbound", DefaultFields: map[string]string{"Phone": sharedNum}}}},
-		{name: "no match: a new Contact with the number", from: stranger, steps: []Kind{KindRinging},
+		{name: "no match: a new Contact with the number", from: stranger, steps: []EventKind{KindRinging},
 			want: []*Pop{{Kind: PopNew, EntityName: "Contact", DefaultFields: map[string]string{"Phone": strangNum}}}},
-		{name: "no match: a new Lead", from: stranger, steps: []Kind{KindRinging},
+		{name: "no match: a new Lead", from: stranger, steps: []EventKind{KindRinging},
 			settings: func(s *Settings) { s.NoMatch = "new_lead" },
 			want:     []*Pop{{Kind: PopNew, EntityName: "Lead", DefaultFields: map[string]string{"Phone": strangNum}}}},
-		{name: "no match: the admin's flow", from: stranger, steps: []Kind{KindRinging},
+		{name: "no match: the admin's flow", from: stranger, steps: []EventKind{KindRinging},
 			settings: func(s *Settings) { s.NoMatch, s.NoMatchFlow = "flow", "New_Caller" },
 			want:     []*Pop{{Kind: PopFlow, Flow: "New_Caller", DefaultFields: map[string]string{"Phone": strangNum}}}},
-		{name: "no match: nothing", from: stranger, steps: []Kind{KindRinging},
+		{name: "no match: nothing", from: stranger, steps: []EventKind{KindRinging},
 			settings: func(s *Settings) { s.NoMatch = "none" },
 			want:     []*Pop{nil}},
-		{name: "a withheld number pops nothing", from: Party{Name: "Anonymous"}, steps: []Kind{KindRinging},
+		{name: "a withheld number pops nothing", from: Party{Name: "Anonymous"}, steps: []EventKind{KindRinging},
 			want: []*Pop{nil}},
 		{name: "lookup paused: the console's search, which costs no API call", from: ada, lookupErr: ErrCRMPaused,
-			steps: []Kind{KindRinging}, want: []*Pop{{Kind: PopSearch, SearchString: adaNum}}},
+			steps: []EventKind{KindRinging}, want: []*Pop{{Kind: PopSearch, SearchString: adaNum}}},
 		{name: "agent signed out of Salesforce: nothing to pop", from: ada, lookupErr: ErrSignedOut,
-			steps: []Kind{KindRinging}, want: []*Pop{nil}},
+			steps: []EventKind{KindRinging}, want: []*Pop{nil}},
 		{name: "an outbound call the agent dialled in Zoom pops too", from: ada, outbound: true,
-			steps: []Kind{KindRinging, KindAnswered}, want: []*Pop{adaPop, nil}},
-		{name: "events after the end pop nothing", from: ada, steps: []Kind{KindEnded, KindRinging},
+			steps: []EventKind{KindRinging, KindAnswered}, want: []*Pop{adaPop, nil}},
+		{name: "events after the end pop nothing", from: ada, steps: []EventKind{KindEnded, KindRinging},
 			want: []*Pop{nil, nil}},
 	}
 	for _, tc := range tests {

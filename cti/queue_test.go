@@ -9,7 +9,7 @@ import (
 func TestQueueCallLog(t *testing.T) {
 	type step struct {
 		who  string // "alice" or "carol"
-		kind Kind
+		kind EventKind
 		wait time.Duration // before the next step
 	}
 	ring := func(who string) step { return step{who, KindRinging, 0} }

@@ -51,18 +51,18 @@ func recordCall(rec CallRecord) *Call {
 
 // recordResult maps Zoom's call-history results (v2 and the legacy call
 // log's) to the engine's.
-func recordResult(r string) string {
+func recordResult(r string) CallResult {
 	switch strings.ToLower(strings.ReplaceAll(r, " ", "_")) {
 	case "answered", "accepted", "picked_up", "connected", "succeeded", "call_connected", "":
-		return "completed"
+		return ResultCompleted
 	case "voicemail":
-		return "voicemail"
+		return ResultVoicemail
 	case "rejected", "busy", "blocked":
-		return "rejected"
+		return ResultRejected
 	case "no_answer", "ring_timeout", "missed", "abandoned", "canceled", "call_cancel", "call_cancelled", "hang_up", "overflowed":
-		return "missed"
+		return ResultMissed
 	}
-	return strings.ToLower(r)
+	return CallResult(strings.ToLower(r))
 }
 
 // logKey is the done-marker of a call's Task for one agent.
@@ -159,7 +159,7 @@ func (e *Engine) handleRecord(ctx context.Context, a Agent, rec CallRecord) erro
 			c.Matches, c.Popped, c.Dialed = live.Matches, live.Popped, live.Dialed
 			c.RecordingURL, c.VoicemailURL = live.RecordingURL, live.VoicemailURL
 			if live.VoicemailURL != "" {
-				c.Result = "voicemail"
+				c.Result = ResultVoicemail
 			}
 			c.loaded = live.loaded
 		}

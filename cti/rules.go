@@ -15,7 +15,7 @@ func (e *Engine) popNow(c *Call, set Settings) bool {
 	if c.Popped || c.Over() || c.Dialed {
 		return false
 	}
-	if set.PopOn == "answered" {
+	if set.PopOn == PopOnAnswered {
 		return c.State == StateAnswered || c.State == StateHeld
 	}
 	return true
@@ -105,7 +105,7 @@ func (e *Engine) finish(ctx context.Context, b *batch, a Agent, c *Call, set Set
 			if !answered {
 				// One Task for the queue call: if nobody answers, the
 				// first ringing member's, once the answers had time to come.
-				return b.enqueue(outboxJob{Kind: "queue_missed", Log: e.logJob(a, c, set), NotBefore: e.now().Add(e.cfg.QueueSettle)}, false)
+				return b.enqueue(outboxJob{Kind: JobQueueMissed, Log: e.logJob(a, c, set), NotBefore: e.now().Add(e.cfg.QueueSettle)}, false)
 			}
 			owner, err := e.cfg.KV.Get(ctx, queueLogKey(a, c.ID))
 			if err == nil && string(owner) != a.Key() {
@@ -117,7 +117,7 @@ func (e *Engine) finish(ctx context.Context, b *batch, a Agent, c *Call, set Set
 	if !set.AutoSaveCallLogs {
 		return e.saveWrapUp(b, a, c, set)
 	}
-	return b.enqueue(outboxJob{Kind: "task", Log: e.logJob(a, c, set)}, true)
+	return b.enqueue(outboxJob{Kind: JobTask, Log: e.logJob(a, c, set)}, true)
 }
 
 // runQueueMissed logs an unanswered queue call for this member, unless

@@ -45,14 +45,14 @@ type Settings struct {
 	SoftphoneWidth  int `json:"softphone_width"`
 
 	// PopOn is when to pop: "ringing" or "answered".
-	PopOn string `json:"pop_on"`
+	PopOn PopMoment `json:"pop_on"`
 	// MultipleMatch is what several matches pop: "choose" (the agent picks
 	// in the softphone), "search" (the console's search for the number) or
 	// "layout" (searchAndScreenPop: the org's softphone layout decides).
-	MultipleMatch string `json:"multiple_match"`
+	MultipleMatch MultipleMatchRule `json:"multiple_match"`
 	// NoMatch is what no match pops: "new_contact", "new_lead", "flow"
 	// (NoMatchFlow, with the number as its Phone argument) or "none".
-	NoMatch     string `json:"no_match"`
+	NoMatch     NoMatchRule `json:"no_match"`
 	NoMatchFlow string `json:"no_match_flow,omitempty"`
 
 	// Phone-number translation: how numbers stored without a country code
@@ -84,9 +84,9 @@ func DefaultSettings() Settings {
 		CallLogFields:                  []CallLogField{},
 		SoftphoneHeight:                640,
 		SoftphoneWidth:                 400,
-		PopOn:                          "ringing",
-		MultipleMatch:                  "choose",
-		NoMatch:                        "new_contact",
+		PopOn:                          PopOnRinging,
+		MultipleMatch:                  MultipleChoose,
+		NoMatch:                        NoMatchNewContact,
 		DefaultCountry:                 "US",
 		StripPrefixes:                  []string{},
 	}
@@ -127,10 +127,10 @@ func (s Settings) Validate() error {
 			errs[field] = fmt.Sprintf("must be one of %s", strings.Join(allowed, ", "))
 		}
 	}
-	oneOf("pop_on", s.PopOn, "ringing", "answered")
-	oneOf("multiple_match", s.MultipleMatch, "choose", "search", "layout")
-	oneOf("no_match", s.NoMatch, "new_contact", "new_lead", "flow", "none")
-	if s.NoMatch == "flow" && !fieldNameRE.MatchString(s.NoMatchFlow) {
+	oneOf("pop_on", string(s.PopOn), string(PopOnRinging), string(PopOnAnswered))
+	oneOf("multiple_match", string(s.MultipleMatch), string(MultipleChoose), string(MultipleSearch), string(MultipleLayout))
+	oneOf("no_match", string(s.NoMatch), string(NoMatchNewContact), string(NoMatchNewLead), string(NoMatchFlow), string(NoMatchNone))
+	if s.NoMatch == NoMatchFlow && !fieldNameRE.MatchString(s.NoMatchFlow) {
 		errs["no_match_flow"] = "the API name of an active screen flow is required when no_match is flow"
 	}
 	if s.SoftphoneHeight < 240 || s.SoftphoneHeight > 2560 {

@@ -226,7 +226,7 @@ func (e *Engine) ensureSMSJob(ctx context.Context, a Agent, key string) error {
 	// The outbox writes as the Salesforce user; it keeps no Zoom identity,
 	// which an agent's disconnect must be able to erase.
 	a.ZoomUserID, a.ZoomEmail = "", ""
-	b, err := json.Marshal(outboxJob{Kind: "sms", SMS: &SMSJob{Agent: a, Key: key, Token: token, Since: e.now()}})
+	b, err := json.Marshal(outboxJob{Kind: JobSMS, SMS: &SMSJob{Agent: a, Key: key, Token: token, Since: e.now()}})
 	if err != nil {
 		return err
 	}

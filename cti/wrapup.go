@@ -116,7 +116,7 @@ func (e *Engine) CompleteWrapUp(ctx context.Context, a Agent, callID string, edi
 		return err
 	}
 	a.ZoomUserID, a.ZoomEmail = "", ""
-	if err := e.enqueue(ctx, outboxJob{Kind: "task", Log: &LogJob{Agent: a, Task: t}}); err != nil {
+	if err := e.enqueue(ctx, outboxJob{Kind: JobTask, Log: &LogJob{Agent: a, Task: t}}); err != nil {
 		return err
 	}
 	return e.cfg.KV.Delete(ctx, wrapUpKey(a, callID))

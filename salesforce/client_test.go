@@ -115,7 +115,7 @@ func TestCreateErrorsAreTyped(t *testing.T) {
 	tests := []struct {
 		name   string
 		fields map[string]any
-		kind   Kind
+		kind   Failure
 	}{
 		{name: "unknown field", fields: map[string]any{"Subject": "x", "NoSuchField__c": 1}, kind: KindInvalidField},
 		{name: "restricted picklist", fields: map[string]any{"Subject": "x", "CallType": "Sideways"}, kind: KindInvalidInput},

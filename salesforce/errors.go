@@ -8,41 +8,41 @@ import (
 	"strings"
 )
 
-// Kind classifies a Salesforce failure by what the caller should do about it.
-// A Kind is itself an error, so errors.Is(err, salesforce.KindNotFound)
+// Failure classifies a Salesforce failure by what the caller should do about it.
+// A Failure is itself an error, so errors.Is(err, salesforce.KindNotFound)
 // reports whether err is a Salesforce failure of that kind.
-type Kind string
+type Failure string
 
 // The kinds of failure.
 const (
 	// KindInvalidSession: the access token was refused and refreshing it did
 	// not help (or the refresh token was revoked). The user must sign in again.
-	KindInvalidSession Kind = "invalid session"
+	KindInvalidSession Failure = "invalid session"
 	// KindRequestLimit: the org's API request limit is spent (403
 	// REQUEST_LIMIT_EXCEEDED). Back off; retrying now only spends more.
-	KindRequestLimit Kind = "request limit exceeded"
+	KindRequestLimit Failure = "request limit exceeded"
 	// KindNotFound: no such record, or it was deleted.
-	KindNotFound Kind = "not found"
+	KindNotFound Failure = "not found"
 	// KindInvalidField: a field name the org does not have or will not write.
-	KindInvalidField Kind = "invalid field"
+	KindInvalidField Failure = "invalid field"
 	// KindDuplicate: a duplicate rule or unique field refused the write.
-	KindDuplicate Kind = "duplicate"
+	KindDuplicate Failure = "duplicate"
 	// KindUnavailable: the org did not answer or answered 5xx, or a row was
 	// locked; trying again later may work.
-	KindUnavailable Kind = "unavailable"
+	KindUnavailable Failure = "unavailable"
 	// KindInvalidInput: any other refusal of the request itself (4xx).
-	KindInvalidInput Kind = "invalid input"
+	KindInvalidInput Failure = "invalid input"
 	// KindForbidden: the user lacks access to the object or field.
-	KindForbidden Kind = "forbidden"
+	KindForbidden Failure = "forbidden"
 	// KindAPIDisabled: the org or the user may not use the API at all (403
 	// API_DISABLED_FOR_ORG: the user's profile lacks "API Enabled", or the
 	// edition has no API; API_CURRENTLY_DISABLED). Only an admin can fix it,
 	// so it is told apart from KindForbidden: the agent needs that message,
 	// and retrying or signing in again changes nothing.
-	KindAPIDisabled Kind = "API disabled"
+	KindAPIDisabled Failure = "API disabled"
 )
 
-func (k Kind) Error() string { return "salesforce: " + string(k) }
+func (k Failure) Error() string { return "salesforce: " + string(k) }
 
 // Error is a failure reported by Salesforce (Status is the HTTP status, 0 for
 // a per-record failure inside a collection) or a transport failure on the
@@ -77,12 +77,12 @@ func (e *Error) Unwrap() error { return e.cause }
 
 // Is reports whether target is the Kind of e.
 func (e *Error) Is(target error) bool {
-	k, ok := target.(Kind)
+	k, ok := target.(Failure)
 	return ok && k == e.Kind()
 }
 
 // Kind classifies e.
-func (e *Error) Kind() Kind {
+func (e *Error) Kind() Failure {
 	switch {
 	case e.cause != nil:
 		return KindUnavailable

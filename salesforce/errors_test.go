@@ -15,7 +15,7 @@ func TestParseError(t *testing.T) {
 		status int
 		body   string
 		want   Error
-		kind   Kind
+		kind   Failure
 	}{
 		{
 			name: "array body", status: 400,

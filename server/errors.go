@@ -6,12 +6,12 @@ import (
 	"net/http"
 )
 
-// Kind is one of the error kinds every failure is translated into.
-type Kind int
+// ErrorKind is one of the error kinds every failure is translated into.
+type ErrorKind int
 
 // The error kinds (STYLE.md §5), each with one HTTP status.
 const (
-	KindInternal Kind = iota
+	KindInternal ErrorKind = iota
 	KindInvalid
 	KindUnauthorized
 	KindForbidden
@@ -23,7 +23,7 @@ const (
 )
 
 // status is the one table from kind to HTTP status.
-func (k Kind) status() int {
+func (k ErrorKind) status() int {
 	switch k {
 	case KindInvalid:
 		return http.StatusBadRequest
@@ -47,7 +47,7 @@ func (k Kind) status() int {
 
 // Error is an error with a kind and a message that is safe to show.
 type Error struct {
-	Kind    Kind
+	Kind    ErrorKind
 	Message string // safe for the client
 	Err     error  // detail for the log only
 }
@@ -61,7 +61,7 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-func errorf(kind Kind, msg string, err error) *Error {
+func errorf(kind ErrorKind, msg string, err error) *Error {
 	return &Error{Kind: kind, Message: msg, Err: err}
 }
 

@@ -21,7 +21,7 @@ var ErrMalformed = errors.New("zoom: malformed webhook body")
 
 // liveKind maps the action of a live-call event to its meaning. The family
 // prefix (caller_ / callee_) gives the subject user and the direction.
-func liveKind(action string) (cti.Kind, bool) {
+func liveKind(action string) (cti.EventKind, bool) {
 	switch action {
 	case "ringing":
 		return cti.KindRinging, true
@@ -182,7 +182,7 @@ func callKey(callID, userID string) string {
 	return callID + ":" + userID
 }
 
-func decodeLive(ev *cti.Event, p *payload, family string, kind cti.Kind) (string, error) {
+func decodeLive(ev *cti.Event, p *payload, family string, kind cti.EventKind) (string, error) {
 	var o liveCall
 	if err := unmarshalObject(p.Object, &o); err != nil {
 		return "", err

@@ -36,7 +36,7 @@ func ts(s string) time.Time {
 // fixtureCase is what a user of the decoded event would notice for one
 // fixture file.
 type fixtureCase struct {
-	kind      cti.Kind
+	kind      cti.EventKind
 	callID    string
 	userID    string
 	direction cti.Direction

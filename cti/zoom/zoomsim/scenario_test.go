@@ -42,8 +42,8 @@ func decodeAll(t *testing.T, bodies [][]byte) []cti.Event {
 	return out
 }
 
-func kinds(evs []cti.Event) []cti.Kind {
-	var k []cti.Kind
+func kinds(evs []cti.Event) []cti.EventKind {
+	var k []cti.EventKind
 	for _, e := range evs {
 		k = append(k, e.Kind)
 	}
@@ -65,7 +65,7 @@ func TestScenarios(t *testing.T) {
 		name      string
 		build     func() ([][]byte, error)
 		types     []string
-		kinds     []cti.Kind
+		kinds     []cti.EventKind
 		userID    string
 		direction cti.Direction
 		other     string
@@ -77,7 +77,7 @@ func TestScenarios(t *testing.T) {
 				return z.Inbound(zoomsim.CallSpec{From: customer, To: "alice@example.com", Start: start, Talk: 4 * time.Minute, Queue: zoomsim.SalesQueue()})
 			},
 			types:  []string{"phone.callee_ringing", "phone.callee_answered", "phone.callee_ended", "phone.callee_call_history_completed"},
-			kinds:  []cti.Kind{cti.KindRinging, cti.KindAnswered, cti.KindEnded, cti.KindCallRecord},
+			kinds:  []cti.EventKind{cti.KindRinging, cti.KindAnswered, cti.KindEnded, cti.KindCallRecord},
 			userID: zoomsim.AliceID, direction: cti.Inbound, other: customer,
 			check: func(t *testing.T, evs []cti.Event) {
 				for _, e := range evs {
@@ -100,7 +100,7 @@ func TestScenarios(t *testing.T) {
 				return z.Outbound(zoomsim.CallSpec{CallID: "7400000000000000009", From: "1001", To: "+12025550177", Start: start})
 			},
 			types:  []string{"phone.caller_ringing", "phone.caller_connected", "phone.caller_ended", "phone.caller_call_history_completed"},
-			kinds:  []cti.Kind{cti.KindRinging, cti.KindAnswered, cti.KindEnded, cti.KindCallRecord},
+			kinds:  []cti.EventKind{cti.KindRinging, cti.KindAnswered, cti.KindEnded, cti.KindCallRecord},
 			userID: zoomsim.AliceID, direction: cti.Outbound, other: "+12025550177",
 			check: func(t *testing.T, evs []cti.Event) {
 				if evs[0].CallID != "7400000000000000009" || evs[3].Records[0].DurationSeconds != 90 || evs[0].Queue != nil {
@@ -117,7 +117,7 @@ func TestScenarios(t *testing.T) {
 				return z.Missed(zoomsim.CallSpec{From: "+12025550177", To: zoomsim.BobID, Start: start})
 			},
 			types:  []string{"phone.callee_ringing", "phone.callee_missed", "phone.callee_call_history_completed"},
-			kinds:  []cti.Kind{cti.KindRinging, cti.KindMissed, cti.KindCallRecord},
+			kinds:  []cti.EventKind{cti.KindRinging, cti.KindMissed, cti.KindCallRecord},
 			userID: zoomsim.BobID, direction: cti.Inbound, other: "+12025550177",
 			check: func(t *testing.T, evs []cti.Event) {
 				r := evs[2].Records[0]
@@ -132,7 +132,7 @@ func TestScenarios(t *testing.T) {
 				return z.Inbound(zoomsim.CallSpec{From: "bob@example.com", To: zoomsim.AliceID, Start: start})
 			},
 			types:  []string{"phone.callee_ringing", "phone.callee_answered", "phone.callee_ended", "phone.callee_call_history_completed"},
-			kinds:  []cti.Kind{cti.KindRinging, cti.KindAnswered, cti.KindEnded, cti.KindCallRecord},
+			kinds:  []cti.EventKind{cti.KindRinging, cti.KindAnswered, cti.KindEnded, cti.KindCallRecord},
 			userID: zoomsim.AliceID, direction: cti.Internal, other: "1002",
 			check: func(t *testing.T, evs []cti.Event) {
 				if evs[0].Caller.UserID != zoomsim.BobID || evs[0].Callee.Number != "1001" {
@@ -148,7 +148,7 @@ func TestScenarios(t *testing.T) {
 			build: func() ([][]byte, error) {
 				return z.SMS(zoomsim.SMSSpec{From: zoomsim.AliceID, To: customer, Text: "hello", At: start})
 			},
-			types: []string{"phone.sms_sent"}, kinds: []cti.Kind{cti.KindSMS},
+			types: []string{"phone.sms_sent"}, kinds: []cti.EventKind{cti.KindSMS},
 			userID: zoomsim.AliceID, direction: cti.Outbound,
 			check: func(t *testing.T, evs []cti.Event) {
 				s := evs[0].SMS
@@ -162,7 +162,7 @@ func TestScenarios(t *testing.T) {
 			build: func() ([][]byte, error) {
 				return z.SMS(zoomsim.SMSSpec{From: customer, To: "alice@example.com", Text: "hi back"})
 			},
-			types: []string{"phone.sms_received"}, kinds: []cti.Kind{cti.KindSMS},
+			types: []string{"phone.sms_received"}, kinds: []cti.EventKind{cti.KindSMS},
 			userID: zoomsim.AliceID, direction: cti.Inbound,
 			check: func(t *testing.T, evs []cti.Event) {
 				s := evs[0].SMS
