@@ -20,21 +20,21 @@ const (
 
 // Call is one Zoom call as one agent experiences it.
 type Call struct {
-	ID        string    `json:"id"`
-	Direction Direction `json:"direction"`
-	State     CallState `json:"state"`
+	ID        string     `json:"id"`
+	Direction Direction  `json:"direction"`
+	State     CallState  `json:"state"`
 	Result    CallResult `json:"result,omitempty"` // or Zoom's handup_result
-	Self      Party     `json:"self"`
-	Other     Party     `json:"other"`
-	Queue     *Routing  `json:"queue,omitempty"`
-	Ringing   time.Time `json:"ringing,omitzero"`
-	Answered  time.Time `json:"answered,omitzero"`
-	Ended     time.Time `json:"ended,omitzero"`
-	Matches   []Match   `json:"matches"` // nil until looked up
+	Self      Party      `json:"self"`
+	Other     Party      `json:"other"`
+	Queue     *Routing   `json:"queue,omitempty"`
+	Ringing   time.Time  `json:"ringing,omitzero"`
+	Answered  time.Time  `json:"answered,omitzero"`
+	Ended     time.Time  `json:"ended,omitzero"`
+	Matches   []Match    `json:"matches"` // nil until looked up
 	// LookupFailed says why Matches is empty without a search.
 	LookupFailed LookupFailure `json:"lookup_failed,omitempty"`
-	Popped       bool   `json:"popped,omitempty"`
-	Logged       bool   `json:"logged,omitempty"` // its log is settled: queued, waiting for wrap-up, or skipped
+	Popped       bool          `json:"popped,omitempty"`
+	Logged       bool          `json:"logged,omitempty"` // its log is settled: queued, waiting for wrap-up, or skipped
 	// Dialed is set when the agent dialled this call from a record (click
 	// to dial): that record is the match, and it is not popped again.
 	Dialed bool `json:"dialed,omitempty"`

@@ -118,7 +118,7 @@ type Event struct {
 	ID        string    `json:"id"`
 	Source    string    `json:"source"`     // "zoom"
 	Type      string    `json:"type"`       // the vendor's event name, e.g. phone.callee_ringing
-	Kind      EventKind      `json:"kind"`       // the normalized meaning
+	Kind      EventKind `json:"kind"`       // the normalized meaning
 	AccountID string    `json:"account_id"` // the vendor account
 	At        time.Time `json:"at"`         // when the vendor says the event happened
 

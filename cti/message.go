@@ -18,18 +18,18 @@ type Message struct {
 
 // CallView is the call as the softphone shows it.
 type CallView struct {
-	ID        string    `json:"id"`
-	Direction Direction `json:"direction"`
-	State     CallState `json:"state"`
+	ID        string     `json:"id"`
+	Direction Direction  `json:"direction"`
+	State     CallState  `json:"state"`
 	Result    CallResult `json:"result,omitempty"`
-	Number    string    `json:"number"` // the other party's number
-	Name      string    `json:"name,omitempty"`
-	Queue     string    `json:"queue,omitempty"`
-	Ringing   time.Time `json:"ringing,omitzero"`
-	Answered  time.Time `json:"answered,omitzero"`
-	Ended     time.Time `json:"ended,omitzero"`
-	Duration  int       `json:"duration"` // seconds of talk time
-	Matches   []Match   `json:"matches"`
+	Number    string     `json:"number"` // the other party's number
+	Name      string     `json:"name,omitempty"`
+	Queue     string     `json:"queue,omitempty"`
+	Ringing   time.Time  `json:"ringing,omitzero"`
+	Answered  time.Time  `json:"answered,omitzero"`
+	Ended     time.Time  `json:"ended,omitzero"`
+	Duration  int        `json:"duration"` // seconds of talk time
+	Matches   []Match    `json:"matches"`
 }
 
 // Pop is a screen pop decision.

@@ -53,7 +53,7 @@ type Settings struct {
 	// NoMatch is what no match pops: "new_contact", "new_lead", "flow"
 	// (NoMatchFlow, with the number as its Phone argument) or "none".
 	NoMatch     NoMatchRule `json:"no_match"`
-	NoMatchFlow string `json:"no_match_flow,omitempty"`
+	NoMatchFlow string      `json:"no_match_flow,omitempty"`
 
 	// Phone-number translation: how numbers stored without a country code
 	// read, and prefixes to strip (an outside line) or add.

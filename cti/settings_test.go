@@ -19,8 +19,8 @@ func TestDefaultSettings(t *testing.T) {
 	want := map[string]any{
 		"auto save call logs": true, "log queue calls to answering member": true, "auto save sms": true,
 		"match zoom email to username": true, "ignore internal calls": false, "editable contact/lead": false,
-		"sales engagement": false, "height": 640, "width": 400, "pop on": "ringing", "multiple match": "choose",
-		"no match": "new_contact", "country": "US",
+		"sales engagement": false, "height": 640, "width": 400, "pop on": PopOnRinging, "multiple match": MultipleChoose,
+		"no match": NoMatchNewContact, "country": "US",
 	}
 	got := map[string]any{
 		"auto save call logs": s.AutoSaveCallLogs, "log queue calls to answering member": s.LogQueueCallsToAnsweringMember,
