@@ -319,12 +319,6 @@ func (e *Engine) match(ctx context.Context, a Agent, c *Call) error {
 	return nil
 }
 
-func (e *Engine) callKey(a Agent, callID string) string {
-	return "call:" + a.Key() + ":" + callID
-}
-
-func (e *Engine) activeKey(a Agent) string { return "active:" + a.Key() }
-
 func (e *Engine) loadCall(ctx context.Context, a Agent, callID string) (*Call, error) {
 	b, err := e.cfg.KV.Get(ctx, e.callKey(a, callID))
 	if errors.Is(err, e.cfg.NotFound) {

@@ -65,9 +65,6 @@ func recordResult(r string) CallResult {
 	return CallResult(strings.ToLower(r))
 }
 
-// logKey is the done-marker of a call's Task for one agent.
-func logKey(a Agent, callID string) string { return "tasklog:" + a.Key() + ":" + callID }
-
 // Logged reports whether the agent's Task for callID is known to exist.
 func (e *Engine) Logged(ctx context.Context, a Agent, callID string) (bool, error) {
 	_, err := e.cfg.KV.Get(ctx, logKey(a, callID))

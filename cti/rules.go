@@ -21,9 +21,6 @@ func (e *Engine) popNow(c *Call, set Settings) bool {
 	return true
 }
 
-// dialKey remembers what the agent clicked to dial, for a short while.
-func dialKey(a Agent, number string) string { return "dial:" + a.Key() + ":" + number }
-
 // dialMemory is how long a click to dial waits for its call's events.
 const dialMemory = 2 * time.Minute
 
@@ -81,9 +78,6 @@ func (e *Engine) checkDialed(ctx context.Context, b *batch, a Agent, c *Call) er
 	b.del(dialKey(a, p.E164))
 	return nil
 }
-
-// queueLogKey says which member a queue call is logged for.
-func queueLogKey(a Agent, callID string) string { return "queuelog:" + a.OrgID + ":" + callID }
 
 // noteQueueAnswer claims a queue call for the member who answered it, so
 // that members who only rang never log it as missed.

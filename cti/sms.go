@@ -150,10 +150,6 @@ func (e *Engine) handleSMS(ctx context.Context, ev Event) error {
 	return e.ensureSMSJob(ctx, *agent, th.CallObject)
 }
 
-func smsThreadKey(a Agent, key string) string  { return "sms:" + a.Key() + ":" + key }
-func smsPendingKey(a Agent, key string) string { return "smspending:" + a.Key() + ":" + key }
-func smsTaskKey(a Agent, key string) string    { return "smstask:" + a.Key() + ":" + key }
-
 // addSMS stores m in its thread under the thread's lock; a busy thread is
 // retried shortly by the event queue.
 func (e *Engine) addSMS(ctx context.Context, a Agent, fresh *smsThread, m smsMessage) error {

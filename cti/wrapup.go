@@ -35,8 +35,6 @@ type WrapUpEdit struct {
 
 const wrapUpTTL = 30 * 24 * time.Hour
 
-func wrapUpKey(a Agent, callID string) string { return "wrapup:" + a.Key() + ":" + callID }
-
 // ErrNoWrapUp says there is no such call waiting for a wrap-up.
 var ErrNoWrapUp = errors.New("cti: no call log waiting with that id")
 

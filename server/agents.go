@@ -24,9 +24,6 @@ type agentRecord struct {
 	ZoomReauth string `json:"zoom_reauth,omitempty"`
 }
 
-func agentKey(orgID, userID string) string { return "agent:" + orgID + ":" + userID }
-func zoomLinkKey(zoomUserID string) string { return "zoomlink:" + zoomUserID }
-
 // agent loads an agent, or returns nil when there is none.
 func (s *Server) agent(ctx context.Context, orgID, userID string) (*agentRecord, error) {
 	return loadAgent(ctx, s.store, orgID, userID)

@@ -108,9 +108,6 @@ type orgLimits struct {
 	At    time.Time `json:"at"`
 }
 
-func orgLimitsKey(orgID string) string { return "sflimits:" + orgID }
-func orgPauseKey(orgID string) string  { return "sfpause:" + orgID }
-
 // noteLimits keeps the org's Sforce-Limit-Info for the admin view, writing
 // it to the store at most every few seconds per org.
 func (c *crm) noteLimits(orgID string, used, limit int) {
@@ -173,7 +170,7 @@ func (c *crm) FindByPhone(ctx context.Context, a cti.Agent, number string) ([]ct
 		return nil, err
 	}
 	rules := set.PhoneRules()
-	key := "phonecache:" + a.Key() + ":" + cti.NormalizePhone(number, rules).E164
+	key := phoneCacheKey(a, cti.NormalizePhone(number, rules).E164)
 	var cached []cti.Match
 	if ok, err := getJSON(ctx, c.cfg.kv, key, &cached); ok && err == nil {
 		c.cfg.metrics.add(counterPhoneCacheHits, 1)

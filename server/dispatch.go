@@ -175,7 +175,7 @@ func (s *Server) settle(ctx context.Context, queue string, job *store.Job, acked
 	case errors.Is(err, cti.ErrBadJob):
 		s.log.Error("dropping malformed job", "queue", queue, "job", job.ID, "err", err)
 		s.metrics.add(jobCounter("jobs_dead:", queue), 1)
-		_ = s.store.Set(ackCtx, "dead:"+queue+":"+job.ID, job.Payload, 30*24*time.Hour)
+		_ = s.store.Set(ackCtx, deadJobKey(queue, job.ID), job.Payload, 30*24*time.Hour)
 		err = s.store.Ack(ackCtx, queue, job.ID)
 	case errors.As(err, &deferred):
 		err = s.store.Retry(ackCtx, queue, job.ID, deferred.After, "deferred")

@@ -29,12 +29,6 @@ type session struct {
 	Epoch   string    `json:"epoch,omitempty"` // the agent's session epoch when it was made
 }
 
-// sessionEpochKey holds an agent's session epoch: a session is valid only
-// while it carries the current one, so one write ends every session of
-// the agent, on every instance. It has no TTL: a session made after a
-// sign-out must not come back to life when the epoch would expire.
-func sessionEpochKey(a cti.Agent) string { return "sessepoch:" + a.Key() }
-
 // sessionEpoch is the agent's current epoch ("" before any sign-out).
 func (s *Server) sessionEpoch(ctx context.Context, a cti.Agent) (string, error) {
 	b, err := s.store.Get(ctx, sessionEpochKey(a))

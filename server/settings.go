@@ -10,8 +10,6 @@ import (
 	"github.com/zoomcti/zoomcti/cti"
 )
 
-func settingsKey(orgID string) string { return "settings:" + orgID }
-
 // settings returns the org's settings: the stored document over the
 // defaults, read on every decision so a change applies at once.
 func (s *Server) settings(ctx context.Context, orgID string) (cti.Settings, error) {

@@ -14,8 +14,6 @@ import (
 	"github.com/zoomcti/zoomcti/server/store"
 )
 
-func sfTokenKey(orgID, userID string) string { return "sftoken:" + orgID + ":" + userID }
-
 // storedToken is the JSON sealed under sftoken:<org>:<user>.
 type storedToken struct {
 	AccessToken  string `json:"access_token"`
@@ -106,7 +104,7 @@ func (t *sharedTokens) Refresh(ctx context.Context, stale *oauth2.Token) (*oauth
 	tok, refreshed, err := sharedRefresh{
 		kv:      t.cfg.kv,
 		what:    "salesforce",
-		lockKey: "lock:sfrefresh:" + t.orgID + ":" + t.userID,
+		lockKey: sfRefreshLockKey(t.orgID, t.userID),
 		load:    func(ctx context.Context) (*oauth2.Token, error) { return t.cfg.vault.loadSF(ctx, t.orgID, t.userID) },
 		good:    func(tok *oauth2.Token) bool { return tok.AccessToken != staleAccess },
 		refresh: t.refresh,

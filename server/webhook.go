@@ -213,7 +213,7 @@ func (s *Server) accept(ctx context.Context, ev cti.Event) (*accepted, error) {
 	// and Zoom's retry would be taken for a duplicate and dropped. An
 	// event's id names its type, so a redelivery goes to the same queue and
 	// meets its mark there.
-	mark := &store.Mark{Queue: a.queue, Key: "seen:" + hashKey(ev.ID), TTL: dedupeTTL}
+	mark := &store.Mark{Queue: a.queue, Key: seenKey(ev.ID), TTL: dedupeTTL}
 	txn := store.Txn{Once: mark, Enqueue: []store.NewJob{{Queue: a.queue, Payload: payload, Lease: lease}}}
 	ids, err := s.store.Apply(ctx, txn)
 	if err != nil {

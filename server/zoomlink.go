@@ -258,7 +258,7 @@ func (s *Server) unlinkZoom(ctx context.Context, a *agentRecord, revoke bool, re
 			s.revokeZoom(ctx, tok.AccessToken)
 		}
 	}
-	keys := []string{zoomTokenKey(a.OrgID, a.UserID), presenceKey(a.Agent), "active:" + a.Key()}
+	keys := []string{zoomTokenKey(a.OrgID, a.UserID), presenceKey(a.Agent), cti.ActiveCallKey(a.Agent)}
 	if a.ZoomUserID != "" {
 		// Only drop the link if it is still ours.
 		if owner, err := s.AgentByZoomUser(ctx, a.ZoomUserID); err == nil && owner != nil && owner.Key() == a.Key() {
@@ -300,8 +300,6 @@ func (s *Server) pushZoomStatus(ctx context.Context, a agentRecord, message ...s
 		s.log.Warn("push zoom status failed", "err", err)
 	}
 }
-
-func presenceKey(a cti.Agent) string { return "presence:" + a.Key() }
 
 // handleUserEvent acts on Zoom's directory events for linked agents.
 func (s *Server) handleUserEvent(ctx context.Context, ev cti.Event) error {

@@ -18,8 +18,6 @@ import (
 // at a time (see sharedRefresh), the new pair is stored before it is used,
 // and everyone else reads the store.
 
-func zoomTokenKey(orgID, userID string) string { return "zoomtoken:" + orgID + ":" + userID }
-
 // refreshMargin renews a token this long before it expires.
 const refreshMargin = 2 * time.Minute
 
@@ -94,7 +92,7 @@ func (z *zoomAccess) token(ctx context.Context, orgID, userID string) (*oauth2.T
 	tok, refreshed, err := sharedRefresh{
 		kv:      z.kv,
 		what:    "zoom",
-		lockKey: "lock:zoomrefresh:" + orgID + ":" + userID,
+		lockKey: zoomRefreshLockKey(orgID, userID),
 		load:    func(ctx context.Context) (*oauth2.Token, error) { return z.vault.loadZoom(ctx, orgID, userID) },
 		good: func(tok *oauth2.Token) bool {
 			return tok.Expiry.IsZero() || z.now().Add(refreshMargin).Before(tok.Expiry)

@@ -1,0 +1,46 @@
+package server
+
+import "github.com/zoomcti/zoomcti/cti"
+
+// The names of what the server keeps in the store, in one place (the
+// engine's own are in cti/keys.go). Zoom ids never appear in a key name
+// that outlives the agent's link: the webhook dedupe marks are hashed.
+
+func agentKey(orgID, userID string) string { return "agent:" + orgID + ":" + userID }
+
+func zoomLinkKey(zoomUserID string) string { return "zoomlink:" + zoomUserID }
+
+func orgLimitsKey(orgID string) string { return "sflimits:" + orgID }
+
+func orgPauseKey(orgID string) string { return "sfpause:" + orgID }
+
+// sessionEpochKey holds an agent's session epoch: a session is valid only
+// while it carries the current one, so one write ends every session of
+// the agent, on every instance. It has no TTL: a session made after a
+// sign-out must not come back to life when the epoch would expire.
+func sessionEpochKey(a cti.Agent) string { return "sessepoch:" + a.Key() }
+
+func settingsKey(orgID string) string { return "settings:" + orgID }
+
+func sfTokenKey(orgID, userID string) string { return "sftoken:" + orgID + ":" + userID }
+
+func presenceKey(a cti.Agent) string { return "presence:" + a.Key() }
+
+func zoomTokenKey(orgID, userID string) string { return "zoomtoken:" + orgID + ":" + userID }
+
+// phoneCacheKey is one agent's lookup of one number (sharing rules differ
+// per user, so the cache does too).
+func phoneCacheKey(a cti.Agent, e164 string) string { return "phonecache:" + a.Key() + ":" + e164 }
+
+// deadJobKey keeps a job that can never succeed, for an operator to read.
+func deadJobKey(queue, id string) string { return "dead:" + queue + ":" + id }
+
+// seenKey is a webhook event's dedupe mark (in its queue's marks), hashed
+// so that no Zoom id stays in the store after an agent disconnects.
+func seenKey(eventID string) string { return "seen:" + hashKey(eventID) }
+
+// The locks under which one instance refreshes an agent's tokens.
+func sfRefreshLockKey(orgID, userID string) string { return "lock:sfrefresh:" + orgID + ":" + userID }
+func zoomRefreshLockKey(orgID, userID string) string {
+	return "lock:zoomrefresh:" + orgID + ":" + userID
+}
