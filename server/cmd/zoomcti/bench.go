@@ -8,7 +8,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/zoomcti/zoomcti/server"
+	"github.com/zoomcti/zoomcti/bench"
 )
 
 const benchHelp = `
@@ -30,7 +30,7 @@ else leaves the machine.
 
 func cmdBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("bench", benchHelp, stderr)
-	var cfg server.BenchConfig
+	var cfg bench.Config
 	fs.IntVar(&cfg.Agents, "agents", 1000, "signed-in agents, each with a connected softphone")
 	fs.Float64Var(&cfg.Rate, "rate", 50, "inbound calls started per second")
 	fs.DurationVar(&cfg.Duration, "duration", 30*time.Second, "how long calls are started")
@@ -46,7 +46,7 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	if cfg.SFLatency == 0 {
-		cfg.SFLatency = -1 // zero means "the default" to RunBench
+		cfg.SFLatency = -1 // zero means "the default" to bench.Run
 	}
 	if *verbose {
 		cfg.Log = newLogger(stderr, slog.LevelWarn)
@@ -63,7 +63,7 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	if err := cfg.Validate(); err != nil {
 		return usageError{err}
 	}
-	rep, err := server.RunBench(ctx, cfg)
+	rep, err := bench.Run(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
-package server
+package bench
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -28,9 +29,9 @@ func summarize(d []time.Duration) Latencies {
 	return Latencies{N: len(d), P50: at(0.50), P95: at(0.95), P99: at(0.99), Max: d[len(d)-1]}
 }
 
-// BenchReport is what a run measured.
-type BenchReport struct {
-	Config    BenchConfig
+// Report is what a run measured.
+type Report struct {
+	Config    Config
 	Store     string        // "embedded (bbolt)" or "redis"
 	Setup     time.Duration // agents created, linked, signed in and connected
 	Load      time.Duration // first call started → last event sent
@@ -84,7 +85,7 @@ type BenchReport struct {
 
 // Err says why the run does not count as a success: a problem while
 // running, a call without its pop, or Tasks that do not match the calls.
-func (r *BenchReport) Err() error {
+func (r *Report) Err() error {
 	var errs []string
 	if r.ErrorCount > 0 {
 		errs = append(errs, fmt.Sprintf("%d errors", r.ErrorCount))
@@ -105,7 +106,7 @@ func (r *BenchReport) Err() error {
 }
 
 // String prints the report as a table.
-func (r *BenchReport) String() string {
+func (r *Report) String() string {
 	var b strings.Builder
 	c := r.Config
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
@@ -245,7 +246,7 @@ func benchCounters(c map[string]int64) string {
 }
 
 // collect fills the report from what the calls recorded.
-func (b *bench) collect(rep *BenchReport) {
+func (b *rig) collect(rep *Report) {
 	perCall := map[string]int{}
 	for _, r := range b.org.Records("Task") {
 		if id, _ := r["CallObject"].(string); id != "" {
@@ -288,7 +289,9 @@ func (b *bench) collect(rep *BenchReport) {
 	rep.Pop = summarize(pops)
 	rep.TaskPush = summarize(pushes)
 	rep.Webhooks, rep.WebhookErrs, rep.LateAcks, rep.AgentWaits = b.webhooks, b.failed, b.late, b.waits
-	rep.ServerCounters = b.srv.metrics.snapshot()
+	if g, err := b.srv.Gauges(context.Background()); err == nil {
+		rep.ServerCounters = g.Counters
+	}
 	rep.LogCounts = b.logs.snapshot()
 	rep.Errors, rep.ErrorCount = slices.Clone(b.errs), b.errCount
 }

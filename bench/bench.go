@@ -1,10 +1,13 @@
-package server
-
-// This file is `zoomcti bench`: a whole zoomcti serving real HTTP on
-// loopback, with an emulated org (sfsim) and an emulated Zoom (zoomsim)
-// beside it, N agents signed in and linked with a softphone connected over
-// a real websocket each, and M inbound calls a second played at it as signed
-// webhooks. It measures what an operator sizes a machine by.
+// Package bench is `zoomcti bench` and `zoomcti hostile`: tools that load a
+// real zoomcti on loopback and print what an operator sizes a machine by.
+// The load run puts an emulated org (sfsim) and an emulated Zoom (zoomsim)
+// beside the server, N agents signed in and linked with a softphone
+// connected over a real websocket each, and plays M inbound calls a second
+// at it as signed webhooks; the intake run compares the webhook intake with
+// a bare handler that only checks signatures. It lives apart from package
+// server, which it uses only through its exported API, so that `zoomcti
+// serve` does not carry the emulators.
+package bench
 
 import (
 	"context"
@@ -33,12 +36,13 @@ import (
 	"github.com/zoomcti/zoomcti/cti"
 	"github.com/zoomcti/zoomcti/cti/zoom/zoomsim"
 	"github.com/zoomcti/zoomcti/salesforce/sfsim"
+	"github.com/zoomcti/zoomcti/server"
 	"github.com/zoomcti/zoomcti/server/store"
 	redisstore "github.com/zoomcti/zoomcti/server/store/redis"
 )
 
-// BenchConfig describes one load run. Zero fields take the defaults shown.
-type BenchConfig struct {
+// Config describes one load run. Zero fields take the defaults shown.
+type Config struct {
 	Agents    int           // signed-in agents, each with a softphone connected (1000)
 	Rate      float64       // inbound calls started per second (50)
 	Duration  time.Duration // how long calls are started (30s)
@@ -74,7 +78,7 @@ const (
 )
 
 // Validate fills in the defaults and checks the run is possible.
-func (c *BenchConfig) Validate() error {
+func (c *Config) Validate() error {
 	def := func(d *time.Duration, v time.Duration) {
 		if *d == 0 {
 			*d = v
@@ -114,17 +118,17 @@ func (c *BenchConfig) Validate() error {
 	return nil
 }
 
-// RunBench runs one load test as cfg says and reports what it measured.
+// Run runs one load test as cfg says and reports what it measured.
 // Everything it starts listens on 127.0.0.1 and stops before it returns.
-func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
+func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	b := &bench{cfg: cfg, calls: map[string]*benchCall{}, logs: &benchLog{mu: new(sync.Mutex), counts: map[string]int{}}}
+	b := &rig{cfg: cfg, calls: map[string]*benchCall{}, logs: &benchLog{mu: new(sync.Mutex), counts: map[string]int{}}}
 	if cfg.Log != nil {
 		b.logs.next = cfg.Log.Handler()
 	}
-	rep := &BenchReport{Config: cfg, PopKinds: map[string]int{}}
+	rep := &Report{Config: cfg, PopKinds: map[string]int{}}
 	setupStart := time.Now()
 	if err := b.start(ctx); err != nil {
 		b.close()
@@ -174,20 +178,21 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 	return rep, nil
 }
 
-// bench is one run: the rig (server, emulators, store) and what the calls
+// rig is one run: the rig (server, emulators, store) and what the calls
 // measured.
-type bench struct {
-	cfg       BenchConfig
+type rig struct {
+	cfg       Config
 	logs      *benchLog
 	storeName string
 
-	srv     *Server
+	srv     *server.Server
 	st      store.Store    // the store itself; the bench's own reads go here
 	counted *countingStore // the store as the server sees it
 	org     *sfsim.Org
 	zoom    *zoomsim.Zoom
 	api     *apiCounter
 	url     string // the server's base URL
+	sfURL   string // the org's base URL, which is also its instance URL
 	sender  *zoomsim.Sender
 	agents  []*benchAgent
 	numbers []string // the seeded Contacts' numbers, E.164
@@ -211,14 +216,14 @@ type bench struct {
 	other    map[string]int // unexpected softphone message types
 }
 
-func (b *bench) progress(format string, args ...any) {
+func (b *rig) progress(format string, args ...any) {
 	if b.cfg.Progress != nil {
 		fmt.Fprintf(b.cfg.Progress, "bench: "+format+"\n", args...)
 	}
 }
 
 // fail records a problem: the run does not count as a success.
-func (b *bench) fail(format string, args ...any) {
+func (b *rig) fail(format string, args ...any) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.failLocked(format, args...)
@@ -226,7 +231,7 @@ func (b *bench) fail(format string, args ...any) {
 
 // start listens on three loopback ports and starts zoomcti (configured as
 // `zoomcti serve` would be, with its defaults), the org and Zoom.
-func (b *bench) start(ctx context.Context) error {
+func (b *rig) start(ctx context.Context) error {
 	var lns [3]net.Listener
 	for i := range lns {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -240,6 +245,7 @@ func (b *bench) start(ctx context.Context) error {
 	}
 	b.url = "http://" + lns[0].Addr().String()
 	sfURL, zoomURL := "http://"+lns[1].Addr().String(), "http://"+lns[2].Addr().String()
+	b.sfURL = sfURL
 	secret := rand.Text()
 	env := map[string]string{
 		"ZOOMCTI_ADDR":                lns[0].Addr().String(),
@@ -255,7 +261,7 @@ func (b *bench) start(ctx context.Context) error {
 		"ZOOMCTI_REDIS_URL":           b.cfg.RedisURL,
 		"ZOOMCTI_ENCRYPTION_KEY":      benchKey(),
 	}
-	cfg, err := ConfigFromEnv(func(k string) string { return env[k] })
+	cfg, err := server.ConfigFromEnv(func(k string) string { return env[k] })
 	if err == nil {
 		err = cfg.Validate()
 	}
@@ -275,7 +281,7 @@ func (b *bench) start(ctx context.Context) error {
 	b.st, b.storeName = st, name
 	b.cleanups = append(b.cleanups, func() { st.Close() })
 	b.counted = &countingStore{Store: st}
-	srv, err := New(cfg, Deps{Store: b.counted, Logger: slog.New(b.logs)})
+	srv, err := server.New(cfg, server.Deps{Store: b.counted, Logger: slog.New(b.logs)})
 	if err != nil {
 		for _, l := range lns {
 			l.Close()
@@ -319,7 +325,7 @@ func benchKey() string {
 
 // openStore opens a throwaway store: a bbolt file in a temporary directory,
 // or the configured Redis under a fresh prefix that is deleted afterwards.
-func (b *bench) openStore(ctx context.Context, cfg *Config) (store.Store, string, error) {
+func (b *rig) openStore(ctx context.Context, cfg *server.Config) (store.Store, string, error) {
 	if cfg.RedisURL != "" {
 		prefix := "zoomcti-bench-" + strings.ToLower(rand.Text()[:10]) + ":"
 		st, err := redisstore.Open(ctx, cfg.RedisURL, redisstore.Options{Prefix: prefix})
@@ -336,7 +342,7 @@ func (b *bench) openStore(ctx context.Context, cfg *Config) (store.Store, string
 	}
 	b.cleanups = append(b.cleanups, func() { os.RemoveAll(dir) })
 	cfg.StorePath = dir + string(os.PathSeparator) + "bench.db"
-	st, err := OpenStore(ctx, *cfg)
+	st, err := server.OpenStore(ctx, *cfg)
 	if err != nil {
 		return nil, "", err
 	}
@@ -367,7 +373,7 @@ func deleteRedisPrefix(url, prefix string) {
 }
 
 // close stops everything start started, in reverse.
-func (b *bench) close() {
+func (b *rig) close() {
 	for _, a := range b.agents {
 		a.close()
 	}
@@ -401,9 +407,9 @@ type benchAgent struct {
 // addAgents creates every agent as the sign-in and the Zoom authorization
 // would: a Salesforce user with its tokens, a Zoom user with its grant, the
 // link between them, and a softphone session.
-func (b *bench) addAgents(ctx context.Context) error {
+func (b *rig) addAgents(ctx context.Context) error {
 	b.progress("creating %d agents", b.cfg.Agents)
-	sfURL := b.srv.cfg.SFLoginURL // the org's instance URL is where it is served
+	sfURL := b.sfURL
 	b.agents = make([]*benchAgent, b.cfg.Agents)
 	for i := range b.agents {
 		email := fmt.Sprintf("agent%04d@bench.example.com", i)
@@ -422,18 +428,13 @@ func (b *bench) addAgents(ctx context.Context) error {
 		access, refresh := b.org.IssueToken(a.agent.UserID)
 		tok := (&oauth2.Token{AccessToken: access, RefreshToken: refresh, TokenType: "Bearer"}).
 			WithExtra(map[string]any{"instance_url": sfURL})
-		if err := b.srv.SaveAgent(ctx, agentRecord{Agent: a.agent, InstanceURL: sfURL, SignedIn: time.Now()}, tok); err != nil {
-			return err
-		}
-		if err := b.srv.LinkZoom(ctx, a.agent); err != nil {
-			return err
-		}
 		za, zr, exp := b.zoom.IssueToken(a.agent.ZoomUserID)
-		if err := b.srv.saveZoomToken(ctx, a.agent.OrgID, a.agent.UserID, &oauth2.Token{AccessToken: za, RefreshToken: zr, Expiry: exp}); err != nil {
+		err := b.srv.Enroll(ctx, server.Enrollment{Agent: a.agent, InstanceURL: sfURL, Salesforce: tok,
+			Zoom: &oauth2.Token{AccessToken: za, RefreshToken: zr, Expiry: exp}})
+		if err != nil {
 			return err
 		}
-		var err error
-		a.token, err = b.srv.newSession(ctx, a.agent)
+		a.token, err = b.srv.NewSession(ctx, a.agent)
 		return err
 	})
 }
@@ -465,7 +466,7 @@ func forEach[T any](ctx context.Context, items []T, n int, fn func(context.Conte
 
 // seedContacts fills the org with Contacts whose phones are written the
 // ways a real org's are.
-func (b *bench) seedContacts() {
+func (b *rig) seedContacts() {
 	formats := []string{"+1202556%04d", "(202) 556-%04d", "202-556-%04d", "202.556.%04d", "2025 56%04d"}
 	b.numbers = make([]string, b.cfg.Contacts)
 	for j := range b.numbers {
@@ -476,7 +477,7 @@ func (b *bench) seedContacts() {
 }
 
 // connect opens every softphone and measures what they cost the server.
-func (b *bench) connect(ctx context.Context, rep *BenchReport) error {
+func (b *rig) connect(ctx context.Context, rep *Report) error {
 	b.progress("connecting %d softphones", len(b.agents))
 	before := takeMemory()
 	// Every allocation is recorded while the softphones connect, so the
@@ -496,7 +497,11 @@ func (b *bench) connect(ctx context.Context, rep *BenchReport) error {
 	after := takeMemory()
 	server, client := heapBySide(prof0, memProfile())
 	n := float64(len(b.agents))
-	rep.Connected = b.srv.hub.count()
+	g, err := b.srv.Gauges(ctx)
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	rep.Connected = g.Softphones
 	rep.HeapPerAgent = float64(server) / n
 	rep.ClientHeapPerAgent = float64(client) / n
 	rep.StackPerAgent = float64(after.stack-before.stack) / n

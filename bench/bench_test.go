@@ -1,0 +1,51 @@
+package bench
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestBenchRunsCallsThroughTheServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a load run takes a few seconds")
+	}
+	rep, err := Run(context.Background(), Config{
+		Agents: 20, Rate: 10, Duration: 2 * time.Second, SFLatency: 5 * time.Millisecond,
+		Ring: 200 * time.Millisecond, Talk: 300 * time.Millisecond, Wrap: 100 * time.Millisecond,
+		Contacts: 20, DrainTimeout: 30 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + rep.String())
+	if err := rep.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Calls < 10 || rep.Popped != rep.Calls || rep.Tasks != rep.Calls || rep.Ended != rep.Calls {
+		t.Fatalf("calls %d, popped %d, ended %d, Tasks %d: want all equal", rep.Calls, rep.Popped, rep.Ended, rep.Tasks)
+	}
+	if rep.Connected != 20 {
+		t.Fatalf("server held %d softphones, want 20", rep.Connected)
+	}
+	if rep.Ack.N != 4*rep.Calls || rep.Ack.P50 <= 0 || rep.Pop.P50 <= 0 || rep.Pop.Max < rep.Pop.P50 {
+		t.Fatalf("latencies: ack %+v, pop %+v", rep.Ack, rep.Pop)
+	}
+	if rep.APIRequests < rep.Calls || rep.HeapPerAgent <= 0 || rep.GoroutinesPerAgent <= 0 {
+		t.Fatalf("API requests %d for %d calls, heap/agent %.0f, goroutines/agent %.2f",
+			rep.APIRequests, rep.Calls, rep.HeapPerAgent, rep.GoroutinesPerAgent)
+	}
+	for _, want := range []string{"webhook acknowledgement", "webhook → screen pop", "per call", "server heap", "OK:"} {
+		if !strings.Contains(rep.String(), want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}
+
+func TestBenchRefusesTooFewAgentsForTheRate(t *testing.T) {
+	_, err := Run(context.Background(), Config{Agents: 10, Rate: 50})
+	if err == nil || !strings.Contains(err.Error(), "10 agents cannot take 50 calls/s") {
+		t.Fatalf("err = %v", err)
+	}
+}
