@@ -22,7 +22,6 @@ import (
 	"net/http"
 	"os"
 	"runtime"
-	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -120,10 +119,20 @@ func (c *Config) Validate() error {
 
 // Run runs one load test as cfg says and reports what it measured.
 // Everything it starts listens on 127.0.0.1 and stops before it returns.
-func Run(ctx context.Context, cfg Config) (*Report, error) {
+func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if err := raiseFileLimit(uint64(2*cfg.Agents + 4096)); err != nil {
+		return nil, fmt.Errorf("bench: %d agents: %w", cfg.Agents, err)
+	}
+	// Everything the run starts is the bench's, except what start hands
+	// to the server and the emulators (see cpu.go).
+	onSide(ctx, sideBench, func(ctx context.Context) { rep, err = run(ctx, cfg) })
+	return rep, err
+}
+
+func run(ctx context.Context, cfg Config) (*Report, error) {
 	b := &rig{cfg: cfg, calls: map[string]*benchCall{}, logs: &benchLog{mu: new(sync.Mutex), counts: map[string]int{}}}
 	if cfg.Log != nil {
 		b.logs.next = cfg.Log.Handler()
@@ -145,12 +154,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	rep.Setup = time.Since(setupStart)
 	rep.Store = b.storeName
 
-	if cfg.CPUProfile != nil {
-		if err := pprof.StartCPUProfile(cfg.CPUProfile); err != nil {
-			return nil, fmt.Errorf("bench: cpu profile: %w", err)
-		}
+	var prof cpuProfile
+	if err := prof.start(); err != nil {
+		return nil, err
 	}
-	cpu0, wall0 := busyCPU(), time.Now()
+	cpu0, wall0 := processCPU(), time.Now()
 	b.org.SetLatency(max(cfg.SFLatency, 0))
 	api0, kinds0, ops0, conns0 := b.org.APIRequests(), b.api.snapshot(), b.counted.snapshot(), b.api.conns.Load()
 	b.api.latencies() // setup's requests are not the calls'
@@ -160,10 +168,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	b.progress("draining the queues")
 	rep.Drain, rep.Drained = b.drain(ctx)
 	stopSampling()
-	rep.CPUCores = (busyCPU() - cpu0) / time.Since(wall0).Seconds()
-	if cfg.CPUProfile != nil {
-		pprof.StopCPUProfile()
+	rep.CPUCores = (processCPU() - cpu0) / time.Since(wall0).Seconds()
+	split, err := prof.stop(cfg.CPUProfile)
+	if err != nil {
+		return nil, err
 	}
+	rep.CPU = split
 	rep.StoreOps = b.counted.since(ops0)
 	rep.APIRequests = b.org.APIRequests() - api0
 	rep.APITime = b.api.latencies()
@@ -297,11 +307,15 @@ func (b *rig) start(ctx context.Context) error {
 		{Handler: b.api.wrap(b.org), ReadHeaderTimeout: 10 * time.Second, ConnState: b.api.connState},
 		{Handler: b.zoom, ReadHeaderTimeout: 10 * time.Second},
 	}
-	go b.sims[0].Serve(lns[1])
-	go b.sims[1].Serve(lns[2])
+	onSide(ctx, sideEmulators, func(context.Context) {
+		go b.sims[0].Serve(lns[1])
+		go b.sims[1].Serve(lns[2])
+	})
 	srvCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	b.stop, b.served = stop, make(chan error, 1)
-	go func() { b.served <- srv.Serve(srvCtx, lns[0]) }()
+	onSide(srvCtx, sideServer, func(srvCtx context.Context) {
+		go func() { b.served <- srv.Serve(srvCtx, lns[0]) }()
+	})
 
 	// Zoom's side: many deliveries at once over kept-alive connections, with
 	// more patience than Zoom's 3 s so that a slow answer is measured.

@@ -36,7 +36,13 @@ func TestBenchRunsCallsThroughTheServer(t *testing.T) {
 		t.Fatalf("API requests %d for %d calls, heap/agent %.0f, goroutines/agent %.2f",
 			rep.APIRequests, rep.Calls, rep.HeapPerAgent, rep.GoroutinesPerAgent)
 	}
-	for _, want := range []string{"webhook acknowledgement", "webhook → screen pop", "per call", "server heap", "OK:"} {
+	if rep.CPU.Server <= 0 || rep.CPU.Emulators <= 0 || rep.CPU.Bench <= 0 {
+		t.Errorf("CPU by side: %+v; want some for the server, the emulators and the bench", rep.CPU)
+	}
+	if rep.StoreOps.Writes < rep.Calls || rep.StoreOps.Reads < rep.Calls {
+		t.Errorf("store writes %d, reads %d for %d calls", rep.StoreOps.Writes, rep.StoreOps.Reads, rep.Calls)
+	}
+	for _, want := range []string{"webhook acknowledgement", "webhook → screen pop", "per call", "server CPU per call", "server heap", "OK:"} {
 		if !strings.Contains(rep.String(), want) {
 			t.Errorf("report lacks %q", want)
 		}
@@ -47,5 +53,26 @@ func TestBenchRefusesTooFewAgentsForTheRate(t *testing.T) {
 	_, err := Run(context.Background(), Config{Agents: 10, Rate: 50})
 	if err == nil || !strings.Contains(err.Error(), "10 agents cannot take 50 calls/s") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// A short intake run answers every delivery on both targets and prints
+// both throughputs and their ratio.
+func TestIntakeComparesBareHandlerAndServer(t *testing.T) {
+	rep, err := RunIntake(context.Background(), IntakeConfig{Senders: 4, Duration: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + rep.String())
+	if err := rep.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Bare.Accepted == 0 || rep.Server.Accepted == 0 {
+		t.Fatalf("accepted: bare %d, server %d", rep.Bare.Accepted, rep.Server.Accepted)
+	}
+	for _, want := range []string{"bare handler", "POST /webhooks/zoom", "ratio"} {
+		if !strings.Contains(rep.String(), want) {
+			t.Errorf("report lacks %q", want)
+		}
 	}
 }

@@ -37,8 +37,9 @@ type Report struct {
 	Load      time.Duration // first call started → last event sent
 	Drain     time.Duration // last event sent → queues empty and every Task written
 	Drained   bool
-	CPUCores  float64 // average cores busy during load and drain (the whole process: server, emulators and clients)
-	Connected int     // softphones the server held when the calls started
+	CPUCores  float64  // average cores busy during load and drain (the whole process: server, emulators and clients)
+	CPU       CPUSplit // CPU time sampled during load and drain, by side
+	Connected int      // softphones the server held when the calls started
 
 	Calls       int // calls started
 	Ended       int // calls whose ended or call history event was acknowledged: each must have one Task
@@ -121,6 +122,15 @@ func (r *Report) String() string {
 	p("")
 	p("  setup %s · load %s · drain %s · CPU %.2f cores busy (process: server + emulators + clients)",
 		r.Setup.Round(time.Millisecond), r.Load.Round(time.Millisecond), r.Drain.Round(time.Millisecond), r.CPUCores)
+	if tot := r.CPU.Total(); tot > 0 {
+		share := func(d time.Duration) string {
+			return fmt.Sprintf("%.1f s (%.0f%%)", d.Seconds(), 100*float64(d)/float64(tot))
+		}
+		p("  CPU by side (pprof labels) server %s · emulators %s · bench clients %s · Go runtime, unlabelled %s",
+			share(r.CPU.Server), share(r.CPU.Emulators), share(r.CPU.Bench), share(r.CPU.Unlabelled))
+		p("  server CPU per call        %.2f ms   (zoomcti's goroutines only: not the emulators, the softphones, the GC's background workers or Redis itself)",
+			float64(r.CPU.Server)/float64(max(r.Calls, 1))/float64(time.Millisecond))
+	}
 	p("")
 	p("  %-26s %9s %9s %9s %9s", "latency", "p50", "p95", "p99", "max")
 	lat("webhook acknowledgement", r.Ack)
@@ -146,7 +156,7 @@ func (r *Report) String() string {
 	if calls := max(r.Calls, 1); len(r.StoreOps.Count) > 0 {
 		so := r.StoreOps
 		p("  store operations per call %.1f writes, %.1f reads; a write took %.2f ms on average (waiting for the store included)",
-			float64(so.Writes)/float64(calls), float64(so.Count["Get"])/float64(calls),
+			float64(so.Writes)/float64(calls), float64(so.Reads)/float64(calls),
 			float64(so.WriteTime)/float64(max(so.Writes, 1))/float64(time.Millisecond))
 		var parts []string
 		for _, k := range sortedByCount(so.Count) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 
 const benchHelp = `
 Usage: zoomcti bench [--agents 1000] [--rate 50] [--duration 30s] [--sf-latency 50ms] [--redis URL]
+       zoomcti bench intake [--senders 32] [--duration 10s] [--redis URL]
 
 Load-tests zoomcti on this machine: starts a zoomcti (with its default
 settings) and an emulated Salesforce org and Zoom, all on 127.0.0.1; signs
@@ -26,9 +28,55 @@ Salesforce API requests per call and memory per connected agent, and exits
 The store is an embedded file in a temporary directory, or with --redis
 that Redis, under a fresh key prefix that is deleted afterwards. Nothing
 else leaves the machine.
+
+"zoomcti bench intake" measures the webhook intake alone: --senders
+concurrent senders post signed ringing events (each a new call) for
+--duration to a bare handler that only checks the signature and the
+timestamp, then as long to zoomcti's POST /webhooks/zoom (verify, dedupe,
+durable enqueue; no workers), and it prints both throughputs and their
+ratio.
 `
 
+const intakeHelp = `
+Usage: zoomcti bench intake [--senders 32] [--duration 10s] [--redis URL]
+
+Measures the webhook intake alone: --senders concurrent senders post
+signed phone.callee_ringing events (each a new call) over kept-alive
+loopback connections for --duration to a bare net/http handler that only
+checks the signature and the timestamp, then as long to zoomcti's
+POST /webhooks/zoom (verify, dedupe, durable enqueue, 200; the workers are
+not started, so the events stay queued). It prints both throughputs and
+their ratio, and exits 1 if any delivery was refused.
+
+The store is an embedded file in a temporary directory, or with --redis
+that Redis, under a fresh key prefix that is deleted afterwards.
+`
+
+func cmdBenchIntake(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("bench intake", intakeHelp, stderr)
+	var cfg bench.IntakeConfig
+	fs.IntVar(&cfg.Senders, "senders", 32, "concurrent senders against each target")
+	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "how long each target is sent to")
+	fs.StringVar(&cfg.RedisURL, "redis", "", "use this Redis (redis://host:port/db) instead of an embedded store")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if cfg.Senders < 1 || cfg.Duration <= 0 {
+		return usageError{errors.New("--senders and --duration must be positive")}
+	}
+	cfg.Progress = stderr
+	rep, err := bench.RunIntake(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(stdout, rep.String())
+	return rep.Err()
+}
+
 func cmdBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "intake" {
+		return cmdBenchIntake(ctx, args[1:], stdout, stderr)
+	}
 	fs := newFlagSet("bench", benchHelp, stderr)
 	var cfg bench.Config
 	fs.IntVar(&cfg.Agents, "agents", 1000, "signed-in agents, each with a connected softphone")
