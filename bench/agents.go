@@ -19,8 +19,8 @@ import (
 // The softphones and calls zoomcti bench drives.
 
 type memSnapshot struct {
-	stack, sys uint64
-	goroutines int
+	heap, stack, sys uint64
+	goroutines       int
 }
 
 func takeMemory() memSnapshot {
@@ -29,7 +29,7 @@ func takeMemory() memSnapshot {
 	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return memSnapshot{stack: ms.StackInuse, sys: ms.Sys - ms.HeapReleased, goroutines: runtime.NumGoroutine()}
+	return memSnapshot{heap: ms.HeapAlloc, stack: ms.StackInuse, sys: ms.Sys - ms.HeapReleased, goroutines: runtime.NumGoroutine()}
 }
 
 func memProfile() []runtime.MemProfileRecord {
@@ -71,7 +71,7 @@ func clientSide(stack []uintptr) bool {
 	for {
 		f, more := frames.Next()
 		fn := f.Function
-		if strings.Contains(fn, "bench.(*benchAgent)") || strings.Contains(fn, "websocket.(*Dialer)") || strings.Contains(fn, "net.(*Dialer)") {
+		if strings.Contains(fn, "bench.(*benchAgent)") || strings.Contains(fn, "bench.RunSoftphones") || strings.Contains(fn, "websocket.(*Dialer)") || strings.Contains(fn, "net.(*Dialer)") {
 			return true
 		}
 		if !more {
@@ -82,7 +82,16 @@ func clientSide(stack []uintptr) bool {
 
 // dial opens the agent's softphone as the page does: same origin, the
 // session token as the first message, then "hello".
-func (a *benchAgent) dial(ctx context.Context, d *websocket.Dialer, wsURL, origin string, b *rig) error {
+// sink is told what the softphones receive: the rig itself, or, when the
+// softphones run in a child process, that process's report to the rig.
+type sink interface {
+	popped(a *benchAgent, callID, kind string, at time.Time)
+	logged(a *benchAgent, callID string, at time.Time)
+	unexpected(a *benchAgent, msgType string)
+	fail(format string, args ...any)
+}
+
+func (a *benchAgent) dial(ctx context.Context, d *websocket.Dialer, wsURL, origin string, b sink) error {
 	ws, _, err := d.DialContext(ctx, wsURL, http.Header{"Origin": {origin}})
 	if err != nil {
 		return err
@@ -104,7 +113,7 @@ func (a *benchAgent) dial(ctx context.Context, d *websocket.Dialer, wsURL, origi
 }
 
 // read is the softphone: it notes when each call's pop and Task arrive.
-func (a *benchAgent) read(b *rig) {
+func (a *benchAgent) read(b sink) {
 	defer close(a.done)
 	for {
 		_, data, err := a.ws.ReadMessage()
@@ -133,12 +142,7 @@ func (a *benchAgent) read(b *rig) {
 		case m.Type == "logged":
 			b.logged(a, m.CallID, at)
 		default:
-			b.mu.Lock()
-			if b.other == nil {
-				b.other = map[string]int{}
-			}
-			b.other[m.Type]++
-			b.mu.Unlock()
+			b.unexpected(a, m.Type)
 		}
 	}
 }
@@ -160,6 +164,15 @@ type benchCall struct {
 	popKind           string
 	pops, logs        int
 	ended             bool // the server took its ended or call history event
+}
+
+func (b *rig) unexpected(a *benchAgent, msgType string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.other == nil {
+		b.other = map[string]int{}
+	}
+	b.other[msgType]++
 }
 
 func (b *rig) popped(a *benchAgent, callID, kind string, at time.Time) {

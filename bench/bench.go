@@ -62,6 +62,11 @@ type Config struct {
 	Log *slog.Logger
 	// Progress, when set, gets a line as each phase starts.
 	Progress io.Writer
+	// SoftphoneCommand, when set, runs the softphones in a child process
+	// started with this command (`zoomcti bench softphones`, which calls
+	// RunSoftphones); see softphones.go. Without it they run in this
+	// process, which then needs two open files per agent.
+	SoftphoneCommand []string
 	// CPUProfile, when set, receives a CPU profile of the load phase (calls
 	// and drain).
 	CPUProfile io.Writer
@@ -123,7 +128,11 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if err := raiseFileLimit(uint64(2*cfg.Agents + 4096)); err != nil {
+	files := 2 * cfg.Agents // both ends of every softphone's socket
+	if len(cfg.SoftphoneCommand) > 0 {
+		files = cfg.Agents
+	}
+	if err := raiseFileLimit(uint64(files + 2048)); err != nil {
 		return nil, fmt.Errorf("bench: %d agents: %w", cfg.Agents, err)
 	}
 	// Everything the run starts is the bench's, except what start hands
@@ -205,7 +214,10 @@ type rig struct {
 	sfURL   string // the org's base URL, which is also its instance URL
 	sender  *zoomsim.Sender
 	agents  []*benchAgent
-	numbers []string // the seeded Contacts' numbers, E.164
+	// softphones is the child process that holds the softphones, when
+	// Config.SoftphoneCommand is set.
+	softphones *softphoneProc
+	numbers    []string // the seeded Contacts' numbers, E.164
 
 	stop     context.CancelFunc // stops the server
 	served   chan error
@@ -391,6 +403,9 @@ func (b *rig) close() {
 	for _, a := range b.agents {
 		a.close()
 	}
+	if b.softphones != nil {
+		b.softphones.stop()
+	}
 	if b.stop != nil {
 		b.stop()
 		<-b.served
@@ -500,13 +515,23 @@ func (b *rig) connect(ctx context.Context, rep *Report) error {
 	runtime.MemProfileRate = 1
 	defer func() { runtime.MemProfileRate = rate }()
 	prof0 := memProfile()
-	d := &websocket.Dialer{HandshakeTimeout: 10 * time.Second, ReadBufferSize: 1024, WriteBufferSize: 256}
 	wsURL := "ws" + strings.TrimPrefix(b.url, "http") + "/ws"
-	err := forEach(ctx, b.agents, 16, func(ctx context.Context, a *benchAgent) error {
-		return a.dial(ctx, d, wsURL, b.url, b)
-	})
-	if err != nil {
-		return fmt.Errorf("bench: connect softphones: %w", err)
+	readers := 0 // the bench's reader goroutines, one per softphone in this process
+	var childHeap, childStack float64
+	if len(b.cfg.SoftphoneCommand) > 0 {
+		var err error
+		if childHeap, childStack, err = b.startSoftphones(ctx, wsURL); err != nil {
+			return err
+		}
+	} else {
+		d := &websocket.Dialer{HandshakeTimeout: 10 * time.Second, ReadBufferSize: 1024, WriteBufferSize: 256}
+		err := forEach(ctx, b.agents, 16, func(ctx context.Context, a *benchAgent) error {
+			return a.dial(ctx, d, wsURL, b.url, b)
+		})
+		if err != nil {
+			return fmt.Errorf("bench: connect softphones: %w", err)
+		}
+		readers = len(b.agents)
 	}
 	after := takeMemory()
 	server, client := heapBySide(prof0, memProfile())
@@ -520,7 +545,10 @@ func (b *rig) connect(ctx context.Context, rep *Report) error {
 	rep.ClientHeapPerAgent = float64(client) / n
 	rep.StackPerAgent = float64(after.stack-before.stack) / n
 	rep.RSSPerAgent = float64(after.sys-before.sys) / n
-	// The bench holds one reader goroutine per softphone.
-	rep.GoroutinesPerAgent = float64(after.goroutines-before.goroutines-len(b.agents)) / n
+	rep.GoroutinesPerAgent = float64(after.goroutines-before.goroutines-readers) / n
+	if readers == 0 {
+		rep.SoftphonesApart = true
+		rep.ClientHeapPerAgent, rep.ClientStackPerAgent = childHeap, childStack
+	}
 	return nil
 }

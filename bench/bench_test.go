@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -11,11 +12,28 @@ func TestBenchRunsCallsThroughTheServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a load run takes a few seconds")
 	}
-	rep, err := Run(context.Background(), Config{
-		Agents: 20, Rate: 10, Duration: 2 * time.Second, SFLatency: 5 * time.Millisecond,
-		Ring: 200 * time.Millisecond, Talk: 300 * time.Millisecond, Wrap: 100 * time.Millisecond,
-		Contacts: 20, DrainTimeout: 30 * time.Second,
-	})
+	for _, tc := range []struct {
+		name  string
+		child bool
+	}{{"softphones in this process", false}, {"softphones in a child process", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := Config{
+				Agents: 20, Rate: 10, Duration: 2 * time.Second, SFLatency: 5 * time.Millisecond,
+				Ring: 200 * time.Millisecond, Talk: 300 * time.Millisecond, Wrap: 100 * time.Millisecond,
+				Contacts: 20, DrainTimeout: 30 * time.Second,
+			}
+			if tc.child {
+				t.Setenv("ZOOMCTI_BENCH_SOFTPHONES", "1")
+				cfg.SoftphoneCommand = []string{os.Args[0]}
+			}
+			checkBench(t, cfg)
+		})
+	}
+}
+
+func checkBench(t *testing.T, cfg Config) {
+	t.Helper()
+	rep, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,6 +53,9 @@ func TestBenchRunsCallsThroughTheServer(t *testing.T) {
 	if rep.APIRequests < rep.Calls || rep.HeapPerAgent <= 0 || rep.GoroutinesPerAgent <= 0 {
 		t.Fatalf("API requests %d for %d calls, heap/agent %.0f, goroutines/agent %.2f",
 			rep.APIRequests, rep.Calls, rep.HeapPerAgent, rep.GoroutinesPerAgent)
+	}
+	if rep.SoftphonesApart != (len(cfg.SoftphoneCommand) > 0) || rep.ClientHeapPerAgent <= 0 {
+		t.Errorf("softphones apart %v, their heap per agent %.0f", rep.SoftphonesApart, rep.ClientHeapPerAgent)
 	}
 	if rep.CPU.Server <= 0 || rep.CPU.Emulators <= 0 || rep.CPU.Bench <= 0 {
 		t.Errorf("CPU by side: %+v; want some for the server, the emulators and the bench", rep.CPU)

@@ -77,6 +77,11 @@ type Report struct {
 	StackPerAgent      float64 // goroutine stacks, server and client together, bytes per agent
 	GoroutinesPerAgent float64 // server side
 	RSSPerAgent        float64 // whole process (Go's mapped memory) growth, bytes per agent
+	// SoftphonesApart says the softphones ran in a child process: the
+	// stacks and the process memory above are the server's alone, and the
+	// client figures are the child's.
+	SoftphonesApart     bool
+	ClientStackPerAgent float64 // the child's goroutine stacks, bytes per softphone
 
 	ServerCounters map[string]int64 // the server's /api/stats counters
 	LogCounts      map[string]int   // server warnings and errors by message
@@ -120,14 +125,22 @@ func (r *Report) String() string {
 		c.Agents, c.Rate, c.Duration, max(c.SFLatency, 0), r.Store, runtime.GOMAXPROCS(0))
 	p("  calls: ring %s, talk %s, wrap %s; %d Contacts, %.0f%% of callers unknown", c.Ring, c.Talk, c.Wrap, c.Contacts, benchUnknownShare*100)
 	p("")
-	p("  setup %s · load %s · drain %s · CPU %.2f cores busy (process: server + emulators + clients)",
-		r.Setup.Round(time.Millisecond), r.Load.Round(time.Millisecond), r.Drain.Round(time.Millisecond), r.CPUCores)
+	process := "server + emulators + clients"
+	if r.SoftphonesApart {
+		process = "server + emulators + webhook senders"
+	}
+	p("  setup %s · load %s · drain %s · CPU %.2f cores busy (process: %s)",
+		r.Setup.Round(time.Millisecond), r.Load.Round(time.Millisecond), r.Drain.Round(time.Millisecond), r.CPUCores, process)
 	if tot := r.CPU.Total(); tot > 0 {
 		share := func(d time.Duration) string {
 			return fmt.Sprintf("%.1f s (%.0f%%)", d.Seconds(), 100*float64(d)/float64(tot))
 		}
-		p("  CPU by side (pprof labels) server %s · emulators %s · bench clients %s · Go runtime, unlabelled %s",
-			share(r.CPU.Server), share(r.CPU.Emulators), share(r.CPU.Bench), share(r.CPU.Unlabelled))
+		clients := "bench clients"
+		if r.SoftphonesApart {
+			clients = "webhook senders (softphones in their own process, not counted)"
+		}
+		p("  CPU by side (pprof labels) server %s · emulators %s · %s %s · Go runtime, unlabelled %s",
+			share(r.CPU.Server), share(r.CPU.Emulators), clients, share(r.CPU.Bench), share(r.CPU.Unlabelled))
 		p("  server CPU per call        %.2f ms   (zoomcti's goroutines only: not the emulators, the softphones, the GC's background workers or Redis itself)",
 			float64(r.CPU.Server)/float64(max(r.Calls, 1))/float64(time.Millisecond))
 	}
@@ -168,9 +181,15 @@ func (r *Report) String() string {
 	p("  memory per connected agent (%d softphones, after GC, before the first call):", r.Connected)
 	p("    server heap             %s   (websocket, buffers, hub entry; allocation sites on the server side)", kib(r.HeapPerAgent))
 	p("    server goroutines       %.2f", r.GoroutinesPerAgent)
-	p("    goroutine stacks        %s   (server and bench client together)", kib(r.StackPerAgent))
-	p("    bench client heap       %s   (the in-process websocket clients; not the server's)", kib(r.ClientHeapPerAgent))
-	p("    process memory from Go  %s   (all of the above and runtime overhead)", kib(r.RSSPerAgent))
+	if r.SoftphonesApart {
+		p("    server stacks           %s", kib(r.StackPerAgent))
+		p("    server memory from Go   %s   (heap, stacks and runtime overhead of the server's process)", kib(r.RSSPerAgent))
+		p("    softphone heap, stacks  %s, %s   (in their own process, not the server's)", kib(r.ClientHeapPerAgent), kib(r.ClientStackPerAgent))
+	} else {
+		p("    goroutine stacks        %s   (server and bench client together)", kib(r.StackPerAgent))
+		p("    bench client heap       %s   (the in-process websocket clients; not the server's)", kib(r.ClientHeapPerAgent))
+		p("    process memory from Go  %s   (all of the above and runtime overhead)", kib(r.RSSPerAgent))
+	}
 	if len(r.LogCounts) > 0 {
 		p("")
 		p("  server log (warnings and errors):")

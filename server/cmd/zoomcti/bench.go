@@ -22,8 +22,12 @@ in and links --agents agents, each with a softphone connected over a real
 websocket; then for --duration starts --rate inbound calls a second, each
 played as Zoom's signed webhooks (ringing, answered, ended, call history).
 It prints webhook acknowledgement latency, webhook-to-screen-pop latency,
-Salesforce API requests per call and memory per connected agent, and exits
-1 unless every call popped and every call has exactly one Task.
+Salesforce API requests and store writes and reads per call, the server's
+own CPU per call, and memory per connected agent, and exits 1 unless every
+call popped once and every call has exactly one Task. The softphones run
+in a child process (this program, "zoomcti bench softphones"), so that
+what is measured is the server's; the server's CPU is told apart from the
+emulators' and the webhook senders' by pprof labels on their goroutines.
 
 The store is an embedded file in a temporary directory, or with --redis
 that Redis, under a fresh key prefix that is deleted afterwards. Nothing
@@ -77,6 +81,10 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	if len(args) > 0 && args[0] == "intake" {
 		return cmdBenchIntake(ctx, args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "softphones" {
+		// The bench's own child process (see bench.Config.SoftphoneCommand).
+		return bench.RunSoftphones(ctx, os.Stdin, stdout)
+	}
 	fs := newFlagSet("bench", benchHelp, stderr)
 	var cfg bench.Config
 	fs.IntVar(&cfg.Agents, "agents", 1000, "signed-in agents, each with a connected softphone")
@@ -90,6 +98,7 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	fs.IntVar(&cfg.Contacts, "contacts", 200, "Contacts in the org; 9 callers in 10 are one of them")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the calls to this file (go tool pprof)")
 	verbose := fs.Bool("v", false, "print the server's warnings and errors as they happen")
+	inline := fs.Bool("inline-softphones", false, "run the softphones in this process instead of a child (two open files per agent, and their CPU and memory mix with the server's)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -100,6 +109,13 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 		cfg.Log = newLogger(stderr, slog.LevelWarn)
 	}
 	cfg.Progress = stderr
+	if !*inline {
+		exe, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("cannot find this program to run the softphones: %w (try --inline-softphones)", err)
+		}
+		cfg.SoftphoneCommand = []string{exe, "bench", "softphones"}
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
