@@ -23,6 +23,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -54,6 +55,8 @@ type Config struct {
 	Talk     time.Duration // answered → ended (5s)
 	Wrap     time.Duration // ended → call history event, after which the agent takes calls again (1s)
 	Contacts int           // Contacts seeded in the org; 9 calls in 10 come from one of them (200)
+	// Workers is the server's ZOOMCTI_WORKERS (0: its default).
+	Workers int
 	// DrainTimeout bounds the wait, after the last event, for every queue
 	// to empty and every Task to be written (2m).
 	DrainTimeout time.Duration
@@ -161,7 +164,7 @@ func run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	rep.Setup = time.Since(setupStart)
-	rep.Store = b.storeName
+	rep.Store, rep.Workers = b.storeName, b.workers
 
 	var prof cpuProfile
 	if err := prof.start(); err != nil {
@@ -211,6 +214,7 @@ type rig struct {
 	zoom    *zoomsim.Zoom
 	api     *apiCounter
 	url     string // the server's base URL
+	workers int    // the server's workers of each kind
 	sfURL   string // the org's base URL, which is also its instance URL
 	sender  *zoomsim.Sender
 	agents  []*benchAgent
@@ -283,6 +287,9 @@ func (b *rig) start(ctx context.Context) error {
 		"ZOOMCTI_REDIS_URL":           b.cfg.RedisURL,
 		"ZOOMCTI_ENCRYPTION_KEY":      benchKey(),
 	}
+	if b.cfg.Workers > 0 {
+		env["ZOOMCTI_WORKERS"] = strconv.Itoa(b.cfg.Workers)
+	}
 	cfg, err := server.ConfigFromEnv(func(k string) string { return env[k] })
 	if err == nil {
 		err = cfg.Validate()
@@ -311,6 +318,7 @@ func (b *rig) start(ctx context.Context) error {
 		return err
 	}
 	b.srv = srv
+	b.workers = cfg.Workers
 	// Plenty of API budget: the run measures zoomcti, not the org's limit.
 	b.org = sfsim.New(sfsim.Options{ClientID: cfg.SFClientID, ClientSecret: cfg.SFClientSecret, DailyLimit: math.MaxInt32})
 	b.zoom = zoomsim.New(zoomsim.Options{WebhookSecret: secret, WebhookURL: b.url + "/webhooks/zoom"})

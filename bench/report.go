@@ -33,6 +33,7 @@ func summarize(d []time.Duration) Latencies {
 type Report struct {
 	Config    Config
 	Store     string        // "embedded (bbolt)" or "redis"
+	Workers   int           // the server's workers of each kind (ZOOMCTI_WORKERS)
 	Setup     time.Duration // agents created, linked, signed in and connected
 	Load      time.Duration // first call started → last event sent
 	Drain     time.Duration // last event sent → queues empty and every Task written
@@ -121,8 +122,8 @@ func (r *Report) String() string {
 		p("  %-26s %9s %9s %9s %9s   (%d)", name, ms(l.P50), ms(l.P95), ms(l.P99), ms(l.Max), l.N)
 	}
 	kib := func(v float64) string { return fmt.Sprintf("%.1f KiB", v/1024) }
-	p("zoomcti bench: %d agents, %.4g calls/s for %s, Salesforce latency %s, store %s, GOMAXPROCS %d",
-		c.Agents, c.Rate, c.Duration, max(c.SFLatency, 0), r.Store, runtime.GOMAXPROCS(0))
+	p("zoomcti bench: %d agents, %.4g calls/s for %s, Salesforce latency %s, store %s, %d workers, GOMAXPROCS %d",
+		c.Agents, c.Rate, c.Duration, max(c.SFLatency, 0), r.Store, r.Workers, runtime.GOMAXPROCS(0))
 	p("  calls: ring %s, talk %s, wrap %s; %d Contacts, %.0f%% of callers unknown", c.Ring, c.Talk, c.Wrap, c.Contacts, benchUnknownShare*100)
 	p("")
 	process := "server + emulators + clients"

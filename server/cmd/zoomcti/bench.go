@@ -95,6 +95,7 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	fs.DurationVar(&cfg.Ring, "ring", 2*time.Second, "ringing time of each call")
 	fs.DurationVar(&cfg.Talk, "talk", 5*time.Second, "talk time of each call")
 	fs.DurationVar(&cfg.Wrap, "wrap", time.Second, "from hang-up to the call history event; the agent is free after it")
+	fs.IntVar(&cfg.Workers, "workers", 0, "the server's ZOOMCTI_WORKERS (default: the server's default)")
 	fs.IntVar(&cfg.Contacts, "contacts", 200, "Contacts in the org; 9 callers in 10 are one of them")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the calls to this file (go tool pprof)")
 	verbose := fs.Bool("v", false, "print the server's warnings and errors as they happen")
