@@ -263,7 +263,8 @@ func (r *IntakeReport) String() string {
 	row("zoomcti POST /webhooks/zoom", r.Server)
 	p("")
 	if r.Server.PerSecond() > 0 {
-		p("  ratio: the bare handler takes %.2f× the deliveries a second zoomcti's intake takes", r.Bare.PerSecond()/r.Server.PerSecond())
+		p("  ratio bare / zoomcti: %.2f   (zoomcti's intake takes %.0f%% of the deliveries a second the bare handler takes)",
+			r.Bare.PerSecond()/r.Server.PerSecond(), 100*r.Server.PerSecond()/max(r.Bare.PerSecond(), 1e-9))
 	}
 	p("  (CPU/delivery is the whole process, the senders' signing and HTTP included)")
 	return b.String()
