@@ -10,6 +10,7 @@ require (
 	github.com/redis/go-redis/v9 v9.22.0
 	go.etcd.io/bbolt v1.4.3
 	golang.org/x/oauth2 v0.35.0
+	google.golang.org/protobuf v1.36.11
 )
 
 require (
@@ -18,5 +19,4 @@ require (
 	go.uber.org/atomic v1.12.0 // indirect
 	golang.org/x/sys v0.40.0 // indirect
 	golang.org/x/text v0.23.0 // indirect
-	google.golang.org/protobuf v1.36.11 // indirect
 )

@@ -9,14 +9,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zoomcti/zoomcti/server"
+	"github.com/zoomcti/zoomcti/demo"
 )
 
 // The README's commands against a running demo: simulate places a call and
 // prints its id last; reconcile finds it logged.
 func TestSimulateAndReconcileAgainstTheDemo(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	d, err := server.StartDemo(ctx, "127.0.0.1:0", "", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	d, err := demo.Start(ctx, "127.0.0.1:0", "", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func TestSimulateAndReconcileAgainstTheDemo(t *testing.T) {
 	}
 }
 
-func logged(d *server.Demo, callID string) bool {
+func logged(d *demo.Demo, callID string) bool {
 	for _, r := range d.Org.Records("Task") {
 		if r["CallObject"] == callID {
 			return true

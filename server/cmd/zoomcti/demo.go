@@ -6,7 +6,7 @@ import (
 	"io"
 	"log/slog"
 
-	"github.com/zoomcti/zoomcti/server"
+	"github.com/zoomcti/zoomcti/demo"
 )
 
 const demoHelp = `
@@ -35,7 +35,7 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 		level = slog.LevelDebug
 	}
 	log := newLogger(stderr, level)
-	d, err := server.StartDemo(ctx, *addr, getenv("ZOOMCTI_STORE_PATH"), log)
+	d, err := demo.Start(ctx, *addr, getenv("ZOOMCTI_STORE_PATH"), log)
 	if err != nil {
 		return err
 	}

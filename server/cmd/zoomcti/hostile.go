@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/zoomcti/zoomcti/server"
+	"github.com/zoomcti/zoomcti/bench"
 )
 
 const hostileHelp = `
@@ -38,7 +38,7 @@ func cmdHostile(ctx context.Context, args []string, getenv func(string) string, 
 	fs := newFlagSet("hostile", hostileHelp, stderr)
 	srv := fs.String("server", "", "base URL of a running zoomcti (default: start one in this process)")
 	pid := fs.Int("pid", 0, "with --server: the server's process id, to read its RSS")
-	opts := server.HostileOptions{}
+	opts := bench.HostileOptions{}
 	fs.IntVar(&opts.Callbacks, "callbacks", 1000, "sign-in callbacks with a huge error value")
 	fs.IntVar(&opts.ErrorSize, "error-size", 500_000, "bytes of each callback's error value")
 	fs.IntVar(&opts.Webhooks, "webhooks", 300, "slow 1 MiB webhook bodies in flight together")
@@ -55,7 +55,7 @@ func cmdHostile(ctx context.Context, args []string, getenv func(string) string, 
 			return err
 		}
 		defer os.RemoveAll(dir)
-		base, stop, err := server.HostileTarget(ctx, dir)
+		base, stop, err := bench.HostileTarget(ctx, dir)
 		if err != nil {
 			return err
 		}
@@ -85,7 +85,7 @@ func cmdHostile(ctx context.Context, args []string, getenv func(string) string, 
 			// what is kept rather than what the runtime has yet to return.
 			debug.FreeOSMemory()
 		}
-		n, err := server.ReadRSS(rssPid)
+		n, err := bench.ReadRSS(rssPid)
 		if err != nil {
 			fmt.Fprintf(stdout, "%-28s cannot read: %v\n", label, err)
 			return
@@ -97,7 +97,7 @@ func cmdHostile(ctx context.Context, args []string, getenv func(string) string, 
 	rss("RSS before:")
 	opts.InFlight = func() { rss("RSS with bodies in flight:") }
 	start := time.Now()
-	res, err := server.Hostile(ctx, opts)
+	res, err := bench.Hostile(ctx, opts)
 	if err != nil {
 		return err
 	}

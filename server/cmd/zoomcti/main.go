@@ -23,7 +23,8 @@ Usage:
   zoomcti demo      [--addr HOST:PORT]   run everything with emulated Salesforce and Zoom; no accounts needed
   zoomcti simulate  inbound|outbound|missed|sms [flags]   play signed Zoom events against a running server
   zoomcti reconcile today|yesterday|DAYS | --from DATE --to DATE   log calls whose webhooks were lost
-  zoomcti bench     [--agents N] [--rate M] [--duration D]   load-test a zoomcti on loopback, print latencies and memory
+  zoomcti bench     [--agents N] [--rate M] [--duration D]   load-test a zoomcti on loopback, print latencies, CPU and memory
+  zoomcti bench intake [--senders N] [--redis URL]   compare the webhook intake with a bare signature check
   zoomcti hostile   [--server URL --pid PID]   play issue 8's memory attack, print the server's RSS before and after
   zoomcti version                        print the version
 

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zoomcti/zoomcti/demo"
 	"github.com/zoomcti/zoomcti/server"
 )
 
@@ -114,7 +115,7 @@ func opsToken(getenv func(string) string) (string, error) {
 	if t := strings.TrimSpace(getenv("ZOOMCTI_OPS_TOKEN")); t != "" {
 		return t, nil
 	}
-	return server.DemoOpsToken, nil
+	return demo.OpsToken, nil
 }
 
 // reconcileRange turns the command line into [from, to).

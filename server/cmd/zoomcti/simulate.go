@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/zoomcti/zoomcti/cti/zoom/zoomsim"
-	"github.com/zoomcti/zoomcti/server"
+	"github.com/zoomcti/zoomcti/demo"
 )
 
 const simulateHelp = `
@@ -58,7 +58,7 @@ func cmdSimulate(ctx context.Context, args []string, getenv func(string) string,
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
-	agent, customer := server.DemoZoomUserID, "+12025550142"
+	agent, customer := demo.ZoomUserID, "+12025550142"
 	// The emulated Zoom knows the demo's users, so --to can name the agent
 	// by Zoom user id, email or extension.
 	zm := zoomsim.New(zoomsim.Options{})
@@ -89,7 +89,7 @@ func cmdSimulate(ctx context.Context, args []string, getenv func(string) string,
 	}
 	secret := getenv("ZOOMCTI_ZOOM_WEBHOOK_SECRET")
 	if secret == "" {
-		secret = server.DemoWebhookSecret
+		secret = demo.WebhookSecret
 	}
 	recordInZoom(ctx, *srv, *zoomURL, bodies, stderr)
 	sender := &zoomsim.Sender{URL: strings.TrimRight(*srv, "/") + "/webhooks/zoom", Secret: secret, Client: &http.Client{Timeout: 10 * time.Second}}

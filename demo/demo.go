@@ -1,8 +1,14 @@
-package server
+// Package demo is `zoomcti demo`: a zoomcti with an emulated Salesforce org
+// (sfsim) and an emulated Zoom (zoomsim) beside it on loopback, the demo
+// agent signed in and linked, so that anyone can try the softphone with no
+// accounts and no network. It lives apart from package server so that
+// `zoomcti serve` does not carry the emulators.
+package demo
 
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,19 +24,20 @@ import (
 	"github.com/zoomcti/zoomcti/cti"
 	"github.com/zoomcti/zoomcti/cti/zoom/zoomsim"
 	"github.com/zoomcti/zoomcti/salesforce/sfsim"
+	"github.com/zoomcti/zoomcti/server"
 	"github.com/zoomcti/zoomcti/server/store"
 )
 
-// DemoWebhookSecret is the Zoom Secret Token of the demo; `zoomcti simulate`
+// WebhookSecret is the Zoom Secret Token of the demo; `zoomcti simulate`
 // uses it when ZOOMCTI_ZOOM_WEBHOOK_SECRET is not set, so the two fit.
-const DemoWebhookSecret = "zoomcti-demo-webhook-secret"
+const WebhookSecret = "zoomcti-demo-webhook-secret"
 
-// DemoOpsToken is the demo's operator token; `zoomcti reconcile` uses it
-// when ZOOMCTI_OPS_TOKEN is not set.
-const DemoOpsToken = "zoomcti-demo-ops-token"
+// OpsToken is the demo's operator token; `zoomcti reconcile` uses it when
+// ZOOMCTI_OPS_TOKEN is not set.
+const OpsToken = "zoomcti-demo-ops-token"
 
-// DemoZoomUserID is the demo agent's Zoom user (Alice in the fixtures).
-const DemoZoomUserID = "FAKEuserAlice00000001"
+// ZoomUserID is the demo agent's Zoom user (Alice in the fixtures).
+const ZoomUserID = zoomsim.AliceID
 
 // Demo is a running demo: the server with an emulated Salesforce org and an
 // emulated Zoom, all on loopback, the demo agent signed in and linked.
@@ -41,8 +48,9 @@ type Demo struct {
 	ZoomURL       string
 	Org           *sfsim.Org
 	Zoom          *zoomsim.Zoom
-	Server        *Server
+	Server        *server.Server
 	Store         store.Store
+	Agent         cti.Agent // the demo agent, signed in and linked
 
 	done chan error
 }
@@ -50,11 +58,11 @@ type Demo struct {
 // Wait blocks until the demo has stopped (its context was cancelled).
 func (d *Demo) Wait() error { return <-d.done }
 
-// StartDemo starts everything on loopback: zoomcti on addr (port 0 picks
-// one), the emulated org and Zoom on the next two ports (or any free ones).
+// Start starts everything on loopback: zoomcti on addr (port 0 picks one),
+// the emulated org and Zoom on the next two ports (or any free ones).
 // storePath may be empty for a throwaway store. It returns once all three
-// answer.
-func StartDemo(ctx context.Context, addr, storePath string, log *slog.Logger, mods ...func(*Config)) (*Demo, error) {
+// answer, and everything stops when ctx is done (Wait waits for that).
+func Start(ctx context.Context, addr, storePath string, log *slog.Logger) (*Demo, error) {
 	lnServer, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("ZOOMCTI_ADDR: %w", err)
@@ -81,35 +89,39 @@ func StartDemo(ctx context.Context, addr, storePath string, log *slog.Logger, mo
 	}
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	cfg := Config{
-		Addr:              lnServer.Addr().String(),
-		PublicURL:         serverURL,
-		ZoomWebhookSecret: DemoWebhookSecret,
-		ZoomClientID:      "zoomsim-client-id",
-		ZoomClientSecret:  "zoomsim-client-secret",
-		ZoomOAuthURL:      zoomURL,
-		ZoomAPIURL:        zoomURL,
-		SFClientID:        "sfsim-client-id",
-		SFClientSecret:    "sfsim-client-secret",
-		SFLoginURL:        sfURL,
-		SFAPIVersion:      defaultSFAPIVersion,
-		StorePath:         storePath,
-		EncryptionKey:     key,
-		FrameAncestors:    []string{sfURL},
-		OpsToken:          DemoOpsToken,
-		Demo:              true,
+	// Configured as `zoomcti serve` would be, its defaults included.
+	env := map[string]string{
+		"ZOOMCTI_ADDR":                lnServer.Addr().String(),
+		"ZOOMCTI_PUBLIC_URL":          serverURL,
+		"ZOOMCTI_ZOOM_WEBHOOK_SECRET": WebhookSecret,
+		"ZOOMCTI_ZOOM_CLIENT_ID":      "zoomsim-client-id",
+		"ZOOMCTI_ZOOM_CLIENT_SECRET":  "zoomsim-client-secret",
+		"ZOOMCTI_ZOOM_OAUTH_URL":      zoomURL,
+		"ZOOMCTI_ZOOM_API_URL":        zoomURL,
+		"ZOOMCTI_SF_CLIENT_ID":        "sfsim-client-id",
+		"ZOOMCTI_SF_CLIENT_SECRET":    "sfsim-client-secret",
+		"ZOOMCTI_SF_LOGIN_URL":        sfURL,
+		"ZOOMCTI_STORE_PATH":          storePath,
+		"ZOOMCTI_ENCRYPTION_KEY":      base64.StdEncoding.EncodeToString(key),
+		"ZOOMCTI_FRAME_ANCESTORS":     sfURL,
+		"ZOOMCTI_OPS_TOKEN":           OpsToken,
+		"ZOOMCTI_RECONCILE_EVERY":     "0", // the demo's calls all reach it
 	}
-	for _, mod := range mods {
-		mod(&cfg)
+	cfg, err := server.ConfigFromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		cleanup()
+		return nil, fmt.Errorf("demo: %w", err)
 	}
+	cfg.Demo = true
 	if err := cfg.Validate(); err != nil {
-		return nil, err
+		cleanup()
+		return nil, fmt.Errorf("demo: %w", err)
 	}
 
 	zm := zoomsim.New(zoomsim.Options{
 		ClientID:      cfg.ZoomClientID,
 		ClientSecret:  cfg.ZoomClientSecret,
-		WebhookSecret: DemoWebhookSecret,
+		WebhookSecret: WebhookSecret,
 		WebhookURL:    serverURL + "/webhooks/zoom",
 		// Paced like a real call, so the softphone visibly rings, connects
 		// and hangs up.
@@ -120,7 +132,7 @@ func StartDemo(ctx context.Context, addr, storePath string, log *slog.Logger, mo
 		ClientSecret: cfg.SFClientSecret,
 		AdapterURL:   serverURL + "/softphone",
 		DemoCall: func(ctx context.Context, from string) error {
-			bodies, err := zm.Inbound(zoomsim.CallSpec{From: from, To: DemoZoomUserID, Talk: 42 * time.Second})
+			bodies, err := zm.Inbound(zoomsim.CallSpec{From: from, To: ZoomUserID, Talk: 42 * time.Second})
 			if err != nil {
 				return err
 			}
@@ -134,25 +146,19 @@ func StartDemo(ctx context.Context, addr, storePath string, log *slog.Logger, mo
 		},
 	})
 
-	st, err := OpenStore(ctx, cfg)
+	st, err := server.OpenStore(ctx, cfg)
 	if err != nil {
 		cleanup()
 		return nil, err
 	}
-	srv, err := New(cfg, Deps{Store: st, Logger: log})
+	srv, err := server.New(cfg, server.Deps{Store: st, Logger: log})
 	if err != nil {
 		st.Close()
 		cleanup()
 		return nil, err
 	}
-	if err := srv.linkDemoAgent(ctx, org, sfURL); err != nil {
-		st.Close()
-		cleanup()
-		return nil, err
-	}
-	// Alice has authorized the Zoom app too (as the popup would have it).
-	access, refresh, expiry := zm.IssueToken(DemoZoomUserID)
-	if err := srv.saveZoomToken(ctx, srv.demoAgent.OrgID, srv.demoAgent.UserID, &oauth2.Token{AccessToken: access, RefreshToken: refresh, Expiry: expiry}); err != nil {
+	agent, err := enrollDemoAgent(ctx, srv, org, zm, sfURL)
+	if err != nil {
 		st.Close()
 		cleanup()
 		return nil, err
@@ -161,7 +167,7 @@ func StartDemo(ctx context.Context, addr, storePath string, log *slog.Logger, mo
 	d := &Demo{
 		ServerURL: serverURL, ConsoleURL: sfURL + "/lightning/page/home",
 		SalesforceURL: sfURL, ZoomURL: zoomURL,
-		Org: org, Zoom: zm, Server: srv, Store: st, done: make(chan error, 1),
+		Org: org, Zoom: zm, Server: srv, Store: st, Agent: agent, done: make(chan error, 1),
 	}
 	sims := []*http.Server{
 		{Handler: org, ReadHeaderTimeout: 10 * time.Second},
@@ -197,23 +203,24 @@ func listenNear(host, port string, delta int) net.Listener {
 	return ln
 }
 
-// linkDemoAgent signs the org's demo user in (as the OAuth flow would) and
-// links Alice's Zoom account to them, so calls pop at once.
-func (s *Server) linkDemoAgent(ctx context.Context, org *sfsim.Org, instanceURL string) error {
+// enrollDemoAgent signs the org's demo user in (as the OAuth flow would),
+// links Alice's Zoom account to them with a Zoom grant (as the Zoom popup
+// would), and makes them the agent of POST /api/demo/session.
+func enrollDemoAgent(ctx context.Context, srv *server.Server, org *sfsim.Org, zm *zoomsim.Zoom, instanceURL string) (cti.Agent, error) {
 	u := org.DemoUser()
 	access, refresh := org.IssueToken(u.ID)
 	a := cti.Agent{
 		OrgID: org.OrgID(), UserID: u.ID, Username: u.Username, Email: u.Email, Name: u.Name,
-		ZoomUserID: DemoZoomUserID, ZoomEmail: u.Email, TimeZone: "America/New_York",
+		ZoomUserID: ZoomUserID, ZoomEmail: u.Email, TimeZone: "America/New_York",
 	}
-	tok := (&oauth2.Token{AccessToken: access, RefreshToken: refresh, TokenType: "Bearer"}).
+	sf := (&oauth2.Token{AccessToken: access, RefreshToken: refresh, TokenType: "Bearer"}).
 		WithExtra(map[string]any{"instance_url": instanceURL})
-	if err := s.SaveAgent(ctx, agentRecord{Agent: a, InstanceURL: instanceURL}, tok); err != nil {
-		return err
+	za, zr, exp := zm.IssueToken(ZoomUserID)
+	err := srv.Enroll(ctx, server.Enrollment{Agent: a, InstanceURL: instanceURL, Salesforce: sf,
+		Zoom: &oauth2.Token{AccessToken: za, RefreshToken: zr, Expiry: exp}})
+	if err != nil {
+		return cti.Agent{}, err
 	}
-	if err := s.LinkZoom(ctx, a); err != nil {
-		return err
-	}
-	s.demoAgent = &a
-	return nil
+	srv.SetDemoAgent(a)
+	return a, nil
 }

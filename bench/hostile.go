@@ -1,4 +1,4 @@
-package server
+package bench
 
 import (
 	"bufio"
@@ -19,6 +19,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/zoomcti/zoomcti/server"
 )
 
 // HostileOptions describe the memory attack of issue 8 that `zoomcti
@@ -257,7 +259,7 @@ func ReadRSS(pid int) (int64, error) {
 func HostileTarget(ctx context.Context, dir string) (baseURL string, stop func() error, err error) {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	cfg, err := ConfigFromEnv(func(string) string { return "" })
+	cfg, err := server.ConfigFromEnv(func(string) string { return "" })
 	if err != nil {
 		return "", nil, err
 	}
@@ -270,11 +272,11 @@ func HostileTarget(ctx context.Context, dir string) (baseURL string, stop func()
 	if err := cfg.Validate(); err != nil {
 		return "", nil, err
 	}
-	st, err := OpenStore(ctx, cfg)
+	st, err := server.OpenStore(ctx, cfg)
 	if err != nil {
 		return "", nil, err
 	}
-	s, err := New(cfg, Deps{Store: st, Logger: slog.New(slog.DiscardHandler)})
+	s, err := server.New(cfg, server.Deps{Store: st, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		st.Close()
 		return "", nil, err

@@ -1,17 +1,43 @@
-package server
+package demo
 
 import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
+	"os"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/zoomcti/zoomcti/cti/zoom/zoomsim"
+	"github.com/zoomcti/zoomcti/internal/browsertest"
 )
+
+// startDemo runs the demo on loopback ports for one test.
+func startDemo(t *testing.T) *Demo {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	d, err := Start(ctx, "127.0.0.1:0", "", log)
+	if err != nil {
+		cancel()
+		t.Fatalf("start demo: %v", err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := d.Wait(); err != nil {
+			t.Errorf("demo stopped with: %v", err)
+		}
+	})
+	return d
+}
 
 // recordWithPhone finds a seeded record of the emulated org by phone.
 func recordWithPhone(t *testing.T, d *Demo, sobject, phone string) string {
@@ -25,25 +51,36 @@ func recordWithPhone(t *testing.T, d *Demo, sobject, phone string) string {
 	return ""
 }
 
-// demoEnv views a running demo through the env helpers.
-func demoEnv(t *testing.T, d *Demo) *env {
-	return &env{t: t, s: d.Server, st: d.Store, org: d.Org, zoom: d.Zoom, sfURL: d.SalesforceURL, url: d.ServerURL}
-}
-
 // tasksFor lists the Tasks in the emulated org logged for a Zoom call.
 func tasksFor(d *Demo, callID string) []map[string]any {
-	return (&env{org: d.Org}).tasks(callID)
+	var out []map[string]any
+	for _, r := range d.Org.Records("Task") {
+		if r["CallObject"] == callID {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // drain waits until the server has nothing left to do.
 func drain(t *testing.T, d *Demo) {
 	t.Helper()
-	demoEnv(t, d).drain()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		g, err := d.Server.Gauges(context.Background())
+		if err == nil && g.Events == 0 && g.Outbox == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the server did not drain: %+v, err %v", g, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func send(t *testing.T, d *Demo, body []byte) {
 	t.Helper()
-	s := &zoomsim.Sender{URL: d.ServerURL + "/webhooks/zoom", Secret: DemoWebhookSecret, Client: http.DefaultClient}
+	s := &zoomsim.Sender{URL: d.ServerURL + "/webhooks/zoom", Secret: WebhookSecret, Client: http.DefaultClient}
 	d2, err := s.Send(context.Background(), body)
 	if err != nil || d2.StatusCode != http.StatusOK {
 		t.Fatalf("send webhook: %v, err %v", d2, err)
@@ -56,7 +93,7 @@ func send(t *testing.T, d *Demo, body []byte) {
 // delivers the hang-up twice.
 func TestDemoInboundCallPopsContactAndLogsOneTask(t *testing.T) {
 	d := startDemo(t)
-	ctx := newBrowser(t)
+	ctx := browsertest.New(t)
 	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
 
@@ -64,11 +101,11 @@ func TestDemoInboundCallPopsContactAndLogsOneTask(t *testing.T) {
 		t.Fatalf("open console: %v", err)
 	}
 	// The softphone loaded Open CTI from the console's origin and is ready.
-	waitJS(t, ctx, `(window.openctiCalls || []).some(c => c.method === "notifyInitializationComplete")`, 20*time.Second)
+	browsertest.WaitJS(t, ctx, `(window.openctiCalls || []).some(c => c.method === "notifyInitializationComplete")`, 20*time.Second)
 	// The admin's softphone size from the settings cards is applied.
-	waitJS(t, ctx, `window.openctiCalls.some(c => c.method === "setSoftphonePanelHeight" && c.args.heightPX === 640)`, 10*time.Second)
+	browsertest.WaitJS(t, ctx, `window.openctiCalls.some(c => c.method === "setSoftphonePanelHeight" && c.args.heightPX === 640)`, 10*time.Second)
 	deadline := time.Now().Add(10 * time.Second)
-	for d.Server.hub.count() == 0 {
+	for connected(d) == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("softphone never connected its websocket")
 		}
@@ -77,15 +114,15 @@ func TestDemoInboundCallPopsContactAndLogsOneTask(t *testing.T) {
 
 	ada := recordWithPhone(t, d, "Contact", "+12025550142")
 	const callID = "7400000000000000777"
-	bodies, err := sim().Inbound(zoomsim.CallSpec{CallID: callID, From: "+12025550142", To: DemoZoomUserID, Talk: 95 * time.Second})
+	bodies, err := zoomsim.New(zoomsim.Options{}).Inbound(zoomsim.CallSpec{CallID: callID, From: "+12025550142", To: ZoomUserID, Talk: 95 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	// Ringing alone pops the Contact: before the agent picks up.
 	send(t, d, bodies[0])
-	waitJS(t, ctx, fmt.Sprintf(`(window.openctiCalls || []).some(c => c.method === "screenPop" && c.args && c.args.params && c.args.params.recordId === %q)`, ada), 15*time.Second)
-	waitJS(t, ctx, fmt.Sprintf(`window.consoleState && window.consoleState.recordId === %q`, ada), 5*time.Second)
+	browsertest.WaitJS(t, ctx, fmt.Sprintf(`(window.openctiCalls || []).some(c => c.method === "screenPop" && c.args && c.args.params && c.args.params.recordId === %q)`, ada), 15*time.Second)
+	browsertest.WaitJS(t, ctx, fmt.Sprintf(`window.consoleState && window.consoleState.recordId === %q`, ada), 5*time.Second)
 	if got := tasksFor(d, callID); len(got) != 0 {
 		t.Fatalf("a Task exists before the call ended: %v", got)
 	}
@@ -114,8 +151,8 @@ func TestDemoInboundCallPopsContactAndLogsOneTask(t *testing.T) {
 
 	// The agent sees it: the softphone refreshes the console, and Ada's
 	// Activity lists the new Task.
-	waitJS(t, ctx, fmt.Sprintf(`document.body.innerText.includes(%q)`, task["Subject"]), 10*time.Second)
-	waitJS(t, ctx, `window.openctiCalls.some(c => c.method === "refreshView")`, 5*time.Second)
+	browsertest.WaitJS(t, ctx, fmt.Sprintf(`document.body.innerText.includes(%q)`, task["Subject"]), 10*time.Second)
+	browsertest.WaitJS(t, ctx, `window.openctiCalls.some(c => c.method === "refreshView")`, 5*time.Second)
 
 	// Zoom delivers callee_ended again: once byte for byte (a retry) and
 	// once as a fresh delivery with another event_ts. Still one Task.
@@ -146,4 +183,10 @@ func findEvent(t *testing.T, bodies [][]byte, name string) []byte {
 	}
 	t.Fatalf("scenario has no %s", name)
 	return nil
+}
+
+// connected counts the softphones the server holds.
+func connected(d *Demo) int {
+	g, _ := d.Server.Gauges(context.Background())
+	return g.Softphones
 }

@@ -1,10 +1,13 @@
-package server
-
-// This file is `zoomcti bench`: a whole zoomcti serving real HTTP on
-// loopback, with an emulated org (sfsim) and an emulated Zoom (zoomsim)
-// beside it, N agents signed in and linked with a softphone connected over
-// a real websocket each, and M inbound calls a second played at it as signed
-// webhooks. It measures what an operator sizes a machine by.
+// Package bench is `zoomcti bench` and `zoomcti hostile`: tools that load a
+// real zoomcti on loopback and print what an operator sizes a machine by.
+// The load run puts an emulated org (sfsim) and an emulated Zoom (zoomsim)
+// beside the server, N agents signed in and linked with a softphone
+// connected over a real websocket each, and plays M inbound calls a second
+// at it as signed webhooks; the intake run compares the webhook intake with
+// a bare handler that only checks signatures. It lives apart from package
+// server, which it uses only through its exported API, so that `zoomcti
+// serve` does not carry the emulators.
+package bench
 
 import (
 	"context"
@@ -19,8 +22,8 @@ import (
 	"net/http"
 	"os"
 	"runtime"
-	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,12 +36,13 @@ import (
 	"github.com/zoomcti/zoomcti/cti"
 	"github.com/zoomcti/zoomcti/cti/zoom/zoomsim"
 	"github.com/zoomcti/zoomcti/salesforce/sfsim"
+	"github.com/zoomcti/zoomcti/server"
 	"github.com/zoomcti/zoomcti/server/store"
 	redisstore "github.com/zoomcti/zoomcti/server/store/redis"
 )
 
-// BenchConfig describes one load run. Zero fields take the defaults shown.
-type BenchConfig struct {
+// Config describes one load run. Zero fields take the defaults shown.
+type Config struct {
 	Agents    int           // signed-in agents, each with a softphone connected (1000)
 	Rate      float64       // inbound calls started per second (50)
 	Duration  time.Duration // how long calls are started (30s)
@@ -51,6 +55,8 @@ type BenchConfig struct {
 	Talk     time.Duration // answered → ended (5s)
 	Wrap     time.Duration // ended → call history event, after which the agent takes calls again (1s)
 	Contacts int           // Contacts seeded in the org; 9 calls in 10 come from one of them (200)
+	// Workers is the server's ZOOMCTI_WORKERS (0: its default).
+	Workers int
 	// DrainTimeout bounds the wait, after the last event, for every queue
 	// to empty and every Task to be written (2m).
 	DrainTimeout time.Duration
@@ -59,6 +65,11 @@ type BenchConfig struct {
 	Log *slog.Logger
 	// Progress, when set, gets a line as each phase starts.
 	Progress io.Writer
+	// SoftphoneCommand, when set, runs the softphones in a child process
+	// started with this command (`zoomcti bench softphones`, which calls
+	// RunSoftphones); see softphones.go. Without it they run in this
+	// process, which then needs two open files per agent.
+	SoftphoneCommand []string
 	// CPUProfile, when set, receives a CPU profile of the load phase (calls
 	// and drain).
 	CPUProfile io.Writer
@@ -74,7 +85,7 @@ const (
 )
 
 // Validate fills in the defaults and checks the run is possible.
-func (c *BenchConfig) Validate() error {
+func (c *Config) Validate() error {
 	def := func(d *time.Duration, v time.Duration) {
 		if *d == 0 {
 			*d = v
@@ -114,17 +125,31 @@ func (c *BenchConfig) Validate() error {
 	return nil
 }
 
-// RunBench runs one load test as cfg says and reports what it measured.
+// Run runs one load test as cfg says and reports what it measured.
 // Everything it starts listens on 127.0.0.1 and stops before it returns.
-func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
+func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	b := &bench{cfg: cfg, calls: map[string]*benchCall{}, logs: &benchLog{mu: new(sync.Mutex), counts: map[string]int{}}}
+	files := 2 * cfg.Agents // both ends of every softphone's socket
+	if len(cfg.SoftphoneCommand) > 0 {
+		files = cfg.Agents
+	}
+	if err := raiseFileLimit(uint64(files + 2048)); err != nil {
+		return nil, fmt.Errorf("bench: %d agents: %w", cfg.Agents, err)
+	}
+	// Everything the run starts is the bench's, except what start hands
+	// to the server and the emulators (see cpu.go).
+	onSide(ctx, sideBench, func(ctx context.Context) { rep, err = run(ctx, cfg) })
+	return rep, err
+}
+
+func run(ctx context.Context, cfg Config) (*Report, error) {
+	b := &rig{cfg: cfg, calls: map[string]*benchCall{}, logs: &benchLog{mu: new(sync.Mutex), counts: map[string]int{}}}
 	if cfg.Log != nil {
 		b.logs.next = cfg.Log.Handler()
 	}
-	rep := &BenchReport{Config: cfg, PopKinds: map[string]int{}}
+	rep := &Report{Config: cfg, PopKinds: map[string]int{}}
 	setupStart := time.Now()
 	if err := b.start(ctx); err != nil {
 		b.close()
@@ -139,14 +164,13 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 		return nil, err
 	}
 	rep.Setup = time.Since(setupStart)
-	rep.Store = b.storeName
+	rep.Store, rep.Workers = b.storeName, b.workers
 
-	if cfg.CPUProfile != nil {
-		if err := pprof.StartCPUProfile(cfg.CPUProfile); err != nil {
-			return nil, fmt.Errorf("bench: cpu profile: %w", err)
-		}
+	var prof cpuProfile
+	if err := prof.start(); err != nil {
+		return nil, err
 	}
-	cpu0, wall0 := busyCPU(), time.Now()
+	cpu0, wall0 := processCPU(), time.Now()
 	b.org.SetLatency(max(cfg.SFLatency, 0))
 	api0, kinds0, ops0, conns0 := b.org.APIRequests(), b.api.snapshot(), b.counted.snapshot(), b.api.conns.Load()
 	b.api.latencies() // setup's requests are not the calls'
@@ -156,10 +180,12 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 	b.progress("draining the queues")
 	rep.Drain, rep.Drained = b.drain(ctx)
 	stopSampling()
-	rep.CPUCores = (busyCPU() - cpu0) / time.Since(wall0).Seconds()
-	if cfg.CPUProfile != nil {
-		pprof.StopCPUProfile()
+	rep.CPUCores = (processCPU() - cpu0) / time.Since(wall0).Seconds()
+	split, err := prof.stop(cfg.CPUProfile)
+	if err != nil {
+		return nil, err
 	}
+	rep.CPU = split
 	rep.StoreOps = b.counted.since(ops0)
 	rep.APIRequests = b.org.APIRequests() - api0
 	rep.APITime = b.api.latencies()
@@ -174,23 +200,28 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 	return rep, nil
 }
 
-// bench is one run: the rig (server, emulators, store) and what the calls
+// rig is one run: the rig (server, emulators, store) and what the calls
 // measured.
-type bench struct {
-	cfg       BenchConfig
+type rig struct {
+	cfg       Config
 	logs      *benchLog
 	storeName string
 
-	srv     *Server
+	srv     *server.Server
 	st      store.Store    // the store itself; the bench's own reads go here
 	counted *countingStore // the store as the server sees it
 	org     *sfsim.Org
 	zoom    *zoomsim.Zoom
 	api     *apiCounter
 	url     string // the server's base URL
+	workers int    // the server's workers of each kind
+	sfURL   string // the org's base URL, which is also its instance URL
 	sender  *zoomsim.Sender
 	agents  []*benchAgent
-	numbers []string // the seeded Contacts' numbers, E.164
+	// softphones is the child process that holds the softphones, when
+	// Config.SoftphoneCommand is set.
+	softphones *softphoneProc
+	numbers    []string // the seeded Contacts' numbers, E.164
 
 	stop     context.CancelFunc // stops the server
 	served   chan error
@@ -211,14 +242,14 @@ type bench struct {
 	other    map[string]int // unexpected softphone message types
 }
 
-func (b *bench) progress(format string, args ...any) {
+func (b *rig) progress(format string, args ...any) {
 	if b.cfg.Progress != nil {
 		fmt.Fprintf(b.cfg.Progress, "bench: "+format+"\n", args...)
 	}
 }
 
 // fail records a problem: the run does not count as a success.
-func (b *bench) fail(format string, args ...any) {
+func (b *rig) fail(format string, args ...any) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.failLocked(format, args...)
@@ -226,7 +257,7 @@ func (b *bench) fail(format string, args ...any) {
 
 // start listens on three loopback ports and starts zoomcti (configured as
 // `zoomcti serve` would be, with its defaults), the org and Zoom.
-func (b *bench) start(ctx context.Context) error {
+func (b *rig) start(ctx context.Context) error {
 	var lns [3]net.Listener
 	for i := range lns {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -240,6 +271,7 @@ func (b *bench) start(ctx context.Context) error {
 	}
 	b.url = "http://" + lns[0].Addr().String()
 	sfURL, zoomURL := "http://"+lns[1].Addr().String(), "http://"+lns[2].Addr().String()
+	b.sfURL = sfURL
 	secret := rand.Text()
 	env := map[string]string{
 		"ZOOMCTI_ADDR":                lns[0].Addr().String(),
@@ -255,7 +287,10 @@ func (b *bench) start(ctx context.Context) error {
 		"ZOOMCTI_REDIS_URL":           b.cfg.RedisURL,
 		"ZOOMCTI_ENCRYPTION_KEY":      benchKey(),
 	}
-	cfg, err := ConfigFromEnv(func(k string) string { return env[k] })
+	if b.cfg.Workers > 0 {
+		env["ZOOMCTI_WORKERS"] = strconv.Itoa(b.cfg.Workers)
+	}
+	cfg, err := server.ConfigFromEnv(func(k string) string { return env[k] })
 	if err == nil {
 		err = cfg.Validate()
 	}
@@ -275,7 +310,7 @@ func (b *bench) start(ctx context.Context) error {
 	b.st, b.storeName = st, name
 	b.cleanups = append(b.cleanups, func() { st.Close() })
 	b.counted = &countingStore{Store: st}
-	srv, err := New(cfg, Deps{Store: b.counted, Logger: slog.New(b.logs)})
+	srv, err := server.New(cfg, server.Deps{Store: b.counted, Logger: slog.New(b.logs)})
 	if err != nil {
 		for _, l := range lns {
 			l.Close()
@@ -283,6 +318,7 @@ func (b *bench) start(ctx context.Context) error {
 		return err
 	}
 	b.srv = srv
+	b.workers = cfg.Workers
 	// Plenty of API budget: the run measures zoomcti, not the org's limit.
 	b.org = sfsim.New(sfsim.Options{ClientID: cfg.SFClientID, ClientSecret: cfg.SFClientSecret, DailyLimit: math.MaxInt32})
 	b.zoom = zoomsim.New(zoomsim.Options{WebhookSecret: secret, WebhookURL: b.url + "/webhooks/zoom"})
@@ -291,11 +327,15 @@ func (b *bench) start(ctx context.Context) error {
 		{Handler: b.api.wrap(b.org), ReadHeaderTimeout: 10 * time.Second, ConnState: b.api.connState},
 		{Handler: b.zoom, ReadHeaderTimeout: 10 * time.Second},
 	}
-	go b.sims[0].Serve(lns[1])
-	go b.sims[1].Serve(lns[2])
+	onSide(ctx, sideEmulators, func(context.Context) {
+		go b.sims[0].Serve(lns[1])
+		go b.sims[1].Serve(lns[2])
+	})
 	srvCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	b.stop, b.served = stop, make(chan error, 1)
-	go func() { b.served <- srv.Serve(srvCtx, lns[0]) }()
+	onSide(srvCtx, sideServer, func(srvCtx context.Context) {
+		go func() { b.served <- srv.Serve(srvCtx, lns[0]) }()
+	})
 
 	// Zoom's side: many deliveries at once over kept-alive connections, with
 	// more patience than Zoom's 3 s so that a slow answer is measured.
@@ -319,7 +359,7 @@ func benchKey() string {
 
 // openStore opens a throwaway store: a bbolt file in a temporary directory,
 // or the configured Redis under a fresh prefix that is deleted afterwards.
-func (b *bench) openStore(ctx context.Context, cfg *Config) (store.Store, string, error) {
+func (b *rig) openStore(ctx context.Context, cfg *server.Config) (store.Store, string, error) {
 	if cfg.RedisURL != "" {
 		prefix := "zoomcti-bench-" + strings.ToLower(rand.Text()[:10]) + ":"
 		st, err := redisstore.Open(ctx, cfg.RedisURL, redisstore.Options{Prefix: prefix})
@@ -336,7 +376,7 @@ func (b *bench) openStore(ctx context.Context, cfg *Config) (store.Store, string
 	}
 	b.cleanups = append(b.cleanups, func() { os.RemoveAll(dir) })
 	cfg.StorePath = dir + string(os.PathSeparator) + "bench.db"
-	st, err := OpenStore(ctx, *cfg)
+	st, err := server.OpenStore(ctx, *cfg)
 	if err != nil {
 		return nil, "", err
 	}
@@ -367,9 +407,12 @@ func deleteRedisPrefix(url, prefix string) {
 }
 
 // close stops everything start started, in reverse.
-func (b *bench) close() {
+func (b *rig) close() {
 	for _, a := range b.agents {
 		a.close()
+	}
+	if b.softphones != nil {
+		b.softphones.stop()
 	}
 	if b.stop != nil {
 		b.stop()
@@ -401,9 +444,9 @@ type benchAgent struct {
 // addAgents creates every agent as the sign-in and the Zoom authorization
 // would: a Salesforce user with its tokens, a Zoom user with its grant, the
 // link between them, and a softphone session.
-func (b *bench) addAgents(ctx context.Context) error {
+func (b *rig) addAgents(ctx context.Context) error {
 	b.progress("creating %d agents", b.cfg.Agents)
-	sfURL := b.srv.cfg.SFLoginURL // the org's instance URL is where it is served
+	sfURL := b.sfURL
 	b.agents = make([]*benchAgent, b.cfg.Agents)
 	for i := range b.agents {
 		email := fmt.Sprintf("agent%04d@bench.example.com", i)
@@ -422,18 +465,13 @@ func (b *bench) addAgents(ctx context.Context) error {
 		access, refresh := b.org.IssueToken(a.agent.UserID)
 		tok := (&oauth2.Token{AccessToken: access, RefreshToken: refresh, TokenType: "Bearer"}).
 			WithExtra(map[string]any{"instance_url": sfURL})
-		if err := b.srv.SaveAgent(ctx, agentRecord{Agent: a.agent, InstanceURL: sfURL, SignedIn: time.Now()}, tok); err != nil {
-			return err
-		}
-		if err := b.srv.LinkZoom(ctx, a.agent); err != nil {
-			return err
-		}
 		za, zr, exp := b.zoom.IssueToken(a.agent.ZoomUserID)
-		if err := b.srv.saveZoomToken(ctx, a.agent.OrgID, a.agent.UserID, &oauth2.Token{AccessToken: za, RefreshToken: zr, Expiry: exp}); err != nil {
+		err := b.srv.Enroll(ctx, server.Enrollment{Agent: a.agent, InstanceURL: sfURL, Salesforce: tok,
+			Zoom: &oauth2.Token{AccessToken: za, RefreshToken: zr, Expiry: exp}})
+		if err != nil {
 			return err
 		}
-		var err error
-		a.token, err = b.srv.newSession(ctx, a.agent)
+		a.token, err = b.srv.NewSession(ctx, a.agent)
 		return err
 	})
 }
@@ -465,7 +503,7 @@ func forEach[T any](ctx context.Context, items []T, n int, fn func(context.Conte
 
 // seedContacts fills the org with Contacts whose phones are written the
 // ways a real org's are.
-func (b *bench) seedContacts() {
+func (b *rig) seedContacts() {
 	formats := []string{"+1202556%04d", "(202) 556-%04d", "202-556-%04d", "202.556.%04d", "2025 56%04d"}
 	b.numbers = make([]string, b.cfg.Contacts)
 	for j := range b.numbers {
@@ -476,7 +514,7 @@ func (b *bench) seedContacts() {
 }
 
 // connect opens every softphone and measures what they cost the server.
-func (b *bench) connect(ctx context.Context, rep *BenchReport) error {
+func (b *rig) connect(ctx context.Context, rep *Report) error {
 	b.progress("connecting %d softphones", len(b.agents))
 	before := takeMemory()
 	// Every allocation is recorded while the softphones connect, so the
@@ -485,23 +523,40 @@ func (b *bench) connect(ctx context.Context, rep *BenchReport) error {
 	runtime.MemProfileRate = 1
 	defer func() { runtime.MemProfileRate = rate }()
 	prof0 := memProfile()
-	d := &websocket.Dialer{HandshakeTimeout: 10 * time.Second, ReadBufferSize: 1024, WriteBufferSize: 256}
 	wsURL := "ws" + strings.TrimPrefix(b.url, "http") + "/ws"
-	err := forEach(ctx, b.agents, 16, func(ctx context.Context, a *benchAgent) error {
-		return a.dial(ctx, d, wsURL, b.url, b)
-	})
-	if err != nil {
-		return fmt.Errorf("bench: connect softphones: %w", err)
+	readers := 0 // the bench's reader goroutines, one per softphone in this process
+	var childHeap, childStack float64
+	if len(b.cfg.SoftphoneCommand) > 0 {
+		var err error
+		if childHeap, childStack, err = b.startSoftphones(ctx, wsURL); err != nil {
+			return err
+		}
+	} else {
+		d := &websocket.Dialer{HandshakeTimeout: 10 * time.Second, ReadBufferSize: 1024, WriteBufferSize: 256}
+		err := forEach(ctx, b.agents, 16, func(ctx context.Context, a *benchAgent) error {
+			return a.dial(ctx, d, wsURL, b.url, b)
+		})
+		if err != nil {
+			return fmt.Errorf("bench: connect softphones: %w", err)
+		}
+		readers = len(b.agents)
 	}
 	after := takeMemory()
 	server, client := heapBySide(prof0, memProfile())
 	n := float64(len(b.agents))
-	rep.Connected = b.srv.hub.count()
+	g, err := b.srv.Gauges(ctx)
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	rep.Connected = g.Softphones
 	rep.HeapPerAgent = float64(server) / n
 	rep.ClientHeapPerAgent = float64(client) / n
 	rep.StackPerAgent = float64(after.stack-before.stack) / n
 	rep.RSSPerAgent = float64(after.sys-before.sys) / n
-	// The bench holds one reader goroutine per softphone.
-	rep.GoroutinesPerAgent = float64(after.goroutines-before.goroutines-len(b.agents)) / n
+	rep.GoroutinesPerAgent = float64(after.goroutines-before.goroutines-readers) / n
+	if readers == 0 {
+		rep.SoftphonesApart = true
+		rep.ClientHeapPerAgent, rep.ClientStackPerAgent = childHeap, childStack
+	}
 	return nil
 }

@@ -1,12 +1,17 @@
-package server
+package bench
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"runtime"
+	"strconv"
 	"testing"
 	"time"
+
+	"github.com/zoomcti/zoomcti/server"
 )
 
 // heapNow is the live heap after a full collection.
@@ -29,9 +34,7 @@ func TestHostileInputKeepsHeapFlat(t *testing.T) {
 		t.Skip("sends about 800 MB over loopback")
 	}
 	const budget = 4 << 20
-	s, _ := newTestServer(t, func(c *Config) { c.BodyBudget = budget })
-	s.bodyReadTimeout = 5 * time.Second
-	srv := httptest.NewServer(s.Handler())
+	srv := httptest.NewServer(hostileTestServer(t, budget>>20).Handler())
 	t.Cleanup(srv.Close)
 
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
@@ -75,4 +78,35 @@ func TestHostileInputKeepsHeapFlat(t *testing.T) {
 	if after > before+3*mb {
 		t.Errorf("heap after the attack is %.1f MB over the start; want at most 3 MB", float64(after-before)/mb)
 	}
+}
+
+// hostileTestServer is a zoomcti with its production settings, dummy
+// secrets and a body budget of budgetMB, without its workers.
+func hostileTestServer(t *testing.T, budgetMB int) *server.Server {
+	t.Helper()
+	env := map[string]string{
+		"ZOOMCTI_ZOOM_WEBHOOK_SECRET": "hostile-test-webhook-secret",
+		"ZOOMCTI_ENCRYPTION_KEY":      benchKey(),
+		"ZOOMCTI_SF_CLIENT_ID":        "hostile-client-id",
+		"ZOOMCTI_SF_CLIENT_SECRET":    "hostile-client-secret",
+		"ZOOMCTI_STORE_PATH":          filepath.Join(t.TempDir(), "hostile.db"),
+		"ZOOMCTI_BODY_BUDGET_MB":      strconv.Itoa(budgetMB),
+	}
+	cfg, err := server.ConfigFromEnv(func(k string) string { return env[k] })
+	if err == nil {
+		err = cfg.Validate()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := server.OpenStore(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	s, err := server.New(cfg, server.Deps{Store: st, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -1,4 +1,4 @@
-package server
+package bench
 
 import (
 	"context"
@@ -13,15 +13,14 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/zoomcti/zoomcti/cti"
 	"github.com/zoomcti/zoomcti/cti/zoom/zoomsim"
 )
 
 // The softphones and calls zoomcti bench drives.
 
 type memSnapshot struct {
-	stack, sys uint64
-	goroutines int
+	heap, stack, sys uint64
+	goroutines       int
 }
 
 func takeMemory() memSnapshot {
@@ -30,7 +29,7 @@ func takeMemory() memSnapshot {
 	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return memSnapshot{stack: ms.StackInuse, sys: ms.Sys - ms.HeapReleased, goroutines: runtime.NumGoroutine()}
+	return memSnapshot{heap: ms.HeapAlloc, stack: ms.StackInuse, sys: ms.Sys - ms.HeapReleased, goroutines: runtime.NumGoroutine()}
 }
 
 func memProfile() []runtime.MemProfileRecord {
@@ -72,7 +71,7 @@ func clientSide(stack []uintptr) bool {
 	for {
 		f, more := frames.Next()
 		fn := f.Function
-		if strings.Contains(fn, "server.(*benchAgent)") || strings.Contains(fn, "websocket.(*Dialer)") || strings.Contains(fn, "net.(*Dialer)") {
+		if strings.Contains(fn, "bench.(*benchAgent)") || strings.Contains(fn, "bench.RunSoftphones") || strings.Contains(fn, "websocket.(*Dialer)") || strings.Contains(fn, "net.(*Dialer)") {
 			return true
 		}
 		if !more {
@@ -83,7 +82,16 @@ func clientSide(stack []uintptr) bool {
 
 // dial opens the agent's softphone as the page does: same origin, the
 // session token as the first message, then "hello".
-func (a *benchAgent) dial(ctx context.Context, d *websocket.Dialer, wsURL, origin string, b *bench) error {
+// sink is told what the softphones receive: the rig itself, or, when the
+// softphones run in a child process, that process's report to the rig.
+type sink interface {
+	popped(a *benchAgent, callID, kind string, at time.Time)
+	logged(a *benchAgent, callID string, at time.Time)
+	unexpected(a *benchAgent, msgType string)
+	fail(format string, args ...any)
+}
+
+func (a *benchAgent) dial(ctx context.Context, d *websocket.Dialer, wsURL, origin string, b sink) error {
 	ws, _, err := d.DialContext(ctx, wsURL, http.Header{"Origin": {origin}})
 	if err != nil {
 		return err
@@ -105,7 +113,7 @@ func (a *benchAgent) dial(ctx context.Context, d *websocket.Dialer, wsURL, origi
 }
 
 // read is the softphone: it notes when each call's pop and Task arrive.
-func (a *benchAgent) read(b *bench) {
+func (a *benchAgent) read(b sink) {
 	defer close(a.done)
 	for {
 		_, data, err := a.ws.ReadMessage()
@@ -134,12 +142,7 @@ func (a *benchAgent) read(b *bench) {
 		case m.Type == "logged":
 			b.logged(a, m.CallID, at)
 		default:
-			b.mu.Lock()
-			if b.other == nil {
-				b.other = map[string]int{}
-			}
-			b.other[m.Type]++
-			b.mu.Unlock()
+			b.unexpected(a, m.Type)
 		}
 	}
 }
@@ -163,7 +166,16 @@ type benchCall struct {
 	ended             bool // the server took its ended or call history event
 }
 
-func (b *bench) popped(a *benchAgent, callID, kind string, at time.Time) {
+func (b *rig) unexpected(a *benchAgent, msgType string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.other == nil {
+		b.other = map[string]int{}
+	}
+	b.other[msgType]++
+}
+
+func (b *rig) popped(a *benchAgent, callID, kind string, at time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	c := b.calls[callID]
@@ -182,7 +194,7 @@ func (b *bench) popped(a *benchAgent, callID, kind string, at time.Time) {
 	}
 }
 
-func (b *bench) logged(a *benchAgent, callID string, at time.Time) {
+func (b *rig) logged(a *benchAgent, callID string, at time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	c := b.calls[callID]
@@ -197,7 +209,7 @@ func (b *bench) logged(a *benchAgent, callID string, at time.Time) {
 }
 
 // failLocked is fail for a caller that holds b.mu.
-func (b *bench) failLocked(format string, args ...any) {
+func (b *rig) failLocked(format string, args ...any) {
 	b.errCount++
 	if len(b.errs) < 10 {
 		b.errs = append(b.errs, fmt.Sprintf(format, args...))
@@ -206,7 +218,7 @@ func (b *bench) failLocked(format string, args ...any) {
 
 // play starts calls at the configured rate for the configured time and
 // returns once every call has sent its last event.
-func (b *bench) play(ctx context.Context) time.Duration {
+func (b *rig) play(ctx context.Context) time.Duration {
 	idle := make(chan *benchAgent, len(b.agents))
 	for _, i := range mrand.Perm(len(b.agents)) {
 		idle <- b.agents[i]
@@ -260,7 +272,7 @@ func sleepUntil(ctx context.Context, at time.Time) bool {
 
 // call plays one answered inbound call to a: ringing, answered after Ring,
 // ended after Talk, the call history event after Wrap.
-func (b *bench) call(ctx context.Context, a *benchAgent) {
+func (b *rig) call(ctx context.Context, a *benchAgent) {
 	from := fmt.Sprintf("+1202557%04d", mrand.IntN(10000)) // nobody's number
 	if mrand.Float64() >= benchUnknownShare {
 		from = b.numbers[mrand.IntN(len(b.numbers))]
@@ -299,7 +311,7 @@ func (b *bench) call(ctx context.Context, a *benchAgent) {
 }
 
 // deliver sends one signed event and records how long the answer took.
-func (b *bench) deliver(ctx context.Context, body []byte) bool {
+func (b *rig) deliver(ctx context.Context, body []byte) bool {
 	t0 := time.Now()
 	d, err := b.sender.Send(ctx, body)
 	took := time.Since(t0)
@@ -326,13 +338,12 @@ func (b *bench) deliver(ctx context.Context, body []byte) bool {
 
 // drain waits until the server has nothing left to do: both queues empty
 // and a Task for every ended call.
-func (b *bench) drain(ctx context.Context) (time.Duration, bool) {
+func (b *rig) drain(ctx context.Context) (time.Duration, bool) {
 	start := time.Now()
 	deadline := start.Add(b.cfg.DrainTimeout)
 	for {
-		ev, err1 := b.srv.eventBacklog(ctx)
-		ob, err2 := b.st.Len(ctx, cti.OutboxQueue)
-		if err1 == nil && err2 == nil && ev == 0 && ob == 0 && b.tasks() >= b.ended() {
+		g, err := b.srv.Gauges(ctx)
+		if err == nil && g.Events == 0 && g.Outbox == 0 && b.tasks() >= b.ended() {
 			break
 		}
 		if time.Now().After(deadline) || !sleepUntil(ctx, time.Now().Add(50*time.Millisecond)) {
@@ -347,7 +358,7 @@ func (b *bench) drain(ctx context.Context) (time.Duration, bool) {
 	return took, true
 }
 
-func (b *bench) ended() int {
+func (b *rig) ended() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	n := 0
@@ -359,7 +370,7 @@ func (b *bench) ended() int {
 	return n
 }
 
-func (b *bench) pushesPending() bool {
+func (b *rig) pushesPending() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, c := range b.calls {
@@ -371,7 +382,7 @@ func (b *bench) pushesPending() bool {
 }
 
 // tasks counts the Tasks of the run's calls.
-func (b *bench) tasks() int {
+func (b *rig) tasks() int {
 	n := 0
 	for _, r := range b.org.Records("Task") {
 		if id, _ := r["CallObject"].(string); id != "" {
@@ -383,7 +394,7 @@ func (b *bench) tasks() int {
 
 // sampleQueues notes the deepest the queues get until the returned func is
 // called.
-func (b *bench) sampleQueues(ctx context.Context, rep *BenchReport) func() {
+func (b *rig) sampleQueues(ctx context.Context, rep *Report) func() {
 	done := make(chan struct{})
 	stopped := make(chan struct{})
 	go func() {
@@ -396,11 +407,9 @@ func (b *bench) sampleQueues(ctx context.Context, rep *BenchReport) func() {
 				return
 			case <-t.C:
 			}
-			if n, err := b.srv.eventBacklog(ctx); err == nil {
-				rep.PeakQueue.Events = max(rep.PeakQueue.Events, n)
-			}
-			if n, err := b.st.Len(ctx, cti.OutboxQueue); err == nil {
-				rep.PeakQueue.Outbox = max(rep.PeakQueue.Outbox, n)
+			if g, err := b.srv.Gauges(ctx); err == nil {
+				rep.PeakQueue.Events = max(rep.PeakQueue.Events, g.Events)
+				rep.PeakQueue.Outbox = max(rep.PeakQueue.Outbox, g.Outbox)
 			}
 		}
 	}()

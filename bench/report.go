@@ -1,6 +1,7 @@
-package server
+package bench
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -28,16 +29,18 @@ func summarize(d []time.Duration) Latencies {
 	return Latencies{N: len(d), P50: at(0.50), P95: at(0.95), P99: at(0.99), Max: d[len(d)-1]}
 }
 
-// BenchReport is what a run measured.
-type BenchReport struct {
-	Config    BenchConfig
+// Report is what a run measured.
+type Report struct {
+	Config    Config
 	Store     string        // "embedded (bbolt)" or "redis"
+	Workers   int           // the server's workers of each kind (ZOOMCTI_WORKERS)
 	Setup     time.Duration // agents created, linked, signed in and connected
 	Load      time.Duration // first call started → last event sent
 	Drain     time.Duration // last event sent → queues empty and every Task written
 	Drained   bool
-	CPUCores  float64 // average cores busy during load and drain (the whole process: server, emulators and clients)
-	Connected int     // softphones the server held when the calls started
+	CPUCores  float64  // average cores busy during load and drain (the whole process: server, emulators and clients)
+	CPU       CPUSplit // CPU time sampled during load and drain, by side
+	Connected int      // softphones the server held when the calls started
 
 	Calls       int // calls started
 	Ended       int // calls whose ended or call history event was acknowledged: each must have one Task
@@ -75,6 +78,11 @@ type BenchReport struct {
 	StackPerAgent      float64 // goroutine stacks, server and client together, bytes per agent
 	GoroutinesPerAgent float64 // server side
 	RSSPerAgent        float64 // whole process (Go's mapped memory) growth, bytes per agent
+	// SoftphonesApart says the softphones ran in a child process: the
+	// stacks and the process memory above are the server's alone, and the
+	// client figures are the child's.
+	SoftphonesApart     bool
+	ClientStackPerAgent float64 // the child's goroutine stacks, bytes per softphone
 
 	ServerCounters map[string]int64 // the server's /api/stats counters
 	LogCounts      map[string]int   // server warnings and errors by message
@@ -84,7 +92,7 @@ type BenchReport struct {
 
 // Err says why the run does not count as a success: a problem while
 // running, a call without its pop, or Tasks that do not match the calls.
-func (r *BenchReport) Err() error {
+func (r *Report) Err() error {
 	var errs []string
 	if r.ErrorCount > 0 {
 		errs = append(errs, fmt.Sprintf("%d errors", r.ErrorCount))
@@ -105,7 +113,7 @@ func (r *BenchReport) Err() error {
 }
 
 // String prints the report as a table.
-func (r *BenchReport) String() string {
+func (r *Report) String() string {
 	var b strings.Builder
 	c := r.Config
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
@@ -114,12 +122,29 @@ func (r *BenchReport) String() string {
 		p("  %-26s %9s %9s %9s %9s   (%d)", name, ms(l.P50), ms(l.P95), ms(l.P99), ms(l.Max), l.N)
 	}
 	kib := func(v float64) string { return fmt.Sprintf("%.1f KiB", v/1024) }
-	p("zoomcti bench: %d agents, %.4g calls/s for %s, Salesforce latency %s, store %s, GOMAXPROCS %d",
-		c.Agents, c.Rate, c.Duration, max(c.SFLatency, 0), r.Store, runtime.GOMAXPROCS(0))
+	p("zoomcti bench: %d agents, %.4g calls/s for %s, Salesforce latency %s, store %s, %d workers, GOMAXPROCS %d",
+		c.Agents, c.Rate, c.Duration, max(c.SFLatency, 0), r.Store, r.Workers, runtime.GOMAXPROCS(0))
 	p("  calls: ring %s, talk %s, wrap %s; %d Contacts, %.0f%% of callers unknown", c.Ring, c.Talk, c.Wrap, c.Contacts, benchUnknownShare*100)
 	p("")
-	p("  setup %s · load %s · drain %s · CPU %.2f cores busy (process: server + emulators + clients)",
-		r.Setup.Round(time.Millisecond), r.Load.Round(time.Millisecond), r.Drain.Round(time.Millisecond), r.CPUCores)
+	process := "server + emulators + clients"
+	if r.SoftphonesApart {
+		process = "server + emulators + webhook senders"
+	}
+	p("  setup %s · load %s · drain %s · CPU %.2f cores busy (process: %s)",
+		r.Setup.Round(time.Millisecond), r.Load.Round(time.Millisecond), r.Drain.Round(time.Millisecond), r.CPUCores, process)
+	if tot := r.CPU.Total(); tot > 0 {
+		share := func(d time.Duration) string {
+			return fmt.Sprintf("%.1f s (%.0f%%)", d.Seconds(), 100*float64(d)/float64(tot))
+		}
+		clients := "bench clients"
+		if r.SoftphonesApart {
+			clients = "webhook senders (softphones in their own process, not counted)"
+		}
+		p("  CPU by side (pprof labels) server %s · emulators %s · %s %s · Go runtime, unlabelled %s",
+			share(r.CPU.Server), share(r.CPU.Emulators), clients, share(r.CPU.Bench), share(r.CPU.Unlabelled))
+		p("  server CPU per call        %.2f ms   (zoomcti's goroutines only: not the emulators, the softphones, the GC's background workers or Redis itself)",
+			float64(r.CPU.Server)/float64(max(r.Calls, 1))/float64(time.Millisecond))
+	}
 	p("")
 	p("  %-26s %9s %9s %9s %9s", "latency", "p50", "p95", "p99", "max")
 	lat("webhook acknowledgement", r.Ack)
@@ -145,7 +170,7 @@ func (r *BenchReport) String() string {
 	if calls := max(r.Calls, 1); len(r.StoreOps.Count) > 0 {
 		so := r.StoreOps
 		p("  store operations per call %.1f writes, %.1f reads; a write took %.2f ms on average (waiting for the store included)",
-			float64(so.Writes)/float64(calls), float64(so.Count["Get"])/float64(calls),
+			float64(so.Writes)/float64(calls), float64(so.Reads)/float64(calls),
 			float64(so.WriteTime)/float64(max(so.Writes, 1))/float64(time.Millisecond))
 		var parts []string
 		for _, k := range sortedByCount(so.Count) {
@@ -157,9 +182,15 @@ func (r *BenchReport) String() string {
 	p("  memory per connected agent (%d softphones, after GC, before the first call):", r.Connected)
 	p("    server heap             %s   (websocket, buffers, hub entry; allocation sites on the server side)", kib(r.HeapPerAgent))
 	p("    server goroutines       %.2f", r.GoroutinesPerAgent)
-	p("    goroutine stacks        %s   (server and bench client together)", kib(r.StackPerAgent))
-	p("    bench client heap       %s   (the in-process websocket clients; not the server's)", kib(r.ClientHeapPerAgent))
-	p("    process memory from Go  %s   (all of the above and runtime overhead)", kib(r.RSSPerAgent))
+	if r.SoftphonesApart {
+		p("    server stacks           %s", kib(r.StackPerAgent))
+		p("    server memory from Go   %s   (heap, stacks and runtime overhead of the server's process)", kib(r.RSSPerAgent))
+		p("    softphone heap, stacks  %s, %s   (in their own process, not the server's)", kib(r.ClientHeapPerAgent), kib(r.ClientStackPerAgent))
+	} else {
+		p("    goroutine stacks        %s   (server and bench client together)", kib(r.StackPerAgent))
+		p("    bench client heap       %s   (the in-process websocket clients; not the server's)", kib(r.ClientHeapPerAgent))
+		p("    process memory from Go  %s   (all of the above and runtime overhead)", kib(r.RSSPerAgent))
+	}
 	if len(r.LogCounts) > 0 {
 		p("")
 		p("  server log (warnings and errors):")
@@ -245,7 +276,7 @@ func benchCounters(c map[string]int64) string {
 }
 
 // collect fills the report from what the calls recorded.
-func (b *bench) collect(rep *BenchReport) {
+func (b *rig) collect(rep *Report) {
 	perCall := map[string]int{}
 	for _, r := range b.org.Records("Task") {
 		if id, _ := r["CallObject"].(string); id != "" {
@@ -288,7 +319,9 @@ func (b *bench) collect(rep *BenchReport) {
 	rep.Pop = summarize(pops)
 	rep.TaskPush = summarize(pushes)
 	rep.Webhooks, rep.WebhookErrs, rep.LateAcks, rep.AgentWaits = b.webhooks, b.failed, b.late, b.waits
-	rep.ServerCounters = b.srv.metrics.snapshot()
+	if g, err := b.srv.Gauges(context.Background()); err == nil {
+		rep.ServerCounters = g.Counters
+	}
 	rep.LogCounts = b.logs.snapshot()
 	rep.Errors, rep.ErrorCount = slices.Clone(b.errs), b.errCount
 }

@@ -1,4 +1,4 @@
-package server
+package bench
 
 import (
 	"context"
@@ -166,6 +166,10 @@ var storeOpNames = [numStoreOps]string{"Get", "Set", "SetNX", "CompareAndDelete"
 var storeOpWrites = [numStoreOps]bool{opSet: true, opSetNX: true, opCompareAndDelete: true, opDelete: true,
 	opEnqueue: true, opEnqueueOnce: true, opClaim: true, opAck: true, opRetry: true, opApply: true}
 
+// storeOpReads are the operations that only read (Len, which the bench
+// itself polls, is not counted).
+var storeOpReads = [numStoreOps]bool{opGet: true, opKeys: true}
+
 func (s *countingStore) note(op int, t0 time.Time) {
 	s.ops[op].n.Add(1)
 	s.ops[op].ns.Add(int64(time.Since(t0)))
@@ -249,6 +253,8 @@ type StoreOps struct {
 	// Writes counts the operations that change the store.
 	Writes    int
 	WriteTime time.Duration
+	// Reads counts the operations that only read.
+	Reads int
 }
 
 type storeOpsSnapshot [numStoreOps][2]int64
@@ -273,6 +279,9 @@ func (s *countingStore) since(before storeOpsSnapshot) StoreOps {
 		if storeOpWrites[i] {
 			ops.Writes += n
 			ops.WriteTime += ns
+		}
+		if storeOpReads[i] {
+			ops.Reads += n
 		}
 	}
 	return ops

@@ -1,0 +1,279 @@
+package bench
+
+// This file is `zoomcti bench intake`: what our webhook intake costs next
+// to the least any intake must do.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/zoomcti/zoomcti/cti/zoom"
+	"github.com/zoomcti/zoomcti/cti/zoom/zoomsim"
+	"github.com/zoomcti/zoomcti/server"
+)
+
+// IntakeConfig describes one intake run. Zero fields take the defaults shown.
+type IntakeConfig struct {
+	Senders  int           // concurrent senders against each target (32)
+	Duration time.Duration // how long each target is sent to (10s)
+	// RedisURL, when set, keeps the server's state in that Redis under a
+	// fresh key prefix (deleted afterwards) instead of an embedded store
+	// in a temporary directory.
+	RedisURL string
+	Progress io.Writer
+}
+
+// IntakeResult is what one target answered.
+type IntakeResult struct {
+	Accepted int           // 200s
+	Failed   int           // anything else, or no answer
+	Took     time.Duration // from the first send to the last answer
+	Ack      Latencies     // send → answer, accepted deliveries
+	CPU      time.Duration // CPU time the whole process spent meanwhile (senders included)
+}
+
+// PerSecond is the accepted deliveries a second.
+func (r IntakeResult) PerSecond() float64 {
+	if r.Took <= 0 {
+		return 0
+	}
+	return float64(r.Accepted) / r.Took.Seconds()
+}
+
+// IntakeReport compares a bare handler that only checks the signature and
+// the timestamp with POST /webhooks/zoom of a real server.
+type IntakeReport struct {
+	Config IntakeConfig
+	Store  string
+	Bare   IntakeResult
+	Server IntakeResult
+}
+
+// RunIntake sends signed phone.callee_ringing deliveries, each a different
+// call, first to the bare handler and then to the server, for cfg.Duration
+// each with cfg.Senders senders over kept-alive loopback connections.
+func RunIntake(ctx context.Context, cfg IntakeConfig) (*IntakeReport, error) {
+	if cfg.Senders == 0 {
+		cfg.Senders = 32
+	}
+	if cfg.Duration == 0 {
+		cfg.Duration = 10 * time.Second
+	}
+	if cfg.Senders < 1 || cfg.Senders > 4096 || cfg.Duration < 0 {
+		return nil, errors.New("intake: senders must be 1 to 4096 and the duration positive")
+	}
+	rep := &IntakeReport{Config: cfg}
+	secret := benchKey()[:22]
+	progress := func(format string, args ...any) {
+		if cfg.Progress != nil {
+			fmt.Fprintf(cfg.Progress, "bench intake: "+format+"\n", args...)
+		}
+	}
+
+	progress("bare handler (signature and timestamp only), %d senders for %s", cfg.Senders, cfg.Duration)
+	bare, err := serveLoopback(bareIntake(secret))
+	if err != nil {
+		return nil, err
+	}
+	rep.Bare = sendFor(ctx, bare.url, secret, cfg)
+	bare.close()
+
+	srv, err := intakeServer(ctx, secret, cfg.RedisURL)
+	if err != nil {
+		return nil, err
+	}
+	defer srv.close()
+	rep.Store = srv.storeName
+	progress("POST /webhooks/zoom of zoomcti (store %s), %d senders for %s", srv.storeName, cfg.Senders, cfg.Duration)
+	rep.Server = sendFor(ctx, srv.url, secret, cfg)
+	return rep, ctx.Err()
+}
+
+// bareIntake is the least a webhook intake must do: read the body and
+// check the timestamp and the signature, as the server does, with the same
+// functions.
+func bareIntake(secret string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+		if err != nil {
+			http.Error(w, "cannot read body", http.StatusBadRequest)
+			return
+		}
+		ts := r.Header.Get(zoom.HeaderTimestamp)
+		if zoom.CheckTimestamp(ts, time.Now(), 5*time.Minute) != nil || !zoom.Verify(secret, ts, body, r.Header.Get(zoom.HeaderSignature)) {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"status":"received"}`)
+	})
+}
+
+// loopback is an HTTP server on 127.0.0.1.
+type loopback struct {
+	url       string
+	storeName string
+	hs        *http.Server
+	cleanups  []func()
+}
+
+func serveLoopback(h http.Handler) (*loopback, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("intake: listen: %w", err)
+	}
+	l := &loopback{url: "http://" + ln.Addr().String(), hs: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}}
+	go l.hs.Serve(ln)
+	return l, nil
+}
+
+func (l *loopback) close() {
+	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = l.hs.Shutdown(shut)
+	for i := len(l.cleanups) - 1; i >= 0; i-- {
+		l.cleanups[i]()
+	}
+}
+
+// intakeServer is a zoomcti configured as `zoomcti serve` would be, with a
+// throwaway store, serving its routes without its workers: what is
+// measured is the intake alone (verify, dedupe, durable enqueue, 200), and
+// the events stay queued.
+func intakeServer(ctx context.Context, secret, redisURL string) (*loopback, error) {
+	r := &rig{}
+	env := map[string]string{
+		"ZOOMCTI_ZOOM_WEBHOOK_SECRET": secret,
+		"ZOOMCTI_ENCRYPTION_KEY":      benchKey(),
+		"ZOOMCTI_REDIS_URL":           redisURL,
+		"ZOOMCTI_RECONCILE_EVERY":     "0",
+	}
+	cfg, err := server.ConfigFromEnv(func(k string) string { return env[k] })
+	if err == nil {
+		err = cfg.Validate()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("intake: %w", err)
+	}
+	st, name, err := r.openStore(ctx, &cfg)
+	if err != nil {
+		for _, f := range r.cleanups {
+			f()
+		}
+		return nil, err
+	}
+	cleanups := append([]func(){}, r.cleanups...)
+	cleanups = append(cleanups, func() { st.Close() })
+	s, err := server.New(cfg, server.Deps{Store: st, Logger: slog.New(slog.DiscardHandler)})
+	if err == nil {
+		var l *loopback
+		if l, err = serveLoopback(s.Handler()); err == nil {
+			l.storeName, l.cleanups = name, cleanups
+			return l, nil
+		}
+	}
+	for i := len(cleanups) - 1; i >= 0; i-- {
+		cleanups[i]()
+	}
+	return nil, err
+}
+
+// intakeSeq numbers the calls of every intake run, so no delivery is a
+// redelivery of another.
+var intakeSeq atomic.Int64
+
+// sendFor sends from cfg.Senders goroutines until cfg.Duration has passed.
+func sendFor(ctx context.Context, url, secret string, cfg IntakeConfig) IntakeResult {
+	tmpl, err := zoomsim.New(zoomsim.Options{}).Inbound(zoomsim.CallSpec{CallID: "7400000000000000000", From: "+12025550142", To: zoomsim.AliceID})
+	if err != nil {
+		return IntakeResult{Failed: 1}
+	}
+	ring := tmpl[0]
+	tr := &http.Transport{MaxIdleConns: cfg.Senders, MaxIdleConnsPerHost: cfg.Senders, IdleConnTimeout: time.Minute}
+	defer tr.CloseIdleConnections()
+	snd := &zoomsim.Sender{URL: url + "/webhooks/zoom", Secret: secret, ClientID: zoomsim.DefaultClientID,
+		Client: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+	var (
+		mu     sync.Mutex
+		res    IntakeResult
+		acks   []time.Duration
+		wg     sync.WaitGroup
+		start  = time.Now()
+		cpu0   = processCPU()
+		stopAt = start.Add(cfg.Duration)
+	)
+	for range cfg.Senders {
+		wg.Go(func() {
+			var mine []time.Duration
+			ok, failed := 0, 0
+			for time.Now().Before(stopAt) && ctx.Err() == nil {
+				id := fmt.Sprintf("%019d", 7_500_000_000_000_000_000+intakeSeq.Add(1))
+				body := bytes.ReplaceAll(ring, []byte("7400000000000000000"), []byte(id))
+				t0 := time.Now()
+				d, err := snd.Send(ctx, body)
+				if err == nil && d.StatusCode == http.StatusOK {
+					ok++
+					mine = append(mine, time.Since(t0))
+				} else {
+					failed++
+				}
+			}
+			mu.Lock()
+			res.Accepted += ok
+			res.Failed += failed
+			acks = append(acks, mine...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	res.Took = time.Since(start)
+	res.CPU = time.Duration((processCPU() - cpu0) * float64(time.Second))
+	res.Ack = summarize(acks)
+	return res
+}
+
+// String prints the report as a table.
+func (r *IntakeReport) String() string {
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
+	p("zoomcti bench intake: %d senders for %s against each, store %s, GOMAXPROCS %d",
+		r.Config.Senders, r.Config.Duration, r.Store, runtime.GOMAXPROCS(0))
+	p("")
+	p("  %-34s %10s %8s %9s %9s %9s %13s", "target", "accepted/s", "failed", "p50", "p99", "max", "CPU/delivery")
+	row := func(name string, x IntakeResult) {
+		per := 0.0
+		if x.Accepted > 0 {
+			per = float64(x.CPU) / float64(x.Accepted) / float64(time.Microsecond)
+		}
+		p("  %-34s %10.0f %8d %9s %9s %9s %10.0f µs", name, x.PerSecond(), x.Failed, ms(x.Ack.P50), ms(x.Ack.P99), ms(x.Ack.Max), per)
+	}
+	row("bare handler (HMAC + timestamp)", r.Bare)
+	row("zoomcti POST /webhooks/zoom", r.Server)
+	p("")
+	if r.Server.PerSecond() > 0 {
+		p("  ratio bare / zoomcti: %.2f   (zoomcti's intake takes %.0f%% of the deliveries a second the bare handler takes)",
+			r.Bare.PerSecond()/r.Server.PerSecond(), 100*r.Server.PerSecond()/max(r.Bare.PerSecond(), 1e-9))
+	}
+	p("  (CPU/delivery is the whole process, the senders' signing and HTTP included)")
+	return b.String()
+}
+
+// Err says why an intake run does not count: a delivery refused.
+func (r *IntakeReport) Err() error {
+	if r.Bare.Failed > 0 || r.Server.Failed > 0 {
+		return fmt.Errorf("bench intake: %d deliveries failed on the bare handler, %d on zoomcti", r.Bare.Failed, r.Server.Failed)
+	}
+	return nil
+}

@@ -1,0 +1,38 @@
+package bench
+
+import (
+	"fmt"
+	"syscall"
+	"time"
+)
+
+// raiseFileLimit makes room for need open files: every softphone is two
+// sockets in this process (the bench's end and the server's). Go already
+// raises the soft limit to the hard one at start; past the hard limit only
+// a privileged process may go.
+func raiseFileLimit(need uint64) error {
+	var l syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
+		return nil // unknown: let the run find out
+	}
+	if l.Cur >= need {
+		return nil
+	}
+	want := syscall.Rlimit{Cur: need, Max: max(l.Max, need)}
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &want); err != nil {
+		return fmt.Errorf("about %d open files needed, the limit is %d (hard %d); raise it (ulimit -n %d) or run fewer agents: %w",
+			need, l.Cur, l.Max, need, err)
+	}
+	return nil
+}
+
+// processCPU is the CPU time this process has used, user and system, in
+// seconds. The Go runtime's own account (busyCPU) counts a thread blocked
+// in a system call, such as the embedded store's fdatasync, as busy.
+func processCPU() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return busyCPU()
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
