@@ -15,6 +15,10 @@ type LogJob struct {
 	// Lookup is the number to find the Task's WhoId/WhatId for at write
 	// time, when no lookup was possible during the call.
 	Lookup string `json:"lookup,omitempty"`
+	// Claim is the write claim stored with the job when it was enqueued
+	// (see claimWrite): the job's first attempt finding it still in place
+	// owns the write without claiming it again.
+	Claim string `json:"claim,omitempty"`
 }
 
 // outboxJob is the envelope of every outbox payload.
@@ -175,7 +179,7 @@ func (e *Engine) RunJob(ctx context.Context, job Job) (acked bool, err error) {
 	case j.Kind == JobTaskUpdate && j.Log != nil:
 		return false, e.runTaskUpdate(ctx, j)
 	case j.Log != nil:
-		_, acked, err := e.writeLog(ctx, *j.Log, job.Ref)
+		_, acked, err := e.writeLog(ctx, *j.Log, job.Ref, job.Attempts)
 		return acked, err
 	}
 	return false, fmt.Errorf("%w: unknown kind %q", ErrBadJob, j.Kind)
@@ -193,14 +197,16 @@ func (d *DeferError) Error() string { return fmt.Sprintf("cti: deferred for %s",
 // writeLog writes j's Task unless the call is logged already, and records
 // it as logged together with the acknowledgement of ack (if any): two
 // store writes in all, one claiming the write and one recording it.
-func (e *Engine) writeLog(ctx context.Context, j LogJob, ack JobRef) (wrote, acked bool, err error) {
+func (e *Engine) writeLog(ctx context.Context, j LogJob, ack JobRef, attempts int) (wrote, acked bool, err error) {
 	base := logKey(j.Agent, j.Task.CallObject)
 	if done, err := e.logged(ctx, base); err != nil || done {
 		return false, false, err
 	}
-	earlier, err := e.claimWrite(ctx, base)
-	if err != nil {
-		return false, false, err
+	var earlier bool
+	if !e.ownsClaim(ctx, base, j.Claim, attempts) {
+		if earlier, err = e.claimWrite(ctx, base); err != nil {
+			return false, false, err
+		}
 	}
 	defer func() {
 		if err != nil {
@@ -293,6 +299,27 @@ func (e *Engine) claimWrite(ctx context.Context, base string) (earlier bool, err
 		return false, fmt.Errorf("cti: claim call log: %w", err)
 	}
 	return earlier, nil
+}
+
+// claimWith adds to b a write claim for the log at base, stored with the
+// job that will write it (when nobody holds one): the job's first attempt
+// then owns the write without a store write of its own.
+func (e *Engine) claimWith(b *batch, base string) string {
+	until := e.now().Add(writeClaim).UTC().Format(time.RFC3339Nano)
+	b.setIfAbsent(base+":writing", []byte(until), loggedTTL)
+	return until
+}
+
+// ownsClaim reports whether the claim stored with a job is still in place
+// for its first attempt. A later attempt never trusts it: the first may have
+// written the Task before it died, so it claims again (and, once the claim
+// has run out, asks Salesforce first).
+func (e *Engine) ownsClaim(ctx context.Context, base, claim string, attempts int) bool {
+	if claim == "" || attempts != 1 {
+		return false
+	}
+	cur, err := e.cfg.KV.Get(ctx, base+":writing")
+	return err == nil && string(cur) == claim
 }
 
 // releaseWrite ends this attempt's claim early, after a failure: the next

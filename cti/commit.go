@@ -56,6 +56,8 @@ type JobRef struct{ Queue, ID string }
 type Job struct {
 	Ref     JobRef
 	Payload []byte
+	// Attempts counts the runs of the job, this one included (0: unknown).
+	Attempts int
 }
 
 // InlineLease is how long a job enqueued for Inline stays the enqueuer's:
@@ -126,7 +128,7 @@ func (e *Engine) apply(ctx context.Context, b *batch, ack JobRef) error {
 	}
 	for i, run := range runs {
 		if run != nil {
-			run(&Job{Ref: JobRef{Queue: OutboxQueue, ID: ids[i]}, Payload: txn.Enqueue[i].Payload})
+			run(&Job{Ref: JobRef{Queue: OutboxQueue, ID: ids[i]}, Payload: txn.Enqueue[i].Payload, Attempts: 1})
 		}
 	}
 	return nil

@@ -118,7 +118,7 @@ func (f *fixture) runJobs() {
 			continue
 		}
 		q.attempts++
-		err := f.e.RunOutboxJob(context.Background(), q.payload)
+		_, err := f.e.RunJob(context.Background(), Job{Payload: q.payload, Attempts: q.attempts})
 		var d *DeferError
 		switch {
 		case err == nil:
@@ -147,7 +147,7 @@ func (f *fixture) runDue() []error {
 			break
 		}
 		q.attempts++
-		err := f.e.RunOutboxJob(context.Background(), q.payload)
+		_, err := f.e.RunJob(context.Background(), Job{Payload: q.payload, Attempts: q.attempts})
 		var d *DeferError
 		switch {
 		case err == nil:

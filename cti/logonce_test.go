@@ -290,3 +290,32 @@ func TestBadOutboxJobs(t *testing.T) {
 func recordEvent(recs ...CallRecord) Event {
 	return Event{ID: "zoom:history:" + recs[0].CallID, Kind: KindCallRecord, UserID: "zAlice", Records: recs}
 }
+
+// A process that dies after Salesforce wrote the Task, before it could
+// record it or give its write claim back (the claim stored with the job
+// stays): the retry does not take the claim for its own, waits for it to
+// run out, then finds the Task instead of writing a second one.
+func TestDeathAfterTheTaskWrite(t *testing.T) {
+	f := newFixture(t)
+	f.talk(f.inbound("C1", ada), time.Minute)
+	f.crm.failAfterCreate = 1
+	f.kv.fail = func(op, key string) error {
+		if op == "set" && strings.HasSuffix(key, ":writing") {
+			return errors.New("the process is gone")
+		}
+		return nil
+	}
+	if errs := f.runDue(); len(errs) != 1 {
+		t.Fatalf("first attempt: %v, want one failure", errs)
+	}
+	f.kv.fail = nil
+	if errs := f.runDue(); len(errs) != 1 || !errors.Is(errs[0], ErrBusy) {
+		t.Fatalf("retry while the first attempt's claim holds: %v, want busy", errs)
+	}
+	f.clock.Advance(writeClaim)
+	f.runJobs()
+	f.crm.only(t)
+	if f.crm.creates != 1 || f.crm.finds != 1 {
+		t.Errorf("%d creates, %d finds; want 1 and 1", f.crm.creates, f.crm.finds)
+	}
+}

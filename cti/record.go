@@ -111,7 +111,7 @@ func (e *Engine) LogRecord(ctx context.Context, a Agent, rec CallRecord) (LogOut
 		}
 		return WrapUpQueued, nil
 	}
-	wrote, _, err := e.writeLog(ctx, *e.logJob(a, c, set), JobRef{})
+	wrote, _, err := e.writeLog(ctx, *e.logJob(a, c, set), JobRef{}, 0)
 	if err != nil {
 		return AlreadyLogged, err
 	}

@@ -111,7 +111,9 @@ func (e *Engine) finish(ctx context.Context, b *batch, a Agent, c *Call, set Set
 	if !set.AutoSaveCallLogs {
 		return e.saveWrapUp(b, a, c, set)
 	}
-	return b.enqueue(outboxJob{Kind: JobTask, Log: e.logJob(a, c, set)}, true)
+	j := e.logJob(a, c, set)
+	j.Claim = e.claimWith(b, logKey(a, c.ID))
+	return b.enqueue(outboxJob{Kind: JobTask, Log: j}, true)
 }
 
 // runQueueMissed logs an unanswered queue call for this member, unless
@@ -146,6 +148,6 @@ func (e *Engine) runQueueMissed(ctx context.Context, job outboxJob) error {
 		}
 		return e.apply(ctx, b, JobRef{})
 	}
-	_, _, err = e.writeLog(ctx, *j, JobRef{})
+	_, _, err = e.writeLog(ctx, *j, JobRef{}, 0)
 	return err
 }

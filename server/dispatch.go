@@ -114,7 +114,7 @@ func (s *Server) runJob(ctx context.Context, queue string, job *store.Job, ev *c
 	case cti.OutboxQueue:
 		tenant = outboxTenant(job.Payload)
 		run = func(ctx context.Context) (bool, error) {
-			return s.engine.RunJob(ctx, cti.Job{Ref: ref, Payload: job.Payload})
+			return s.engine.RunJob(ctx, cti.Job{Ref: ref, Payload: job.Payload, Attempts: job.Attempts})
 		}
 	default:
 		if ev == nil {
