@@ -60,7 +60,7 @@ type Config struct {
 	// QueueSettle is how long a queue member who only rang waits for
 	// another member's answer before logging the call as missed.
 	QueueSettle time.Duration
-	Workers     int // event and outbox workers
+	Workers     int // jobs run at once per org (and per kind: events, Task writes)
 
 	// TrustedProxies (ZOOMCTI_TRUSTED_PROXIES) are the load balancers whose
 	// X-Forwarded-For is believed when telling clients apart.
@@ -139,10 +139,10 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		}
 		c.EncryptionKey = key
 	}
-	if v := get("ZOOMCTI_WORKERS", "8"); v != "" {
+	if v := get("ZOOMCTI_WORKERS", strconv.Itoa(defaultWorkers)); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 256 {
-			errs = append(errs, errors.New("ZOOMCTI_WORKERS: must be a number from 1 to 256"))
+		if err != nil || n < 1 || n > 1024 {
+			errs = append(errs, errors.New("ZOOMCTI_WORKERS: must be a number from 1 to 1024"))
 		}
 		c.Workers = n
 	}
@@ -264,7 +264,7 @@ func (c *Config) Validate() error {
 		c.WebhookWindow = 5 * time.Minute
 	}
 	if c.Workers <= 0 {
-		c.Workers = 8
+		c.Workers = defaultWorkers
 	}
 	if c.BodyBudget == 0 {
 		c.BodyBudget = defaultBodyBudgetMB << 20

@@ -27,7 +27,10 @@ import (
 // the claim loops pick up everything else: retries that fell due, and jobs
 // whose instance died before finishing them (their lease ran out).
 const (
-	maxInflight = 2048
+	// defaultWorkers is ZOOMCTI_WORKERS' default: at 50 ms a Salesforce
+	// request, 32 at once is 640 lookups a second for one org.
+	defaultWorkers = 32
+	maxInflight    = 2048
 	// inlineLease is how long a job this instance runs at once stays its
 	// own before another instance may claim it.
 	inlineLease = cti.InlineLease
@@ -47,7 +50,7 @@ type tenantSlots struct {
 
 func newDispatcher(perTenant int) *dispatcher {
 	if perTenant <= 0 {
-		perTenant = 8
+		perTenant = defaultWorkers
 	}
 	return &dispatcher{inflight: make(chan struct{}, maxInflight), perTenant: perTenant, tenants: map[string]*tenantSlots{}}
 }
