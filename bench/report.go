@@ -122,7 +122,7 @@ func (r *Report) String() string {
 		p("  %-26s %9s %9s %9s %9s   (%d)", name, ms(l.P50), ms(l.P95), ms(l.P99), ms(l.Max), l.N)
 	}
 	kib := func(v float64) string { return fmt.Sprintf("%.1f KiB", v/1024) }
-	p("zoomcti bench: %d agents, %.4g calls/s for %s, Salesforce latency %s, store %s, %d workers, GOMAXPROCS %d",
+	p("zoomcti bench: %d agents, %.4g calls/s for %s, Salesforce latency %s, store %s, %d jobs per org at once, GOMAXPROCS %d",
 		c.Agents, c.Rate, c.Duration, max(c.SFLatency, 0), r.Store, r.Workers, runtime.GOMAXPROCS(0))
 	p("  calls: ring %s, talk %s, wrap %s; %d Contacts, %.0f%% of callers unknown", c.Ring, c.Talk, c.Wrap, c.Contacts, benchUnknownShare*100)
 	p("")

@@ -49,6 +49,9 @@ type crm struct {
 	mu      sync.Mutex
 	clients map[string]*salesforce.Client // by agent key
 	limits  map[string]time.Time          // org → last time its usage was stored
+	// caching counts the lookups being written to the cache: a write that
+	// is not on the way to the pop.
+	caching sync.WaitGroup
 }
 
 func newCRM(cfg crmConfig) *crm {
@@ -191,12 +194,20 @@ func (c *crm) FindByPhone(ctx context.Context, a cti.Agent, number string) ([]ct
 			ttl = noMatchCacheTTL
 		}
 		b, _ := json.Marshal(out)
-		if err := c.cfg.kv.Set(ctx, key, b, ttl); err != nil {
-			c.cfg.log.Warn("cannot cache phone lookup", "err", err)
-		}
+		// The pop waits for the lookup, not for its cache entry: on the
+		// embedded store a write is a disk sync.
+		ctx := context.WithoutCancel(ctx)
+		c.caching.Go(func() {
+			if err := c.cfg.kv.Set(ctx, key, b, ttl); err != nil {
+				c.cfg.log.Warn("cannot cache phone lookup", "err", err)
+			}
+		})
 	}
 	return out, nil
 }
+
+// cached waits for the lookups being written to the cache.
+func (c *crm) cached() { c.caching.Wait() }
 
 // CreateTask implements cti.CRM.
 func (c *crm) CreateTask(ctx context.Context, a cti.Agent, t cti.Task) (string, error) {

@@ -66,6 +66,7 @@ func (le *lookupEnv) lookup(t *testing.T, a cti.Agent, number string) (matches [
 	if err != nil {
 		t.Fatalf("lookup of %s: %v", number, err)
 	}
+	le.s.crm.cached()
 	return m, le.apiCalls.Load() > before
 }
 

@@ -202,7 +202,7 @@ func (s *Server) Start(ctx context.Context) error {
 }
 
 // Wait blocks until the workers started by Start have stopped.
-func (s *Server) Wait() { s.wg.Wait() }
+func (s *Server) Wait() { s.wg.Wait(); s.crm.cached() }
 
 // handleHealthz answers GET /healthz: the process is alive.
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
