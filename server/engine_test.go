@@ -96,6 +96,7 @@ func TestCallsOfUnlinkedZoomUsersAreIgnored(t *testing.T) {
 
 // Salesforce failing does not lose the log: the outbox retries it.
 func TestCallLogSurvivesSalesforceOutage(t *testing.T) {
+	slow(t)
 	e := newEnv(t)
 	bodies, err := sim().Inbound(zoomsim.CallSpec{CallID: "7400000000000000401", From: "+12025550142", To: DemoZoomUserID, Talk: 5 * time.Second})
 	if err != nil {

@@ -310,3 +310,12 @@ func (e *env) waitEvents() {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// slow skips a slow end-to-end test under -short: the rules it covers are
+// proved fast in package cti; the flow is proved by the full run.
+func slow(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("a slow end-to-end test: run without -short")
+	}
+}

@@ -129,6 +129,7 @@ func TestAgentSignsOutAndInWithSalesforce(t *testing.T) {
 }
 
 func TestSigninFailuresSayWhatToDo(t *testing.T) {
+	slow(t)
 	tests := []struct {
 		name   string
 		config func(*Config)

@@ -18,6 +18,7 @@ var smsDay = time.Date(2026, 3, 4, 15, 0, 0, 0, time.UTC)
 // A burst of texts, delivered shuffled and partly twice, is one Task on the
 // Contact with the conversation in order, for one search and one write.
 func TestSMSBurstIsOneTask(t *testing.T) {
+	slow(t)
 	e := newEnv(t)
 	ada := e.contact("+12025550142")
 	var bodies [][]byte
@@ -64,6 +65,7 @@ func TestSMSBurstIsOneTask(t *testing.T) {
 // A thread is one agent, one number, one local day: later texts update its
 // Task, another day or another number gets its own.
 func TestSMSThreadsByNumberAndLocalDay(t *testing.T) {
+	slow(t)
 	e := newEnv(t)
 	ada := e.contact("+12025550142")
 	text := func(from, to string, at time.Time, id, body string) {
@@ -212,6 +214,7 @@ func toGroup(t *testing.T, body []byte, session, number string) []byte {
 // The day's SMS Task was deleted in Salesforce: the next text starts a new
 // one instead of retrying a dead Task forever.
 func TestSMSTaskDeletedInSalesforce(t *testing.T) {
+	slow(t)
 	e := newEnv(t)
 	text := func(msg string) {
 		bodies, err := e.zoom.SMS(zoomsim.SMSSpec{From: "+12025550142", To: DemoZoomUserID, Text: msg})

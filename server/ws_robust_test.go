@@ -83,6 +83,7 @@ func TestWebsocketFloodIsBounded(t *testing.T) {
 // A softphone that never reads is dropped; pushes to it and to another agent
 // never block, and the other agent still gets its own.
 func TestWebsocketSlowReaderIsDropped(t *testing.T) {
+	slow(t)
 	e := newEnv(t)
 	slowKey := e.s.demoAgent.Key()
 	e.dialAs(e.session()) // never read again

@@ -105,6 +105,7 @@ func TestZoomDisconnectAndLink(t *testing.T) {
 }
 
 func TestZoomLinkRefusals(t *testing.T) {
+	slow(t)
 	const bob = "FAKEuserBob0000000002"
 	tests := []struct {
 		name string

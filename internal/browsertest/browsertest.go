@@ -34,6 +34,9 @@ func chromiumPath(t testing.TB) string {
 // New starts a headless Chromium for the test and returns its context.
 func New(t testing.TB) context.Context {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("a browser test: the slow suite, run without -short")
+	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromiumPath(t)),
 		chromedp.NoSandbox,
