@@ -250,6 +250,21 @@ func (e *env) waitLen(queue string, n int) {
 	}
 }
 
+// waitRetries waits until the outbox's jobs were put back to wait (signed
+// out, or the org paused) at least n times in all: what a test that checks
+// "nothing was written meanwhile" waits for, instead of a while.
+func (e *env) waitRetries(n int64) {
+	e.t.Helper()
+	name := string(jobCounter("jobs_waiting:", cti.OutboxQueue))
+	deadline := time.Now().Add(10 * time.Second)
+	for e.s.metrics.snapshot()[name] < n {
+		if time.Now().After(deadline) {
+			e.t.Fatalf("outbox jobs waited %d times, want at least %d", e.s.metrics.snapshot()[name], n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // connectSoftphoneRaw connects and authenticates without reading anything.
 func (e *env) connectSoftphoneRaw() *websocket.Conn {
 	e.t.Helper()

@@ -88,8 +88,8 @@ func TestRevokedAccessAsksTheAgentToSignInAgain(t *testing.T) {
 		t.Fatal("signin_required without a message")
 	}
 	e.waitEvents()
-	e.waitLen("outbox", 1)             // the call log, waiting
-	time.Sleep(500 * time.Millisecond) // several retries of it
+	e.waitLen("outbox", 1) // the call log, waiting
+	e.waitRetries(3)       // and tried again, more than once
 	if n := len(e.tasks("7400000000000001101")); n != 0 {
 		t.Fatalf("%d Tasks while signed out", n)
 	}
@@ -136,8 +136,8 @@ func TestRequestLimitPausesTheOrg(t *testing.T) {
 		e.send(b)
 	}
 	e.waitEvents()
-	e.waitLen("outbox", 2)             // both call logs, waiting
-	time.Sleep(500 * time.Millisecond) // several retries of them
+	e.waitLen("outbox", 2) // both call logs, waiting
+	e.waitRetries(4)       // and tried again, more than once each
 	if got := e.org.APIRequests(); got > used+1 {
 		t.Fatalf("%d more API requests after the limit, want at most the one that hit it", got-used)
 	}
