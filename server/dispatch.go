@@ -133,7 +133,14 @@ func (s *Server) runJob(ctx context.Context, queue string, job *store.Job, ev *c
 	}
 	leave, ok := s.jobs.enter(ctx, tenant)
 	if !ok {
-		return // shutting down: the job's lease runs out and it is claimed again
+		// Shutting down before the job started: hand it back at once, so
+		// that another instance need not wait for its lease to run out.
+		backCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		if err := s.store.Retry(backCtx, queue, job.ID, 0, "handed back at shutdown"); err != nil {
+			s.log.Warn("cannot hand a job back; it is claimed again after its lease", "queue", queue, "job", job.ID, "err", err)
+		}
+		return
 	}
 	defer leave()
 	// A job in progress finishes even while shutting down, so that its

@@ -4,6 +4,9 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/zoomcti/zoomcti/cti"
+	"github.com/zoomcti/zoomcti/server/store"
 )
 
 // An org whose Salesforce is slow holds only its own slots: its next job
@@ -70,4 +73,28 @@ func receive[T any](t *testing.T, ch <-chan T, what string) T {
 	}
 	var zero T
 	return zero
+}
+
+// A job still waiting for its org's slot when the instance shuts down is
+// handed back at once: another instance claims it without waiting for its
+// lease to run out.
+func TestShutdownHandsBackWaitingJobs(t *testing.T) {
+	s, st := newTestServer(t, nil)
+	s.jobs = newDispatcher(1)
+	busy, _ := s.jobs.enter(context.Background(), "zoom:A")
+	defer busy()
+	ids, err := st.Apply(context.Background(), store.Txn{Enqueue: []store.NewJob{{Queue: eventQueue, Payload: []byte(`{}`), Lease: time.Hour}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // shutting down
+	if !s.jobs.reserve() {
+		t.Fatal("no room for a job")
+	}
+	s.runJob(ctx, eventQueue, &store.Job{ID: ids[0], Payload: []byte(`{}`), Attempts: 1}, &cti.Event{AccountID: "A"})
+	job, err := st.Claim(context.Background(), eventQueue, time.Minute)
+	if err != nil || job == nil || job.ID != ids[0] {
+		t.Fatalf("claim after the shutdown: %+v, %v; want the job handed back", job, err)
+	}
 }

@@ -212,38 +212,37 @@ func (s *Store) Ack(ctx context.Context, queue, id string) error {
 }
 
 func ackJob(tx *bbolt.Tx, queue, id string) error {
-	jobs, due, err := queueBuckets(tx, queue, false)
+	jobs, _, _, err := unindexJob(tx, queue, id)
 	if err != nil {
-		return err
-	}
-	if jobs == nil {
-		return store.ErrNotFound
-	}
-	r, err := getRecord(jobs, id)
-	if err != nil {
-		return err
-	}
-	if err := due.Delete(dueKey(r.Due, r.Seq)); err != nil {
 		return err
 	}
 	return jobs.Delete([]byte(id))
 }
 
+// unindexJob takes job id of queue out of the due index and returns its
+// record with the queue's buckets, or store.ErrNotFound.
+func unindexJob(tx *bbolt.Tx, queue, id string) (jobs, due *bbolt.Bucket, r *jobRecord, err error) {
+	jobs, due, err = queueBuckets(tx, queue, false)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if jobs == nil {
+		return nil, nil, nil, store.ErrNotFound
+	}
+	if r, err = getRecord(jobs, id); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := due.Delete(dueKey(r.Due, r.Seq)); err != nil {
+		return nil, nil, nil, err
+	}
+	return jobs, due, r, nil
+}
+
 // Retry makes job id due again after delay, recording reason.
 func (s *Store) Retry(ctx context.Context, queue, id string, delay time.Duration, reason string) error {
 	return s.update(ctx, "retry", func(tx *bbolt.Tx) error {
-		jobs, due, err := queueBuckets(tx, queue, false)
+		jobs, due, r, err := unindexJob(tx, queue, id)
 		if err != nil {
-			return err
-		}
-		if jobs == nil {
-			return store.ErrNotFound
-		}
-		r, err := getRecord(jobs, id)
-		if err != nil {
-			return err
-		}
-		if err := due.Delete(dueKey(r.Due, r.Seq)); err != nil {
 			return err
 		}
 		r.Due = s.clock().UnixNano() + int64(max(delay, 0))
