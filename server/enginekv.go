@@ -12,7 +12,8 @@ import (
 // anyone to claim wake this instance's claim loop at once (nudge).
 type engineKV struct {
 	store.Store
-	nudge func(queue string)
+	nudge   func(queue string)
+	intakes *intakes // the intake writes a commit may wait for
 }
 
 var _ cti.KV = engineKV{}
@@ -31,6 +32,11 @@ func (k engineKV) Apply(ctx context.Context, txn cti.Txn) ([]string, error) {
 	}
 	for _, a := range txn.Ack {
 		t.Ack = append(t.Ack, store.JobRef{Queue: a.Queue, ID: a.ID})
+	}
+	if k.intakes != nil {
+		if err := k.intakes.resolveAcks(ctx, &t); err != nil {
+			return nil, err
+		}
 	}
 	ids, err := k.Store.Apply(ctx, t)
 	if err == nil && k.nudge != nil {

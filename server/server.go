@@ -50,6 +50,7 @@ type Server struct {
 	metrics metrics
 	wake    wakers
 	jobs    *dispatcher
+	intakes intakes // ringing events' intake writes in flight
 	// runCtx is Start's context, for the jobs this instance runs at once.
 	runCtx    atomic.Pointer[context.Context]
 	demoAgent *cti.Agent     // the signed-in agent of `zoomcti demo`
@@ -139,7 +140,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		Directory:   s,
 		CRM:         s.crm,
 		Notifier:    s.hub,
-		KV:          engineKV{s.store, s.nudge},
+		KV:          engineKV{s.store, s.nudge, &s.intakes},
 		Outbox:      outbox{s},
 		NotFound:    store.ErrNotFound,
 		Conflict:    store.ErrConflict,

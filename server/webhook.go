@@ -137,11 +137,14 @@ func (s *Server) handleZoomWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	s.metrics.add(counterWebhookAccepted, 1)
 	writeJSON(w, http.StatusOK, map[string]string{"status": "received"})
-	if job.run {
+	switch {
+	case job.early:
+		// Running already, since before the write.
+	case job.run:
 		// Stored and claimed by this instance: run it now, not after a
 		// claim loop's poll. Zoom has its answer already.
 		s.wg.Go(func() { s.runJob(*job.ctx, job.queue, job.job, &ev) })
-	} else {
+	default:
 		s.nudge(job.queue)
 	}
 }
@@ -184,6 +187,8 @@ type accepted struct {
 	// ctx (an inflight slot is held for it).
 	run bool
 	ctx *context.Context
+	// early says a ringing event's run started before its write.
+	early bool
 }
 
 // accept stores ev durably once, or returns store.ErrDuplicate for a
@@ -215,7 +220,20 @@ func (s *Server) accept(ctx context.Context, ev cti.Event) (*accepted, error) {
 	// meets its mark there.
 	mark := &store.Mark{Queue: a.queue, Key: seenKey(ev.ID), TTL: dedupeTTL}
 	txn := store.Txn{Once: mark, Enqueue: []store.NewJob{{Queue: a.queue, Payload: payload, Lease: lease}}}
+	var early *intake
+	if a.run && ev.Kind == cti.KindRinging {
+		// The pop's lookup need not wait for this write; its commit does.
+		early, a.run, a.early = s.intakes.start(payload), false, true
+		s.wg.Go(func() { s.runEarly(*a.ctx, a.queue, ev, early) })
+	}
 	ids, err := s.store.Apply(ctx, txn)
+	if early != nil {
+		id := ""
+		if err == nil {
+			id = ids[0]
+		}
+		s.intakes.finish(early, id, err)
+	}
 	if err != nil {
 		if a.run {
 			s.jobs.release()
