@@ -147,7 +147,6 @@ const (
 	opDelete
 	opKeys
 	opEnqueue
-	opEnqueueOnce
 	opClaim
 	opClaimEmpty
 	opAck
@@ -157,14 +156,14 @@ const (
 	numStoreOps
 )
 
-var storeOpNames = [numStoreOps]string{"Get", "Set", "SetNX", "CompareAndDelete", "Delete", "Keys", "Enqueue", "EnqueueOnce", "Claim", "Claim (empty)", "Ack", "Retry", "Publish", "Apply"}
+var storeOpNames = [numStoreOps]string{"Get", "Set", "SetNX", "CompareAndDelete", "Delete", "Keys", "Enqueue", "Claim", "Claim (empty)", "Ack", "Retry", "Publish", "Apply"}
 
 // storeOpWrites are the operations that change the store; on the embedded
 // store each is a transaction of its own, committed with an fdatasync. A
 // claim that finds nothing due writes nothing (bbolt looks first in a
 // read-only transaction; the Redis script only reads), so it is a read.
 var storeOpWrites = [numStoreOps]bool{opSet: true, opSetNX: true, opCompareAndDelete: true, opDelete: true,
-	opEnqueue: true, opEnqueueOnce: true, opClaim: true, opAck: true, opRetry: true, opApply: true}
+	opEnqueue: true, opClaim: true, opAck: true, opRetry: true, opApply: true}
 
 // storeOpReads are the operations that only read (Len, which the bench
 // itself polls, is not counted).
@@ -208,11 +207,6 @@ func (s *countingStore) Keys(ctx context.Context, prefix string) ([]string, erro
 func (s *countingStore) Enqueue(ctx context.Context, queue string, payload []byte) (string, error) {
 	defer s.note(opEnqueue, time.Now())
 	return s.Store.Enqueue(ctx, queue, payload)
-}
-
-func (s *countingStore) EnqueueOnce(ctx context.Context, queue, dedupeKey string, ttl time.Duration, payload []byte) (string, bool, error) {
-	defer s.note(opEnqueueOnce, time.Now())
-	return s.Store.EnqueueOnce(ctx, queue, dedupeKey, ttl, payload)
 }
 
 func (s *countingStore) Claim(ctx context.Context, queue string, lease time.Duration) (*store.Job, error) {

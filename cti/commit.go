@@ -101,6 +101,9 @@ func (e *Engine) apply(ctx context.Context, b *batch, ack JobRef) error {
 		txn.Ack = append(txn.Ack, ack)
 	}
 	if len(txn.Expect)+len(txn.Set)+len(txn.Delete)+len(txn.Enqueue)+len(txn.Ack) == 0 {
+		for _, f := range b.after {
+			f(ctx)
+		}
 		return nil
 	}
 	runs := make([]func(*Job), len(txn.Enqueue))

@@ -131,24 +131,37 @@ func (s *Server) runJob(ctx context.Context, queue string, job *store.Job, ev *c
 		tenant = "zoom:" + ev.AccountID
 		run = func(ctx context.Context) (bool, error) { return s.processEvent(ctx, *ev, ref) }
 	}
-	leave, ok := s.jobs.enter(ctx, tenant)
-	if !ok {
-		// Shutting down before the job started: hand it back at once, so
-		// that another instance need not wait for its lease to run out.
-		backCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-		defer cancel()
-		if err := s.store.Retry(backCtx, queue, job.ID, 0, "handed back at shutdown"); err != nil {
-			s.log.Warn("cannot hand a job back; it is claimed again after its lease", "queue", queue, "job", job.ID, "err", err)
-		}
+	acked, ran, err := s.runAs(ctx, tenant, run)
+	if !ran {
+		s.handBack(ctx, queue, job.ID)
 		return
 	}
-	defer leave()
-	// A job in progress finishes even while shutting down, so that its
-	// effects and its acknowledgement agree.
-	jobCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), jobLease-10*time.Second)
-	acked, err := run(jobCtx)
-	cancel()
 	s.settle(ctx, queue, job, acked, err)
+}
+
+// runAs runs fn under one of tenant's slots. A job in progress finishes even
+// while shutting down, so that its effects and its acknowledgement agree;
+// ran is false when the shutdown came before the job could start.
+func (s *Server) runAs(ctx context.Context, tenant string, fn func(context.Context) (bool, error)) (acked, ran bool, err error) {
+	leave, ok := s.jobs.enter(ctx, tenant)
+	if !ok {
+		return false, false, nil
+	}
+	defer leave()
+	jobCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), jobLease-10*time.Second)
+	defer cancel()
+	acked, err = fn(jobCtx)
+	return acked, true, err
+}
+
+// handBack makes a job this instance holds but will not run due again at
+// once, so that another instance need not wait for its lease to run out.
+func (s *Server) handBack(ctx context.Context, queue, id string) {
+	backCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	if err := s.store.Retry(backCtx, queue, id, 0, "handed back at shutdown"); err != nil {
+		s.log.Warn("cannot hand a job back; it is claimed again after its lease", "queue", queue, "job", id, "err", err)
+	}
 }
 
 // outboxTenant is the Salesforce org an outbox job writes to.

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/zoomcti/zoomcti/cti"
 	"github.com/zoomcti/zoomcti/server/store"
@@ -106,17 +105,16 @@ func (in *intakes) resolveAcks(ctx context.Context, txn *store.Txn) error {
 func (s *Server) runEarly(ctx context.Context, queue string, ev cti.Event, p *intake) {
 	defer s.jobs.release()
 	defer s.intakes.forget(p)
-	leave, ok := s.jobs.enter(ctx, "zoom:"+ev.AccountID)
-	if !ok {
-		return // shutting down: the job's lease runs out and it is claimed again
-	}
-	defer leave()
-	jobCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), jobLease-10*time.Second)
-	acked, err := s.processEvent(jobCtx, ev, cti.JobRef{Queue: queue, ID: p.ref})
-	cancel()
+	acked, ran, err := s.runAs(ctx, "zoom:"+ev.AccountID, func(ctx context.Context) (bool, error) {
+		return s.processEvent(ctx, ev, cti.JobRef{Queue: queue, ID: p.ref})
+	})
 	<-p.done
-	if p.err != nil {
-		return // not stored (or a duplicate): whatever the run did was not committed
+	switch {
+	case p.err != nil:
+		// Not stored (or a duplicate): whatever the run did was not committed.
+	case !ran:
+		s.handBack(ctx, queue, p.id)
+	default:
+		s.settle(ctx, queue, &store.Job{ID: p.id, Payload: p.payload, Attempts: 1}, acked, err)
 	}
-	s.settle(ctx, queue, &store.Job{ID: p.id, Payload: p.payload, Attempts: 1}, acked, err)
 }

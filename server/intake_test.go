@@ -76,16 +76,6 @@ func (f *faultStore) Enqueue(ctx context.Context, queue string, payload []byte) 
 	return f.Store.Enqueue(ctx, queue, payload)
 }
 
-func (f *faultStore) EnqueueOnce(ctx context.Context, queue, key string, ttl time.Duration, payload []byte) (string, bool, error) {
-	if f.failEnqueue.Load() {
-		return "", false, errInjected
-	}
-	if err := f.write(); err != nil {
-		return "", false, err
-	}
-	return f.Store.EnqueueOnce(ctx, queue, key, ttl, payload)
-}
-
 func (f *faultStore) Apply(ctx context.Context, txn store.Txn) ([]string, error) {
 	if f.failEnqueue.Load() && len(txn.Enqueue) > 0 {
 		return nil, errInjected

@@ -50,15 +50,6 @@ type Job struct {
 type Queue interface {
 	// Enqueue adds payload to queue and returns the job id.
 	Enqueue(ctx context.Context, queue string, payload []byte) (string, error)
-	// EnqueueOnce marks dedupeKey for ttl and enqueues payload in one
-	// atomic step: if queue already holds a live mark for dedupeKey nothing
-	// is written and fresh is false; otherwise the mark and the job are
-	// written together or (on error) neither is, so that a failure or a
-	// crash never leaves a mark without its job (a redelivery taken for a
-	// duplicate and the event lost). Marks belong to the queue, not to the
-	// KV keyspace: Get and Keys do not see them, and the same dedupeKey on
-	// two queues is two marks. ttl <= 0 means the mark never expires.
-	EnqueueOnce(ctx context.Context, queue, dedupeKey string, ttl time.Duration, payload []byte) (id string, fresh bool, err error)
 	// Claim takes the oldest due job of queue and leases it for lease. It
 	// returns (nil, nil) when no job is due.
 	Claim(ctx context.Context, queue string, lease time.Duration) (*Job, error)
@@ -106,8 +97,11 @@ var ErrDuplicate = errors.New("store: duplicate")
 type Txn struct {
 	// Once, when set, makes the transaction a first delivery: if Once.Queue
 	// holds a live mark for Once.Key, Apply writes nothing and returns
-	// ErrDuplicate; otherwise the mark is written with the rest (the same
-	// marks as EnqueueOnce's).
+	// ErrDuplicate; otherwise the mark is written with the rest, so that a
+	// failure or a crash never leaves a mark without what it marks (a
+	// redelivery taken for a duplicate and the event lost). Marks belong to
+	// their queue, not to the KV keyspace: Get and Keys do not see them,
+	// and the same key on two queues is two marks.
 	Once *Mark
 	// Expect lists keys that must hold exactly the given value (nil: be
 	// absent or expired) for anything to be written; otherwise Apply
@@ -175,4 +169,21 @@ type Store interface {
 	Ping(ctx context.Context) error
 	// Close releases the store.
 	Close() error
+}
+
+// EnqueueOnce marks dedupeKey on queue for ttl (<= 0: for ever) and
+// enqueues payload in one atomic step, or reports fresh false, writing
+// nothing, when the mark is live.
+func EnqueueOnce(ctx context.Context, s Txner, queue, dedupeKey string, ttl time.Duration, payload []byte) (id string, fresh bool, err error) {
+	ids, err := s.Apply(ctx, Txn{
+		Once:    &Mark{Queue: queue, Key: dedupeKey, TTL: ttl},
+		Enqueue: []NewJob{{Queue: queue, Payload: payload}},
+	})
+	if errors.Is(err, ErrDuplicate) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	return ids[0], true, nil
 }

@@ -27,7 +27,7 @@ type Options struct {
 type Store struct {
 	db    *bbolt.DB
 	clock func() time.Time
-	// afterMark, when set (by tests only), runs inside EnqueueOnce's
+	// afterMark, when set (by tests only), runs inside Apply's
 	// transaction between the dedupe mark and the job; an error from it
 	// stands for a failure in between, such as a full disk.
 	afterMark func(dedupeKey string) error

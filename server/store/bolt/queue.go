@@ -13,7 +13,7 @@ import (
 )
 
 // Each queue is a bucket inside queuesBucket holding two buckets, and a
-// third once EnqueueOnce has been used on it:
+// third once a transaction has marked an event on it:
 //
 //	jobs: job id -> jobRecord (JSON)
 //	due:  dueKey(due, seq) -> job id
@@ -123,40 +123,6 @@ func (s *Store) Enqueue(ctx context.Context, queue string, payload []byte) (stri
 // putJob writes payload as a new job of queue, due now, and returns its id.
 func (s *Store) putJob(tx *bbolt.Tx, queue string, payload []byte) (string, error) {
 	return s.putLeasedJob(tx, queue, payload, 0)
-}
-
-// EnqueueOnce marks dedupeKey and enqueues payload in one transaction, so
-// bbolt commits both or neither. It goes through the same batching as
-// Enqueue: webhooks arriving together still share one disk sync.
-func (s *Store) EnqueueOnce(ctx context.Context, queue, dedupeKey string, ttl time.Duration, payload []byte) (string, bool, error) {
-	var id string
-	err := s.update(ctx, "enqueue once", func(tx *bbolt.Tx) error {
-		id = ""
-		if _, _, err := queueBuckets(tx, queue, true); err != nil {
-			return err
-		}
-		marks, err := tx.Bucket([]byte(queuesBucket)).Bucket([]byte(queue)).CreateBucketIfNotExists([]byte(onceBucket))
-		if err != nil {
-			return err
-		}
-		if live(marks.Get([]byte(dedupeKey)), s.clock().UnixNano()) {
-			return nil
-		}
-		if err := marks.Put([]byte(dedupeKey), encodeValue(nil, s.expiry(ttl))); err != nil {
-			return err
-		}
-		if s.afterMark != nil {
-			if err := s.afterMark(dedupeKey); err != nil {
-				return err
-			}
-		}
-		id, err = s.putJob(tx, queue, payload)
-		return err
-	})
-	if err != nil {
-		return "", false, err
-	}
-	return id, id != "", nil
 }
 
 // Claim leases the job that has been due longest, or returns nil, nil.

@@ -49,6 +49,11 @@ func (s *Store) Apply(ctx context.Context, txn store.Txn) ([]string, error) {
 			if err := marks.Put([]byte(m.Key), encodeValue(nil, s.expiry(m.TTL))); err != nil {
 				return err
 			}
+			if s.afterMark != nil {
+				if err := s.afterMark(m.Key); err != nil {
+					return err
+				}
+			}
 		}
 		for _, p := range txn.Set {
 			if p.IfAbsent && live(kv.Get([]byte(p.Key)), now) {

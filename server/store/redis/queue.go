@@ -37,31 +37,6 @@ redis.call('ZADD', KEYS[1], now, id)
 return id
 `
 
-// KEYS[1] queue, KEYS[2] sequence, KEYS[3] dedupe mark; ARGV[1] job key
-// prefix, ARGV[2] payload, ARGV[3] mark ttl in ms (0: none). Returns the id,
-// or nil when the mark is live.
-//
-// A script runs alone and the server writes its effects to the AOF and the
-// replicas as one transaction, so a crash of zoomcti, or of Redis, never
-// splits the mark from the job. Redis does not roll a script back on an
-// error, though: the mark is written last, so the only partial result an
-// error could leave is a job without its mark, which a redelivery turns
-// into a duplicate job (processing is at least once anyway), never a lost
-// event.
-const enqueueOnceLua = nowLua + `
-if redis.call('EXISTS', KEYS[3]) == 1 then return false end
-local id = string.format('%016d', redis.call('INCR', KEYS[2]))
-redis.call('HSET', ARGV[1] .. id, 'payload', ARGV[2], 'attempts', 0, 'enqueued', string.format('%d', now))
-redis.call('ZADD', KEYS[1], now, id)
-local ttl = tonumber(ARGV[3])
-if ttl > 0 then
-  redis.call('SET', KEYS[3], '1', 'PX', ttl)
-else
-  redis.call('SET', KEYS[3], '1')
-end
-return id
-`
-
 // KEYS[1] queue; ARGV[1] job key prefix, ARGV[2] lease in ms.
 // Returns {id, attempts, payload, enqueued, last_err} or nil.
 const claimLua = nowLua + `
@@ -105,20 +80,6 @@ func (s *Store) Enqueue(ctx context.Context, queue string, payload []byte) (stri
 		return "", fmt.Errorf("redis: enqueue: %w", err)
 	}
 	return id, nil
-}
-
-// EnqueueOnce marks dedupeKey and enqueues payload in one script.
-func (s *Store) EnqueueOnce(ctx context.Context, queue, dedupeKey string, ttl time.Duration, payload []byte) (string, bool, error) {
-	id, err := s.enqueueOnce.Run(ctx, s.client,
-		[]string{s.queueKey(queue), s.seqKey(queue), s.onceKey(queue, dedupeKey)},
-		s.jobKeyPrefix(queue), payload, ms(ttl)).Text()
-	if errors.Is(err, goredis.Nil) {
-		return "", false, nil
-	}
-	if err != nil {
-		return "", false, fmt.Errorf("redis: enqueue once: %w", err)
-	}
-	return id, true, nil
 }
 
 // Claim leases the job that has been due longest, or returns nil, nil.

@@ -32,7 +32,7 @@ type Store struct {
 	client *goredis.Client
 	prefix string
 
-	enqueue, enqueueOnce, claim, ack, retry, compareAndDelete, apply *goredis.Script
+	enqueue, claim, ack, retry, compareAndDelete, apply *goredis.Script
 
 	mu     sync.Mutex // guards subs and closed
 	subs   map[*subscription]struct{}
@@ -61,7 +61,6 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		client:           client,
 		prefix:           opts.Prefix,
 		enqueue:          goredis.NewScript(enqueueLua),
-		enqueueOnce:      goredis.NewScript(enqueueOnceLua),
 		claim:            goredis.NewScript(claimLua),
 		ack:              goredis.NewScript(ackLua),
 		retry:            goredis.NewScript(retryLua),

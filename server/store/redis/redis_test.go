@@ -123,7 +123,7 @@ func rawClient(t *testing.T, url string) *goredis.Client {
 	return c
 }
 
-// TestEnqueueOnceFailureLeavesNoMark makes EnqueueOnce's script fail, by
+// TestEnqueueOnceFailureLeavesNoMark makes the transaction script fail, by
 // giving one of the queue's keys the wrong type, before it writes anything
 // and after it wrote the job. Redis does not undo a failed script's writes,
 // so the script writes the mark last: either way no mark is left, and the
@@ -148,13 +148,13 @@ func TestEnqueueOnceFailureLeavesNoMark(t *testing.T) {
 			if err := raw.HSet(ctx, prefix+tc.key, "not", "a counter or a set").Err(); err != nil {
 				t.Fatal(err)
 			}
-			if id, ok, err := s.EnqueueOnce(ctx, "events", "seen:e1", time.Hour, []byte("first")); err == nil || ok {
+			if id, ok, err := store.EnqueueOnce(ctx, s, "events", "seen:e1", time.Hour, []byte("first")); err == nil || ok {
 				t.Fatalf("EnqueueOnce over a broken key = %q, %v, %v; want an error", id, ok, err)
 			}
 			if err := raw.Del(ctx, prefix+tc.key).Err(); err != nil {
 				t.Fatal(err)
 			}
-			id, ok, err := s.EnqueueOnce(ctx, "events", "seen:e1", time.Hour, []byte("redelivery"))
+			id, ok, err := store.EnqueueOnce(ctx, s, "events", "seen:e1", time.Hour, []byte("redelivery"))
 			if err != nil || !ok {
 				t.Fatalf("redelivery after the failure = %q, %v, %v; want fresh", id, ok, err)
 			}
@@ -179,7 +179,7 @@ func TestQueueKeysShareHashTag(t *testing.T) {
 	s := openPrefix(t, url, prefix)
 	ctx := context.Background()
 	for _, q := range []string{"events", "events.ring"} {
-		if _, _, err := s.EnqueueOnce(ctx, q, "seen:e1", time.Hour, []byte("x")); err != nil {
+		if _, _, err := store.EnqueueOnce(ctx, s, q, "seen:e1", time.Hour, []byte("x")); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.Enqueue(ctx, q, []byte("y")); err != nil {

@@ -114,7 +114,7 @@ func testApplyOnce(t *testing.T, s store.Store, advance func(time.Duration)) {
 	if _, err := s.Apply(ctx, txn("again")); !errors.Is(err, store.ErrDuplicate) {
 		t.Fatalf("second Apply = %v, want ErrDuplicate", err)
 	}
-	if _, fresh, err := s.EnqueueOnce(ctx, "events", "seen:e1", ttl, []byte("x")); err != nil || fresh {
+	if _, fresh, err := store.EnqueueOnce(ctx, s, "events", "seen:e1", ttl, []byte("x")); err != nil || fresh {
 		t.Fatalf("EnqueueOnce after Apply with the same mark = fresh %v, %v; want a duplicate", fresh, err)
 	}
 	wantLen(t, s, "events", 1)
