@@ -111,7 +111,7 @@ func bareIntake(secret string) http.Handler {
 			return
 		}
 		ts := r.Header.Get(zoom.HeaderTimestamp)
-		if zoom.CheckTimestamp(ts, time.Now(), 5*time.Minute) != nil || !zoom.Verify(secret, ts, body, r.Header.Get(zoom.HeaderSignature)) {
+		if zoom.CheckTimestamp(ts, time.Now(), zoom.MaxWebhookAge, zoom.MaxClockSkew) != nil || !zoom.Verify(secret, ts, body, r.Header.Get(zoom.HeaderSignature)) {
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/zoomcti/zoomcti/cti/zoom"
 )
 
 // Config is the server's whole configuration, read once from ZOOMCTI_*
@@ -56,7 +58,7 @@ type Config struct {
 	// reconciled (0: never).
 	ReconcileEvery time.Duration
 
-	WebhookWindow time.Duration // how old x-zm-request-timestamp may be
+	WebhookWindow time.Duration // how old x-zm-request-timestamp may be (zoom.MaxWebhookAge: Zoom's retries may keep the first attempt's)
 	// QueueSettle is how long a queue member who only rang waits for
 	// another member's answer before logging the call as missed.
 	QueueSettle time.Duration
@@ -129,7 +131,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		AllowedOrigins:       strings.Fields(strings.ReplaceAll(get("ZOOMCTI_ALLOWED_ORIGINS", ""), ",", " ")),
 		FrameAncestors:       strings.Fields(strings.ReplaceAll(get("ZOOMCTI_FRAME_ANCESTORS", defaultFrameAncestors), ",", " ")),
 		OpsToken:             secret("ZOOMCTI_OPS_TOKEN"),
-		WebhookWindow:        5 * time.Minute,
+		WebhookWindow:        zoom.MaxWebhookAge,
 		Workers:              4,
 	}
 	if k := secret("ZOOMCTI_ENCRYPTION_KEY"); k != "" {
@@ -261,7 +263,7 @@ func (c *Config) Validate() error {
 		bad("ZOOMCTI_RECONCILE_EVERY", "must be at least 1m (each run reads every linked agent's call history)")
 	}
 	if c.WebhookWindow <= 0 {
-		c.WebhookWindow = 5 * time.Minute
+		c.WebhookWindow = zoom.MaxWebhookAge
 	}
 	if c.Workers <= 0 {
 		c.Workers = defaultWorkers

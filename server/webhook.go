@@ -20,7 +20,14 @@ const (
 	// ringQueue holds ringing events: they are claimed first, because a
 	// screen pop is only useful before the agent picks up.
 	ringQueue = "events.ring"
-	dedupeTTL = 72 * time.Hour // longer than Zoom's last retry (+85 min) and then some
+	// dedupeTTL is how long an event taken stays a duplicate. It must
+	// outlast the timestamp window (Config.WebhookWindow, 90 minutes by
+	// default): a correctly signed delivery is accepted up to 90 minutes
+	// after its x-zm-request-timestamp, whether it is Zoom's retry carrying
+	// the first attempt's timestamp or a replay of a captured request, and
+	// either way, if it was taken before, its mark is still there and it is
+	// answered "duplicate", not processed again.
+	dedupeTTL = 72 * time.Hour
 )
 
 // queuedEvent is what the intake stores: the event as decoded (once) from
@@ -62,7 +69,9 @@ func (s *Server) handleZoomWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ts := r.Header.Get("x-zm-request-timestamp")
-	if err := zoom.CheckTimestamp(ts, s.now(), s.cfg.WebhookWindow); err != nil {
+	// Up to 90 minutes old (Zoom's last retry may carry the first
+	// attempt's timestamp, +85 min), a few minutes ahead for clock skew.
+	if err := zoom.CheckTimestamp(ts, s.now(), s.cfg.WebhookWindow, min(s.cfg.WebhookWindow, zoom.MaxClockSkew)); err != nil {
 		s.metrics.add(counterWebhookSignature, 1)
 		w.Header().Set("Connection", "close")
 		s.writeError(w, r, errorf(KindUnauthorized, "missing or stale x-zm-request-timestamp", err))

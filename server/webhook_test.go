@@ -128,8 +128,8 @@ func TestWebhookRejectsBadRequestsAndStoresNothing(t *testing.T) {
 			r.Body = io.NopCloser(bytes.NewReader(bytes.Replace(ringing(t), []byte("+12025550142"), []byte("+12025550143"), 1)))
 			return r
 		}, http.StatusUnauthorized},
-		{"stale timestamp", func(t *testing.T) *http.Request {
-			return signedRequest(ringing(t), time.Now().Add(-6*time.Minute), testSecret)
+		{"timestamp older than Zoom's last retry", func(t *testing.T) *http.Request {
+			return signedRequest(ringing(t), time.Now().Add(-91*time.Minute), testSecret)
 		}, http.StatusUnauthorized},
 		{"timestamp from the future", func(t *testing.T) *http.Request {
 			return signedRequest(ringing(t), time.Now().Add(6*time.Minute), testSecret)

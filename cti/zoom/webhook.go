@@ -74,19 +74,33 @@ var ErrStaleTimestamp = errors.New("zoom: request timestamp outside the accepted
 // non-numeric x-zm-request-timestamp.
 var ErrBadTimestamp = errors.New("zoom: malformed request timestamp")
 
+// Zoom retries an unacknowledged event 5, 20 and 60 minutes apart: the
+// last retry comes 85 minutes after the first attempt (reference/zoom.md
+// §1.6). Whether a retry is signed again with a fresh
+// x-zm-request-timestamp is UNCONFIRMED, so a receiver that must take
+// retries carrying the original timestamp accepts one up to MaxWebhookAge
+// old: the last retry plus five minutes of clock skew and delay.
+const (
+	LastRetry     = 85 * time.Minute
+	MaxWebhookAge = LastRetry + 5*time.Minute
+	// MaxClockSkew is how far in the future a timestamp may be: the
+	// sender's clock may run ahead of ours, but never by an hour.
+	MaxClockSkew = 5 * time.Minute
+)
+
 // CheckTimestamp checks an x-zm-request-timestamp (Unix seconds) against
-// now. Zoom documents no skew limit; rejecting anything older or further in
-// the future than window keeps a captured, validly signed request from
-// being replayed later.
-func CheckTimestamp(ts string, now time.Time, window time.Duration) error {
+// now: it may be up to maxAge old and up to maxAhead in the future. Zoom
+// documents no skew limit; rejecting anything older keeps a captured,
+// validly signed request from being replayed later than the receiver
+// still remembers what it took.
+func CheckTimestamp(ts string, now time.Time, maxAge, maxAhead time.Duration) error {
 	secs, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil || secs < 0 || ts[0] == '+' {
 		return fmt.Errorf("%w: %q", ErrBadTimestamp, ts)
 	}
 	// Compare in seconds so huge values cannot overflow time.Duration.
 	diff := now.Unix() - secs
-	limit := int64(window / time.Second)
-	if diff > limit || diff < -limit {
+	if diff > int64(maxAge/time.Second) || -diff > int64(maxAhead/time.Second) {
 		return fmt.Errorf("%w: %s is %ds from now", ErrStaleTimestamp, ts, diff)
 	}
 	return nil

@@ -122,15 +122,16 @@ func TestValidationToken(t *testing.T) {
 
 func TestCheckTimestamp(t *testing.T) {
 	now := time.Unix(1741000300, 0)
-	const window = 5 * time.Minute
+	const maxAge, maxAhead = 90 * time.Minute, 5 * time.Minute
 	tests := []struct {
 		name    string
 		ts      string
 		wantErr error
 	}{
 		{"now", "1741000300", nil},
-		{"just old enough", "1741000000", nil},
-		{"just too old", "1740999999", ErrStaleTimestamp},
+		{"old as Zoom's last retry", "1740995200", nil}, // 85 min
+		{"just old enough", "1740994900", nil},          // 90 min
+		{"just too old", "1740994899", ErrStaleTimestamp},
 		{"slightly future", "1741000599", nil},
 		{"too far future", "1741000601", ErrStaleTimestamp},
 		{"milliseconds by mistake", "1741000300000", ErrStaleTimestamp},
@@ -146,7 +147,7 @@ func TestCheckTimestamp(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := CheckTimestamp(tt.ts, now, window)
+			err := CheckTimestamp(tt.ts, now, maxAge, maxAhead)
 			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
 				t.Errorf("CheckTimestamp(%q) = %v, want %v", tt.ts, err, tt.wantErr)
 			}

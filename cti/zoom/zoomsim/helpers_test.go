@@ -60,7 +60,7 @@ func newReceiver(t *testing.T, secret string, clock func() time.Time) *receiver 
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
-		if err := zoom.CheckTimestamp(ts, clock(), 5*time.Minute); err != nil {
+		if err := zoom.CheckTimestamp(ts, clock(), zoom.MaxWebhookAge, zoom.MaxClockSkew); err != nil {
 			t.Errorf("delivery: %v", err)
 		}
 		rc.mu.Lock()
