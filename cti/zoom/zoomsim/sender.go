@@ -46,10 +46,18 @@ func (d *Delivery) OK() bool { return d != nil && d.StatusCode/100 == 2 }
 // reached or answered anything but 2xx; the Delivery is returned whenever
 // there was an answer.
 func (s *Sender) Send(ctx context.Context, body []byte) (*Delivery, error) {
-	now := time.Now
+	return s.send(ctx, body, strconv.FormatInt(s.now().Unix(), 10), "v=2.0;clid=us06;rid=WEBHOOK_"+randomHex(12))
+}
+
+func (s *Sender) now() time.Time {
 	if s.Clock != nil {
-		now = s.Clock
+		return s.Clock()
 	}
+	return time.Now()
+}
+
+// send POSTs body signed for timestamp ts (Unix seconds).
+func (s *Sender) send(ctx context.Context, body []byte, ts, trackingID string) (*Delivery, error) {
 	hc := s.Client
 	if hc == nil {
 		hc = &http.Client{Timeout: 3 * time.Second}
@@ -58,7 +66,6 @@ func (s *Sender) Send(ctx context.Context, body []byte) (*Delivery, error) {
 	if err != nil {
 		return nil, fmt.Errorf("zoomsim: send: %w", err)
 	}
-	ts := strconv.FormatInt(now().Unix(), 10)
 	// Zoom sends the names lower-case; HTTP names are case-insensitive and
 	// Go canonicalizes them, which also keeps Go's default User-Agent out.
 	h := req.Header
@@ -66,7 +73,7 @@ func (s *Sender) Send(ctx context.Context, body []byte) (*Delivery, error) {
 	h.Set("User-Agent", "Zoom Marketplace/1.0a")
 	h.Set(zoom.HeaderTimestamp, ts)
 	h.Set(zoom.HeaderSignature, zoom.Sign(s.Secret, ts, body))
-	h.Set(zoom.HeaderTrackingID, "v=2.0;clid=us06;rid=WEBHOOK_"+randomHex(12))
+	h.Set(zoom.HeaderTrackingID, trackingID)
 	if s.ClientID != "" {
 		h.Set(zoom.HeaderClientID, s.ClientID)
 	}
