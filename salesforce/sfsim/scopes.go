@@ -27,9 +27,12 @@ func (o *Org) grantScopes(requested string) string {
 	if strings.TrimSpace(requested) == "" {
 		requested = defaultScope
 	}
+	o.mu.Lock()
+	app := o.opts.Scopes
+	o.mu.Unlock()
 	var out []string
 	for _, s := range strings.Fields(requested) {
-		if slices.Contains(o.opts.Scopes, s) && !slices.Contains(out, s) {
+		if slices.Contains(app, s) && !slices.Contains(out, s) {
 			out = append(out, s)
 		}
 	}
@@ -78,4 +81,13 @@ func canUseAPI(scope string) bool { return hasScope(scope, "api") || hasScope(sc
 // missing "Manage user data via APIs (api)").
 func notRESTSession() *restError {
 	return newError(http.StatusUnauthorized, "INVALID_SESSION_ID", "This session is not valid for use with the REST API")
+}
+
+// SetAppScopes changes the scopes the External Client App selects, as an
+// admin does in its OAuth settings; see Options.Scopes. Tokens already
+// issued keep their grant.
+func (o *Org) SetAppScopes(scopes ...string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.opts.Scopes = slices.Clone(scopes)
 }
