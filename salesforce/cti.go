@@ -170,6 +170,8 @@ func AsCTIError(err error) error {
 		return &SignInRequired{Reason: "API access is not enabled for your Salesforce user. Ask your admin for the \"API Enabled\" permission, then sign in again.", err: err}
 	case KindInvalidField, KindInvalidInput, KindNotFound:
 		return fmt.Errorf("%w: %v", cti.ErrRejected, err)
+	case KindMissingScope:
+		return &SignInRequired{Reason: MissingScopeMessage(e.MissingScope()), err: err}
 	case KindInvalidSession:
 		return &SignInRequired{Reason: "Salesforce no longer accepts your session. Sign in again.", err: err}
 	}

@@ -40,6 +40,10 @@ const (
 	// so it is told apart from KindForbidden: the agent needs that message,
 	// and retrying or signing in again changes nothing.
 	KindAPIDisabled Failure = "API disabled"
+	// KindMissingScope: the token was granted without a scope the call needs
+	// (MissingScope says which). Refreshing keeps the same grant, so only
+	// signing in again after the admin selects the scope helps.
+	KindMissingScope Failure = "missing scope"
 )
 
 func (k Failure) Error() string { return "salesforce: " + string(k) }
@@ -86,6 +90,8 @@ func (e *Error) Kind() Failure {
 	switch {
 	case e.cause != nil:
 		return KindUnavailable
+	case e.MissingScope() != "":
+		return KindMissingScope
 	case e.Status == http.StatusUnauthorized, e.Code == "INVALID_SESSION_ID", e.Code == "invalid_grant", e.Code == badOAuthToken:
 		return KindInvalidSession
 	case e.Code == "REQUEST_LIMIT_EXCEEDED":
@@ -105,6 +111,23 @@ func (e *Error) Kind() Failure {
 		return KindForbidden
 	}
 	return KindInvalidInput
+}
+
+// notRESTSession is the data API's message for a token granted without the
+// api scope (401 INVALID_SESSION_ID; Salesforce Help article 005226515).
+const notRESTSession = "This session is not valid for use with the REST API"
+
+// MissingScope names the OAuth scope whose absence from the token's grant
+// made Salesforce refuse the call: "api" for the data API, "id" for the
+// identity endpoints (which answer insufficient_scope). Otherwise "".
+func (e *Error) MissingScope() string {
+	switch {
+	case e.Code == "INVALID_SESSION_ID" && strings.Contains(e.Message, notRESTSession):
+		return "api"
+	case e.Code == "insufficient_scope":
+		return "id"
+	}
+	return ""
 }
 
 // apiError is one entry of an error body. Plain REST calls name the code

@@ -6,15 +6,70 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
 )
 
+// Scopes are the OAuth scopes zoomcti asks for, and the ones an admin selects
+// in the External Client App (reference/salesforce-setup.md §1.3): api for
+// the REST API, refresh_token so agents stay signed in past the session
+// timeout, openid and id for userinfo's user and org ids, username and email
+// (the Zoom link compares the email).
+var Scopes = []string{"api", "refresh_token", "openid", "id"}
+
+// scopeSynonyms are the granted scopes that stand for a needed one:
+// offline_access is refresh_token; profile, email, address and phone are id
+// (one consent option); full includes api and id.
+var scopeSynonyms = map[string][]string{
+	"api":           {"api", "full"},
+	"refresh_token": {"refresh_token", "offline_access"},
+	"id":            {"id", "profile", "email", "address", "phone", "full"},
+}
+
+// ScopeLabels are the External Client App's wording of each needed scope.
+var ScopeLabels = map[string]string{
+	"api":           "Manage user data via APIs (api)",
+	"refresh_token": "Perform requests at any time (refresh_token, offline_access)",
+	"openid":        "Access unique user identifiers (openid)",
+	"id":            "Access the identity URL service (id, profile, email, address, phone)",
+}
+
+// MissingScopes returns the scopes zoomcti needs (api, refresh_token, id)
+// that granted, a token response's space-separated scope, lacks. openid is
+// asked for but not needed once id is granted.
+func MissingScopes(granted string) []string {
+	have := strings.Fields(granted)
+	var missing []string
+	for _, need := range []string{"api", "refresh_token", "id"} {
+		if !slices.ContainsFunc(scopeSynonyms[need], func(s string) bool { return slices.Contains(have, s) }) {
+			missing = append(missing, need)
+		}
+	}
+	return missing
+}
+
+// MissingScopeMessage tells an agent which OAuth scopes Salesforce did not
+// grant zoomcti, in the External Client App's own words, and who can fix it.
+func MissingScopeMessage(scopes ...string) string {
+	labels := make([]string, len(scopes))
+	for i, sc := range scopes {
+		labels[i] = strconv.Quote(ScopeLabels[sc])
+	}
+	noun := "scope"
+	if len(scopes) > 1 {
+		noun = "scopes"
+	}
+	return fmt.Sprintf("Salesforce did not give zoomcti the OAuth %s %s, which the softphone needs. Ask your admin to select %s in the zoomcti External Client App's OAuth scopes, then sign in again.",
+		noun, strings.Join(scopes, ", "), strings.Join(labels, " and "))
+}
+
 // OAuthConfig is the web-server flow of a connected app (or External Client
 // App) at loginURL: login.salesforce.com, test.salesforce.com or a My
-// Domain. It asks for REST access and a refresh token.
+// Domain. It asks for Scopes.
 func OAuthConfig(clientID, secret, loginURL, redirectURL string) *oauth2.Config {
 	loginURL = strings.TrimSuffix(loginURL, "/")
 	return &oauth2.Config{
@@ -26,7 +81,7 @@ func OAuthConfig(clientID, secret, loginURL, redirectURL string) *oauth2.Config 
 			AuthStyle: oauth2.AuthStyleInParams,
 		},
 		RedirectURL: redirectURL,
-		Scopes:      []string{"api", "refresh_token"},
+		Scopes:      slices.Clone(Scopes),
 	}
 }
 

@@ -179,8 +179,19 @@ func (s *Server) completeSignin(ctx context.Context, code, verifier string) (*ag
 		return nil, tryAgain
 	}
 	revoke := func() { s.revokeSF(context.WithoutCancel(ctx), tok.RefreshToken, tok.AccessToken) }
+	if granted, ok := tok.Extra("scope").(string); ok {
+		if missing := salesforce.MissingScopes(granted); len(missing) > 0 {
+			s.log.Warn("salesforce grant lacks scopes", "granted", granted, "missing", strings.Join(missing, " "))
+			revoke()
+			return nil, salesforce.MissingScopeMessage(missing...)
+		}
+	}
 	cl := s.crm.newClient(instance, salesforce.NewTokenSource(s.sfAuth, tok, nil), "")
 	info, err := cl.UserInfo(ctx)
+	if scope := missingScope(err); scope != "" {
+		revoke()
+		return nil, salesforce.MissingScopeMessage(scope)
+	}
 	if err != nil {
 		s.log.Warn("salesforce userinfo failed", "err", err)
 		revoke()
@@ -194,6 +205,10 @@ func (s *Server) completeSignin(ctx context.Context, code, verifier string) (*ag
 	if errors.Is(err, salesforce.KindAPIDisabled) {
 		revoke()
 		return nil, "API access is not enabled for your Salesforce user, and the softphone needs it. Ask your admin for the \"API Enabled\" permission, then sign in again."
+	}
+	if scope := missingScope(err); scope != "" {
+		revoke()
+		return nil, salesforce.MissingScopeMessage(scope)
 	}
 	if err != nil {
 		s.log.Warn("admin check failed", "org_id", info.OrgID, "err", err)
@@ -213,6 +228,16 @@ func (s *Server) completeSignin(ctx context.Context, code, verifier string) (*ag
 		return nil, tryAgain
 	}
 	return &rec, ""
+}
+
+// missingScope names the OAuth scope whose absence made Salesforce refuse
+// err's call, or "".
+func missingScope(err error) string {
+	var se *salesforce.Error
+	if errors.As(err, &se) {
+		return se.MissingScope()
+	}
+	return ""
 }
 
 // sameID compares Salesforce ids, 15- or 18-character.

@@ -160,6 +160,18 @@ func TestSigninFailuresSayWhatToDo(t *testing.T) {
 			signIn: "bob@example.com",
 		},
 		{
+			name:  "External Client App without the identity scope",
+			setup: func(d *Demo) { d.Org.SetAppScopes("api", "refresh_token", "openid") },
+			popup: func(t *testing.T, p context.Context) {
+				if err := chromedp.Do(p, chromedp.SetValue(chromedp.ID("username"), "admin@example.com")); err != nil {
+					t.Fatal(err)
+				}
+				click(t, p, "oaapprove")
+			},
+			want:   "did not give zoomcti the OAuth scope id",
+			signIn: "admin@example.com",
+		},
+		{
 			name:   "org not connected to this server",
 			config: func(c *Config) { c.SFOrgIDs = []string{"00D000000000001AAA"} },
 			popup:  func(t *testing.T, p context.Context) { click(t, p, "oaapprove") },

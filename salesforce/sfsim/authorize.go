@@ -59,12 +59,8 @@ func (o *Org) parseAuthorize(q url.Values) (req *authorizeRequest, page string, 
 			req.user = u
 		}
 	}
-	scope := q.Get("scope")
-	if scope == "" {
-		scope = defaultScope
-	}
 	seen := map[string]bool{}
-	for _, s := range strings.Fields(scope) {
+	for _, s := range strings.Fields(o.grantScopes(q.Get("scope"))) {
 		if l, ok := scopeLabels[s]; ok && !seen[l] {
 			seen[l] = true
 			req.scopes = append(req.scopes, l)
@@ -169,10 +165,7 @@ func (o *Org) handleAuthorizeDecision(w http.ResponseWriter, r *http.Request) {
 		}
 		req.user = u
 	}
-	scope := params.Get("scope")
-	if scope == "" {
-		scope = defaultScope
-	}
+	scope := o.grantScopes(params.Get("scope"))
 	code := "aPrx" + randomToken() + "=="
 	o.mu.Lock()
 	o.codes[code] = &authCode{

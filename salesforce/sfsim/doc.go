@@ -5,7 +5,7 @@
 //
 //	GET  /services/oauth2/authorize    "Allow Access?" page with a user picker (web-server flow, PKCE S256)
 //	POST /services/oauth2/token        authorization_code, refresh_token, client_credentials
-//	GET  /services/oauth2/userinfo     OpenID Connect userinfo (bad token: 403 Bad_OAuth_Token)
+//	GET  /services/oauth2/userinfo     OpenID Connect userinfo (bad token: 403 Bad_OAuth_Token; no openid/id scope: 403 insufficient_scope)
 //	POST /services/oauth2/revoke       revoke an access or refresh token
 //	GET  /id/{orgId}/{userId}          identity URL
 //	GET  /services/data/               versions list (free: no token, not counted)
@@ -17,7 +17,8 @@
 //
 // The data API keeps Salesforce's status codes, error arrays and the
 // Sforce-Limit-Info header; every data call needs a Bearer token and counts one
-// API request against Options.DailyLimit. It implements a SOQL subset (soql.go)
+// API request against Options.DailyLimit (a token granted without the api
+// scope gets 401 INVALID_SESSION_ID, scopes.go). It implements a SOQL subset (soql.go)
 // and a SOSL subset (sosl.go) whose phone matching compares digits only (a
 // stored extension is ignored). Users without "API Enabled" (Bob Builder,
 // bob@example.com) get 403 API_DISABLED_FOR_ORG from it; OAuth and userinfo

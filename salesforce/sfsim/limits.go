@@ -103,6 +103,11 @@ func (o *Org) dataAPI(h http.HandlerFunc) http.Handler {
 			writeError(w, newError(http.StatusUnauthorized, "INVALID_SESSION_ID", "Session expired or invalid"))
 			return
 		}
+		if !canUseAPI(sess.scope) {
+			o.mu.Unlock()
+			writeError(w, notRESTSession())
+			return
+		}
 		// A user without "API Enabled" is refused before the limit and
 		// without being counted: the request never reached the API.
 		if o.noAPI[sess.userID] {

@@ -53,16 +53,23 @@ func (o *Org) sessionLocked(token string) *session {
 }
 
 // IssueToken signs a user in without a browser (tests, demo) and returns an
-// access token and a refresh token.
+// access token and a refresh token granted defaultScope (api, refresh_token,
+// id): everything zoomcti uses.
 func (o *Org) IssueToken(userID string) (access, refresh string) {
+	return o.IssueTokenScoped(userID, defaultScope)
+}
+
+// IssueTokenScoped is IssueToken for a grant of exactly scope (space
+// separated), whatever the app selects: a test of a narrower grant.
+func (o *Org) IssueTokenScoped(userID, scope string) (access, refresh string) {
 	if id, ok := normalizeID(userID); ok {
 		userID = id
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	refresh = "5Aep861" + randomToken()
-	o.refresh[refresh] = &grant{userID: userID, scope: defaultScope}
-	return o.mintLocked(userID, refresh, defaultScope), refresh
+	o.refresh[refresh] = &grant{userID: userID, scope: scope}
+	return o.mintLocked(userID, refresh, scope), refresh
 }
 
 // ExpireAccessTokens ends every current session, as an org's session timeout
@@ -236,19 +243,20 @@ func (o *Org) handleRevoke(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-// userFields returns a user's record (a copy) for identity responses.
-func (o *Org) userRecord(token string) (map[string]any, bool) {
+// userRecord returns a token's user record (a copy) for identity responses
+// and what the token's grant lets those responses tell.
+func (o *Org) userRecord(token string) (map[string]any, identityLevel, bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	s := o.sessionLocked(token)
 	if s == nil {
-		return nil, false
+		return nil, identityNone, false
 	}
 	u := o.data["User"].byID[s.userID]
 	if u == nil {
-		return nil, false
+		return nil, identityNone, false
 	}
-	return copyRecord(u), true
+	return copyRecord(u), scopeLevel(s.scope), true
 }
 
 // handleUserInfo serves GET /services/oauth2/userinfo (OpenID Connect). A bad
@@ -259,13 +267,23 @@ func (o *Org) handleUserInfo(w http.ResponseWriter, r *http.Request) {
 	if tok == "" {
 		tok = r.FormValue("access_token")
 	}
-	u, ok := o.userRecord(tok)
+	u, level, ok := o.userRecord(tok)
 	if !ok {
 		http.Error(w, "Bad_OAuth_Token", http.StatusForbidden)
 		return
 	}
+	if level == identityNone {
+		insufficientScope(w)
+		return
+	}
 	inst := instanceURL(r)
 	userID := u["Id"].(string)
+	if level == identityIDs {
+		writeJSON(w, http.StatusOK, map[string]any{
+			"sub": inst + "/id/" + o.orgID + "/" + userID, "user_id": userID, "organization_id": o.orgID,
+		})
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"sub":                            inst + "/id/" + o.orgID + "/" + userID,
 		"user_id":                        userID,
@@ -297,9 +315,13 @@ func (o *Org) handleUserInfo(w http.ResponseWriter, r *http.Request) {
 // handleIdentity serves GET /id/{orgId}/{userId}, the identity URL of a token
 // response. It answers for the token's own user only.
 func (o *Org) handleIdentity(w http.ResponseWriter, r *http.Request) {
-	u, ok := o.userRecord(bearer(r))
+	u, level, ok := o.userRecord(bearer(r))
 	if !ok {
 		http.Error(w, "Bad_OAuth_Token", http.StatusForbidden)
+		return
+	}
+	if level == identityNone {
+		insufficientScope(w)
 		return
 	}
 	userID := u["Id"].(string)
@@ -308,6 +330,13 @@ func (o *Org) handleIdentity(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	inst := instanceURL(r)
+	if level == identityIDs {
+		writeJSON(w, http.StatusOK, map[string]any{
+			"id": inst + "/id/" + o.orgID + "/" + userID, "asserted_user": true,
+			"user_id": userID, "organization_id": o.orgID,
+		})
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"id": inst + "/id/" + o.orgID + "/" + userID, "asserted_user": true,
 		"user_id": userID, "organization_id": o.orgID, "username": u["Username"],

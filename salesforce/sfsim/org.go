@@ -30,6 +30,11 @@ type Options struct {
 	// error=invalid_client and "app must be installed into org". Tokens
 	// already issued keep working. SetAppInstalled changes it later.
 	AppNotInstalled bool
+	// Scopes are the OAuth scopes the External Client App has selected; an
+	// authorize request is granted the scopes it asks for that are among
+	// them (scopes.go). Default: api, refresh_token (offline_access), openid
+	// and the identity URL service (id, profile, email, address, phone).
+	Scopes []string
 }
 
 // User is a Salesforce user of the org.
@@ -83,6 +88,9 @@ func New(opts Options) *Org {
 	}
 	if opts.ClientSecret == "" {
 		opts.ClientSecret = "sfsim-client-secret"
+	}
+	if opts.Scopes == nil {
+		opts.Scopes = DefaultAppScopes
 	}
 	if opts.Clock == nil {
 		opts.Clock = time.Now
