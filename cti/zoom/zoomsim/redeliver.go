@@ -135,21 +135,6 @@ func (r *Redeliverer) Pending() int {
 	return len(r.pending)
 }
 
-// Run calls RetryDue every interval until ctx ends: Zoom's retries in
-// real time, for the demo.
-func (r *Redeliverer) Run(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			r.RetryDue(ctx)
-		}
-	}
-}
-
 // attempt sends rd once, stamped as r.Stamp says.
 func (r *Redeliverer) attempt(ctx context.Context, rd *redelivery, now time.Time) Attempt {
 	ts := rd.ts
