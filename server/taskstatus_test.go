@@ -42,6 +42,9 @@ func TestCallLogUsesTheOrgsClosedStatus(t *testing.T) {
 	if task["Status"] != "Done" || task["IsClosed"] != true {
 		t.Errorf("Task Status %v (closed %v), want Done", task["Status"], task["IsClosed"])
 	}
+	if task["Priority"] != "Normal" {
+		t.Errorf("Task Priority %v, want the org's default, Normal", task["Priority"])
+	}
 	// Written right the first time: no create refused for its status.
 	if n := e.org.APIRequests() - before; n != 3 {
 		t.Errorf("%d API requests, want a search, a status read and one create", n)
