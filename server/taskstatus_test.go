@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/zoomcti/zoomcti/cti/zoom/zoomsim"
 	"github.com/zoomcti/zoomcti/salesforce/sfsim"
 )
 
@@ -90,5 +91,16 @@ func TestCallLogAfterTheOrgRenamesItsClosedStatus(t *testing.T) {
 	e.callTask("7600000000000000203")
 	if n := e.org.APIRequests() - before; n > 2 {
 		t.Errorf("%d API requests for a known caller's log, want a search and a create at most", n)
+	}
+}
+
+// A text thread's Task is closed with the org's own status too.
+func TestSMSLogUsesTheOrgsClosedStatus(t *testing.T) {
+	e := newEnvWith(t, sfsim.Options{TaskStatuses: doneStatuses})
+	e.send(e.smsBody(zoomsim.SMSSpec{From: "+12025550142", To: DemoZoomUserID, Text: "hello", At: smsDay, MessageID: "done-1"}))
+	e.drain()
+	tasks := e.smsTasks()
+	if len(tasks) != 1 || tasks[0]["Status"] != "Done" {
+		t.Fatalf("SMS Tasks %v, want one with Status Done", tasks)
 	}
 }
