@@ -98,7 +98,7 @@ func (e *Engine) buildTask(a Agent, c *Call, set Settings) Task {
 		CallDurationInSeconds: int(c.Duration() / time.Second),
 		CallObject:            c.ID,
 		CallDisposition:       string(c.Result),
-		Status:                "Completed",
+		Status:                set.TaskStatus, // empty: the org's own closed status
 		ActivityDate:          day.Format(time.DateOnly),
 		Description:           describe(c),
 		Fields:                fieldDefaults(set),

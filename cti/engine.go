@@ -43,11 +43,13 @@ type Task struct {
 	CallDurationInSeconds int    `json:"call_duration_in_seconds"`
 	CallObject            string `json:"call_object"` // the Zoom call id: what makes the write idempotent
 	CallDisposition       string `json:"call_disposition,omitempty"`
-	Status                string `json:"status"`
-	ActivityDate          string `json:"activity_date"` // YYYY-MM-DD
-	Description           string `json:"description,omitempty"`
-	WhoID                 string `json:"who_id,omitempty"`
-	WhatID                string `json:"what_id,omitempty"`
+	// Status is the closed status to save the Task with: the one the admin
+	// picked, or empty for the org's own closed status (the CRM knows it).
+	Status       string `json:"status"`
+	ActivityDate string `json:"activity_date"` // YYYY-MM-DD
+	Description  string `json:"description,omitempty"`
+	WhoID        string `json:"who_id,omitempty"`
+	WhatID       string `json:"what_id,omitempty"`
 	// Fields are the admin's extra Task fields (API name → value).
 	Fields map[string]string `json:"fields,omitempty"`
 }

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 )
 
 // Settings are one Salesforce org's admin settings: the settings cards of
@@ -40,6 +41,10 @@ type Settings struct {
 	MatchZoomEmailToUsername bool `json:"match_zoom_email_to_username"`
 	// CallLogFields are the admin's extra Task fields, in order.
 	CallLogFields []CallLogField `json:"call_log_fields"`
+	// TaskStatus is the closed status the admin wants saved Tasks to have
+	// (the status's API name in the org). Empty: the org's own first closed
+	// status, whatever the org calls it.
+	TaskStatus string `json:"task_status,omitempty"`
 
 	SoftphoneHeight int `json:"softphone_height"`
 	SoftphoneWidth  int `json:"softphone_width"`
@@ -162,6 +167,10 @@ func (s Settings) Validate() error {
 		if strings.TrimSpace(d) == "" || len(d) > 255 {
 			errs["dispositions"] = "each value must be 1 to 255 characters (Task.CallDisposition)"
 		}
+	}
+	if s.TaskStatus != "" && (strings.TrimSpace(s.TaskStatus) != s.TaskStatus || len([]rune(s.TaskStatus)) > 255 ||
+		strings.ContainsFunc(s.TaskStatus, unicode.IsControl)) {
+		errs["task_status"] = "must be the API name of one of the org's closed Task statuses (up to 255 characters, no leading or trailing spaces), or empty for the org's own"
 	}
 	if len(s.CallLogFields) > 20 {
 		errs["call_log_fields"] = "at most 20 fields"

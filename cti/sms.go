@@ -321,7 +321,11 @@ func (e *Engine) writeSMSTask(ctx context.Context, a Agent, key string) (int, er
 			}
 		}
 	}
-	t := buildSMSTask(th, st)
+	set, err := e.cfg.Settings(ctx, a.OrgID)
+	if err != nil {
+		return 0, err
+	}
+	t := buildSMSTask(th, st, set.TaskStatus)
 	if st.TaskID == "" {
 		if st.TaskID, err = e.cfg.CRM.CreateTask(ctx, a, t); err != nil {
 			return 0, fmt.Errorf("cti: create sms log: %w", err)

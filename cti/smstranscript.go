@@ -9,7 +9,8 @@ import (
 )
 
 // buildSMSTask is the Task that shows the whole thread.
-func buildSMSTask(th *smsThread, st smsTaskState) Task {
+// status is the closed status the admin picked, or empty for the org's own.
+func buildSMSTask(th *smsThread, st smsTaskState, status string) Task {
 	subject := "SMS with " + th.Numbers[0]
 	switch {
 	case th.Group:
@@ -21,7 +22,7 @@ func buildSMSTask(th *smsThread, st smsTaskState) Task {
 	return Task{
 		SMS:          true,
 		Subject:      subject,
-		Status:       "Completed",
+		Status:       status,
 		ActivityDate: th.Date,
 		Description:  smsTranscript(th, smsDescriptionMax),
 		CallObject:   th.CallObject,

@@ -62,12 +62,13 @@ func (c *Client) FindTask(ctx context.Context, ownerID, callObject string) (stri
 	return recs[0].ID(), nil
 }
 
-// taskFields are the fields of a new Task.
+// taskFields are the fields of a new Task. Priority is left to the org's
+// default (reference §4: required, defaulted): orgs rename "Normal" too, and
+// it is a restricted picklist.
 func taskFields(ownerID string, t cti.Task) map[string]any {
 	fields := map[string]any{
 		"Subject":               truncate(t.Subject, maxTextField),
 		"Status":                t.Status,
-		"Priority":              "Normal",
 		"Type":                  "Call",
 		"TaskSubtype":           "Call",
 		"CallType":              t.CallType,

@@ -79,9 +79,9 @@ func TestTaskFields(t *testing.T) {
 			want: map[string]any{
 				"Subject": strings.Repeat("é", 255), "Status": "Completed", "Type": "Call", "TaskSubtype": "Call",
 				"CallType": "Inbound", "CallDurationInSeconds": 42, "CallObject": "z1", "ActivityDate": "2026-12-04",
-				"OwnerId": "005A", "WhoId": "003A", "Mood__c": "good", "Priority": "Normal",
+				"OwnerId": "005A", "WhoId": "003A", "Mood__c": "good",
 			},
-			absent: []string{"WhatId", "CallDisposition"},
+			absent: []string{"WhatId", "CallDisposition", "Priority"},
 		},
 		{
 			name:   "text thread",

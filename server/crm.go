@@ -49,13 +49,16 @@ type crm struct {
 	mu      sync.Mutex
 	clients map[string]*salesforce.Client // by agent key
 	limits  map[string]time.Time          // org → last time its usage was stored
+	// closed is each org's first closed Task status, read once and read
+	// again when Salesforce refuses it (the admin renamed or removed it).
+	closed map[string]string
 	// caching counts the lookups being written to the cache: a write that
 	// is not on the way to the pop.
 	caching sync.WaitGroup
 }
 
 func newCRM(cfg crmConfig) *crm {
-	return &crm{cfg: cfg, clients: map[string]*salesforce.Client{}, limits: map[string]time.Time{}}
+	return &crm{cfg: cfg, clients: map[string]*salesforce.Client{}, limits: map[string]time.Time{}, closed: map[string]string{}}
 }
 
 var _ cti.CRM = (*crm)(nil)
@@ -213,9 +216,11 @@ func (c *crm) cached() { c.caching.Wait() }
 func (c *crm) CreateTask(ctx context.Context, a cti.Agent, t cti.Task) (string, error) {
 	var id string
 	err := c.call(ctx, a, func(cl *salesforce.Client) error {
-		var err error
-		id, err = cl.CreateTask(ctx, a.UserID, t)
-		return err
+		return c.withClosedStatus(ctx, a.OrgID, cl, t, true, func(t cti.Task) error {
+			var err error
+			id, err = cl.CreateTask(ctx, a.UserID, t)
+			return err
+		})
 	})
 	return id, err
 }
@@ -225,7 +230,60 @@ func (c *crm) UpdateTask(ctx context.Context, a cti.Agent, id string, t cti.Task
 	if !salesforce.ChangesTask(t) {
 		return nil
 	}
-	return c.call(ctx, a, func(cl *salesforce.Client) error { return cl.UpdateTask(ctx, id, t) })
+	return c.call(ctx, a, func(cl *salesforce.Client) error {
+		return c.withClosedStatus(ctx, a.OrgID, cl, t, false, func(t cti.Task) error { return cl.UpdateTask(ctx, id, t) })
+	})
+}
+
+// withClosedStatus runs write with t's status filled in: the admin's
+// choice, or (empty) the org's own closed status when creating. When
+// Salesforce refuses the status (the org renamed or removed it since, or
+// the admin's choice no longer exists) it reads the org's closed status
+// afresh and writes once more, so that a log is not set aside for a value
+// the org dropped.
+func (c *crm) withClosedStatus(ctx context.Context, orgID string, cl *salesforce.Client, t cti.Task, create bool, write func(cti.Task) error) error {
+	if t.Status == "" && create {
+		status, err := c.closedStatus(ctx, orgID, cl, false)
+		if err != nil {
+			return err
+		}
+		t.Status = status
+	}
+	err := write(t)
+	if !salesforce.RefusedTaskStatus(err) {
+		return err
+	}
+	status, rerr := c.closedStatus(ctx, orgID, cl, true)
+	if rerr != nil {
+		// What the re-read failed with decides what happens to the job: a
+		// passing failure is retried later rather than set aside.
+		return fmt.Errorf("task status %q refused (%v); %w", t.Status, err, rerr)
+	}
+	if status == t.Status {
+		return err
+	}
+	c.cfg.log.Warn("salesforce refused the task status; writing the org's closed status", "org_id", orgID, "refused", t.Status, "status", status)
+	t.Status = status
+	return write(t)
+}
+
+// closedStatus is the org's first closed Task status, from the cache
+// unless fresh is set.
+func (c *crm) closedStatus(ctx context.Context, orgID string, cl *salesforce.Client, fresh bool) (string, error) {
+	c.mu.Lock()
+	status, ok := c.closed[orgID]
+	c.mu.Unlock()
+	if ok && !fresh {
+		return status, nil
+	}
+	status, err := cl.ClosedTaskStatus(ctx)
+	if err != nil {
+		return "", err
+	}
+	c.mu.Lock()
+	c.closed[orgID] = status
+	c.mu.Unlock()
+	return status, nil
 }
 
 // FindTask implements cti.CRM.

@@ -14,9 +14,9 @@ import (
 // apiRequests counts what one call costs against the org's API limit.
 func TestInboundCallCostsAtMostTwoAPIRequests(t *testing.T) {
 	e := newEnv(t)
-	play := func(callID string) int {
+	play := func(callID, from string) int {
 		before := e.org.APIRequests()
-		bodies, err := sim().Inbound(simSpec(callID))
+		bodies, err := sim().Inbound(simSpecFrom(callID, from))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -29,10 +29,14 @@ func TestInboundCallCostsAtMostTwoAPIRequests(t *testing.T) {
 		}
 		return e.org.APIRequests() - before
 	}
-	if n := play("7400000000000000901"); n > 2 {
-		t.Errorf("first call from a number: %d API requests, want at most 2 (search + log)", n)
+	// The org's closed Task status is read once per org, on its first log.
+	if n := play("7400000000000000901", "+12025550142"); n > 3 {
+		t.Errorf("first call of the org: %d API requests, want at most 3 (search + closed status + log)", n)
 	}
-	if n := play("7400000000000000902"); n > 1 {
+	if n := play("7400000000000000903", "+12025550177"); n > 2 {
+		t.Errorf("first call from another number: %d API requests, want at most 2 (search + log)", n)
+	}
+	if n := play("7400000000000000902", "+12025550142"); n > 1 {
 		t.Errorf("second call from the same number: %d API requests, want at most 1 (the log)", n)
 	}
 }

@@ -31,6 +31,10 @@
           help: "Calls between extensions are neither popped nor logged.",
         },
         {
+          key: "task_status", type: "text", label: "Closed Task status", placeholder: "the org's own (e.g. Completed)", maxLength: 255,
+          help: "The API name of one of your org's closed Task statuses. Empty: the first closed status in Setup, read from the org.",
+        },
+        {
           key: "call_log_fields", type: "fields", label: "Call log fields",
           help: "Extra Task fields, in this order: the wrap-up form shows them and the call log writes them. A default is also what Auto Save writes.",
         },

@@ -24,6 +24,13 @@
 // bob@example.com) get 403 API_DISABLED_FOR_ORG from it; OAuth and userinfo
 // still work for them.
 //
+// Restricted picklists refuse any other value with 400
+// INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST naming the field: Task CallType,
+// TaskSubtype, Priority (High, Normal, Low) and Status, whose values are the
+// org's TaskStatus records (queryable; Options.TaskStatuses and
+// SetTaskStatuses rename or remove them, "Completed" included). A Task's
+// IsClosed follows the IsClosed of its status.
+//
 // The console records every sforce.opencti call the framed softphone makes as
 // window.openctiCalls ({method, args}), every event it sends back as
 // window.openctiEvents, and what the agent sees as window.consoleState

@@ -16,6 +16,7 @@ var keyPrefixes = map[string]string{
 	"Organization":            "00D",
 	"PermissionSet":           "0PS",
 	"PermissionSetAssignment": "0Pa",
+	"TaskStatus":              "01J",
 }
 
 const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"

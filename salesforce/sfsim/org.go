@@ -35,6 +35,11 @@ type Options struct {
 	// them (scopes.go). Default: api, refresh_token (offline_access), openid
 	// and the identity URL service (id, profile, email, address, phone).
 	Scopes []string
+	// TaskStatuses are the org's Task Status values, in their sort order;
+	// nil gives Salesforce's defaults (DefaultTaskStatuses). Orgs rename
+	// and remove values, "Completed" included; Task.Status accepts only
+	// these API names. SetTaskStatuses changes them later.
+	TaskStatuses []TaskStatus
 }
 
 // User is a Salesforce user of the org.

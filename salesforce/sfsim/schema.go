@@ -60,7 +60,7 @@ func newSObject(name, label, plural string, fields ...field) *sobject {
 		{Name: "LastModifiedDate", Label: "Last Modified Date", Type: "datetime"},
 		{Name: "LastModifiedById", Label: "Last Modified By ID", Type: "reference", Length: 18, RefTo: []string{"User"}},
 	}
-	if name == "User" || name == "PermissionSet" || name == "PermissionSetAssignment" {
+	if name == "User" || name == "PermissionSet" || name == "PermissionSetAssignment" || name == "TaskStatus" {
 		audit = append(audit[:1], audit[2:]...) // no OwnerId
 	}
 	s := &sobject{Name: name, Label: label, Plural: plural, byName: map[string]int{}}
@@ -120,10 +120,10 @@ func newSchema() map[string]*sobject {
 	task := newSObject("Task", "Task", "Tasks",
 		field{Name: "Subject", Label: "Subject", Type: "combobox", Length: 255, Create: true, Update: true, Nillable: true,
 			Values: []string{"Call", "Send Letter", "Send Quote", "Other"}},
-		field{Name: "Status", Label: "Status", Type: "picklist", Length: 255, Create: true, Update: true, Required: true, Default: "Not Started",
-			Values: []string{"Not Started", "In Progress", "Completed", "Waiting on someone else", "Deferred"}},
+		// Status takes the org's TaskStatus values (setTaskStatusesLocked).
+		field{Name: "Status", Label: "Status", Type: "picklist", Length: 255, Create: true, Update: true, Required: true, Restricted: true},
 		field{Name: "Priority", Label: "Priority", Type: "picklist", Length: 40, Create: true, Update: true, Required: true, Default: "Normal",
-			Values: []string{"High", "Normal", "Low"}},
+			Restricted: true, Values: []string{"High", "Normal", "Low"}},
 		field{Name: "ActivityDate", Label: "Due Date Only", Type: "date", Create: true, Update: true, Nillable: true},
 		field{Name: "CallType", Label: "Call Type", Type: "picklist", Length: 40, Create: true, Update: true, Nillable: true, Restricted: true,
 			Values: []string{"Inbound", "Internal", "Outbound"}},
@@ -181,8 +181,17 @@ func newSchema() map[string]*sobject {
 		field{Name: "AssigneeId", Label: "Assignee ID", Type: "reference", Length: 18, Create: true, Required: true, RefTo: []string{"User"}},
 		field{Name: "PermissionSetId", Label: "Permission Set ID", Type: "reference", Length: 18, Create: true, Required: true, RefTo: []string{"PermissionSet"}},
 	)
+	// TaskStatus: the org's Task Status values, read-only through the API
+	// (an admin edits them in Setup).
+	taskStatus := newSObject("TaskStatus", "Task Status Value", "Task Status Values",
+		readOnly(str("ApiName", "Api Name", 255)),
+		readOnly(str("MasterLabel", "Master Label", 255)),
+		field{Name: "SortOrder", Label: "Sort Order", Type: "int", Length: 9, Nillable: true},
+		field{Name: "IsDefault", Label: "Is Default", Type: "boolean"},
+		field{Name: "IsClosed", Label: "Is Closed", Type: "boolean"},
+	)
 	out := map[string]*sobject{}
-	for _, s := range []*sobject{account, contact, lead, task, opportunity, kase, user, permSet, assignment} {
+	for _, s := range []*sobject{account, contact, lead, task, opportunity, kase, user, permSet, assignment, taskStatus} {
 		out[s.Name] = s
 	}
 	return out

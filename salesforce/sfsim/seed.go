@@ -5,6 +5,7 @@ package sfsim
 func (o *Org) seed() {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.setTaskStatusesLocked(o.opts.TaskStatuses)
 
 	user := func(first, last, username, email, phone, ext, title string) User {
 		rec := map[string]any{"FirstName": first, "LastName": last, "Username": username, "Email": email, "Title": title}

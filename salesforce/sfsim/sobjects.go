@@ -154,7 +154,10 @@ func (o *Org) handleDescribe(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	writeJSON(w, http.StatusOK, s.describe("/services/data/"+r.PathValue("version")))
+	o.mu.Lock() // the Task Status values may change (SetTaskStatuses)
+	d := s.describe("/services/data/" + r.PathValue("version"))
+	o.mu.Unlock()
+	writeJSON(w, http.StatusOK, d)
 }
 
 // handleGlobalDescribe serves GET /services/data/vNN.0/sobjects/.

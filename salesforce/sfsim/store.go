@@ -62,7 +62,7 @@ func (o *Org) deriveLocked(s *sobject, rec map[string]any) {
 			rec["CaseNumber"] = fmt.Sprintf("%08d", 1000+len(o.data["Case"].order))
 		}
 	case "Task":
-		rec["IsClosed"] = rec["Status"] == "Completed"
+		rec["IsClosed"] = o.closedStatusLocked(rec["Status"])
 		rec["AccountId"] = nil
 		if what, _ := rec["WhatId"].(string); sobjectForID(what) == "Account" {
 			rec["AccountId"] = what
