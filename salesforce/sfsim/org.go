@@ -35,6 +35,11 @@ type Options struct {
 	// them (scopes.go). Default: api, refresh_token (offline_access), openid
 	// and the identity URL service (id, profile, email, address, phone).
 	Scopes []string
+	// OldestVersion and NewestVersion bound the REST API versions the org
+	// serves ("NN.0"): GET /services/data/ lists them, and a request under
+	// /services/data/vNN.0/ for any other is 404 NOT_FOUND. Defaults:
+	// DefaultOldestVersion, DefaultNewestVersion. SetVersions changes them.
+	OldestVersion, NewestVersion string
 }
 
 // User is a Salesforce user of the org.
@@ -73,6 +78,7 @@ type Org struct {
 	appNotInstalled bool            // see Options.AppNotInstalled
 	noAPI           map[string]bool // Ids of users without "API Enabled"
 	lastSearch      string          // the SOSL text of the last search request
+	oldest, newest  int             // majors of the REST API versions served
 }
 
 // table holds the records of one sObject in insertion order.
@@ -116,6 +122,13 @@ func New(opts Options) *Org {
 	for name := range o.schema {
 		o.data[name] = &table{byID: map[string]map[string]any{}}
 	}
+	if opts.OldestVersion == "" {
+		opts.OldestVersion = DefaultOldestVersion
+	}
+	if opts.NewestVersion == "" {
+		opts.NewestVersion = DefaultNewestVersion
+	}
+	o.SetVersions(opts.OldestVersion, opts.NewestVersion)
 	o.seed()
 	o.handler = o.routes()
 	return o
