@@ -100,13 +100,19 @@ func (c *Client) apiVersion(ctx context.Context, instance, stale string) (string
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	fresh := !e.at.IsZero() && c.versions.now().Sub(e.at) < versionsTTL
-	if !fresh || (stale != "" && slices.Contains(e.offered, stale)) {
-		offered, err := c.readVersions(ctx, instance)
-		if err != nil {
-			return "", err
+	if fresh && (stale == "" || !slices.Contains(e.offered, stale)) {
+		v, err := pickVersion(instance, e.offered, c.version)
+		if err == nil {
+			return v, nil
 		}
-		e.offered, e.at = offered, c.versions.now()
+		// An org too old a moment ago may have been upgraded since: the
+		// list is free, so it is read again rather than trusted.
 	}
+	offered, err := c.readVersions(ctx, instance)
+	if err != nil {
+		return "", err
+	}
+	e.offered, e.at = offered, c.versions.now()
 	return pickVersion(instance, e.offered, c.version)
 }
 

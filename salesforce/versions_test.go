@@ -156,6 +156,13 @@ func TestOrgTooOldIsAVersionError(t *testing.T) {
 		e.org.SetVersions("31.0", "35.0")
 		_, err := e.client.CreateTask(ctx, e.org.DemoUser().ID, callTask("old"))
 		check(t, err)
+
+		// Upgraded again: the next try works, without waiting for the
+		// cached list to expire.
+		e.org.SetVersions("31.0", "66.0")
+		if _, err := e.client.CreateTask(ctx, e.org.DemoUser().ID, callTask("old")); err != nil {
+			t.Errorf("after the upgrade: %v", err)
+		}
 	})
 }
 
