@@ -240,3 +240,16 @@ func pathVersion(path string) string {
 	v, _, _ := strings.Cut(rest, "/")
 	return v
 }
+
+// CheckAPIVersion reports whether v ("67.0") can be the newest version a
+// Client uses: a version number no older than MinAPIVersion.
+func CheckAPIVersion(v string) error {
+	major, ok := strings.CutSuffix(strings.TrimPrefix(v, "v"), ".0")
+	if n, err := strconv.Atoi(major); !ok || err != nil || n <= 0 {
+		return fmt.Errorf("%q does not look like 67.0", v)
+	}
+	if versionNumber(strings.TrimPrefix(v, "v")) < versionNumber(MinAPIVersion) {
+		return fmt.Errorf("%s is older than %s, the oldest zoomcti can use", v, MinAPIVersion)
+	}
+	return nil
+}

@@ -200,3 +200,24 @@ func (c countingPathTransport) RoundTrip(r *http.Request) (*http.Response, error
 	}
 	return c.next.RoundTrip(r)
 }
+
+func TestCheckAPIVersion(t *testing.T) {
+	tests := []struct {
+		name, v string
+		ok      bool
+	}{
+		{name: "default", v: DefaultAPIVersion, ok: true},
+		{name: "with v", v: "v66.0", ok: true},
+		{name: "the minimum", v: MinAPIVersion, ok: true},
+		{name: "too old", v: "35.0"},
+		{name: "no .0", v: "67"},
+		{name: "junk", v: "latest"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := CheckAPIVersion(tt.v); (err == nil) != tt.ok {
+				t.Errorf("CheckAPIVersion(%q) = %v, want ok %v", tt.v, err, tt.ok)
+			}
+		})
+	}
+}

@@ -1,9 +1,10 @@
 package server
 
 import (
-	"github.com/zoomcti/zoomcti/cti"
 	"testing"
 	"time"
+
+	"github.com/zoomcti/zoomcti/cti"
 )
 
 // The org moves off the REST API version zoomcti was using in the middle of
