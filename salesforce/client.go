@@ -3,7 +3,10 @@
 // userinfo, and the caller lookup that turns a phone number into Contacts,
 // Leads and Accounts.
 //
-// A Client refreshes the user's access token once when Salesforce answers
+// A Client uses, with each org, the newest REST API version both the org
+// and its configuration support, read from the org's free versions list and
+// shared by all clients through a Versions (versions.go). It refreshes the
+// user's access token once when Salesforce answers
 // 401 INVALID_SESSION_ID, retries transient failures with capped exponential
 // backoff, classifies every failure as a Kind, and reports the org's API
 // usage from the Sforce-Limit-Info header of every response.

@@ -3,6 +3,7 @@ package salesforce
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -153,7 +154,8 @@ func (c *Client) readVersions(ctx context.Context, instance string) ([]string, e
 		if err == nil {
 			return offered, nil
 		}
-		e, ok := err.(*Error)
+		var e *Error
+		ok := errors.As(err, &e)
 		if !ok || e.Kind() != KindUnavailable || attempt >= c.retry.Attempts {
 			if ok && e.Kind() != KindUnavailable {
 				// A refusal of the list itself is no verdict on any record.
