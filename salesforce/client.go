@@ -3,7 +3,10 @@
 // userinfo, and the caller lookup that turns a phone number into Contacts,
 // Leads and Accounts.
 //
-// A Client refreshes the user's access token once when Salesforce answers
+// A Client uses, with each org, the newest REST API version both the org
+// and its configuration support, read from the org's free versions list and
+// shared by all clients through a Versions (versions.go). It refreshes the
+// user's access token once when Salesforce answers
 // 401 INVALID_SESSION_ID, retries transient failures with capped exponential
 // backoff, classifies every failure as a Kind, and reports the org's API
 // usage from the Sforce-Limit-Info header of every response.
@@ -32,8 +35,9 @@ import (
 	"github.com/zoomcti/zoomcti/cti"
 )
 
-// DefaultAPIVersion is the REST API version used when Config leaves it empty
-// (Summer '26).
+// DefaultAPIVersion is the newest REST API version a Client uses when Config
+// leaves it empty (Summer '26). Each org gets the newest version it serves up
+// to that one (versions.go).
 const DefaultAPIVersion = "67.0"
 
 // Config configures a Client.
@@ -42,9 +46,14 @@ type Config struct {
 	// A token carrying an "instance_url" extra field overrides it, as
 	// Salesforce says to call the API on the instance the token came from.
 	InstanceURL string
-	APIVersion  string       // "67.0" when empty
-	HTTPClient  *http.Client // a client with a 30 s timeout when nil
-	Tokens      TokenSource  // required
+	// APIVersion is the newest REST API version to use ("67.0" when empty);
+	// an org that serves only older ones gets its newest (versions.go).
+	APIVersion string
+	// Versions caches each org's versions list; share one among the clients
+	// of all users. A client of its own when nil.
+	Versions   *Versions
+	HTTPClient *http.Client // a client with a 30 s timeout when nil
+	Tokens     TokenSource  // required
 	// OnLimit, when set, is called with the org's rolling 24-hour API usage
 	// after every response that reports it.
 	OnLimit func(used, limit int)
@@ -68,6 +77,7 @@ type Client struct {
 	tokens      TokenSource
 	onLimit     func(used, limit int)
 	retry       RetryPolicy
+	versions    *Versions
 }
 
 // New returns a Client for cfg.
@@ -79,6 +89,10 @@ func New(cfg Config) *Client {
 		tokens:      cfg.Tokens,
 		onLimit:     cfg.OnLimit,
 		retry:       cfg.Retry,
+		versions:    cfg.Versions,
+	}
+	if c.versions == nil {
+		c.versions = NewVersions(nil)
 	}
 	if c.version == "" {
 		c.version = DefaultAPIVersion
@@ -129,9 +143,16 @@ func (c *Client) do(ctx context.Context, req request, out any) error {
 	if err != nil {
 		return err
 	}
-	refreshed := false
+	refreshed, reread := false, false
 	for attempt := 1; ; attempt++ {
-		status, body, err := c.send(ctx, tok, req, payload)
+		base := c.base(tok)
+		ver := pathVersion(req.path)
+		if !strings.HasPrefix(req.path, "/") {
+			if ver, err = c.apiVersion(ctx, base, ""); err != nil {
+				return err
+			}
+		}
+		status, body, err := c.send(ctx, tok, req, c.url(base, ver, req.path), payload)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -156,6 +177,23 @@ func (c *Client) do(ctx context.Context, req request, out any) error {
 			return nil
 		}
 		apiErr := parseError(status, body)
+		if status == http.StatusNotFound && ver != "" && !reread {
+			// The org answers a version it does not serve (any more) as
+			// it answers a missing record: ask it which versions it
+			// serves before calling the record missing.
+			reread = true
+			now, err := c.apiVersion(ctx, base, ver)
+			if err != nil {
+				return err
+			}
+			if now != ver {
+				if strings.HasPrefix(req.path, "/") {
+					return &VersionError{Instance: base, Reason: "the org no longer serves REST API version " + ver}
+				}
+				attempt-- // not a retry of a transient failure
+				continue
+			}
+		}
 		if apiErr.Kind() == KindInvalidSession && !refreshed {
 			refreshed = true
 			if tok, err = c.tokens.Refresh(ctx, tok); err != nil {
@@ -175,8 +213,7 @@ func (c *Client) do(ctx context.Context, req request, out any) error {
 }
 
 // send makes one HTTP exchange and returns the status and (bounded) body.
-func (c *Client) send(ctx context.Context, tok *oauth2.Token, req request, payload []byte) (int, []byte, error) {
-	u := c.url(tok, req.path)
+func (c *Client) send(ctx context.Context, tok *oauth2.Token, req request, u string, payload []byte) (int, []byte, error) {
 	if len(req.query) > 0 {
 		u += "?" + req.query.Encode()
 	}
@@ -214,16 +251,13 @@ func (c *Client) send(ctx context.Context, tok *oauth2.Token, req request, paylo
 // wide records stays well under it.
 const maxResponseBody = 64 << 20
 
-// url resolves path against the instance the token belongs to.
-func (c *Client) url(tok *oauth2.Token, path string) string {
-	base := c.instanceURL
-	if s := InstanceURL(tok); s != "" {
-		base = strings.TrimRight(s, "/")
-	}
+// url resolves path against the instance base, a relative path under
+// version.
+func (c *Client) url(base, version, path string) string {
 	if strings.HasPrefix(path, "/") {
 		return base + path
 	}
-	return base + "/services/data/v" + c.version + "/" + path
+	return base + "/services/data/v" + version + "/" + path
 }
 
 // backoff sleeps before try number attempt+1, or returns early with the

@@ -153,7 +153,10 @@ func (e *SignInRequired) Is(target error) bool { return target == cti.ErrSignedO
 //   - the request will never be accepted as it is (an unknown field, other
 //     invalid input, a deleted record): cti.ErrRejected.
 //
-// Any other error, nil included, is returned as it is.
+// Any other error, nil included, is returned as it is: among them an org
+// that serves no REST API version zoomcti can use (KindUnsupportedVersion),
+// which the engine retries, as a 404 for a vanished version is never taken
+// for a missing record (versions.go).
 func AsCTIError(err error) error {
 	var e *Error
 	if !errors.As(err, &e) {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/zoomcti/zoomcti/cti/zoom"
+	"github.com/zoomcti/zoomcti/salesforce"
 )
 
 // Config is the server's whole configuration, read once from ZOOMCTI_*
@@ -224,8 +225,8 @@ func (c *Config) Validate() error {
 	} else if c.StorePath == "" {
 		bad("ZOOMCTI_STORE_PATH", "required when ZOOMCTI_REDIS_URL is not set")
 	}
-	if !strings.Contains(c.SFAPIVersion, ".") {
-		bad("ZOOMCTI_SF_API_VERSION", "must look like 67.0")
+	if err := salesforce.CheckAPIVersion(c.SFAPIVersion); err != nil {
+		bad("ZOOMCTI_SF_API_VERSION", err.Error())
 	}
 	for _, o := range c.AllowedOrigins {
 		if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" || u.Path != "" {

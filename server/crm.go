@@ -45,6 +45,10 @@ type crmConfig struct {
 // every log runs as the agent, with the agent's sharing rules.
 type crm struct {
 	cfg crmConfig
+	// versions is each org's REST API versions list, read once for all
+	// its agents; every client uses the newest version the org serves up
+	// to cfg.apiVersion.
+	versions *salesforce.Versions
 
 	mu      sync.Mutex
 	clients map[string]*salesforce.Client // by agent key
@@ -58,7 +62,7 @@ type crm struct {
 }
 
 func newCRM(cfg crmConfig) *crm {
-	return &crm{cfg: cfg, clients: map[string]*salesforce.Client{}, limits: map[string]time.Time{}, closed: map[string]string{}}
+	return &crm{cfg: cfg, versions: salesforce.NewVersions(cfg.now), clients: map[string]*salesforce.Client{}, limits: map[string]time.Time{}, closed: map[string]string{}}
 }
 
 var _ cti.CRM = (*crm)(nil)
@@ -94,6 +98,7 @@ func (c *crm) newClient(instanceURL string, tokens salesforce.TokenSource, orgID
 	return salesforce.New(salesforce.Config{
 		InstanceURL: instanceURL,
 		APIVersion:  c.cfg.apiVersion,
+		Versions:    c.versions,
 		HTTPClient:  c.cfg.http,
 		Tokens:      tokens,
 		OnLimit:     func(used, limit int) { c.noteLimits(orgID, used, limit) },

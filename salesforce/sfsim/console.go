@@ -199,7 +199,7 @@ func (o *Org) handleConsoleAsset(w http.ResponseWriter, r *http.Request) {
 func (o *Org) handleOpenCTIScript(w http.ResponseWriter, r *http.Request) {
 	v := r.PathValue("version")
 	major, err := strconv.Atoi(strings.TrimSuffix(v, ".0"))
-	if err != nil || !strings.HasSuffix(v, ".0") || major < 38 || major > maxVersion {
+	if err != nil || !strings.HasSuffix(v, ".0") || major < 38 || major > newestOpenCTI {
 		http.NotFound(w, r)
 		return
 	}

@@ -8,8 +8,8 @@
 //	GET  /services/oauth2/userinfo     OpenID Connect userinfo (bad token: 403 Bad_OAuth_Token; no openid/id scope: 403 insufficient_scope)
 //	POST /services/oauth2/revoke       revoke an access or refresh token
 //	GET  /id/{orgId}/{userId}          identity URL
-//	GET  /services/data/               versions list (free: no token, not counted)
-//	     /services/data/vNN.0/...      sobjects, describe, query, search, composite/sobjects, limits
+//	GET  /services/data/               versions list, Options.OldestVersion..NewestVersion (free: no token, not counted)
+//	     /services/data/vNN.0/...      sobjects, describe, query, search, composite/sobjects, limits (another version: 404 NOT_FOUND)
 //	GET  /, /lightning/...             the console: a Lightning look-alike hosting the softphone
 //	GET  /support/api/NN.0/lightning/opencti_min.js   the Open CTI stand-in the softphone loads
 //	POST /_sim/faults                  fault injection for tests

@@ -10,10 +10,20 @@ import (
 	"time"
 )
 
+// The REST API versions an org serves by default: from 31.0, the oldest
+// Salesforce still supports (21.0-30.0 were retired in 2022), to
+// DefaultNewestVersion.
 const (
-	minVersion = 31
-	maxVersion = 68
+	DefaultOldestVersion = "31.0"
+	// DefaultNewestVersion is one release behind zoomcti's default
+	// (salesforce.DefaultAPIVersion, Summer '26 = 67.0), as an org still on
+	// Spring '26 is while Summer '26 rolls out: zoomcti must negotiate.
+	DefaultNewestVersion = "66.0"
 )
+
+// newestOpenCTI is the newest Open CTI library version the console serves
+// (Winter '27 preview); the library is versioned apart from the data API.
+const newestOpenCTI = 68
 
 // faults are the failures and delay tests ask the data API to show.
 type faults struct {
@@ -45,18 +55,45 @@ func sessionFrom(r *http.Request) *session {
 	return s
 }
 
-// parseVersion accepts "vNN.0" for the versions the org serves.
-func parseVersion(v string) bool {
+// versionMajor reads "NN.0" as NN.
+func versionMajor(v string) (int, bool) {
+	major, ok := strings.CutSuffix(v, ".0")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.Atoi(major)
+	return n, err == nil && n > 0
+}
+
+// SetVersions changes the REST API versions the org serves, e.g. to make a
+// version disappear mid-run. Both are "NN.0"; it panics on anything else.
+func (o *Org) SetVersions(oldest, newest string) {
+	lo, ok1 := versionMajor(oldest)
+	hi, ok2 := versionMajor(newest)
+	if !ok1 || !ok2 || lo > hi {
+		panic(fmt.Sprintf("sfsim: bad version range %q..%q", oldest, newest))
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.oldest, o.newest = lo, hi
+}
+
+// versionRange returns the majors of the oldest and newest versions served.
+func (o *Org) versionRange() (int, int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.oldest, o.newest
+}
+
+// servesVersion accepts "vNN.0" for the versions the org serves.
+func (o *Org) servesVersion(v string) bool {
 	num, ok := strings.CutPrefix(v, "v")
 	if !ok {
 		return false
 	}
-	major, ok := strings.CutSuffix(num, ".0")
-	if !ok {
-		return false
-	}
-	n, err := strconv.Atoi(major)
-	return err == nil && n >= minVersion && n <= maxVersion
+	n, ok := versionMajor(num)
+	lo, hi := o.versionRange()
+	return ok && n >= lo && n <= hi
 }
 
 // notFound is the data API's 404 for an unknown resource or record.
@@ -64,15 +101,18 @@ func notFound() *restError {
 	return newError(http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
 }
 
-// dataAPI wraps a data-API handler the way Salesforce's front door behaves: an
-// unknown version is 404, then injected latency and faults, then the Bearer token
+// dataAPI wraps a data-API handler the way Salesforce's front door behaves: a
+// version the org does not serve is 404 NOT_FOUND "The requested resource
+// does not exist", the same answer as for a missing record (reference §5.3;
+// observed for a version not yet enabled or made up, e.g. electricimp/Salesforce#11,
+// tprouvot/Salesforce-Inspector-reloaded#744), before the token is looked at; then injected latency and faults, then the Bearer token
 // (401 INVALID_SESSION_ID), then the user's "API Enabled" permission (403
 // API_DISABLED_FOR_ORG), then the daily request limit (403
 // REQUEST_LIMIT_EXCEEDED). A request that gets through is counted and its
 // response carries Sforce-Limit-Info.
 func (o *Org) dataAPI(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !parseVersion(r.PathValue("version")) {
+		if !o.servesVersion(r.PathValue("version")) {
 			writeError(w, notFound())
 			return
 		}
@@ -192,7 +232,8 @@ func (o *Org) handleFaults(w http.ResponseWriter, r *http.Request) {
 // token, is not counted and sends no Sforce-Limit-Info.
 func (o *Org) handleVersions(w http.ResponseWriter, r *http.Request) {
 	var out []map[string]string
-	for v := minVersion; v <= maxVersion; v++ {
+	lo, hi := o.versionRange()
+	for v := lo; v <= hi; v++ {
 		idx := v - 65 // v65.0 is Winter '26
 		season := [...]string{"Winter", "Spring", "Summer"}[((idx%3)+3)%3]
 		year := 26 + floorDiv(idx, 3)

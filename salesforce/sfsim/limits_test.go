@@ -30,7 +30,7 @@ func TestLimitInfoAndExhaustion(t *testing.T) {
 }
 
 func TestVersionsListIsFree(t *testing.T) {
-	to := newTestOrg(t, Options{})
+	to := newTestOrg(t, Options{NewestVersion: "68.0"})
 	status, hdr, b := to.call(t, "GET", "/services/data/", "", nil)
 	if status != http.StatusOK || hdr.Get("Sforce-Limit-Info") != "" || to.APIRequests() != 0 {
 		t.Fatalf("versions: %d %q counted %d", status, hdr.Get("Sforce-Limit-Info"), to.APIRequests())
@@ -47,6 +47,43 @@ func TestVersionsListIsFree(t *testing.T) {
 	}
 	if status, _, b := to.api(t, "GET", "/services/data/v30.0/limits/", nil); status != http.StatusNotFound || errorCode(t, b) != "NOT_FOUND" {
 		t.Errorf("v30.0: %d %s", status, b)
+	}
+}
+
+// An org serves versions up to its release and no further: by default one
+// behind zoomcti's 67.0, as an org still on Spring '26. Any other version
+// is Salesforce's plain 404 NOT_FOUND, before the token is even looked at,
+// and is not counted.
+func TestUnservedVersionIsNotFound(t *testing.T) {
+	to := newTestOrg(t, Options{})
+	_, _, b := to.call(t, "GET", "/services/data/", "", nil)
+	versions := decodeJSON[[]map[string]string](t, b)
+	if last := versions[len(versions)-1]; versions[0]["version"] != "31.0" || last["version"] != "66.0" || last["url"] != "/services/data/v66.0" || last["label"] != "Spring '26" {
+		t.Errorf("default versions %v ... %v", versions[0], last)
+	}
+	want := `[{"message":"The requested resource does not exist","errorCode":"NOT_FOUND"}]` + "\n"
+	for _, path := range []string{"/services/data/v67.0/limits/", "/services/data/v99.0/sobjects/Task/", "/services/data/v30.0/query/?q=SELECT+Id+FROM+Task"} {
+		status, hdr, b := to.api(t, "GET", path, nil)
+		if status != http.StatusNotFound || string(b) != want || hdr.Get("Sforce-Limit-Info") != "" {
+			t.Errorf("%s: %d %q %s", path, status, hdr.Get("Sforce-Limit-Info"), b)
+		}
+	}
+	if status, _, b := to.api(t, "GET", "/services/data/v66.0/limits/", nil); status != http.StatusOK {
+		t.Errorf("v66.0: %d %s", status, b)
+	}
+	if to.APIRequests() != 1 {
+		t.Errorf("APIRequests() = %d, want 1 (only the served version counts)", to.APIRequests())
+	}
+
+	// The org moves: v66.0 goes away, the list follows.
+	to.SetVersions("31.0", "65.0")
+	if status, _, b := to.api(t, "GET", "/services/data/v66.0/limits/", nil); status != http.StatusNotFound || errorCode(t, b) != "NOT_FOUND" {
+		t.Errorf("v66.0 after SetVersions: %d %s", status, b)
+	}
+	_, _, b = to.call(t, "GET", "/services/data/", "", nil)
+	versions = decodeJSON[[]map[string]string](t, b)
+	if last := versions[len(versions)-1]; last["version"] != "65.0" {
+		t.Errorf("after SetVersions the list ends at %v", last)
 	}
 }
 

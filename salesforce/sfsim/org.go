@@ -40,6 +40,11 @@ type Options struct {
 	// and remove values, "Completed" included; Task.Status accepts only
 	// these API names. SetTaskStatuses changes them later.
 	TaskStatuses []TaskStatus
+	// OldestVersion and NewestVersion bound the REST API versions the org
+	// serves ("NN.0"): GET /services/data/ lists them, and a request under
+	// /services/data/vNN.0/ for any other is 404 NOT_FOUND. Defaults:
+	// DefaultOldestVersion, DefaultNewestVersion. SetVersions changes them.
+	OldestVersion, NewestVersion string
 }
 
 // User is a Salesforce user of the org.
@@ -78,6 +83,7 @@ type Org struct {
 	appNotInstalled bool            // see Options.AppNotInstalled
 	noAPI           map[string]bool // Ids of users without "API Enabled"
 	lastSearch      string          // the SOSL text of the last search request
+	oldest, newest  int             // majors of the REST API versions served
 }
 
 // table holds the records of one sObject in insertion order.
@@ -121,6 +127,13 @@ func New(opts Options) *Org {
 	for name := range o.schema {
 		o.data[name] = &table{byID: map[string]map[string]any{}}
 	}
+	if opts.OldestVersion == "" {
+		opts.OldestVersion = DefaultOldestVersion
+	}
+	if opts.NewestVersion == "" {
+		opts.NewestVersion = DefaultNewestVersion
+	}
+	o.SetVersions(opts.OldestVersion, opts.NewestVersion)
 	o.seed()
 	o.handler = o.routes()
 	return o
