@@ -57,8 +57,11 @@ func checkBench(t *testing.T, cfg Config) {
 	if rep.SoftphonesApart != (len(cfg.SoftphoneCommand) > 0) || rep.ClientHeapPerAgent <= 0 {
 		t.Errorf("softphones apart %v, their heap per agent %.0f", rep.SoftphonesApart, rep.ClientHeapPerAgent)
 	}
-	if rep.CPU.Server <= 0 || rep.CPU.Emulators <= 0 || rep.CPU.Bench <= 0 {
-		t.Errorf("CPU by side: %+v; want some for the server, the emulators and the bench", rep.CPU)
+	// The profile samples 100 times a second: in a run this small the
+	// emulators' and the senders' few milliseconds may draw no sample, the
+	// server's (every webhook, lookup and Task) always do.
+	if rep.CPU.Server <= 0 || rep.CPU.Server < rep.CPU.Emulators || rep.CPU.Server < rep.CPU.Bench {
+		t.Errorf("CPU by side: %+v; want the server's the largest share of the labelled CPU", rep.CPU)
 	}
 	if rep.StoreOps.Writes < rep.Calls || rep.StoreOps.Reads < rep.Calls {
 		t.Errorf("store writes %d, reads %d for %d calls", rep.StoreOps.Writes, rep.StoreOps.Reads, rep.Calls)
