@@ -20,14 +20,7 @@ var doneStatuses = []sfsim.TaskStatus{
 // callTask plays an answered inbound call and returns its one Task.
 func (e *env) callTask(callID string) map[string]any {
 	e.t.Helper()
-	bodies, err := sim().Inbound(simSpec(callID))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	for _, b := range bodies {
-		e.send(b)
-	}
-	e.drain()
+	e.playCall(callID)
 	tasks := e.tasks(callID)
 	if len(tasks) != 1 {
 		e.t.Fatalf("call %s: %d Tasks, want 1", callID, len(tasks))
