@@ -259,3 +259,22 @@ func TestWebhookAcceptsEveryFixture(t *testing.T) {
 		})
 	}
 }
+
+func TestWebhookStatusBodiesAreJSON(t *testing.T) {
+	for _, tc := range []struct {
+		name, status string
+		body         []byte
+	}{{"received", "received", webhookReceived}, {"duplicate", "duplicate", webhookDuplicate}, {"ignored", "ignored", webhookIgnored}} {
+		t.Run(tc.name, func(t *testing.T) {
+			want := httptest.NewRecorder()
+			writeJSON(want, http.StatusOK, map[string]string{"status": tc.status})
+			got := httptest.NewRecorder()
+			writeWebhookStatus(got, tc.body)
+			if got.Code != want.Code || got.Body.String() != want.Body.String() ||
+				got.Header().Get("Content-Type") != want.Header().Get("Content-Type") ||
+				got.Header().Get("Cache-Control") != want.Header().Get("Cache-Control") {
+				t.Errorf("answer %d %q %v, want %d %q %v", got.Code, got.Body, got.Header(), want.Code, want.Body, want.Header())
+			}
+		})
+	}
+}
