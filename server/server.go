@@ -61,6 +61,8 @@ type Server struct {
 	// poll is how often an idle worker of a queue looks for jobs it was
 	// not nudged about: retries coming due, jobs other instances enqueued.
 	poll func(queue string) time.Duration
+	// cache is store's reads of settings, agents and Zoom links.
+	cache *readCache
 	// wsWriteBuffers are shared by every websocket's writes.
 	wsWriteBuffers sync.Pool
 
@@ -85,6 +87,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	s.cache = newReadCache(deps.Store, s.now, s.log)
+	s.store = s.cache
 	if s.http == nil {
 		// Every agent's calls go to a handful of Salesforce and Zoom
 		// hosts: keep enough connections open to them.
@@ -193,6 +197,9 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) Start(ctx context.Context) error {
 	if err := s.hub.start(ctx); err != nil {
 		return err
+	}
+	if err := s.cache.start(ctx); err != nil {
+		return fmt.Errorf("server: read cache: %w", err)
 	}
 	s.runCtx.Store(&ctx)
 	s.wg.Go(func() { s.runReconcileLoop(ctx) })
