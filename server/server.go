@@ -15,11 +15,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/oauth2"
 
 	"github.com/zoomcti/zoomcti/cti"
 	"github.com/zoomcti/zoomcti/cti/zoom"
-	"github.com/zoomcti/zoomcti/salesforce"
 	"github.com/zoomcti/zoomcti/server/store"
 	"github.com/zoomcti/zoomcti/server/store/bolt"
 	redisstore "github.com/zoomcti/zoomcti/server/store/redis"
@@ -41,7 +39,8 @@ type Server struct {
 	log    *slog.Logger
 	http   *http.Client
 	tokens tokenVault // agents' OAuth tokens, sealed
-	sfAuth *oauth2.Config
+	// orgs are the connected Salesforce orgs and their apps.
+	orgs *sfOrgs
 	engine *cti.Engine
 	hub    *hub
 	crm    *crm
@@ -112,14 +111,18 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.limiter = newRateLimiter(rate, maxRateLimitedClients)
 	s.hub = newHub(s.store, s.log)
 	s.jobs = newDispatcher(cfg.Workers)
-	s.sfAuth = salesforce.OAuthConfig(cfg.SFClientID, cfg.SFClientSecret, cfg.SFLoginURL, cfg.PublicURL+"/oauth/salesforce/callback")
+	orgList := cfg.SFOrgs
+	if len(orgList) == 0 {
+		orgList = []SFOrg{{Name: "default", LoginURL: cfg.SFLoginURL, ClientID: cfg.SFClientID, ClientSecret: cfg.SFClientSecret, anyOrigin: true}}
+	}
+	s.orgs = newSFOrgs(orgList, cfg.PublicURL+"/oauth/salesforce/callback")
 	settings := func(ctx context.Context, orgID string) (cti.Settings, error) {
 		return loadSettings(ctx, s.store, orgID, cfg.DefaultCountry)
 	}
 	s.crm = newCRM(crmConfig{
 		kv: s.store,
 		tokens: sfTokenConfig{
-			kv: s.store, vault: s.tokens, oauth: s.sfAuth, http: s.http, metrics: &s.metrics,
+			kv: s.store, vault: s.tokens, oauth: s.agentOAuth, http: s.http, metrics: &s.metrics,
 			signedOut: s.signedOut,
 		},
 		apiVersion: cfg.SFAPIVersion,
