@@ -18,7 +18,7 @@ type agentRecord struct {
 	// LoginURL is the connected org (SFOrg) the agent signed in at: its
 	// app refreshes and revokes their tokens.
 	LoginURL string `json:"login_url,omitempty"`
-	Admin       bool   `json:"admin,omitempty"`
+	Admin    bool   `json:"admin,omitempty"`
 	// SignInRequired, when set, is why the agent must sign in to
 	// Salesforce again (their token was revoked or expired).
 	SignInRequired string    `json:"sign_in_required,omitempty"`

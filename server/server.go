@@ -15,7 +15,6 @@ import (
 	"sync/atomic"
 	"time"
 
-
 	"github.com/zoomcti/zoomcti/cti"
 	"github.com/zoomcti/zoomcti/cti/zoom"
 	"github.com/zoomcti/zoomcti/server/store"
@@ -40,7 +39,7 @@ type Server struct {
 	http   *http.Client
 	tokens tokenVault // agents' OAuth tokens, sealed
 	// orgs are the connected Salesforce orgs and their apps.
-	orgs *sfOrgs
+	orgs   *sfOrgs
 	engine *cti.Engine
 	hub    *hub
 	crm    *crm

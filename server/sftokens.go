@@ -44,8 +44,8 @@ func (v tokenVault) loadSF(ctx context.Context, orgID, userID string) (*oauth2.T
 
 // sfTokenConfig is what every agent's shared Salesforce token needs.
 type sfTokenConfig struct {
-	kv      store.KV
-	vault   tokenVault
+	kv    store.KV
+	vault tokenVault
 	// oauth is the app an agent signed in with (their org's).
 	oauth   func(ctx context.Context, orgID, userID string) *oauth2.Config
 	http    *http.Client // for the token endpoint
