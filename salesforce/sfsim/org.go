@@ -45,6 +45,11 @@ type Options struct {
 	// /services/data/vNN.0/ for any other is 404 NOT_FOUND. Defaults:
 	// DefaultOldestVersion, DefaultNewestVersion. SetVersions changes them.
 	OldestVersion, NewestVersion string
+	// AppCustomPermissions are the custom permissions (API names)
+	// associated with the External Client App: the identity URL's
+	// custom_permissions map lists only these (access.go). nil gives
+	// DefaultAdminCustomPermission; SetAppCustomPermissions changes them.
+	AppCustomPermissions []string
 }
 
 // User is a Salesforce user of the org.
@@ -84,6 +89,13 @@ type Org struct {
 	noAPI           map[string]bool // Ids of users without "API Enabled"
 	lastSearch      string          // the SOSL text of the last search request
 	oldest, newest  int             // majors of the REST API versions served
+
+	// Access (access.go): profiles and permission sets by name, each
+	// user's profile, the custom permissions associated with the app.
+	profiles       map[string]*grants
+	permSets       map[string]*grants
+	userProfile    map[string]string
+	appCustomPerms []string
 }
 
 // table holds the records of one sObject in insertion order.
@@ -123,6 +135,11 @@ func New(opts Options) *Org {
 
 		appNotInstalled: opts.AppNotInstalled,
 		noAPI:           map[string]bool{},
+		userProfile:     map[string]string{},
+		appCustomPerms:  opts.AppCustomPermissions,
+	}
+	if o.appCustomPerms == nil {
+		o.appCustomPerms = []string{DefaultAdminCustomPermission}
 	}
 	for name := range o.schema {
 		o.data[name] = &table{byID: map[string]map[string]any{}}
