@@ -70,3 +70,12 @@ func (c *Client) Identity(ctx context.Context, orgID, userID string) (Identity, 
 	}
 	return id, nil
 }
+
+// CheckDataAPI makes one cheap data-API call as the user (their own User
+// record, which every user may read) so that sign-in finds out at once
+// when the user may not use the API (KindAPIDisabled) or the grant lacks
+// the api scope (KindMissingScope).
+func (c *Client) CheckDataAPI(ctx context.Context, userID string) error {
+	_, err := c.Query(ctx, fmt.Sprintf("SELECT Id FROM User WHERE Id = '%s'", EscapeSOQL(userID)))
+	return err
+}

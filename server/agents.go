@@ -16,6 +16,9 @@ type agentRecord struct {
 	cti.Agent
 	InstanceURL string `json:"instance_url"` // where this agent's org answers REST calls
 	Admin       bool   `json:"admin,omitempty"`
+	// AdminChecked is when Admin was last read from Salesforce; admin.go
+	// reads it again when it is older than adminRecheck.
+	AdminChecked time.Time `json:"admin_checked,omitzero"`
 	// SignInRequired, when set, is why the agent must sign in to
 	// Salesforce again (their token was revoked or expired).
 	SignInRequired string    `json:"sign_in_required,omitempty"`

@@ -116,7 +116,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		kv: s.store,
 		tokens: sfTokenConfig{
 			kv: s.store, vault: s.tokens, oauth: s.sfAuth, http: s.http, metrics: &s.metrics,
-			signedOut: s.signedOut,
+			signedOut: s.signedOut, refreshed: s.adminStale,
 		},
 		apiVersion: cfg.SFAPIVersion,
 		http:       s.http,

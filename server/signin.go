@@ -201,11 +201,21 @@ func (s *Server) completeSignin(ctx context.Context, code, verifier string) (*ag
 		revoke()
 		return nil, fmt.Sprintf("You signed in to a Salesforce org (%s) that is not connected to this zoomcti. Sign in with your company's org (check the login domain: production, sandbox or My Domain), or ask your admin.", info.OrgID)
 	}
-	admin, err := cl.HasPermissionSet(ctx, info.UserID, s.cfg.SFAdminPermissionSet)
+	err = cl.CheckDataAPI(ctx, info.UserID)
 	if errors.Is(err, salesforce.KindAPIDisabled) {
 		revoke()
 		return nil, "API access is not enabled for your Salesforce user, and the softphone needs it. Ask your admin for the \"API Enabled\" permission, then sign in again."
 	}
+	if scope := missingScope(err); scope != "" {
+		revoke()
+		return nil, salesforce.MissingScopeMessage(scope)
+	}
+	if err != nil {
+		s.log.Warn("salesforce data API check failed", "org_id", info.OrgID, "err", err)
+		revoke()
+		return nil, tryAgain
+	}
+	admin, err := s.isAdmin(ctx, cl, info.OrgID, info.UserID)
 	if scope := missingScope(err); scope != "" {
 		revoke()
 		return nil, salesforce.MissingScopeMessage(scope)
@@ -221,6 +231,7 @@ func (s *Server) completeSignin(ctx context.Context, code, verifier string) (*ag
 	}
 	rec.OrgID, rec.UserID, rec.Username, rec.Email, rec.Name = info.OrgID, info.UserID, info.Username, info.Email, info.Name
 	rec.InstanceURL, rec.Admin, rec.SignInRequired, rec.SignedIn = instance, admin, "", s.now()
+	rec.AdminChecked = s.now()
 	s.crm.forget(rec.OrgID, rec.UserID)
 	if err := s.SaveAgent(ctx, rec, tok); err != nil {
 		s.log.Error("cannot save agent", "err", err)
