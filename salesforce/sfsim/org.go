@@ -224,7 +224,9 @@ func (o *Org) DemoUser() User { return o.demoUser }
 // IntegrationUser returns the user the client-credentials grant runs as.
 func (o *Org) IntegrationUser() User { return o.integrationUser }
 
-// AdminUser returns the user holding the Zoom_Admin permission set.
+// AdminUser returns the user holding the Zoom_Admin permission set (and
+// with it the Zoomcti_Admin custom permission), on the System Administrator
+// profile.
 func (o *Org) AdminUser() User { return o.adminUser }
 
 // Records returns a snapshot copy of the records of one sObject (Task, Contact,
