@@ -184,6 +184,14 @@ func TestFieldLevelSecurityOnTasks(t *testing.T) {
 	if _, _, b := to.api(t, "POST", "composite/sobjects", map[string]any{"records": []any{rec}}); !strings.Contains(string(b), `"statusCode":"INVALID_FIELD"`) {
 		t.Errorf("collection with a hidden field: %s", b)
 	}
+	_, _, b = to.api(t, "POST", "sobjects/Task/", base)
+	created := decodeJSON[struct{ ID string }](t, b)
+	if status, _, b := to.api(t, "PATCH", "sobjects/Task/"+created.ID, map[string]any{"Call_Outcome__c": "Left Voicemail"}); status != 400 || errorCode(t, b) != "INVALID_FIELD" {
+		t.Errorf("update of a hidden field: %d %s", status, b)
+	}
+	if status, _, b := to.api(t, "PATCH", "sobjects/Task/"+created.ID, map[string]any{"CallDisposition": "Busy"}); status != 204 {
+		t.Errorf("update of a visible field: %d %s", status, b)
+	}
 	// The call fields are outside field-level security (reference §4).
 	defer func() {
 		if recover() == nil {
