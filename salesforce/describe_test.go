@@ -116,3 +116,14 @@ func findByID(t *testing.T, org *sfsim.Org, sobject, id string) map[string]any {
 	t.Fatalf("no %s %s", sobject, id)
 	return nil
 }
+
+// The wrap-up's Name search works for an agent who may not see a Contact's
+// Account: the names come back without it.
+func TestSearchWhoWithTheAccountHidden(t *testing.T) {
+	e := newEnv(t)
+	e.org.SetFieldAccess(sfsim.ProfileStandardUser, "Contact.AccountId", false)
+	found, err := e.client.SearchWho(testContext(t), "Lovelace")
+	if err != nil || len(found) != 1 || found[0].Name != "Ada Lovelace" || found[0].Detail != "" {
+		t.Fatalf("SearchWho = %+v, %v; want Ada without her Account", found, err)
+	}
+}
