@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -58,6 +59,10 @@ type Config struct {
 	// after every response that reports it.
 	OnLimit func(used, limit int)
 	Retry   RetryPolicy
+	// Log receives what the caller should know but need not act on: Task
+	// fields left out because the user may not write them. Discarded when
+	// nil.
+	Log *slog.Logger
 }
 
 // RetryPolicy bounds retries of transient failures. Each wait is
@@ -78,6 +83,8 @@ type Client struct {
 	onLimit     func(used, limit int)
 	retry       RetryPolicy
 	versions    *Versions
+	log         *slog.Logger
+	fields      fieldCache // the user's describes (describe.go)
 }
 
 // New returns a Client for cfg.
@@ -90,6 +97,10 @@ func New(cfg Config) *Client {
 		onLimit:     cfg.OnLimit,
 		retry:       cfg.Retry,
 		versions:    cfg.Versions,
+		log:         cfg.Log,
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
 	}
 	if c.versions == nil {
 		c.versions = NewVersions(nil)

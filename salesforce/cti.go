@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/zoomcti/zoomcti/cti"
 )
@@ -32,19 +34,53 @@ func (c *Client) FindMatches(ctx context.Context, number string, rules cti.Phone
 }
 
 // CreateTask creates the Task t describes, owned by ownerID, and returns
-// its Id.
+// its Id. It writes only the fields the user's describe of Task shows as
+// createable (field-level security, describe.go); when Salesforce refuses a
+// field anyway it describes Task again and tries once more, so a call log
+// is not set aside for a field an admin hid since.
 func (c *Client) CreateTask(ctx context.Context, ownerID string, t cti.Task) (string, error) {
-	return c.Create(ctx, "Task", taskFields(ownerID, t))
+	var id string
+	err := c.writeTask(ctx, taskFields(ownerID, t), true, func(fields map[string]any) error {
+		var err error
+		id, err = c.Create(ctx, "Task", fields)
+		return err
+	})
+	return id, err
 }
 
 // UpdateTask sets the fields of Task id that are set in t (non-empty
-// strings, a positive duration); the others stay.
+// strings, a positive duration); the others stay. Fields are kept to those
+// the user may update, as CreateTask does.
 func (c *Client) UpdateTask(ctx context.Context, id string, t cti.Task) error {
 	fields := taskUpdate(t)
 	if len(fields) == 0 {
 		return nil
 	}
-	return c.Update(ctx, "Task", id, fields)
+	return c.writeTask(ctx, fields, false, func(fields map[string]any) error {
+		if len(fields) == 0 {
+			return nil
+		}
+		return c.Update(ctx, "Task", id, fields)
+	})
+}
+
+// writeTask runs write with fields kept to those the user may write, then,
+// when Salesforce refuses a field, once more after a fresh describe.
+func (c *Client) writeTask(ctx context.Context, fields map[string]any, create bool, write func(map[string]any) error) error {
+	for attempt := 0; ; attempt++ {
+		kept, dropped, err := c.writableTaskFields(ctx, fields, create, attempt > 0)
+		if err != nil {
+			return err
+		}
+		if len(dropped) > 0 {
+			slices.Sort(dropped)
+			c.log.Warn("salesforce: Task fields the user may not write are left out", "fields", strings.Join(dropped, ","))
+		}
+		err = write(kept)
+		if attempt > 0 || !refusedField(err) {
+			return err
+		}
+	}
 }
 
 // ChangesTask reports whether UpdateTask with t would change anything.

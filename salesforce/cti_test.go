@@ -9,6 +9,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/zoomcti/zoomcti/cti"
+	"github.com/zoomcti/zoomcti/salesforce/sfsim"
 )
 
 func TestAsCTIError(t *testing.T) {
@@ -153,24 +154,35 @@ func TestTaskRoundTrip(t *testing.T) {
 	}
 }
 
-// The admin check reads PermissionSetAssignment as the signing-in user.
-func TestHasPermissionSet(t *testing.T) {
+// The admin check reads the identity URL's custom_permissions as the
+// signing-in user: an agent, who may not read PermissionSetAssignment, gets
+// an answer too.
+func TestIdentityCustomPermission(t *testing.T) {
 	e := newEnv(t)
+	client := func(user, scope string) *Client {
+		access, _ := e.org.IssueTokenScoped(user, scope)
+		return New(Config{InstanceURL: e.srv.URL, HTTPClient: e.srv.Client(), Tokens: NewTokenSource(nil, &oauth2.Token{AccessToken: access}, nil)})
+	}
 	for _, tc := range []struct {
-		name string
-		user string
-		want bool
+		name, user, scope string
+		want              bool
 	}{
-		{"admin", e.org.AdminUser().ID, true},
-		{"agent", e.org.DemoUser().ID, false},
+		{"admin", e.org.AdminUser().ID, "api id custom_permissions", true},
+		{"agent", e.org.DemoUser().ID, "api id custom_permissions", false},
+		{"admin without the scope", e.org.AdminUser().ID, "api id", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			access, _ := e.org.IssueToken(tc.user)
-			cl := New(Config{InstanceURL: e.srv.URL, HTTPClient: e.srv.Client(), Tokens: NewTokenSource(nil, &oauth2.Token{AccessToken: access}, nil)})
-			got, err := cl.HasPermissionSet(testContext(t), tc.user, "Zoom_Admin")
-			if err != nil || got != tc.want {
-				t.Fatalf("HasPermissionSet = %v, %v; want %v", got, err, tc.want)
+			id, err := client(tc.user, tc.scope).Identity(testContext(t), e.org.OrgID(), tc.user)
+			if err != nil || id.UserID != tc.user || id.HasCustomPermission(sfsim.DefaultAdminCustomPermission) != tc.want {
+				t.Fatalf("Identity = %+v, %v; want %s %v", id, err, sfsim.DefaultAdminCustomPermission, tc.want)
 			}
 		})
 	}
+	t.Run("agent cannot read PermissionSetAssignment", func(t *testing.T) {
+		_, err := client(e.org.DemoUser().ID, "api id").Query(testContext(t), "SELECT Id FROM PermissionSetAssignment")
+		var se *Error
+		if !errors.As(err, &se) || se.Code != "INVALID_TYPE" {
+			t.Errorf("agent's PermissionSetAssignment query: %v", err)
+		}
+	})
 }

@@ -1,6 +1,7 @@
 package salesforce
 
 import (
+	"context"
 	"regexp"
 	"slices"
 	"strings"
@@ -84,6 +85,9 @@ func FuzzFindByPhoneQuery(f *testing.F) {
 
 	// A fuzzing run makes far more requests than a day's default limit.
 	e := newEnvWith(f, sfsim.Options{DailyLimit: 1 << 62})
+	if err := e.client.loadFields(context.Background()); err != nil {
+		f.Fatal(err)
+	}
 	regions := []string{"US", "GB", "JP"}
 	f.Fuzz(func(t *testing.T, number string, region uint8) {
 		rules := cti.PhoneRules{DefaultRegion: regions[int(region)%len(regions)]}
@@ -103,7 +107,11 @@ func FuzzFindByPhoneQuery(f *testing.F) {
 			t.Fatalf("FindByPhone(%q) made %d requests, want 1 (terms %q)", number, n, want.SearchTerms())
 		}
 		q := e.org.LastSearch()
-		find, ok := strings.CutSuffix(q, " IN PHONE FIELDS "+phoneReturning)
+		ps, err := e.client.phoneSearchFor(testContext(t), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		find, ok := strings.CutSuffix(q, " IN PHONE FIELDS "+ps.returning)
 		if !ok {
 			t.Fatalf("FindByPhone(%q) sent %q: the statement after FIND changed", number, q)
 		}

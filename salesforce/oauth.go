@@ -18,8 +18,9 @@ import (
 // in the External Client App (reference/salesforce-setup.md §1.3): api for
 // the REST API, refresh_token so agents stay signed in past the session
 // timeout, openid and id for userinfo's user and org ids, username and email
-// (the Zoom link compares the email).
-var Scopes = []string{"api", "refresh_token", "openid", "id"}
+// (the Zoom link compares the email), and custom_permissions for the
+// identity URL's custom_permissions map, which says who is a zoomcti admin.
+var Scopes = []string{"api", "refresh_token", "openid", "id", "custom_permissions"}
 
 // scopeSynonyms are the granted scopes that stand for a needed one:
 // offline_access is refresh_token; profile, email, address and phone are id
@@ -36,11 +37,15 @@ var ScopeLabels = map[string]string{
 	"refresh_token": "Perform requests at any time (refresh_token, offline_access)",
 	"openid":        "Access unique user identifiers (openid)",
 	"id":            "Access the identity URL service (id, profile, email, address, phone)",
+	// UNCONFIRMED: the consent option's exact wording.
+	"custom_permissions": "Access custom permissions (custom_permissions)",
 }
 
 // MissingScopes returns the scopes zoomcti needs (api, refresh_token, id)
 // that granted, a token response's space-separated scope, lacks. openid is
-// asked for but not needed once id is granted.
+// asked for but not needed once id is granted; custom_permissions is asked
+// for but an agent works without it (only an admin is then not recognised,
+// see HasCustomPermissionsScope).
 func MissingScopes(granted string) []string {
 	have := strings.Fields(granted)
 	var missing []string
@@ -50,6 +55,14 @@ func MissingScopes(granted string) []string {
 		}
 	}
 	return missing
+}
+
+// HasCustomPermissionsScope reports whether granted, a token response's
+// space-separated scope, includes custom_permissions: without it the
+// identity URL shows no custom permission, so nobody is recognised as an
+// admin.
+func HasCustomPermissionsScope(granted string) bool {
+	return slices.Contains(strings.Fields(granted), "custom_permissions")
 }
 
 // MissingScopeMessage tells an agent which OAuth scopes Salesforce did not

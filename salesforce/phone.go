@@ -32,20 +32,15 @@ type Match struct {
 	Exact bool
 }
 
-// phoneReturning is the RETURNING clause of the caller lookup; converted
-// Leads are left out because their Contact is the live record.
-const phoneReturning = "RETURNING " +
-	"Contact(Id, Name, Phone, MobilePhone, HomePhone, OtherPhone, AssistantPhone, AccountId, Account.Name, LastModifiedDate), " +
-	"Lead(Id, Name, Phone, MobilePhone, Company, LastModifiedDate WHERE IsConverted = false), " +
-	"Account(Id, Name, Phone, LastModifiedDate)"
-
 // FindByPhone finds the Contacts, Leads and Accounts whose phone fields hold
 // number, however each was formatted when stored.
 //
 // It makes one SOSL request, searching phone fields for every digit-only form
 // of the number (cti.Phone.SearchTerms), then keeps only the records with a
 // phone field that is really that number: search tokenizing can match more
-// than asked. Matches come exact first, then Contacts, Leads, Accounts, then
+// than asked. The fields it returns and reads back are the phone fields the
+// user's describes show (describe.go), custom ones included; when Salesforce
+// refuses one anyway it describes again and searches once more. Matches come exact first, then Contacts, Leads, Accounts, then
 // the most recently modified first.
 //
 // An internal extension or a number that is not valid under rules makes no
@@ -60,15 +55,24 @@ func FindByPhone(ctx context.Context, c *Client, number string, rules cti.PhoneR
 	for i, t := range terms {
 		escaped[i] = EscapeSOSL(t)
 	}
-	sosl := "FIND {" + strings.Join(escaped, " OR ") + "} IN PHONE FIELDS " + phoneReturning
-	recs, err := c.Search(ctx, sosl)
+	find := "FIND {" + strings.Join(escaped, " OR ") + "} IN PHONE FIELDS "
+	ps, err := c.phoneSearchFor(ctx, false)
+	if err != nil {
+		return nil, fmt.Errorf("salesforce: find by phone: %w", err)
+	}
+	recs, err := c.Search(ctx, find+ps.returning)
+	if refusedField(err) {
+		if ps, err = c.phoneSearchFor(ctx, true); err == nil {
+			recs, err = c.Search(ctx, find+ps.returning)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("salesforce: find by phone: %w", err)
 	}
 
 	var matches []Match
 	for _, r := range recs {
-		m, ok := matchRecord(r, want, terms, rules)
+		m, ok := matchRecord(r, ps.fields[r.Type()], want, terms, rules)
 		if ok {
 			matches = append(matches, m)
 		}
@@ -89,11 +93,10 @@ func FindByPhone(ctx context.Context, c *Client, number string, rules cti.PhoneR
 	return matches, nil
 }
 
-// matchRecord checks r's phone fields against want and describes r when one
-// of them is the number.
-func matchRecord(r Record, want cti.Phone, terms []string, rules cti.PhoneRules) (Match, bool) {
+// matchRecord checks r's phone fields (fields) against want and describes r
+// when one of them is the number.
+func matchRecord(r Record, fields []string, want cti.Phone, terms []string, rules cti.PhoneRules) (Match, bool) {
 	typ := r.Type()
-	fields := phoneFields(typ)
 	var stored string
 	exact, found := false, false
 	for _, f := range fields {
@@ -142,19 +145,6 @@ func holdsTerm(v string, terms []string) bool {
 	}
 	number, ext := phonenumbers.MaybeSeparateExtensionFromPhone(v)
 	return ext != "" && slices.Contains(terms, phonenumbers.NormalizeDigitsOnly(number))
-}
-
-// phoneFields are the phone fields FindByPhone reads back from typ.
-func phoneFields(typ string) []string {
-	switch typ {
-	case "Contact":
-		return []string{"Phone", "MobilePhone", "HomePhone", "OtherPhone", "AssistantPhone"}
-	case "Lead":
-		return []string{"Phone", "MobilePhone"}
-	case "Account":
-		return []string{"Phone"}
-	}
-	return nil
 }
 
 // rank orders matches by type: a person before a company.

@@ -25,6 +25,9 @@ func newPhoneBook(t *testing.T) *phoneBook {
 	var tick atomic.Int64
 	base := time.Date(2026, 3, 12, 9, 0, 0, 0, time.UTC)
 	e := newEnvWith(t, sfsim.Options{Clock: func() time.Time { return base.Add(time.Duration(tick.Add(1)) * time.Minute) }})
+	if err := e.client.loadFields(testContext(t)); err != nil {
+		t.Fatal(err)
+	}
 	pb := &phoneBook{env: e, ids: map[string]string{
 		"ada":     findRecord(t, e.org, "Contact", "Name", "Ada Lovelace"),
 		"alan":    findRecord(t, e.org, "Contact", "Name", "Alan Turing"),

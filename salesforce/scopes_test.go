@@ -14,7 +14,7 @@ import (
 
 func TestOAuthConfigAsksForTheScopesItNeeds(t *testing.T) {
 	cfg := OAuthConfig("id", "secret", "https://login.salesforce.com", "https://zoomcti.example.com/cb")
-	if want := []string{"api", "refresh_token", "openid", "id"}; !slices.Equal(cfg.Scopes, want) {
+	if want := []string{"api", "refresh_token", "openid", "id", "custom_permissions"}; !slices.Equal(cfg.Scopes, want) {
 		t.Errorf("scopes %v, want %v", cfg.Scopes, want)
 	}
 	if got := MissingScopes(strings.Join(cfg.Scopes, " ")); len(got) != 0 {

@@ -16,11 +16,22 @@ type Found struct {
 // SearchWho finds the Contacts and unconverted Leads whose name holds
 // every word of q (each as a word prefix): the people a Task can be about
 // (WhoId).
+//
+// A user whose profile hides a Contact's Account (field-level security)
+// gets Salesforce's INVALID_FIELD for Account.Name; the search is then made
+// once more without it, the names alone.
 func (c *Client) SearchWho(ctx context.Context, q string) ([]Found, error) {
-	return c.searchRecords(ctx, recordSearchSOSL(q, "NAME", []string{
+	found, err := c.searchRecords(ctx, recordSearchSOSL(q, "NAME", []string{
 		"Contact(Id, Name, Account.Name LIMIT 10)",
 		"Lead(Id, Name, Company WHERE IsConverted = false LIMIT 10)",
 	}))
+	if refusedField(err) {
+		return c.searchRecords(ctx, recordSearchSOSL(q, "NAME", []string{
+			"Contact(Id, Name LIMIT 10)",
+			"Lead(Id, Name, Company WHERE IsConverted = false LIMIT 10)",
+		}))
+	}
+	return found, err
 }
 
 // SearchWhat finds the records of objects (API names) holding every word

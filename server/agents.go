@@ -19,6 +19,9 @@ type agentRecord struct {
 	// app refreshes and revokes their tokens.
 	LoginURL string `json:"login_url,omitempty"`
 	Admin    bool   `json:"admin,omitempty"`
+	// AdminChecked is when Admin was last read from Salesforce; admin.go
+	// reads it again when it is older than adminRecheck.
+	AdminChecked time.Time `json:"admin_checked,omitzero"`
 	// SignInRequired, when set, is why the agent must sign in to
 	// Salesforce again (their token was revoked or expired).
 	SignInRequired string    `json:"sign_in_required,omitempty"`

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -41,9 +42,13 @@ type Config struct {
 	// the one it runs in. Without it, ZOOMCTI_SF_LOGIN_URL and
 	// ZOOMCTI_SF_CLIENT_ID/SECRET are the one org every softphone uses.
 	SFOrgs []SFOrg
-	// SFAdminPermissionSet is the permission set (API name) that makes a
-	// Salesforce user a zoomcti admin.
-	SFAdminPermissionSet string
+	// SFAdminCustomPermission is the custom permission (API name) that
+	// makes a Salesforce user a zoomcti admin: included in the admin
+	// permission set and associated with the External Client App, read from
+	// the identity URL's custom_permissions map. (Agents may not read
+	// PermissionSetAssignment, so a permission set cannot be checked
+	// directly.)
+	SFAdminCustomPermission string
 	// DefaultCountry reads numbers written without a country code (ISO
 	// 3166 code, e.g. US, GB, JP).
 	DefaultCountry string
@@ -86,14 +91,14 @@ type Config struct {
 
 // Environment variables, with their defaults, in the order the README lists them.
 const (
-	defaultAddr               = "127.0.0.1:8080"
-	defaultZoomOAuthURL       = "https://zoom.us"
-	defaultZoomAPIURL         = "https://api.zoom.us"
-	defaultSFLoginURL         = "https://login.salesforce.com"
-	defaultSFAPIVersion       = "67.0"
-	defaultStorePath          = "zoomcti.db"
-	defaultAdminPermissionSet = "Zoom_Admin"
-	defaultFrameAncestors     = "https://*.lightning.force.com https://*.my.salesforce.com https://*.force.com https://*.visualforce.com"
+	defaultAddr                  = "127.0.0.1:8080"
+	defaultZoomOAuthURL          = "https://zoom.us"
+	defaultZoomAPIURL            = "https://api.zoom.us"
+	defaultSFLoginURL            = "https://login.salesforce.com"
+	defaultSFAPIVersion          = "67.0"
+	defaultStorePath             = "zoomcti.db"
+	defaultAdminCustomPermission = "Zoomcti_Admin"
+	defaultFrameAncestors        = "https://*.lightning.force.com https://*.my.salesforce.com https://*.force.com https://*.visualforce.com"
 )
 
 // ConfigFromEnv reads the configuration from getenv (os.Getenv in main).
@@ -118,27 +123,27 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		return get(name, "")
 	}
 	c := Config{
-		Addr:                 get("ZOOMCTI_ADDR", defaultAddr),
-		PublicURL:            get("ZOOMCTI_PUBLIC_URL", ""),
-		ZoomWebhookSecret:    secret("ZOOMCTI_ZOOM_WEBHOOK_SECRET"),
-		ZoomClientID:         get("ZOOMCTI_ZOOM_CLIENT_ID", ""),
-		ZoomClientSecret:     secret("ZOOMCTI_ZOOM_CLIENT_SECRET"),
-		ZoomOAuthURL:         get("ZOOMCTI_ZOOM_OAUTH_URL", defaultZoomOAuthURL),
-		ZoomAPIURL:           get("ZOOMCTI_ZOOM_API_URL", defaultZoomAPIURL),
-		SFClientID:           get("ZOOMCTI_SF_CLIENT_ID", ""),
-		SFClientSecret:       secret("ZOOMCTI_SF_CLIENT_SECRET"),
-		SFLoginURL:           get("ZOOMCTI_SF_LOGIN_URL", defaultSFLoginURL),
-		SFAPIVersion:         get("ZOOMCTI_SF_API_VERSION", defaultSFAPIVersion),
-		SFOrgIDs:             strings.Fields(strings.ReplaceAll(get("ZOOMCTI_SF_ORG_IDS", ""), ",", " ")),
-		SFAdminPermissionSet: get("ZOOMCTI_SF_ADMIN_PERMISSION_SET", defaultAdminPermissionSet),
-		DefaultCountry:       strings.ToUpper(get("ZOOMCTI_DEFAULT_COUNTRY", "US")),
-		StorePath:            get("ZOOMCTI_STORE_PATH", defaultStorePath),
-		RedisURL:             secret("ZOOMCTI_REDIS_URL"),
-		AllowedOrigins:       strings.Fields(strings.ReplaceAll(get("ZOOMCTI_ALLOWED_ORIGINS", ""), ",", " ")),
-		FrameAncestors:       strings.Fields(strings.ReplaceAll(get("ZOOMCTI_FRAME_ANCESTORS", defaultFrameAncestors), ",", " ")),
-		OpsToken:             secret("ZOOMCTI_OPS_TOKEN"),
-		WebhookWindow:        zoom.MaxWebhookAge,
-		Workers:              4,
+		Addr:                    get("ZOOMCTI_ADDR", defaultAddr),
+		PublicURL:               get("ZOOMCTI_PUBLIC_URL", ""),
+		ZoomWebhookSecret:       secret("ZOOMCTI_ZOOM_WEBHOOK_SECRET"),
+		ZoomClientID:            get("ZOOMCTI_ZOOM_CLIENT_ID", ""),
+		ZoomClientSecret:        secret("ZOOMCTI_ZOOM_CLIENT_SECRET"),
+		ZoomOAuthURL:            get("ZOOMCTI_ZOOM_OAUTH_URL", defaultZoomOAuthURL),
+		ZoomAPIURL:              get("ZOOMCTI_ZOOM_API_URL", defaultZoomAPIURL),
+		SFClientID:              get("ZOOMCTI_SF_CLIENT_ID", ""),
+		SFClientSecret:          secret("ZOOMCTI_SF_CLIENT_SECRET"),
+		SFLoginURL:              get("ZOOMCTI_SF_LOGIN_URL", defaultSFLoginURL),
+		SFAPIVersion:            get("ZOOMCTI_SF_API_VERSION", defaultSFAPIVersion),
+		SFOrgIDs:                strings.Fields(strings.ReplaceAll(get("ZOOMCTI_SF_ORG_IDS", ""), ",", " ")),
+		SFAdminCustomPermission: get("ZOOMCTI_SF_ADMIN_CUSTOM_PERMISSION", defaultAdminCustomPermission),
+		DefaultCountry:          strings.ToUpper(get("ZOOMCTI_DEFAULT_COUNTRY", "US")),
+		StorePath:               get("ZOOMCTI_STORE_PATH", defaultStorePath),
+		RedisURL:                secret("ZOOMCTI_REDIS_URL"),
+		AllowedOrigins:          strings.Fields(strings.ReplaceAll(get("ZOOMCTI_ALLOWED_ORIGINS", ""), ",", " ")),
+		FrameAncestors:          strings.Fields(strings.ReplaceAll(get("ZOOMCTI_FRAME_ANCESTORS", defaultFrameAncestors), ",", " ")),
+		OpsToken:                secret("ZOOMCTI_OPS_TOKEN"),
+		WebhookWindow:           zoom.MaxWebhookAge,
+		Workers:                 4,
 	}
 	if f := get("ZOOMCTI_SF_ORGS_FILE", ""); f != "" {
 		orgs, err := readSFOrgs(f)
@@ -256,8 +261,11 @@ func (c *Config) Validate() error {
 			bad("ZOOMCTI_SF_ORG_IDS", fmt.Sprintf("%q is not a Salesforce org id (00D…, 15 or 18 characters)", id))
 		}
 	}
-	if c.SFAdminPermissionSet == "" {
-		c.SFAdminPermissionSet = defaultAdminPermissionSet
+	if c.SFAdminCustomPermission == "" {
+		c.SFAdminCustomPermission = defaultAdminCustomPermission
+	}
+	if !customPermissionName.MatchString(c.SFAdminCustomPermission) || len(c.SFAdminCustomPermission) > 80+17 {
+		bad("ZOOMCTI_SF_ADMIN_CUSTOM_PERMISSION", fmt.Sprintf("%q is not a custom permission's API name (Setup → Custom Permissions → Name: letters, digits and single underscores, starting with a letter, e.g. Zoomcti_Admin; a namespaced one as ns__Name)", c.SFAdminCustomPermission))
 	}
 	if c.DefaultCountry == "" {
 		c.DefaultCountry = "US"
@@ -306,6 +314,12 @@ func (c *Config) Validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// customPermissionName is a custom permission's API name, optionally with a
+// namespace prefix: it starts with a letter and holds letters, digits and
+// single underscores, none at the end (CustomPermission.DeveloperName, up to
+// 80 characters; a namespace prefix is up to 15).
+var customPermissionName = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)*__)?[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)*$`)
 
 // minWebhookSecret is the shortest webhook secret accepted.
 const minWebhookSecret = 16

@@ -40,6 +40,10 @@ func TestConfigNamesTheBadVariable(t *testing.T) {
 		{"bad login URL", map[string]string{"ZOOMCTI_SF_LOGIN_URL": "login.salesforce.com"}, "ZOOMCTI_SF_LOGIN_URL"},
 		{"bad origin", map[string]string{"ZOOMCTI_ALLOWED_ORIGINS": "https://a.example/path"}, "ZOOMCTI_ALLOWED_ORIGINS"},
 		{"bad log level", map[string]string{"ZOOMCTI_LOG_LEVEL": "loud"}, "ZOOMCTI_LOG_LEVEL"},
+		{"custom permission with a space", map[string]string{"ZOOMCTI_SF_ADMIN_CUSTOM_PERMISSION": "Zoomcti Admin"}, "ZOOMCTI_SF_ADMIN_CUSTOM_PERMISSION"},
+		{"custom permission ending in _", map[string]string{"ZOOMCTI_SF_ADMIN_CUSTOM_PERMISSION": "Zoomcti_"}, "ZOOMCTI_SF_ADMIN_CUSTOM_PERMISSION"},
+		{"custom permission quoting SOQL", map[string]string{"ZOOMCTI_SF_ADMIN_CUSTOM_PERMISSION": "x' OR Name != '"}, "ZOOMCTI_SF_ADMIN_CUSTOM_PERMISSION"},
+		{"namespaced custom permission", map[string]string{"ZOOMCTI_SF_ADMIN_CUSTOM_PERMISSION": "zcti__Zoomcti_Admin"}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -216,7 +220,7 @@ func TestConfigReadsEveryVariableTheREADMELists(t *testing.T) {
 		{"ZOOMCTI_SF_ORG_IDS", "00D000000000001, 00D000000000002", func(c Config) bool {
 			return slices.Equal(c.SFOrgIDs, []string{"00D000000000001", "00D000000000002"})
 		}},
-		{"ZOOMCTI_SF_ADMIN_PERMISSION_SET", "ReadMe_Admin", func(c Config) bool { return c.SFAdminPermissionSet == "ReadMe_Admin" }},
+		{"ZOOMCTI_SF_ADMIN_CUSTOM_PERMISSION", "ReadMe_Admin", func(c Config) bool { return c.SFAdminCustomPermission == "ReadMe_Admin" }},
 		{"ZOOMCTI_DEFAULT_COUNTRY", "gb", func(c Config) bool { return c.DefaultCountry == "GB" }},
 		{"ZOOMCTI_STORE_PATH", "/var/lib/readme.db", func(c Config) bool { return c.StorePath == "/var/lib/readme.db" }},
 		{"ZOOMCTI_REDIS_URL", "redis://redis.readme.test:6379/3", func(c Config) bool { return c.RedisURL == "redis://redis.readme.test:6379/3" }},

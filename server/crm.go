@@ -102,6 +102,7 @@ func (c *crm) newClient(instanceURL string, tokens salesforce.TokenSource, orgID
 		HTTPClient:  c.cfg.http,
 		Tokens:      tokens,
 		OnLimit:     func(used, limit int) { c.noteLimits(orgID, used, limit) },
+		Log:         c.cfg.log,
 	})
 }
 

@@ -296,12 +296,12 @@ func (s *Server) saveZoomTokenRawExpiry(orgID, userID string, expiry time.Time) 
 	return s.saveZoomToken(context.Background(), orgID, userID, tok)
 }
 
-// adminSession signs the org's admin in (the permission set is checked at
-// sign-in) and returns a softphone token.
+// adminSession signs the org's admin in (the custom permission is checked
+// at sign-in, just now) and returns a softphone token.
 func (e *env) adminSession() string {
 	e.t.Helper()
 	admin := e.org.AdminUser()
-	rec := agentRecord{Agent: cti.Agent{OrgID: e.org.OrgID(), UserID: admin.ID, Name: admin.Name, Username: admin.Username}, InstanceURL: e.sfURL, Admin: true}
+	rec := agentRecord{Agent: cti.Agent{OrgID: e.org.OrgID(), UserID: admin.ID, Name: admin.Name, Username: admin.Username}, InstanceURL: e.sfURL, Admin: true, AdminChecked: e.s.now()}
 	if err := e.s.SaveAgent(context.Background(), rec, nil); err != nil {
 		e.t.Fatal(err)
 	}

@@ -122,7 +122,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		kv: s.store,
 		tokens: sfTokenConfig{
 			kv: s.store, vault: s.tokens, oauth: s.agentOAuth, http: s.http, metrics: &s.metrics,
-			signedOut: s.signedOut,
+			signedOut: s.signedOut, refreshed: s.adminStale,
 		},
 		apiVersion: cfg.SFAPIVersion,
 		http:       s.http,

@@ -126,6 +126,9 @@ func bearer(r *http.Request) string {
 // handleMe answers GET /api/me: who the softphone is signed in as.
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 	a, err := s.agentRecordForToken(r.Context(), bearer(r))
+	if err == nil {
+		a, err = s.freshAdmin(r.Context(), a)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return

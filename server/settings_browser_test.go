@@ -21,7 +21,8 @@ import (
 // agent who is not an admin never sees the cards.
 
 // signInAdmin opens the softphone signed out and signs in as the org's
-// admin, who holds the Zoom_Admin permission set.
+// admin, who holds the Zoomcti_Admin custom permission (through the
+// Zoom_Admin permission set).
 func signInAdmin(t *testing.T, d *Demo) context.Context {
 	t.Helper()
 	ctx := openSoftphone(t, d)

@@ -53,6 +53,9 @@ type sfTokenConfig struct {
 	// signedOut is told when Salesforce refuses the refresh token for
 	// good: the agent must sign in again.
 	signedOut func(ctx context.Context, orgID, userID, reason string)
+	// refreshed, when set, is told after this instance refreshed an
+	// agent's token (admin rights are read again after a refresh).
+	refreshed func(ctx context.Context, orgID, userID string)
 }
 
 // sharedTokens is one agent's Salesforce token, shared by every instance
@@ -118,6 +121,9 @@ func (t *sharedTokens) Refresh(ctx context.Context, stale *oauth2.Token) (*oauth
 	}
 	if refreshed {
 		t.cfg.metrics.add(counterSalesforceTokenRefresh, 1)
+		if t.cfg.refreshed != nil {
+			t.cfg.refreshed(ctx, t.orgID, t.userID)
+		}
 	}
 	t.cur = tok
 	return tok, nil

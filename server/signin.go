@@ -214,11 +214,21 @@ func (s *Server) completeSignin(ctx context.Context, code, verifier string, org 
 		revoke()
 		return nil, fmt.Sprintf("You signed in to a Salesforce org (%s) other than %s, the org this softphone runs in. Sign in with your user of %s.", info.OrgID, conf.Name, conf.Name)
 	}
-	admin, err := cl.HasPermissionSet(ctx, info.UserID, s.cfg.SFAdminPermissionSet)
+	err = cl.CheckDataAPI(ctx, info.UserID)
 	if errors.Is(err, salesforce.KindAPIDisabled) {
 		revoke()
 		return nil, "API access is not enabled for your Salesforce user, and the softphone needs it. Ask your admin for the \"API Enabled\" permission, then sign in again."
 	}
+	if scope := missingScope(err); scope != "" {
+		revoke()
+		return nil, salesforce.MissingScopeMessage(scope)
+	}
+	if err != nil {
+		s.log.Warn("salesforce data API check failed", "org_id", info.OrgID, "err", err)
+		revoke()
+		return nil, tryAgain
+	}
+	admin, err := s.isAdmin(ctx, cl, info.OrgID, info.UserID)
 	if scope := missingScope(err); scope != "" {
 		revoke()
 		return nil, salesforce.MissingScopeMessage(scope)
@@ -235,6 +245,7 @@ func (s *Server) completeSignin(ctx context.Context, code, verifier string, org 
 	rec.OrgID, rec.UserID, rec.Username, rec.Email, rec.Name = info.OrgID, info.UserID, info.Username, info.Email, info.Name
 	rec.InstanceURL, rec.Admin, rec.SignInRequired, rec.SignedIn = instance, admin, "", s.now()
 	rec.LoginURL = conf.LoginURL
+	rec.AdminChecked = s.now()
 	s.crm.forget(rec.OrgID, rec.UserID)
 	if err := s.SaveAgent(ctx, rec, tok); err != nil {
 		s.log.Error("cannot save agent", "err", err)

@@ -40,8 +40,8 @@ func TestCallLogUsesTheOrgsClosedStatus(t *testing.T) {
 		t.Errorf("Task Priority %v, want the org's default, Normal", task["Priority"])
 	}
 	// Written right the first time: no create refused for its status.
-	if n := e.org.APIRequests() - before; n != 3 {
-		t.Errorf("%d API requests, want a search, a status read and one create", n)
+	if n := e.org.APIRequests() - before; n != 3+agentDescribes {
+		t.Errorf("%d API requests, want the agent's describes, a search, a status read and one create", n)
 	}
 }
 

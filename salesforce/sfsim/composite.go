@@ -54,6 +54,7 @@ func (o *Org) handleCompositeCreate(w http.ResponseWriter, r *http.Request) {
 
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	v := o.viewerLocked(userID)
 	type prepared struct {
 		obj *sobject
 		rec map[string]any
@@ -62,10 +63,10 @@ func (o *Org) handleCompositeCreate(w http.ResponseWriter, r *http.Request) {
 	ready := make([]prepared, len(body.Records))
 	failed := false
 	for i, in := range body.Records {
-		obj, rerr := o.collectionRecord(in)
+		obj, rerr := o.collectionRecord(in, v)
 		var rec map[string]any
 		if rerr == nil {
-			rec, rerr = o.prepareWrite(obj, withoutAttributes(in), nil)
+			rec, rerr = o.prepareWrite(obj, withoutAttributes(in), nil, v)
 		}
 		if rerr != nil {
 			results[i] = collectionResult{Errors: []collectionError{toCollectionError(rerr)}}
@@ -93,14 +94,14 @@ func (o *Org) handleCompositeCreate(w http.ResponseWriter, r *http.Request) {
 }
 
 // collectionRecord checks the attributes of one collection record.
-func (o *Org) collectionRecord(in map[string]any) (*sobject, *restError) {
+func (o *Org) collectionRecord(in map[string]any, v *viewer) (*sobject, *restError) {
 	attrs, _ := in["attributes"].(map[string]any)
 	typ, _ := attrs["type"].(string)
 	if typ == "" {
 		return nil, newError(http.StatusBadRequest, "INVALID_TYPE", "Must send a concrete entity type.")
 	}
 	obj, ok := o.lookupSObject(typ)
-	if !ok {
+	if !ok || !v.canSeeObject(obj) {
 		return nil, newError(http.StatusBadRequest, "INVALID_TYPE", "sObject type '"+typ+"' is not supported.")
 	}
 	for k := range in {

@@ -38,6 +38,20 @@
 // console.js). Its helpers under /_sim/console/ act as the demo user and are not
 // counted as API requests.
 //
+// Access is the union of a user's profile and permission sets (access.go):
+// the seeded agents are on "Standard User", without View Setup and
+// Configuration, Assign Permission Sets or Manage Users, so a query of
+// PermissionSetAssignment is refused them (400 INVALID_TYPE) as Salesforce
+// has done since Summer '20; the admin is on "System Administrator". The
+// identity URL and userinfo carry custom_permissions for a grant with the
+// custom_permissions scope: each custom permission associated with the
+// External Client App (Options.AppCustomPermissions, default Zoomcti_Admin,
+// which the Zoom_Admin permission set includes) and whether the user has it.
+// Field-level security hides fields per user (SetFieldAccess): describe and
+// record reads leave them out, a SOQL, SOSL or write naming one is 400
+// INVALID_FIELD as for a field that does not exist, and search does not
+// match on them.
+//
 // Everything lives in memory behind one mutex; the org is seeded (seed.go) with
 // Accounts, Contacts, Leads, Users and a Zoom_Admin permission set assignment,
 // all with deterministic 18-character Ids. Where Salesforce's behaviour is not

@@ -53,10 +53,10 @@ func (o *Org) sessionLocked(token string) *session {
 }
 
 // IssueToken signs a user in without a browser (tests, demo) and returns an
-// access token and a refresh token granted defaultScope (api, refresh_token,
-// id): everything zoomcti uses.
+// access token and a refresh token granted api, refresh_token, id and
+// custom_permissions: everything zoomcti uses.
 func (o *Org) IssueToken(userID string) (access, refresh string) {
-	return o.IssueTokenScoped(userID, defaultScope)
+	return o.IssueTokenScoped(userID, "refresh_token api id custom_permissions")
 }
 
 // IssueTokenScoped is IssueToken for a grant of exactly scope (space
@@ -244,19 +244,39 @@ func (o *Org) handleRevoke(w http.ResponseWriter, r *http.Request) {
 }
 
 // userRecord returns a token's user record (a copy) for identity responses
-// and what the token's grant lets those responses tell.
-func (o *Org) userRecord(token string) (map[string]any, identityLevel, bool) {
+// and what the token's grant lets those responses tell: the identity level
+// and, when the grant has the custom_permissions scope, the
+// custom_permissions map (nil without it).
+func (o *Org) userRecord(token string) (map[string]any, identityLevel, map[string]bool, bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	s := o.sessionLocked(token)
 	if s == nil {
-		return nil, identityNone, false
+		return nil, identityNone, nil, false
 	}
 	u := o.data["User"].byID[s.userID]
 	if u == nil {
-		return nil, identityNone, false
+		return nil, identityNone, nil, false
 	}
-	return copyRecord(u), scopeLevel(s.scope), true
+	var perms map[string]bool
+	if hasScope(s.scope, "custom_permissions") {
+		perms = o.customPermissionsLocked(s.userID)
+	}
+	return copyRecord(u), scopeLevel(s.scope), perms, true
+}
+
+// withCustomPermissions adds the custom_permissions map to an identity
+// response when the grant carries the custom_permissions scope: each custom
+// permission associated with the app, and whether the user has it
+// (reference salesforce-setup.md §3.3; the key name also appears in the
+// Mobile SDK's IdServiceResponse.customPermissions). Only the associated
+// ones are listed: a custom permission the user has but the app is not
+// associated with is absent.
+func withCustomPermissions(out map[string]any, perms map[string]bool) map[string]any {
+	if perms != nil {
+		out["custom_permissions"] = perms
+	}
+	return out
 }
 
 // handleUserInfo serves GET /services/oauth2/userinfo (OpenID Connect). A bad
@@ -267,7 +287,7 @@ func (o *Org) handleUserInfo(w http.ResponseWriter, r *http.Request) {
 	if tok == "" {
 		tok = r.FormValue("access_token")
 	}
-	u, level, ok := o.userRecord(tok)
+	u, level, perms, ok := o.userRecord(tok)
 	if !ok {
 		http.Error(w, "Bad_OAuth_Token", http.StatusForbidden)
 		return
@@ -279,12 +299,12 @@ func (o *Org) handleUserInfo(w http.ResponseWriter, r *http.Request) {
 	inst := instanceURL(r)
 	userID := u["Id"].(string)
 	if level == identityIDs {
-		writeJSON(w, http.StatusOK, map[string]any{
+		writeJSON(w, http.StatusOK, withCustomPermissions(map[string]any{
 			"sub": inst + "/id/" + o.orgID + "/" + userID, "user_id": userID, "organization_id": o.orgID,
-		})
+		}, perms))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
+	writeJSON(w, http.StatusOK, withCustomPermissions(map[string]any{
 		"sub":                            inst + "/id/" + o.orgID + "/" + userID,
 		"user_id":                        userID,
 		"organization_id":                o.orgID,
@@ -309,13 +329,13 @@ func (o *Org) handleUserInfo(w http.ResponseWriter, r *http.Request) {
 		"utcOffset":                      -18000000,
 		"updated_at":                     u["LastModifiedDate"],
 		"is_app_installed":               o.appInstalled(),
-	})
+	}, perms))
 }
 
 // handleIdentity serves GET /id/{orgId}/{userId}, the identity URL of a token
 // response. It answers for the token's own user only.
 func (o *Org) handleIdentity(w http.ResponseWriter, r *http.Request) {
-	u, level, ok := o.userRecord(bearer(r))
+	u, level, perms, ok := o.userRecord(bearer(r))
 	if !ok {
 		http.Error(w, "Bad_OAuth_Token", http.StatusForbidden)
 		return
@@ -331,13 +351,13 @@ func (o *Org) handleIdentity(w http.ResponseWriter, r *http.Request) {
 	}
 	inst := instanceURL(r)
 	if level == identityIDs {
-		writeJSON(w, http.StatusOK, map[string]any{
+		writeJSON(w, http.StatusOK, withCustomPermissions(map[string]any{
 			"id": inst + "/id/" + o.orgID + "/" + userID, "asserted_user": true,
 			"user_id": userID, "organization_id": o.orgID,
-		})
+		}, perms))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
+	writeJSON(w, http.StatusOK, withCustomPermissions(map[string]any{
 		"id": inst + "/id/" + o.orgID + "/" + userID, "asserted_user": true,
 		"user_id": userID, "organization_id": o.orgID, "username": u["Username"],
 		"nick_name": strings.SplitN(u["Username"].(string), "@", 2)[0], "display_name": u["Name"],
@@ -345,7 +365,7 @@ func (o *Org) handleIdentity(w http.ResponseWriter, r *http.Request) {
 		"timezone": "America/New_York", "active": true, "user_type": "STANDARD", "language": "en_US", "locale": "en_US",
 		"utcOffset": -18000000, "last_modified_date": u["LastModifiedDate"], "is_app_installed": o.appInstalled(),
 		"urls": o.identityURLs(inst, userID),
-	})
+	}, perms))
 }
 
 func (o *Org) identityURLs(inst, userID string) map[string]string {

@@ -52,6 +52,11 @@ type Options struct {
 	// Each org of a test with several (a production org and its sandbox)
 	// needs its own.
 	OrgID string
+	// AppCustomPermissions are the custom permissions (API names)
+	// associated with the External Client App: the identity URL's
+	// custom_permissions map lists only these (access.go). nil gives
+	// DefaultAdminCustomPermission; SetAppCustomPermissions changes them.
+	AppCustomPermissions []string
 }
 
 // User is a Salesforce user of the org.
@@ -91,6 +96,13 @@ type Org struct {
 	noAPI           map[string]bool // Ids of users without "API Enabled"
 	lastSearch      string          // the SOSL text of the last search request
 	oldest, newest  int             // majors of the REST API versions served
+
+	// Access (access.go): profiles and permission sets by name, each
+	// user's profile, the custom permissions associated with the app.
+	profiles       map[string]*grants
+	permSets       map[string]*grants
+	userProfile    map[string]string
+	appCustomPerms []string
 }
 
 // table holds the records of one sObject in insertion order.
@@ -133,6 +145,11 @@ func New(opts Options) *Org {
 
 		appNotInstalled: opts.AppNotInstalled,
 		noAPI:           map[string]bool{},
+		userProfile:     map[string]string{},
+		appCustomPerms:  opts.AppCustomPermissions,
+	}
+	if o.appCustomPerms == nil {
+		o.appCustomPerms = []string{DefaultAdminCustomPermission}
 	}
 	for name := range o.schema {
 		o.data[name] = &table{byID: map[string]map[string]any{}}
@@ -217,7 +234,9 @@ func (o *Org) DemoUser() User { return o.demoUser }
 // IntegrationUser returns the user the client-credentials grant runs as.
 func (o *Org) IntegrationUser() User { return o.integrationUser }
 
-// AdminUser returns the user holding the Zoom_Admin permission set.
+// AdminUser returns the user holding the Zoom_Admin permission set (and
+// with it the Zoomcti_Admin custom permission), on the System Administrator
+// profile.
 func (o *Org) AdminUser() User { return o.adminUser }
 
 // Records returns a snapshot copy of the records of one sObject (Task, Contact,

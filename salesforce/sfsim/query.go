@@ -13,7 +13,7 @@ func (o *Org) handleQuery(w http.ResponseWriter, r *http.Request) {
 		writeError(w, newError(http.StatusBadRequest, "MALFORMED_QUERY", "A query string has to be specified"))
 		return
 	}
-	q, err := o.parseSOQL(src)
+	q, err := o.parseSOQL(src, o.viewerFor(sessionFrom(r).userID))
 	if err != nil {
 		writeError(w, err)
 		return

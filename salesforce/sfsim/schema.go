@@ -103,6 +103,9 @@ func newSchema() map[string]*sobject {
 		field{Name: "Email", Label: "Email", Type: "email", Length: 80, Create: true, Update: true, Nillable: true},
 		str("Title", "Title", 128),
 		field{Name: "AccountId", Label: "Account ID", Type: "reference", Length: 18, Create: true, Update: true, Nillable: true, RefTo: []string{"Account"}},
+		// A custom phone field, as orgs add them: only describe tells a
+		// client it exists.
+		field{Name: "Direct_Line__c", Label: "Direct Line", Type: "phone", Length: 40, Create: true, Update: true, Nillable: true, Custom: true},
 	)
 	lead := newSObject("Lead", "Lead", "Leads",
 		str("FirstName", "First Name", 40),
@@ -210,11 +213,16 @@ func (o *Org) lookupSObject(name string) (*sobject, bool) {
 	return nil, false
 }
 
-// describe renders the describe result of one object, the subset of Salesforce's
-// shape that clients (and the settings UI) read.
-func (s *sobject) describe(base string) map[string]any {
+// describe renders the describe result of one object as v sees it, the
+// subset of Salesforce's shape that clients (and the settings UI) read.
+// Fields v cannot read are left out (field-level security; reference
+// salesforce-phone-search.md §8, simple-salesforce/simple-salesforce#621).
+func (s *sobject) describe(base string, v *viewer) map[string]any {
 	fields := make([]map[string]any, 0, len(s.fields))
-	for _, f := range s.fields {
+	for i, f := range s.fields {
+		if !v.canSeeField(s, &s.fields[i]) {
+			continue
+		}
 		picklist := []map[string]any{}
 		for _, v := range f.Values {
 			picklist = append(picklist, map[string]any{"value": v, "label": v, "active": true, "defaultValue": f.Default == v, "validFor": nil})

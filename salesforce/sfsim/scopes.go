@@ -8,8 +8,10 @@ import (
 
 // DefaultAppScopes are the scopes the emulated External Client App selects
 // unless Options.Scopes says otherwise: the ones reference/salesforce-setup.md
-// §1.3 tells an admin to move to "Selected".
-var DefaultAppScopes = []string{"api", "refresh_token", "offline_access", "openid", "id", "profile", "email", "address", "phone"}
+// §1.3 tells an admin to move to "Selected", and custom_permissions ("Access
+// custom permissions"), which puts the custom_permissions map in the
+// identity responses (§3.3).
+var DefaultAppScopes = []string{"api", "refresh_token", "offline_access", "openid", "id", "profile", "email", "address", "phone", "custom_permissions"}
 
 // identityScopes are one consent option, "Access the identity URL service (id,
 // profile, email, address, phone)": Salesforce documents profile, email,

@@ -26,6 +26,14 @@ func (o *Org) seed() {
 	// cannot work for him, which the sign-in flow must say.
 	bob := user("Bob", "Builder", "bob@example.com", "bob@example.com", "", "1002", "Sales Agent")
 	o.noAPI[bob.ID] = true
+	// Agents get a profile without View Setup and Configuration, Assign
+	// Permission Sets or Manage Users, as agents in real orgs do; only the
+	// admin (and the integration user) can read PermissionSetAssignment.
+	o.seedAccessLocked()
+	o.userProfile[o.adminUser.ID] = ProfileSystemAdministrator
+	o.userProfile[o.integrationUser.ID] = ProfileSystemAdministrator
+	o.userProfile[o.demoUser.ID] = ProfileStandardUser
+	o.userProfile[bob.ID] = ProfileStandardUser
 	for _, id := range o.data["User"].order {
 		rec := o.data["User"].byID[id]
 		rec["CreatedById"], rec["LastModifiedById"] = o.adminUser.ID, o.adminUser.ID

@@ -8,11 +8,13 @@ import (
 	"strings"
 )
 
-// sobjectFromPath resolves {type}; an unknown object is 404 NOT_FOUND.
+// sobjectFromPath resolves {type}; an unknown object, or one the user may
+// not access, is 404 NOT_FOUND.
 func (o *Org) sobjectFromPath(w http.ResponseWriter, r *http.Request) (*sobject, bool) {
 	s, ok := o.lookupSObject(r.PathValue("type"))
-	if !ok {
+	if !ok || !o.viewerFor(sessionFrom(r).userID).canSeeObject(s) {
 		writeError(w, notFound())
+		return nil, false
 	}
 	return s, ok
 }
@@ -79,11 +81,12 @@ func (o *Org) handleRead(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	v := o.viewerFor(sessionFrom(r).userID)
 	var names []string
 	if fs := r.URL.Query().Get("fields"); fs != "" {
 		for _, n := range strings.Split(fs, ",") {
 			f, ok := s.field(strings.TrimSpace(n))
-			if !ok {
+			if !ok || !v.canSeeField(s, f) {
 				writeError(w, newError(http.StatusBadRequest, "INVALID_FIELD",
 					fmt.Sprintf("No such column '%s' on entity '%s'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.", strings.TrimSpace(n), s.Name)))
 				return
@@ -95,6 +98,9 @@ func (o *Org) handleRead(w http.ResponseWriter, r *http.Request) {
 	rec, err := o.recordFromPathLocked(s, r.PathValue("id"))
 	var out orderedRecord
 	if err == nil {
+		if names == nil {
+			names = v.visibleFields(s)
+		}
 		out = o.renderRecord(s, rec, r.PathValue("version"), names)
 	}
 	o.mu.Unlock()
@@ -155,7 +161,7 @@ func (o *Org) handleDescribe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	o.mu.Lock() // the Task Status values may change (SetTaskStatuses)
-	d := s.describe("/services/data/" + r.PathValue("version"))
+	d := s.describe("/services/data/"+r.PathValue("version"), o.viewerLocked(sessionFrom(r).userID))
 	o.mu.Unlock()
 	writeJSON(w, http.StatusOK, d)
 }
@@ -163,9 +169,13 @@ func (o *Org) handleDescribe(w http.ResponseWriter, r *http.Request) {
 // handleGlobalDescribe serves GET /services/data/vNN.0/sobjects/.
 func (o *Org) handleGlobalDescribe(w http.ResponseWriter, r *http.Request) {
 	base := "/services/data/" + r.PathValue("version")
+	v := o.viewerFor(sessionFrom(r).userID)
 	var list []map[string]any
 	for _, n := range sortedNames(o.schema) {
 		s := o.schema[n]
+		if !v.canSeeObject(s) {
+			continue
+		}
 		list = append(list, map[string]any{
 			"name": s.Name, "label": s.Label, "labelPlural": s.Plural, "keyPrefix": keyPrefixes[s.Name],
 			"custom": false, "createable": true, "queryable": true, "searchable": true,

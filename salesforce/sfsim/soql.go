@@ -48,6 +48,7 @@ type query struct {
 type queryParser struct {
 	o *Org
 	l *lexer
+	v *viewer // whose objects and fields the statement may name
 }
 
 func malformedQuery(err error) *restError {
@@ -59,13 +60,15 @@ func noSuchColumn(s *sobject, name string) *restError {
 		"No such column '%s' on entity '%s'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.", name, s.Name))
 }
 
-// parseSOQL parses a whole SELECT statement.
-func (o *Org) parseSOQL(src string) (*query, *restError) {
+// parseSOQL parses a whole SELECT statement as v sees the org: an object v
+// cannot access is INVALID_TYPE, a field v cannot read INVALID_FIELD, each
+// exactly as if it did not exist.
+func (o *Org) parseSOQL(src string, v *viewer) (*query, *restError) {
 	l, err := lex(src)
 	if err != nil {
 		return nil, malformedQuery(err)
 	}
-	p := &queryParser{o: o, l: l}
+	p := &queryParser{o: o, l: l, v: v}
 	if !l.accept("SELECT") {
 		return nil, malformedQuery(l.unexpected())
 	}
@@ -97,13 +100,12 @@ func (o *Org) parseSOQL(src string) (*query, *restError) {
 		return nil, malformedQuery(err)
 	}
 	s, ok := o.lookupSObject(objName)
-	if !ok {
-		return nil, newError(http.StatusBadRequest, "INVALID_TYPE", fmt.Sprintf(
-			"sObject type '%s' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.", objName))
+	if !ok || !v.canSeeObject(s) {
+		return nil, unsupportedType(objName)
 	}
 	q := &query{obj: s, count: count, limit: -1}
 	for _, n := range names {
-		fp, rerr := p.o.resolvePath(s, n)
+		fp, rerr := p.o.resolvePath(s, n, p.v)
 		if rerr != nil {
 			return nil, rerr
 		}
@@ -137,7 +139,7 @@ func (p *queryParser) clauses(q *query) *restError {
 			if err != nil {
 				return malformedQuery(err)
 			}
-			fp, rerr := p.o.resolvePath(q.obj, n)
+			fp, rerr := p.o.resolvePath(q.obj, n, p.v)
 			if rerr != nil {
 				return rerr
 			}
@@ -174,22 +176,26 @@ func (p *queryParser) clauses(q *query) *restError {
 	return nil
 }
 
-// resolvePath resolves "Field" or "Relationship.Field" against an object.
-func (o *Org) resolvePath(s *sobject, path string) (fieldPath, *restError) {
+// resolvePath resolves "Field" or "Relationship.Field" against an object,
+// as v sees it: a field v cannot read is no such column (field-level
+// security; reference salesforce-phone-search.md §8: "No such column 'X'
+// on entity 'Y'", the same error as a misspelt field, observed in
+// omniphx/forrest#307 and forcedotcom/cli#1876).
+func (o *Org) resolvePath(s *sobject, path string, v *viewer) (fieldPath, *restError) {
 	rel, name, dotted := strings.Cut(path, ".")
 	if !dotted {
 		f, ok := s.field(path)
-		if !ok {
+		if !ok || !v.canSeeField(s, f) {
 			return fieldPath{}, noSuchColumn(s, path)
 		}
 		return fieldPath{name: f.Name, f: f}, nil
 	}
 	ref, ok := s.field(rel + "Id")
-	if !ok || ref.Type != "reference" || strings.Contains(name, ".") {
+	if !ok || ref.Type != "reference" || strings.Contains(name, ".") || !v.canSeeField(s, ref) {
 		return fieldPath{}, noSuchColumn(s, path)
 	}
 	for _, t := range ref.RefTo {
-		if f, ok := o.schema[t].field(name); ok {
+		if f, ok := o.schema[t].field(name); ok && v.canSeeObject(o.schema[t]) && v.canSeeField(o.schema[t], f) {
 			return fieldPath{rel: strings.TrimSuffix(ref.Name, "Id"), relField: ref.Name, name: f.Name, f: f, targets: ref.RefTo}, nil
 		}
 	}
@@ -251,7 +257,7 @@ func (p *queryParser) factor(s *sobject) (predicate, *restError) {
 	if err != nil {
 		return nil, malformedQuery(err)
 	}
-	fp, rerr := p.o.resolvePath(s, name)
+	fp, rerr := p.o.resolvePath(s, name, p.v)
 	if rerr != nil {
 		return nil, rerr
 	}

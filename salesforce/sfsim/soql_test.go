@@ -73,7 +73,18 @@ func TestQuery(t *testing.T) {
 func TestQueryShape(t *testing.T) {
 	to := newTestOrg(t, Options{})
 	admin := to.AdminUser().ID
-	status, res, b := to.query(t, "SELECT Id, PermissionSet.Name FROM PermissionSetAssignment WHERE AssigneeId = '"+admin+"' AND PermissionSet.Name = 'Zoom_Admin'")
+	// PermissionSetAssignment is for users with View Setup and
+	// Configuration (the admin); access_test.go has the agents' refusal.
+	adminToken, _ := to.IssueToken(admin)
+	psa := func(soql string) (int, queryResult, []byte) {
+		status, _, b := to.call(t, "GET", apiBase+"query?q="+url.QueryEscape(soql), adminToken, nil)
+		var res queryResult
+		if status == http.StatusOK {
+			res = decodeJSON[queryResult](t, b)
+		}
+		return status, res, b
+	}
+	status, res, b := psa("SELECT Id, PermissionSet.Name FROM PermissionSetAssignment WHERE AssigneeId = '" + admin + "' AND PermissionSet.Name = 'Zoom_Admin'")
 	if status != http.StatusOK || res.TotalSize != 1 {
 		t.Fatalf("permission set query: %d %s", status, b)
 	}
@@ -81,7 +92,7 @@ func TestQueryShape(t *testing.T) {
 	if ps["Name"] != "Zoom_Admin" {
 		t.Errorf("PermissionSet = %v", res.Records[0]["PermissionSet"])
 	}
-	if _, _, b := to.query(t, "SELECT Id FROM PermissionSetAssignment WHERE AssigneeId = '"+to.DemoUser().ID+"' AND PermissionSet.Name = 'Zoom_Admin'"); !strings.Contains(string(b), `"totalSize":0`) {
+	if _, _, b := psa("SELECT Id FROM PermissionSetAssignment WHERE AssigneeId = '" + to.DemoUser().ID + "' AND PermissionSet.Name = 'Zoom_Admin'"); !strings.Contains(string(b), `"totalSize":0`) {
 		t.Errorf("Alice is not an admin: %s", b)
 	}
 

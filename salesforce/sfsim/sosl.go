@@ -50,14 +50,17 @@ type search struct {
 	scope string // ALL, NAME, EMAIL, PHONE
 	specs []searchSpec
 	limit int
+	// viewer is whose search it is: fields they cannot read are neither
+	// matched nor returned (access.go).
+	viewer *viewer
 }
 
 func malformedSearch(format string, args ...any) *restError {
 	return newError(http.StatusBadRequest, "MALFORMED_SEARCH", fmt.Sprintf(format, args...))
 }
 
-// parseSOSL parses a FIND statement.
-func (o *Org) parseSOSL(src string) (*search, *restError) {
+// parseSOSL parses a FIND statement as v sees the org (see parseSOQL).
+func (o *Org) parseSOSL(src string, v *viewer) (*search, *restError) {
 	trimmed := strings.TrimSpace(src)
 	if len(trimmed) < 4 || !strings.EqualFold(trimmed[:4], "FIND") {
 		return nil, malformedSearch("No search term found. The search term must be enclosed in braces.")
@@ -70,12 +73,12 @@ func (o *Org) parseSOSL(src string) (*search, *restError) {
 	if rerr != nil {
 		return nil, rerr
 	}
-	s := &search{terms: terms, scope: "ALL", limit: 2000}
+	s := &search{terms: terms, scope: "ALL", limit: 2000, viewer: v}
 	l, err := lex(rest[1+end+1:])
 	if err != nil {
 		return nil, malformedSearch("%v", err)
 	}
-	p := &queryParser{o: o, l: l}
+	p := &queryParser{o: o, l: l, v: v}
 	if l.accept("IN") {
 		scope, err := l.ident()
 		if err != nil || l.expect("FIELDS") != nil {
@@ -126,7 +129,7 @@ func (p *queryParser) returning() (searchSpec, *restError) {
 		return searchSpec{}, malformedSearch("%v", err)
 	}
 	obj, ok := p.o.lookupSObject(name)
-	if !ok {
+	if !ok || !p.v.canSeeObject(obj) {
 		return searchSpec{}, newError(http.StatusBadRequest, "INVALID_TYPE", fmt.Sprintf("sObject type '%s' is not supported.", name))
 	}
 	spec := searchSpec{q: &query{obj: obj, limit: -1}}
@@ -140,7 +143,7 @@ func (p *queryParser) returning() (searchSpec, *restError) {
 		if err != nil {
 			return searchSpec{}, malformedSearch("%v", err)
 		}
-		fp, rerr := p.o.resolvePath(obj, n)
+		fp, rerr := p.o.resolvePath(obj, n, p.v)
 		if rerr != nil {
 			return searchSpec{}, rerr
 		}

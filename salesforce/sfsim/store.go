@@ -76,7 +76,13 @@ func (o *Org) deriveLocked(s *sobject, rec map[string]any) {
 
 // prepareWrite validates a create (rec == nil) or update body against the schema
 // and returns the converted field values. Caller holds o.mu.
-func (o *Org) prepareWrite(s *sobject, body map[string]any, existing map[string]any) (map[string]any, *restError) {
+//
+// A field the user (as) cannot read is no such column, exactly as a field that does not
+// exist: "No such column 'X' on sobject of type Y" (observed for a field
+// hidden by FLS in wadewegner/Force.com-Toolkit-for-NET#90; that the
+// errorCode is INVALID_FIELD and not INVALID_FIELD_FOR_INSERT_UPDATE, which
+// Salesforce gives for a visible read-only field, is UNCONFIRMED).
+func (o *Org) prepareWrite(s *sobject, body map[string]any, existing map[string]any, as *viewer) (map[string]any, *restError) {
 	create := existing == nil
 	out := map[string]any{}
 	for _, k := range sortedKeys(body) {
@@ -85,7 +91,7 @@ func (o *Org) prepareWrite(s *sobject, body map[string]any, existing map[string]
 			continue
 		}
 		f, ok := s.field(k)
-		if !ok {
+		if !ok || !as.canSeeField(s, f) {
 			return nil, newError(http.StatusBadRequest, "INVALID_FIELD",
 				fmt.Sprintf("No such column '%s' on sobject of type %s", k, s.Name))
 		}
@@ -256,7 +262,7 @@ func truncate(s string, n int) string {
 
 // createLocked validates and inserts one record from an API body.
 func (o *Org) createLocked(s *sobject, body map[string]any, userID string) (string, *restError) {
-	rec, err := o.prepareWrite(s, body, nil)
+	rec, err := o.prepareWrite(s, body, nil, o.viewerLocked(userID))
 	if err != nil {
 		return "", err
 	}
@@ -265,7 +271,7 @@ func (o *Org) createLocked(s *sobject, body map[string]any, userID string) (stri
 
 // updateLocked validates and applies an update to an existing record.
 func (o *Org) updateLocked(s *sobject, rec map[string]any, body map[string]any, userID string) *restError {
-	vals, err := o.prepareWrite(s, body, rec)
+	vals, err := o.prepareWrite(s, body, rec, o.viewerLocked(userID))
 	if err != nil {
 		return err
 	}
