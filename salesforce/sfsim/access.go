@@ -81,7 +81,7 @@ func governedByFLS(s *sobject, f *field) bool {
 		return false
 	}
 	switch s.Name {
-	case "User", "PermissionSet", "PermissionSetAssignment", "TaskStatus":
+	case "User", "PermissionSet", "PermissionSetAssignment", "TaskStatus", "CallCenter", "CustomPermission":
 		return false
 	}
 	return f.Create || f.Update || f.Custom
@@ -255,9 +255,22 @@ func (o *Org) SetCustomPermission(holder, name string, on bool) {
 	g := o.holderLocked(holder)
 	if on {
 		g.custom[name] = true
+		o.ensureCustomPermissionLocked(name)
 	} else {
 		delete(g.custom, name)
 	}
+}
+
+// ensureCustomPermissionLocked creates the CustomPermission record of name,
+// as creating it in Setup does, unless it exists. Caller holds o.mu.
+func (o *Org) ensureCustomPermissionLocked(name string) {
+	t := o.data["CustomPermission"]
+	for _, id := range t.order {
+		if strings.EqualFold(fmt.Sprint(t.byID[id]["DeveloperName"]), name) {
+			return
+		}
+	}
+	o.insertLocked(o.schema["CustomPermission"], map[string]any{"DeveloperName": name, "MasterLabel": name}, o.adminUser.ID)
 }
 
 // SetAppCustomPermissions sets the custom permissions associated with the

@@ -17,6 +17,8 @@ var keyPrefixes = map[string]string{
 	"PermissionSet":           "0PS",
 	"PermissionSetAssignment": "0Pa",
 	"TaskStatus":              "01J",
+	"CallCenter":              "04v",
+	"CustomPermission":        "0CP",
 }
 
 const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"

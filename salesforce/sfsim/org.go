@@ -283,6 +283,21 @@ func (o *Org) Insert(sobject string, fields map[string]any) string {
 	return o.insertLocked(s, rec, o.demoUser.ID)
 }
 
+// Delete removes a record, as a user with the right does in the UI (an
+// admin deleting a call center in Setup, say). It panics on an unknown
+// sObject (a test bug) and ignores an unknown id.
+func (o *Org) Delete(sobject, id string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	s, ok := o.lookupSObject(sobject)
+	if !ok {
+		panic(fmt.Sprintf("sfsim: Delete: unknown sObject %q", sobject))
+	}
+	if canon, ok := normalizeID(id); ok {
+		o.deleteLocked(s, canon)
+	}
+}
+
 // SetPageSize sets how many records a SOQL response carries before it pages
 // with nextRecordsUrl, so tests can exercise paging without 2,000 records.
 // n <= 0 restores Salesforce's default of 2,000.

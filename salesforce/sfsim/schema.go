@@ -60,7 +60,7 @@ func newSObject(name, label, plural string, fields ...field) *sobject {
 		{Name: "LastModifiedDate", Label: "Last Modified Date", Type: "datetime"},
 		{Name: "LastModifiedById", Label: "Last Modified By ID", Type: "reference", Length: 18, RefTo: []string{"User"}},
 	}
-	if name == "User" || name == "PermissionSet" || name == "PermissionSetAssignment" || name == "TaskStatus" {
+	if name == "User" || name == "PermissionSet" || name == "PermissionSetAssignment" || name == "TaskStatus" || name == "CallCenter" || name == "CustomPermission" {
 		audit = append(audit[:1], audit[2:]...) // no OwnerId
 	}
 	s := &sobject{Name: name, Label: label, Plural: plural, byName: map[string]int{}}
@@ -193,8 +193,24 @@ func newSchema() map[string]*sobject {
 		field{Name: "IsDefault", Label: "Is Default", Type: "boolean"},
 		field{Name: "IsClosed", Label: "Is Closed", Type: "boolean"},
 	)
+	// CallCenter: the imported call center definitions (Object Reference,
+	// CallCenter: create, query, retrieve; AdapterUrl string 2000,
+	// CustomSettings string 3000, InternalName, Name).
+	callCenter := newSObject("CallCenter", "Call Center", "Call Centers",
+		required(str("Name", "Name", 80)),
+		required(str("InternalName", "Internal Name", 80)),
+		str("AdapterUrl", "CTI Adapter URL", 2000),
+		str("CustomSettings", "Custom Settings", 3000),
+	)
+	// CustomPermission: the org's custom permissions, created in Setup;
+	// read-only through the API.
+	customPermission := newSObject("CustomPermission", "Custom Permission", "Custom Permissions",
+		readOnly(str("DeveloperName", "Name", 80)),
+		readOnly(str("MasterLabel", "Label", 80)),
+		readOnly(str("NamespacePrefix", "Namespace Prefix", 15)),
+	)
 	out := map[string]*sobject{}
-	for _, s := range []*sobject{account, contact, lead, task, opportunity, kase, user, permSet, assignment, taskStatus} {
+	for _, s := range []*sobject{account, contact, lead, task, opportunity, kase, user, permSet, assignment, taskStatus, callCenter, customPermission} {
 		out[s.Name] = s
 	}
 	return out

@@ -48,6 +48,12 @@ func (o *Org) seed() {
 	ins("PermissionSetAssignment", map[string]any{"AssigneeId": o.adminUser.ID, "PermissionSetId": zoomAgent})
 	ins("PermissionSetAssignment", map[string]any{"AssigneeId": o.demoUser.ID, "PermissionSetId": zoomAgent})
 	ins("PermissionSetAssignment", map[string]any{"AssigneeId": bob.ID, "PermissionSetId": zoomAgent})
+	ins("CustomPermission", map[string]any{"DeveloperName": DefaultAdminCustomPermission, "MasterLabel": "zoomcti admin"})
+	// The admin imported zoomcti's call center definition: its adapter URL
+	// is the softphone the console frames.
+	if o.opts.AdapterURL != "" {
+		ins("CallCenter", map[string]any{"Name": "Zoom Phone (zoomcti)", "InternalName": "zoomcti", "AdapterUrl": o.opts.AdapterURL})
+	}
 
 	alice := o.demoUser.ID
 	engines := ins("Account", map[string]any{"Name": "Analytical Engines Ltd", "Phone": "(202) 555-0140", "BillingCountry": "United States", "OwnerId": alice})
