@@ -1,0 +1,33 @@
+package cti
+
+// Check is one line of zoomcti doctor: something an admin set up in
+// Salesforce or Zoom, checked with a live call where an API can tell, and
+// shown as evidence (or as "can't check from here") where none can — never
+// as passed because the configuration says so.
+type Check struct {
+	Name   string     `json:"name"`
+	State  CheckState `json:"state"`
+	Detail string     `json:"detail"`
+	// Fix says what to do when State is CheckFailed.
+	Fix string `json:"fix,omitempty"`
+}
+
+// CheckState is how a check came out.
+type CheckState string
+
+const (
+	CheckPassed CheckState = "ok"
+	CheckFailed CheckState = "fail"
+	// CheckEvidence: no API can say; Detail shows what zoomcti saw.
+	CheckEvidence CheckState = "evidence"
+	// CheckUnknown: it could not be checked now (Detail says why).
+	CheckUnknown CheckState = "unknown"
+)
+
+// Passed is a passed check.
+func Passed(name, detail string) Check { return Check{Name: name, State: CheckPassed, Detail: detail} }
+
+// Failed is a failed check with its fix.
+func Failed(name, detail, fix string) Check {
+	return Check{Name: name, State: CheckFailed, Detail: detail, Fix: fix}
+}
