@@ -1,0 +1,107 @@
+package zoomsim
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+)
+
+// Zoom apps built since granular scopes arrived (2024) carry granular
+// scopes only: the app's Scopes page in the Marketplace fixes them, the
+// authorize URL asks for none, and every token issued carries the scopes the
+// app had when the user authorized it (existing tokens keep the old set
+// after the app's scopes change; the user must authorize again). The
+// emulator models such an app; classic scopes (phone:read, user:read) are not
+// modelled.
+
+// DefaultScopes are the granular scopes the emulated app is configured with
+// when Options.Scopes is empty: everything zoomcti needs, as a user-managed
+// app (the README's setup guide lists the same): who the agent is, their
+// call history for the catch-up, and the webhook events it subscribes to
+// (live calls, call-history records, SMS; reference/zoom.md §2.2). Presence
+// events need no scope the emulator can check (UNCONFIRMED which one Zoom
+// wants), so none is listed for them.
+func DefaultScopes() []string {
+	return []string{
+		"user:read:user",
+		"phone:read:user",
+		"phone:read:list_call_logs",
+		"phone:read:call",
+		"phone:read:call_log",
+		"phone:read:sms_message",
+	}
+}
+
+// missingScopeCode is Zoom's error code for a token without the scope an
+// endpoint requires, answered with HTTP 400 (not 401: the token is valid).
+// Body as captured from Zoom in public reports, e.g.
+// {"code":4711,"message":"Invalid access token, does not contain scopes:[user:read:list_users:admin]."}
+// (github.com/JubaerHossain/zoom-laravel/issues/15) and, with alternatives,
+// "...does not contain scopes:[cloud_recording:read:list_user_recordings, cloud_recording:read:list_user_recordings:admin]."
+// (github.com/lanec/zoom-batch-downloader/issues/34; also
+// devforum.zoom.us/t/granular-scopes-specification-change-of-scope-setting-for-creating-oauth-apps-on-the-developer-site/108207).
+const missingScopeCode = 4711
+
+// missingScope is the body Zoom sends when a token holds none of want.
+func missingScope(want []string) apiError {
+	return apiError{missingScopeCode, "Invalid access token, does not contain scopes:[" + strings.Join(want, ", ") + "]."}
+}
+
+// hasAny reports whether granted holds one of want; no want needs nothing.
+func hasAny(granted, want []string) bool {
+	if len(want) == 0 {
+		return true
+	}
+	for _, w := range want {
+		if slices.Contains(granted, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// SetScopes changes the app's scopes, as an admin editing the Scopes page
+// does. Tokens already issued keep the scopes they were issued with; users
+// get the new set when they authorize again.
+func (z *Zoom) SetScopes(scopes ...string) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	z.scopes = slices.Clone(scopes)
+}
+
+// Scopes returns the app's scopes as configured now.
+func (z *Zoom) Scopes() []string {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	return slices.Clone(z.scopes)
+}
+
+// RotateClientSecret gives the app a new client secret, as "Regenerate" on
+// the app's credentials page does: the old one is refused from then on.
+func (z *Zoom) RotateClientSecret(secret string) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	z.opts.ClientSecret = secret
+}
+
+// ClientRefusals reports how many requests to /oauth/token and
+// /oauth/revoke Zoom refused for a wrong client id or secret.
+func (z *Zoom) ClientRefusals() int {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	return z.clientRefusals
+}
+
+// refuseClient answers a request whose client credentials Zoom does not
+// accept: 400 {"reason":"Invalid client_id or client_secret","error":"invalid_client"}
+// as captured from POST https://zoom.us/oauth/token
+// (github.com/JubaerHossain/zoom-laravel/issues/3). Zoom's OAuth error table
+// (developers.zoom.us/docs/integrations/oauth-error-messages/) files the
+// same failure under codes 4702 / 4704. That /oauth/revoke answers the same
+// way is UNCONFIRMED; the emulator assumes it does.
+func (z *Zoom) refuseClient(w http.ResponseWriter) {
+	z.mu.Lock()
+	z.clientRefusals++
+	z.mu.Unlock()
+	writeJSON(w, http.StatusBadRequest, oauthError{"Invalid client_id or client_secret", "invalid_client"})
+}
