@@ -15,16 +15,16 @@ import (
 // modelled.
 
 // DefaultScopes are the granular scopes the emulated app is configured with
-// when Options.Scopes is empty: everything zoomcti needs, as a user-managed
-// app (the README's setup guide lists the same): who the agent is, their
-// call history for the catch-up, and the webhook events it subscribes to
-// (live calls, call-history records, SMS; reference/zoom.md §2.2). Presence
-// events need no scope the emulator can check (UNCONFIRMED which one Zoom
-// wants), so none is listed for them.
+// when Options.Scopes is empty: exactly what zoomcti needs as a
+// user-managed app (the README's setup guide lists the same): who the agent
+// is, their call history for the catch-up, and the webhook events it
+// subscribes to (live calls, call-history records, SMS; reference/zoom.md
+// §2.2). Presence events need no scope the emulator can check (UNCONFIRMED
+// which one Zoom wants), so none is listed for them. GET /phone/users/{id}
+// (phone:read:user), which zoomcti does not call, is refused under them.
 func DefaultScopes() []string {
 	return []string{
 		"user:read:user",
-		"phone:read:user",
 		"phone:read:list_call_logs",
 		"phone:read:call",
 		"phone:read:call_log",
