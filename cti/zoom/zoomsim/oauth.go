@@ -207,6 +207,15 @@ func (z *Zoom) handleToken(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusBadRequest, oauthError{"Invalid Token!", "invalid_grant"})
 			return
 		}
+		if !sameScopes(g.scopes, z.scopes) {
+			// Zoom's OAuth error table: 4711 "Refresh token invalid. The
+			// token scopes do not match with the client scopes."
+			// (developers.zoom.us/docs/integrations/oauth-error-messages/).
+			// The body's shape is UNCONFIRMED: modelled as Zoom's other
+			// refusals of a refresh token, with that message.
+			writeJSON(w, http.StatusBadRequest, oauthError{"Refresh token invalid", "invalid_grant"})
+			return
+		}
 		// Rotation: the old refresh token dies the moment it is used.
 		delete(z.refresh, rt)
 		userID, scopes = g.userID, g.scopes

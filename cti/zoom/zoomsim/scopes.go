@@ -10,9 +10,9 @@ import (
 // scopes only: the app's Scopes page in the Marketplace fixes them, the
 // authorize URL asks for none, and every token issued carries the scopes the
 // app had when the user authorized it (existing tokens keep the old set
-// after the app's scopes change; the user must authorize again). The
-// emulator models such an app; classic scopes (phone:read, user:read) are not
-// modelled.
+// after the app's scopes change, reference/zoom-setup.md §1.4; the user must
+// authorize again). The emulator models such an app; classic scopes
+// (phone:read, user:read) are not modelled.
 
 // DefaultScopes are the granular scopes the emulated app is configured with
 // when Options.Scopes is empty: exactly what zoomcti needs as a
@@ -47,6 +47,14 @@ func missingScope(want []string) apiError {
 	return apiError{missingScopeCode, "Invalid access token, does not contain scopes:[" + strings.Join(want, ", ") + "]."}
 }
 
+// sameScopes reports whether a and b hold the same scopes in any order.
+func sameScopes(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}
+
 // hasAny reports whether granted holds one of want; no want needs nothing.
 func hasAny(granted, want []string) bool {
 	if len(want) == 0 {
@@ -61,8 +69,10 @@ func hasAny(granted, want []string) bool {
 }
 
 // SetScopes changes the app's scopes, as an admin editing the Scopes page
-// does. Tokens already issued keep the scopes they were issued with; users
-// get the new set when they authorize again.
+// does. Access tokens already issued keep the scopes they were issued with;
+// their refresh tokens are refused from then on (Zoom's OAuth error 4711,
+// "Refresh token invalid": the token's scopes no longer match the app's),
+// and users get the new set when they authorize again.
 func (z *Zoom) SetScopes(scopes ...string) {
 	z.mu.Lock()
 	defer z.mu.Unlock()

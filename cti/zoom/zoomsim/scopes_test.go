@@ -96,24 +96,29 @@ func TestClientReadsMissingScope(t *testing.T) {
 }
 
 // Tokens carry the scopes the app had when the user authorized; adding a
-// scope to the app helps only once the user authorizes again. The token
-// response reports them, and a refresh keeps them.
+// scope to the app helps only once the user authorizes again: the old
+// access token still lacks it and its refresh token is refused. The token
+// response reports the scopes, and a refresh keeps them.
 func TestTokensKeepTheScopesOfTheirAuthorization(t *testing.T) {
 	s := newSim(t, zoomsim.Options{Scopes: without("user:read:user")})
 	old := s.authorize(t, zoomsim.AliceID)
 	if got := old.Extra("scope"); strings.Contains(got.(string), "user:read:user") {
 		t.Errorf("token response scope = %q", got)
 	}
-	s.SetScopes(zoomsim.DefaultScopes()...)
-	if status, _ := apiRaw(t, s, old.AccessToken, "/v2/users/me"); status != http.StatusBadRequest {
-		t.Errorf("an old token after the app gained the scope: %d, want 400", status)
-	}
 	refreshed, err := s.oauth.TokenSource(context.Background(), &oauth2.Token{RefreshToken: old.RefreshToken}).Token()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if status, _ := apiRaw(t, s, refreshed.AccessToken, "/v2/users/me"); status != http.StatusBadRequest {
-		t.Errorf("a refreshed old grant: %d, want 400", status)
+		t.Errorf("a refreshed grant: %d, want 400: a refresh adds no scope", status)
+	}
+	s.SetScopes(zoomsim.DefaultScopes()...)
+	if status, _ := apiRaw(t, s, refreshed.AccessToken, "/v2/users/me"); status != http.StatusBadRequest {
+		t.Errorf("an old token after the app gained the scope: %d, want 400", status)
+	}
+	status, body := refresh(t, s, refreshed.RefreshToken)
+	if status != http.StatusBadRequest || body["error"] != "invalid_grant" || body["reason"] != "Refresh token invalid" {
+		t.Errorf("refreshing a grant whose scopes the app no longer has: %d %v", status, body)
 	}
 	fresh := s.authorize(t, zoomsim.AliceID)
 	if status, body := apiRaw(t, s, fresh.AccessToken, "/v2/users/me"); status != http.StatusOK {
