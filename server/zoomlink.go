@@ -303,9 +303,16 @@ func (s *Server) unlinkZoom(ctx context.Context, a *agentRecord, revoke bool, re
 }
 
 func (s *Server) revokeZoom(ctx context.Context, accessToken string) {
+	if s.zoom.clientRefused.Load() {
+		return // Zoom refuses these credentials; told once already
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := zoom.Revoke(ctx, s.http, s.zoom.oauth, accessToken); err != nil {
+	err := zoom.Revoke(ctx, s.http, s.zoom.oauth, accessToken)
+	switch {
+	case errors.Is(err, zoom.ErrInvalidClient):
+		s.zoom.refuseClient(ctx)
+	case err != nil:
 		s.log.Warn("zoom revoke failed", "err", err)
 	}
 }

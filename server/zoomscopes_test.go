@@ -248,4 +248,19 @@ func TestZoomBadClientSecretAtLink(t *testing.T) {
 	if p := d.Server.lastZoomProblem(context.Background()); p == nil || p.Message != zoomClientRefused {
 		t.Errorf("admin page's Zoom refusal = %+v", p)
 	}
+	// Disconnecting still forgets everything here, without asking Zoom
+	// (which would refuse the revoke) again.
+	req, _ := http.NewRequest(http.MethodPost, d.ServerURL+"/api/zoom/disconnect", nil)
+	req.Header.Set("Authorization", "Bearer "+bearerTok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if z := agentZoom(t, d.ServerURL, bearerTok); resp.StatusCode != http.StatusOK || z["status"] != "not_linked" {
+		t.Errorf("disconnect: %d, zoom %v", resp.StatusCode, z)
+	}
+	if n := d.Zoom.ClientRefusals(); n != 1 {
+		t.Errorf("Zoom refused %d requests after the disconnect, want still 1", n)
+	}
 }
