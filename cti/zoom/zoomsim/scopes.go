@@ -1,6 +1,7 @@
 package zoomsim
 
 import (
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -45,6 +46,53 @@ const missingScopeCode = 4711
 // missingScope is the body Zoom sends when a token holds none of want.
 func missingScope(want []string) apiError {
 	return apiError{missingScopeCode, "Invalid access token, does not contain scopes:[" + strings.Join(want, ", ") + "]."}
+}
+
+// eventScopes are the granular scopes an app needs to subscribe to event,
+// any one of them, from the Zoom Phone webhooks spec's per-event "Granular
+// Scopes" (reference/zoom.md §2.2, reference/zoom-setup.md §2.2). Events
+// not listed there (user.*, app_deauthorized, endpoint.url_validation) need
+// none the emulator checks.
+func eventScopes(event string) []string {
+	pair := func(s string) []string { return []string{s, s + ":admin"} }
+	switch {
+	case !strings.HasPrefix(event, "phone."):
+		return nil
+	case event == "phone.callee_call_element_completed":
+		return pair("phone:read:call") // sic, per the spec; the caller event wants call_log
+	case strings.HasSuffix(event, "_call_history_completed"), strings.HasSuffix(event, "_call_log_completed"),
+		strings.HasSuffix(event, "_call_element_completed"), event == "phone.ai_call_summary_changed":
+		return pair("phone:read:call_log")
+	case strings.HasPrefix(event, "phone.recording_transcript"):
+		return pair("phone:read:recording_transcript")
+	case strings.HasPrefix(event, "phone.recording_"):
+		return pair("phone:read:call_recording")
+	case strings.HasPrefix(event, "phone.voicemail_"):
+		return pair("phone:read:voicemail")
+	case event == "phone.sms_sent", event == "phone.sms_received":
+		return pair("phone:read:sms_message")
+	case strings.HasPrefix(event, "phone.caller_"), strings.HasPrefix(event, "phone.callee_"),
+		strings.Contains(event, "transfer"), event == "phone.conference_started":
+		return pair("phone:read:call")
+	}
+	return nil
+}
+
+// subscribed reports whether the app, with its scopes as they are now, can
+// subscribe to the event of body: Zoom's build flow offers an event only
+// once its scope is on the app (reference/zoom-setup.md §1.5). Whether Zoom
+// stops delivering an event already subscribed when its scope is removed
+// later is UNCONFIRMED; the emulator assumes it does.
+func (z *Zoom) subscribed(body []byte) bool {
+	var env struct {
+		Event string `json:"event"`
+	}
+	if json.Unmarshal(body, &env) != nil {
+		return true // not an event the emulator can judge: delivered as it is
+	}
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	return hasAny(z.scopes, eventScopes(env.Event))
 }
 
 // sameScopes reports whether a and b hold the same scopes in any order.

@@ -2,6 +2,7 @@ package zoomsim_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -184,5 +185,49 @@ func TestRotatedSecretIsRefused(t *testing.T) {
 	}
 	if err := zoom.Revoke(context.Background(), nil, s.oauth, tok.AccessToken); !errors.Is(err, zoom.ErrInvalidClient) {
 		t.Errorf("revoke with the old secret: %v, want ErrInvalidClient", err)
+	}
+}
+
+// eventsOf lists the event names of bodies.
+func eventsOf(t *testing.T, bodies [][]byte) []string {
+	t.Helper()
+	var out []string
+	for _, b := range bodies {
+		var env struct {
+			Event string `json:"event"`
+		}
+		if err := json.Unmarshal(b, &env); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, env.Event)
+	}
+	return out
+}
+
+// An app can subscribe to an event only with its scope: without
+// phone:read:call no live-call event arrives, the call-history record
+// (phone:read:call_log) still does, and Zoom's history keeps the call.
+// Without phone:read:sms_message no SMS event arrives.
+func TestPlayDeliversOnlySubscribableEvents(t *testing.T) {
+	rc := newReceiver(t, zoomsim.DefaultWebhookSecret, time.Now)
+	s := newSim(t, zoomsim.Options{WebhookURL: rc.URL, Clock: time.Now, Scopes: without("phone:read:call", "phone:read:sms_message")})
+	call, err := s.Inbound(zoomsim.CallSpec{From: customer, To: zoomsim.AliceID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sms, err := s.SMS(zoomsim.SMSSpec{From: customer, To: zoomsim.AliceID, Text: "hi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Play(context.Background(), append(call, sms...)); err != nil {
+		t.Fatal(err)
+	}
+	got := eventsOf(t, rc.received())
+	if len(got) != 1 || got[0] != "phone.callee_call_history_completed" {
+		t.Errorf("delivered %v, want only phone.callee_call_history_completed (played %v)", got, eventsOf(t, append(call, sms...)))
+	}
+	tok := s.authorize(t, zoomsim.AliceID)
+	if recs, err := s.client(tok).CallHistory(context.Background(), "me", time.Now().Add(-time.Hour), time.Now().Add(time.Hour)); err != nil || len(recs) != 1 {
+		t.Errorf("history = %v, %v", recs, err)
 	}
 }
