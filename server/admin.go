@@ -123,6 +123,9 @@ func (s *Server) handleAdminStatus(w http.ResponseWriter, r *http.Request) {
 		queues[q] = n
 	}
 	out["queues"] = queues
+	if p := s.lastZoomProblem(ctx); p != nil {
+		out["zoom_refusal"] = p // a missing scope, refused credentials: for the admin to fix
+	}
 	out["counters"] = s.metrics.snapshot()
 	writeJSON(w, http.StatusOK, out)
 }

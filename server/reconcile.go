@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/zoomcti/zoomcti/cti"
+	"github.com/zoomcti/zoomcti/cti/zoom"
 )
 
 // Webhooks can be lost: Zoom retries three times over about an hour and a
@@ -72,12 +73,15 @@ func (s *Server) Reconcile(ctx context.Context, from, to time.Time, progress fun
 }
 
 func (s *Server) reconcileAgent(ctx context.Context, a agentRecord, from, to time.Time, sum *ReconcileSummary) {
-	fail := func(what string, err error) {
+	note := func(what string, err error) {
 		sum.Failed++
 		msg := fmt.Sprintf("%s: %s: %v", a.Username, what, err)
 		if len(sum.Errors) < 20 {
 			sum.Errors = append(sum.Errors, msg)
 		}
+	}
+	fail := func(what string, err error) {
+		note(what, err)
 		s.log.Warn("reconcile", "user_id", a.UserID, "what", what, "err", err)
 	}
 	zc := s.zoom.client(a.OrgID, a.UserID)
@@ -88,6 +92,17 @@ func (s *Server) reconcileAgent(ctx context.Context, a agentRecord, from, to tim
 			end = to
 		}
 		records, err := zc.CallHistory(ctx, a.ZoomUserID, start, end)
+		if se, ok := asScopeError(err); ok {
+			s.zoomScopeMissing(ctx, a.OrgID, a.UserID, se)
+			fail("call history", errors.New(se.Advice()))
+			return
+		}
+		if errors.Is(err, zoom.ErrInvalidClient) {
+			// Logged once already (refuseClient); the summary says it
+			// for each agent it stopped.
+			note("call history", errors.New(zoomClientRefused))
+			return
+		}
 		if err != nil {
 			fail("call history", err)
 			return

@@ -141,6 +141,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		now:         s.now,
 		metrics:     &s.metrics,
 		needsReauth: s.zoomNeedsReauth,
+		log:         s.log,
+		problem:     s.noteZoomProblem,
 	}
 	s.engine = cti.NewEngine(cti.EngineConfig{
 		Directory:   s,

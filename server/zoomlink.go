@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -48,6 +49,12 @@ func (s *Server) handleZoomTicket(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.cfg.ZoomClientID == "" {
 		s.writeError(w, r, errorf(KindUnavailable, "Zoom is not configured on this server (ZOOMCTI_ZOOM_CLIENT_ID)", nil))
+		return
+	}
+	if s.zoom.clientRefused.Load() {
+		// Zoom would refuse the code exchange: say so before the agent
+		// goes through Zoom's consent for nothing.
+		s.writeError(w, r, zoomClientError(zoom.ErrInvalidClient))
 		return
 	}
 	ticket := randomToken()
@@ -178,12 +185,25 @@ func (s *Server) linkZoom(ctx context.Context, st zoomLinkState, q map[string][]
 	if err != nil || rec == nil {
 		return zoomOutcome{Message: "Sign in to Salesforce again, then authorize Zoom."}
 	}
-	tok, err := s.zoom.oauth.Exchange(oauthCtx(ctx, s.http), get("code"), oauth2.VerifierOption(st.Verifier))
+	tok, err := zoom.Exchange(oauthCtx(ctx, s.http), s.zoom.oauth, get("code"), st.Verifier)
+	if errors.Is(err, zoom.ErrInvalidClient) {
+		s.zoom.refuseClient(ctx)
+		return zoomOutcome{Message: zoomClientRefused}
+	}
 	if err != nil {
 		s.log.Warn("zoom code exchange failed", "err", err)
 		return zoomOutcome{Message: zoomSystemError}
 	}
 	me, err := s.zoom.clientOver(oauth2.StaticTokenSource(tok), 20*time.Second).Me(ctx)
+	if se, ok := asScopeError(err); ok {
+		// The grant is of no use without the scope: keep nothing. It is
+		// not revoked: revoking uninstalls the app for that Zoom user,
+		// which would also cut a link the agent (or another) already has,
+		// and we cannot tell whose grant this is without users/me.
+		s.noteZoomProblem(ctx, se.Advice())
+		s.log.Warn("zoom link refused for a missing scope", "org_id", st.OrgID, "user_id", st.UserID, "scopes", se.Scopes)
+		return zoomOutcome{Message: se.Advice()}
+	}
 	if err != nil {
 		s.log.Warn("zoom users/me failed", "err", err)
 		return zoomOutcome{Message: zoomSystemError}
@@ -283,9 +303,16 @@ func (s *Server) unlinkZoom(ctx context.Context, a *agentRecord, revoke bool, re
 }
 
 func (s *Server) revokeZoom(ctx context.Context, accessToken string) {
+	if s.zoom.clientRefused.Load() {
+		return // Zoom refuses these credentials; told once already
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := zoom.Revoke(ctx, s.http, s.zoom.oauth, accessToken); err != nil {
+	err := zoom.Revoke(ctx, s.http, s.zoom.oauth, accessToken)
+	switch {
+	case errors.Is(err, zoom.ErrInvalidClient):
+		s.zoom.refuseClient(ctx)
+	case err != nil:
 		s.log.Warn("zoom revoke failed", "err", err)
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -62,6 +64,12 @@ type zoomAccess struct {
 	// needsReauth is told when Zoom refuses the refresh token: the agent
 	// must authorize Zoom again.
 	needsReauth func(ctx context.Context, orgID, userID string)
+	log         *slog.Logger
+	// problem records a configuration refusal for the admin page.
+	problem func(ctx context.Context, msg string)
+	// clientRefused is set once Zoom refused the client credentials: no
+	// more token requests are made with them (see refuseClient).
+	clientRefused atomic.Bool
 }
 
 // client is the agent's Zoom REST client.
@@ -98,10 +106,20 @@ func (z *zoomAccess) token(ctx context.Context, orgID, userID string) (*oauth2.T
 			return tok.Expiry.IsZero() || z.now().Add(refreshMargin).Before(tok.Expiry)
 		},
 		refresh: func(ctx context.Context, stored *oauth2.Token) (*oauth2.Token, error) {
+			if z.clientRefused.Load() {
+				// Zoom would refuse again; the stored grant stays as it is.
+				return nil, zoomClientError(zoom.ErrInvalidClient)
+			}
 			fresh, err := zoom.Refresh(oauthCtx(ctx, z.http), z.oauth, stored.RefreshToken)
-			if errors.Is(err, zoom.ErrGrantRefused) {
+			switch {
+			case errors.Is(err, zoom.ErrGrantRefused):
 				z.needsReauth(ctx, orgID, userID)
 				return nil, fmt.Errorf("%w: refresh refused", errZoomReauth)
+			case errors.Is(err, zoom.ErrInvalidClient):
+				// Zoom did not look at the refresh token: it stays stored
+				// and good for when the credentials are fixed.
+				z.refuseClient(ctx)
+				return nil, zoomClientError(err)
 			}
 			return fresh, err
 		},

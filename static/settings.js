@@ -730,6 +730,10 @@
       ? el("span", { class: "bad", "data-health": "paused" }, el("strong", { text: "Paused" }),
         ": the org's API limit was reached. Pops use the console's search and call logs wait; zoomcti tries again within five minutes.")
       : el("span", { class: "good", "data-health": "paused", text: "Running" }));
+    const zr = h.zoom_refusal;
+    row("Zoom app", zr
+      ? el("span", { class: "bad", "data-health": "zoom" }, el("strong", { text: "Refused " + fmtWhen(zr.at) }), ": " + zr.message)
+      : el("span", { class: "good", "data-health": "zoom", text: "No refusal from Zoom in the last seven days" }));
     const queues = h.queues || {};
     const known = Object.keys(queueLabel);
     const rank = (q) => (known.includes(q) ? known.indexOf(q) : known.length);

@@ -53,6 +53,8 @@ var ErrGrantRefused = errors.New("zoom: refresh token refused")
 // Refresh trades refreshToken for a new token pair at cfg's token endpoint
 // (through the *http.Client in ctx under oauth2.HTTPClient, if any). Zoom
 // rotates refresh tokens: the one given is dead once this returns a token.
+// When Zoom refuses the client credentials (ErrInvalidClient) it has not
+// looked at the refresh token, which stays good.
 func Refresh(ctx context.Context, cfg *oauth2.Config, refreshToken string) (*oauth2.Token, error) {
 	stale := &oauth2.Token{RefreshToken: refreshToken, Expiry: time.Unix(1, 0)}
 	tok, err := cfg.TokenSource(ctx, stale).Token()
@@ -61,7 +63,7 @@ func Refresh(ctx context.Context, cfg *oauth2.Config, refreshToken string) (*oau
 		if errors.As(err, &re) && re.ErrorCode == "invalid_grant" {
 			return nil, ErrGrantRefused
 		}
-		return nil, fmt.Errorf("zoom: refresh token: %w", err)
+		return nil, fmt.Errorf("zoom: refresh token: %w", oauthError(err))
 	}
 	return tok, nil
 }
@@ -225,22 +227,39 @@ type APIError struct {
 	Status  int
 	Code    int
 	Message string
+	// OAuthError is the "error" of an OAuth endpoint's {reason, error}
+	// body, e.g. invalid_client.
+	OAuthError string
 	// RetryAfter is when a rate-limited request may be retried, when Zoom
 	// said so.
 	RetryAfter time.Time
+	// Scope is set when Zoom refused the token for a missing scope (code
+	// 4711); errors.As finds it.
+	Scope *ScopeError
 }
 
 func (e *APIError) Error() string {
 	return fmt.Sprintf("zoom api: HTTP %d: code %d: %s", e.Status, e.Code, e.Message)
 }
 
-// Is matches the error kinds above by HTTP status.
+// Unwrap exposes the missing scope, if that is what Zoom refused.
+func (e *APIError) Unwrap() error {
+	if e.Scope == nil {
+		return nil
+	}
+	return e.Scope
+}
+
+// Is matches the error kinds above by HTTP status, and a missing scope
+// (400 with code 4711) as forbidden.
 func (e *APIError) Is(target error) bool {
 	switch target {
 	case ErrUnauthorized:
 		return e.Status == http.StatusUnauthorized
+	case ErrInvalidClient:
+		return e.OAuthError == "invalid_client"
 	case ErrForbidden:
-		return e.Status == http.StatusForbidden
+		return e.Status == http.StatusForbidden || e.Scope != nil
 	case ErrNotFound:
 		return e.Status == http.StatusNotFound
 	case ErrRateLimited:
@@ -262,7 +281,10 @@ func readAPIError(resp *http.Response) *APIError {
 	}
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	_ = json.Unmarshal(raw, &body)
-	e := &APIError{Status: resp.StatusCode, Code: body.Code, Message: body.Message}
+	e := &APIError{Status: resp.StatusCode, Code: body.Code, Message: body.Message, OAuthError: body.Error}
+	if e.Code == CodeMissingScope && e.Status == http.StatusBadRequest {
+		e.Scope = &ScopeError{Scopes: parseMissingScopes(e.Message)}
+	}
 	if e.Message == "" {
 		e.Message = strings.TrimSpace(body.Reason + " " + body.Error)
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -19,12 +20,9 @@ const (
 	accessTTL = time.Hour
 )
 
-// grantedScopes is what the emulated app was configured with in the
-// Marketplace; Zoom reports the app's scopes, not requested ones.
-const grantedScopes = "phone:read:call phone:read:list_call_logs phone:read:user user:read:email user:read:user"
-
 type authCode struct {
 	userID      string
+	scopes      []string // the app's scopes when the user approved
 	redirectURI string
 	challenge   string
 	method      string
@@ -34,6 +32,7 @@ type authCode struct {
 // grant is what an access or refresh token stands for.
 type grant struct {
 	userID  string
+	scopes  []string  // fixed when the user authorized; a refresh keeps them
 	expires time.Time // access tokens only
 }
 
@@ -42,7 +41,8 @@ var authorizePage = template.Must(template.New("authorize").Parse(`<!doctype htm
 <style>body{font-family:sans-serif;max-width:28rem;margin:3rem auto}button{margin-right:.5rem}</style></head>
 <body>
 <h1>Zoom (emulated)</h1>
-<p>The app <b>{{.ClientID}}</b> would like to access your Zoom Phone account: your profile, email, and call history and live call events.</p>
+<p>The app <b>{{.ClientID}}</b> would like to access your Zoom Phone account with these scopes:</p>
+<ul id="scopes">{{range .Scopes}}<li>{{.}}</li>{{end}}</ul>
 <form method="post" action="/oauth/authorize">
 {{range $k, $v := .Hidden}}<input type="hidden" name="{{$k}}" value="{{$v}}">
 {{end}}<label>Sign in as
@@ -69,7 +69,7 @@ func (z *Zoom) handleAuthorizePage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = authorizePage.Execute(w, map[string]any{"ClientID": z.opts.ClientID, "Hidden": hidden, "Users": z.Users()})
+	_ = authorizePage.Execute(w, map[string]any{"ClientID": z.opts.ClientID, "Hidden": hidden, "Users": z.Users(), "Scopes": z.Scopes()})
 }
 
 // checkAuthRequest validates an authorization request; errors that make
@@ -120,6 +120,7 @@ func (z *Zoom) handleAuthorizeDecision(w http.ResponseWriter, r *http.Request) {
 		z.mu.Lock()
 		z.codes[code] = &authCode{
 			userID:      u.ID,
+			scopes:      slices.Clone(z.scopes),
 			redirectURI: f.Get("redirect_uri"),
 			challenge:   f.Get("code_challenge"),
 			method:      f.Get("code_challenge_method"),
@@ -159,15 +160,18 @@ func (z *Zoom) clientOK(r *http.Request) bool {
 	if s, err := url.QueryUnescape(secret); err == nil {
 		secret = s
 	}
-	return subtle.ConstantTimeCompare([]byte(id), []byte(z.opts.ClientID)) == 1 &&
-		subtle.ConstantTimeCompare([]byte(secret), []byte(z.opts.ClientSecret)) == 1
+	z.mu.Lock()
+	wantID, wantSecret := z.opts.ClientID, z.opts.ClientSecret
+	z.mu.Unlock()
+	return subtle.ConstantTimeCompare([]byte(id), []byte(wantID)) == 1 &&
+		subtle.ConstantTimeCompare([]byte(secret), []byte(wantSecret)) == 1
 }
 
 // handleToken serves POST /oauth/token for the authorization_code and
 // refresh_token grants. Parameters may come in the body or the query.
 func (z *Zoom) handleToken(w http.ResponseWriter, r *http.Request) {
 	if !z.clientOK(r) {
-		writeJSON(w, http.StatusUnauthorized, oauthError{"Invalid client_id or client_secret", "invalid_client"})
+		z.refuseClient(w)
 		return
 	}
 	if err := r.ParseForm(); err != nil {
@@ -177,6 +181,7 @@ func (z *Zoom) handleToken(w http.ResponseWriter, r *http.Request) {
 	z.mu.Lock()
 	defer z.mu.Unlock()
 	var userID string
+	var scopes []string
 	switch r.Form.Get("grant_type") {
 	case "authorization_code":
 		code := r.Form.Get("code")
@@ -194,7 +199,7 @@ func (z *Zoom) handleToken(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusBadRequest, oauthError{"Invalid code_verifier", "invalid_request"})
 			return
 		}
-		userID = c.userID
+		userID, scopes = c.userID, c.scopes
 	case "refresh_token":
 		rt := r.Form.Get("refresh_token")
 		g, ok := z.refresh[rt]
@@ -202,22 +207,31 @@ func (z *Zoom) handleToken(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusBadRequest, oauthError{"Invalid Token!", "invalid_grant"})
 			return
 		}
+		if !sameScopes(g.scopes, z.scopes) {
+			// Zoom's OAuth error table: 4711 "Refresh token invalid. The
+			// token scopes do not match with the client scopes."
+			// (developers.zoom.us/docs/integrations/oauth-error-messages/).
+			// The body's shape is UNCONFIRMED: modelled as Zoom's other
+			// refusals of a refresh token, with that message.
+			writeJSON(w, http.StatusBadRequest, oauthError{"Refresh token invalid", "invalid_grant"})
+			return
+		}
 		// Rotation: the old refresh token dies the moment it is used.
 		delete(z.refresh, rt)
-		userID = g.userID
+		userID, scopes = g.userID, g.scopes
 		z.refreshes++
 	default:
 		writeJSON(w, http.StatusBadRequest, oauthError{"Unsupported grant type", "unsupported_grant_type"})
 		return
 	}
-	at, rt := z.issue(userID)
+	at, rt := z.issue(userID, scopes)
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, tokenResponse{
 		AccessToken:  at,
 		TokenType:    "bearer",
 		RefreshToken: rt,
 		ExpiresIn:    int(accessTTL/time.Second) - 1,
-		Scope:        grantedScopes,
+		Scope:        strings.Join(scopes, " "),
 		APIURL:       requestOrigin(r),
 	})
 }
@@ -252,7 +266,7 @@ func requestOrigin(r *http.Request) string {
 // is delivered to the webhook URL.
 func (z *Zoom) handleRevoke(w http.ResponseWriter, r *http.Request) {
 	if !z.clientOK(r) {
-		writeJSON(w, http.StatusUnauthorized, oauthError{"Invalid client_id or client_secret", "invalid_client"})
+		z.refuseClient(w)
 		return
 	}
 	if err := r.ParseForm(); err != nil {
@@ -296,20 +310,22 @@ func (z *Zoom) dropGrants(userID string) {
 	}
 }
 
-// issue mints an access and a refresh token for userID. The caller holds z.mu.
-func (z *Zoom) issue(userID string) (access, refresh string) {
+// issue mints an access and a refresh token for userID carrying scopes.
+// The caller holds z.mu.
+func (z *Zoom) issue(userID string, scopes []string) (access, refresh string) {
 	access, refresh = "zsim_at_"+randomHex(24), "zsim_rt_"+randomHex(24)
-	z.access[access] = &grant{userID: userID, expires: z.now().Add(accessTTL)}
-	z.refresh[refresh] = &grant{userID: userID}
+	z.access[access] = &grant{userID: userID, scopes: scopes, expires: z.now().Add(accessTTL)}
+	z.refresh[refresh] = &grant{userID: userID, scopes: scopes}
 	return access, refresh
 }
 
 // IssueToken authorizes the app for a user without the browser (the demo
-// and tests), as the authorization-code flow would.
+// and tests), as the authorization-code flow would: the tokens carry the
+// app's scopes as they are now.
 func (z *Zoom) IssueToken(userID string) (access, refresh string, expiry time.Time) {
 	z.mu.Lock()
 	defer z.mu.Unlock()
-	access, refresh = z.issue(userID)
+	access, refresh = z.issue(userID, slices.Clone(z.scopes))
 	return access, refresh, z.now().Add(accessTTL)
 }
 

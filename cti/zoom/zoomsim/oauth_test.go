@@ -125,7 +125,7 @@ func TestTokenCodeErrors(t *testing.T) {
 			other.ClientSecret = "wrong"
 			_, err := other.Exchange(ctx, back.Query().Get("code"))
 			return err
-		}, 401, "invalid_client"},
+		}, 400, "invalid_client"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -241,7 +241,7 @@ func TestRevokeNeedsClientCredentials(t *testing.T) {
 	other := *s.oauth
 	other.ClientSecret = "wrong"
 	err := zoom.Revoke(context.Background(), nil, &other, tok.AccessToken)
-	if !errors.Is(err, zoom.ErrUnauthorized) {
+	if !errors.Is(err, zoom.ErrInvalidClient) {
 		t.Errorf("revoke with a wrong secret: %v", err)
 	}
 	if _, err := s.client(tok).Me(context.Background()); err != nil {

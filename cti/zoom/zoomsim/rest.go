@@ -26,9 +26,10 @@ func (z *Zoom) Throttle(n int, retryAfter time.Time) {
 	z.throttle = throttle{n: n, retryAfter: retryAfter}
 }
 
-// api wraps a REST handler with Zoom's bearer-token check and the rate
-// limiter. The handler gets the grant of the token.
-func (z *Zoom) api(h func(http.ResponseWriter, *http.Request, *grant)) http.HandlerFunc {
+// api wraps a REST handler with the rate limiter, Zoom's bearer-token check
+// and its scope check: a valid token holding none of scopes is answered
+// 400 with code 4711 naming them. The handler gets the grant of the token.
+func (z *Zoom) api(scopes []string, h func(http.ResponseWriter, *http.Request, *grant)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		z.mu.Lock()
 		if z.throttle.n > 0 {
@@ -56,6 +57,8 @@ func (z *Zoom) api(h func(http.ResponseWriter, *http.Request, *grant)) http.Hand
 			writeJSON(w, http.StatusUnauthorized, apiError{124, "Invalid access token."})
 		case expired:
 			writeJSON(w, http.StatusUnauthorized, apiError{124, "Access token is expired."})
+		case !hasAny(g.scopes, scopes):
+			writeJSON(w, http.StatusBadRequest, missingScope(scopes))
 		default:
 			h(w, r, g)
 		}

@@ -36,7 +36,7 @@ func apiGet(t *testing.T, s *sim, token, path string) (int, map[string]any) {
 }
 
 func TestUsers(t *testing.T) {
-	s := newSim(t, zoomsim.Options{})
+	s := newSim(t, zoomsim.Options{Scopes: append(zoomsim.DefaultScopes(), "phone:read:user")})
 	s.AddUser(zoomsim.User{ID: "FAKEuserCarol00000003", Email: "carol@example.com", FirstName: "Carol", LastName: "Example", Extension: "1003", Number: "+12025550103"})
 	if n := len(s.Users()); n != 3 {
 		t.Fatalf("users = %d", n)

@@ -106,7 +106,8 @@ var ErrNoWebhookURL = errors.New("zoomsim: no webhook URL configured")
 // stops at the first failed delivery. Call-history events are recorded in
 // the emulator's call history first, whatever happens to the delivery,
 // since Zoom keeps its history even when a webhook is lost: that is what a
-// catch-up job reads.
+// catch-up job reads. An event whose scope the app lacks is not delivered
+// (see subscribed).
 func (z *Zoom) Play(ctx context.Context, bodies [][]byte) error {
 	for _, b := range bodies {
 		z.recordHistory(b)
@@ -115,8 +116,13 @@ func (z *Zoom) Play(ctx context.Context, bodies [][]byte) error {
 	if s.URL == "" {
 		return ErrNoWebhookURL
 	}
+	sent := 0
 	for i, b := range bodies {
-		if i > 0 && z.opts.PlayGap > 0 {
+		if !z.subscribed(b) {
+			continue
+		}
+		sent++
+		if sent > 1 && z.opts.PlayGap > 0 {
 			t := time.NewTimer(z.opts.PlayGap)
 			select {
 			case <-ctx.Done():

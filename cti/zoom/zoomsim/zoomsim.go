@@ -44,6 +44,10 @@ type Options struct {
 	WebhookURL    string // where Play and Deauthorize deliver events; empty: nowhere
 	// RedirectURLs is the app's redirect allow list; empty allows any.
 	RedirectURLs []string
+	// Scopes are the granular scopes configured on the app's Scopes page
+	// (DefaultScopes when empty). Tokens carry them; each REST endpoint
+	// refuses a token without the scope Zoom requires for it.
+	Scopes []string
 	// Clock is the time the emulator lives in: code and token expiry, and
 	// the timestamps it signs (time.Now).
 	Clock func() time.Time
@@ -85,6 +89,10 @@ type Zoom struct {
 	pages      map[string]*pageCursor
 	throttle   throttle
 	refreshes  int // refresh-token grants answered
+	scopes     []string
+	// clientRefusals counts token and revoke requests refused for their
+	// client credentials.
+	clientRefusals int
 
 	wg sync.WaitGroup // webhook deliveries started by handlers
 }
@@ -103,6 +111,10 @@ func New(opts Options) *Zoom {
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
+	if len(opts.Scopes) == 0 {
+		opts.Scopes = DefaultScopes()
+	}
+	opts.Scopes = slices.Clone(opts.Scopes)
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = &http.Client{Timeout: 3 * time.Second}
 	}
@@ -115,6 +127,7 @@ func New(opts Options) *Zoom {
 		refresh:    map[string]*grant{},
 		history:    map[string][]historyEntry{},
 		pages:      map[string]*pageCursor{},
+		scopes:     slices.Clone(opts.Scopes),
 	}
 	z.AddUser(User{ID: AliceID, Email: "alice@example.com", FirstName: "Alice", LastName: "Example",
 		Extension: "1001", ExtensionID: "FAKEextAlice000000001", Number: "+12025550101", Timezone: "America/New_York"})
@@ -124,17 +137,27 @@ func New(opts Options) *Zoom {
 	return z
 }
 
-// routes lists every endpoint of the emulator.
+// routes lists every endpoint of the emulator. Each REST endpoint names the
+// granular scopes Zoom accepts for it, any one of them: user-level first,
+// then admin-level, the order Zoom's refusal lists them in. Sources: the
+// Zoom Phone API OpenAPI document's x-granular-scopes
+// (api-evangelist/zoom-phone openapi/zoom-phone-api-openapi.json @47d9cbb;
+// reference/zoom.md §4.4, reference/zoom-setup.md §2.1).
 func (z *Zoom) routes() {
 	z.mux.HandleFunc("GET /oauth/authorize", z.handleAuthorizePage)
 	z.mux.HandleFunc("POST /oauth/authorize", z.handleAuthorizeDecision)
 	z.mux.HandleFunc("POST /oauth/token", z.handleToken)
 	z.mux.HandleFunc("POST /oauth/revoke", z.handleRevoke)
-	z.mux.HandleFunc("GET /v2/users/{userId}", z.api(z.handleUser))
-	z.mux.HandleFunc("GET /v2/phone/users/{userId}", z.api(z.handlePhoneUser))
-	z.mux.HandleFunc("GET /v2/phone/users/{userId}/call_history", z.api(z.handleCallHistory))
+	// "Get a user": the granular pair from Zoom's scope reference as
+	// mirrored in reference/zoom-setup.md §2.1 [S 48]; public integrations
+	// calling GET /v2/users/me name user:read:user.
+	z.mux.HandleFunc("GET /v2/users/{userId}", z.api([]string{"user:read:user", "user:read:user:admin"}, z.handleUser))
+	// phoneUser.
+	z.mux.HandleFunc("GET /v2/phone/users/{userId}", z.api([]string{"phone:read:user", "phone:read:user:admin"}, z.handlePhoneUser))
+	// phoneUserCallHistory: "phone:read:list_call_logs:admin, phone:read:list_call_logs".
+	z.mux.HandleFunc("GET /v2/phone/users/{userId}/call_history", z.api([]string{"phone:read:list_call_logs", "phone:read:list_call_logs:admin"}, z.handleCallHistory))
 	z.mux.HandleFunc("POST /_sim/history", z.handleRecordHistory)
-	z.mux.HandleFunc("/v2/", z.api(func(w http.ResponseWriter, r *http.Request, _ *grant) {
+	z.mux.HandleFunc("/v2/", z.api(nil, func(w http.ResponseWriter, r *http.Request, _ *grant) {
 		writeJSON(w, http.StatusNotFound, apiError{Code: 404, Message: "Not Found"})
 	}))
 }
@@ -152,6 +175,7 @@ func (z *Zoom) Options() Options {
 	o := z.opts
 	o.WebhookURL = z.webhookURL
 	o.RedirectURLs = slices.Clone(o.RedirectURLs)
+	o.Scopes = slices.Clone(z.scopes)
 	return o
 }
 
