@@ -59,6 +59,8 @@ type Server struct {
 	// poll is how often an idle worker of a queue looks for jobs it was
 	// not nudged about: retries coming due, jobs other instances enqueued.
 	poll func(queue string) time.Duration
+	// evidence is what doctor shows where no API can check.
+	evidence evidence
 	// cache is store's reads of settings, agents and Zoom links.
 	cache *readCache
 	// wsWriteBuffers are shared by every websocket's writes.
@@ -184,6 +186,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/stats", s.handleStats)
 	mux.HandleFunc("GET /api/admin/status", s.handleAdminStatus)
 	mux.HandleFunc("POST /api/ops/reconcile", s.handleReconcile)
+	mux.HandleFunc("GET /api/ops/doctor", s.handleDoctor)
 	mux.HandleFunc("GET /api/settings", s.handleGetSettings)
 	mux.HandleFunc("PUT /api/settings", s.handlePutSettings)
 	mux.HandleFunc("GET /api/calllogs", s.handleListWrapUps)

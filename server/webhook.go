@@ -277,7 +277,14 @@ func (s *Server) processEvent(ctx context.Context, ev cti.Event, job cti.JobRef)
 	case cti.KindDeauthorize, cti.KindUserDeleted, cti.KindUserUpdated, cti.KindPresence:
 		return false, s.handleUserEvent(ctx, ev)
 	}
-	return s.engine.HandleJob(ctx, ev, job)
+	acked, err = s.engine.HandleJob(ctx, ev, job)
+	if err == nil && ev.Kind == cti.KindRinging && ev.Direction == cti.Inbound {
+		// Zoom's event subscriptions work for this agent's org.
+		if a, _ := s.AgentByZoomUser(ctx, ev.UserID); a != nil {
+			s.noteEvidence(ctx, a.OrgID, factRinging)
+		}
+	}
+	return acked, err
 }
 
 // eventBacklog is how many events wait in the queues, ringing ones included.

@@ -140,6 +140,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	s.hub.add(c)
 	defer s.hub.remove(c)
 	s.metrics.add(counterWSConnections, 1)
+	s.noteEvidence(r.Context(), agent.OrgID, factSoftphone) // the utility bar item exists
 
 	greeting := map[string]any{"type": "hello", "agent": agentView(*rec), "presence": s.presence(r.Context(), *agent)}
 	if set, err := s.settings(r.Context(), agent.OrgID); err == nil {

@@ -48,6 +48,23 @@ func TestSimulateAndReconcileAgainstTheDemo(t *testing.T) {
 	if !strings.Contains(out.String(), "calls seen 1 · already logged 1 · logged now 0 · failed 0") {
 		t.Fatalf("reconcile printed:\n%s", out.String())
 	}
+
+	// The demo is set up as the guide says: doctor finds nothing wrong,
+	// and shows the call it just saw as evidence of Zoom's subscriptions.
+	out.Reset()
+	errb.Reset()
+	if code := run([]string{"doctor", "--server", d.ServerURL}, noEnv, &out, &errb); code != 0 {
+		t.Fatalf("doctor: exit %d:\n%s%s", code, out.String(), errb.String())
+	}
+	for _, want := range []string{"✓ OAuth scopes", "✓ REST API version", "✓ Phone fields visible to agents", "✓ Task status", "✓ Call center",
+		"✓ Admin custom permission", "✓ Zoom app scopes", "✓ Webhook URL", "~ Event subscriptions"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("doctor printed no %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "  ✗ ") {
+		t.Errorf("doctor found a fault in the demo:\n%s", out.String())
+	}
 }
 
 func logged(d *demo.Demo, callID string) bool {

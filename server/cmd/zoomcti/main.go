@@ -23,6 +23,7 @@ Usage:
   zoomcti demo      [--addr HOST:PORT]   run everything with emulated Salesforce and Zoom; no accounts needed
   zoomcti simulate  inbound|outbound|missed|sms [flags]   play signed Zoom events against a running server
   zoomcti reconcile today|yesterday|DAYS | --from DATE --to DATE   log calls whose webhooks were lost
+  zoomcti doctor    [--server URL]   check each connected org and the Zoom app with live calls; ✓/✗ with fixes
   zoomcti bench     [--agents N] [--rate M] [--duration D]   load-test a zoomcti on loopback, print latencies, CPU and memory
   zoomcti bench intake [--senders N] [--redis URL]   compare the webhook intake with a bare signature check
   zoomcti hostile   [--server URL --pid PID]   play issue 8's memory attack, print the server's RSS before and after
@@ -53,6 +54,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		err = cmdSimulate(ctx, args[1:], getenv, stdout, stderr)
 	case "reconcile":
 		err = cmdReconcile(ctx, args[1:], getenv, stdout, stderr)
+	case "doctor":
+		err = cmdDoctor(ctx, args[1:], getenv, stdout, stderr)
 	case "bench":
 		err = cmdBench(ctx, args[1:], getenv, stdout, stderr)
 	case "hostile":

@@ -1,0 +1,175 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/zoomcti/zoomcti/cti"
+	"github.com/zoomcti/zoomcti/salesforce/sfsim"
+)
+
+// toTestServer sends requests for the server's public host to the test
+// server it runs on, once url is set (the doctor calls its own webhook URL).
+type toTestServer struct {
+	base http.RoundTripper
+	url  atomic.Pointer[url.URL]
+}
+
+func (t *toTestServer) RoundTrip(r *http.Request) (*http.Response, error) {
+	if u := t.url.Load(); u != nil && r.URL.Host == "zoomcti.test" {
+		r = r.Clone(r.Context())
+		r.URL.Scheme, r.URL.Host = u.Scheme, u.Host
+	}
+	return t.base.RoundTrip(r)
+}
+
+// doctorEnv is an env whose org is set up as the README says: the call
+// center imported, an admin and an agent signed in, Zoom linked.
+func doctorEnv(t *testing.T) *env {
+	t.Helper()
+	rt := &toTestServer{base: http.DefaultTransport}
+	e := newEnvTuned(t, sfsim.New(sfsim.Options{}), func(s *Server) {
+		s.http = &http.Client{Transport: rt, Timeout: s.http.Timeout}
+		s.zoom.http = s.http
+	})
+	u, _ := url.Parse(e.url)
+	rt.url.Store(u)
+	e.org.Insert("CallCenter", map[string]any{"Name": "Zoom Phone (zoomcti)", "InternalName": "zoomcti", "AdapterUrl": "http://zoomcti.test/softphone"})
+	if a, msg := e.signInAs(e.org.AdminUser().Username); a == nil || !a.Admin {
+		t.Fatalf("admin sign-in: %v %s", a, msg)
+	}
+	return e
+}
+
+func checksByName(t *testing.T, e *env) (map[string]cti.Check, *DoctorReport) {
+	t.Helper()
+	rep, err := e.s.doctor(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Orgs) != 1 {
+		t.Fatalf("orgs %+v", rep.Orgs)
+	}
+	out := map[string]cti.Check{}
+	for _, c := range append(rep.Orgs[0].Checks, rep.Zoom...) {
+		out[c.Name] = c
+	}
+	return out, rep
+}
+
+func TestDoctorPassesAnOrgSetUpAsTheGuideSays(t *testing.T) {
+	e := doctorEnv(t)
+	got, rep := checksByName(t, e)
+	if rep.Orgs[0].AsUser != e.org.AdminUser().Username {
+		t.Errorf("ran as %q, want the admin", rep.Orgs[0].AsUser)
+	}
+	for _, name := range []string{"OAuth scopes", "REST API version", "Phone fields visible to agents", "Task status", "Call center",
+		"Admin custom permission " + sfsim.DefaultAdminCustomPermission, "Zoom app scopes", "Webhook URL"} {
+		if c := got[name]; c.State != cti.CheckPassed {
+			t.Errorf("%s: %s %q (fix %q), want passed", name, c.State, c.Detail, c.Fix)
+		}
+	}
+	// What no API shows is never passed: evidence once seen, else unknown.
+	for _, name := range []string{"Softphone in the utility bar", "Event subscriptions"} {
+		if c := got[name]; c.State != cti.CheckUnknown {
+			t.Errorf("%s before any softphone or call: %s %q", name, c.State, c.Detail)
+		}
+	}
+	ws := e.connectSoftphone()
+	defer ws.Close()
+	bodies, err := sim().Inbound(simSpec("7400000000000009901"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range bodies {
+		e.send(b)
+	}
+	e.drain()
+	got, _ = checksByName(t, e)
+	for _, name := range []string{"Softphone in the utility bar", "Event subscriptions"} {
+		if c := got[name]; c.State != cti.CheckEvidence || !strings.Contains(c.Detail, "last") {
+			t.Errorf("%s after a softphone and a call: %s %q, want evidence", name, c.State, c.Detail)
+		}
+	}
+}
+
+// Each way an org can be set up wrong fails its check, with the fix.
+func TestDoctorNamesEachMistakeAndItsFix(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		break_ func(t *testing.T, e *env)
+		check  string
+		detail string // in the failure
+		fix    string // in its fix
+	}{
+		{"missing scope", func(t *testing.T, e *env) {
+			e.org.SetAppScopes("api", "refresh_token", "openid", "id", "profile", "email")
+			if a, msg := e.signInAs(e.org.AdminUser().Username); a == nil {
+				t.Fatalf("sign-in without custom_permissions: %s", msg)
+			}
+		}, "OAuth scopes", "custom_permissions", "Selected OAuth Scopes"},
+		{"hidden phone field", func(t *testing.T, e *env) {
+			e.org.SetFieldAccess(sfsim.ProfileStandardUser, "Contact.AssistantPhone", false)
+		}, "Phone fields visible to agents", "Contact.AssistantPhone", "Field-Level Security"},
+		{"no call center", func(t *testing.T, e *env) {
+			for _, r := range e.org.Records("CallCenter") {
+				e.org.Delete("CallCenter", r["Id"].(string))
+			}
+		}, "Call center", "no call center", "/callcenter.xml"},
+		{"call center of another server", func(t *testing.T, e *env) {
+			for _, r := range e.org.Records("CallCenter") {
+				e.org.Delete("CallCenter", r["Id"].(string))
+			}
+			e.org.Insert("CallCenter", map[string]any{"Name": "Old vendor", "InternalName": "old", "AdapterUrl": "https://old.example.com/cti"})
+		}, "Call center", "old.example.com", "Import"},
+		{"renamed status", func(t *testing.T, e *env) {
+			e.setSettings(func(s *cti.Settings) { s.TaskStatus = "Completed" })
+			e.org.SetTaskStatuses(doneStatuses)
+		}, "Task status", `"Completed"`, "Done"},
+		{"custom permission not associated", func(t *testing.T, e *env) {
+			e.org.SetAppCustomPermissions()
+		}, "Admin custom permission " + sfsim.DefaultAdminCustomPermission, "not associated", "App Policies"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := doctorEnv(t)
+			tc.break_(t, e)
+			got, _ := checksByName(t, e)
+			c := got[tc.check]
+			if c.State != cti.CheckFailed || !strings.Contains(c.Detail, tc.detail) || !strings.Contains(c.Fix, tc.fix) {
+				t.Fatalf("%s: %s %q fix %q; want failed with %q and a fix with %q", tc.check, c.State, c.Detail, c.Fix, tc.detail, tc.fix)
+			}
+			for name, other := range got {
+				if name != tc.check && other.State == cti.CheckFailed {
+					t.Errorf("%s failed too: %q", name, other.Detail)
+				}
+			}
+		})
+	}
+}
+
+func TestDoctorNeedsTheOperatorToken(t *testing.T) {
+	e := doctorEnv(t)
+	for _, tc := range []struct {
+		name, token string
+		want        int
+	}{{"none", "", http.StatusUnauthorized}, {"wrong", "not-the-token-0123456789", http.StatusUnauthorized}, {"operator", testOpsToken, http.StatusOK}} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodGet, e.url+"/api/ops/doctor", nil)
+			if tc.token != "" {
+				req.Header.Set("Authorization", "Bearer "+tc.token)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.want {
+				t.Fatalf("%d, want %d", resp.StatusCode, tc.want)
+			}
+		})
+	}
+}
