@@ -45,6 +45,13 @@ type Options struct {
 	// /services/data/vNN.0/ for any other is 404 NOT_FOUND. Defaults:
 	// DefaultOldestVersion, DefaultNewestVersion. SetVersions changes them.
 	OldestVersion, NewestVersion string
+	// IndexLag is how long a new or changed record takes to reach the
+	// search index (index.go): until then SOSL and the console's search do
+	// not find it (a changed one is found by its old values); SOQL sees it
+	// at once. Zero means DefaultIndexLag; a negative value, no lag. The
+	// records the org is seeded with are indexed from the start.
+	// SetIndexLag changes it later; Clock drives it.
+	IndexLag time.Duration
 }
 
 // User is a Salesforce user of the org.
@@ -60,11 +67,8 @@ type User struct {
 type Org struct {
 	opts    Options
 	handler http.Handler
-	// phoneForms caches phoneDigits by stored value: parsing extensions is
-	// the costliest part of a search, and stored values rarely change.
-	phoneForms sync.Map
-	orgID      string
-	schema     map[string]*sobject
+	orgID   string
+	schema  map[string]*sobject
 
 	demoUser, integrationUser, adminUser User
 
@@ -84,6 +88,11 @@ type Org struct {
 	noAPI           map[string]bool // Ids of users without "API Enabled"
 	lastSearch      string          // the SOSL text of the last search request
 	oldest, newest  int             // majors of the REST API versions served
+
+	// index holds each record's indexed versions, oldest first (index.go).
+	index    map[string][]indexDoc
+	indexLag time.Duration
+	seeding  bool // records inserted now are indexed at once
 }
 
 // table holds the records of one sObject in insertion order.
@@ -123,6 +132,13 @@ func New(opts Options) *Org {
 
 		appNotInstalled: opts.AppNotInstalled,
 		noAPI:           map[string]bool{},
+		index:           map[string][]indexDoc{},
+	}
+	switch {
+	case opts.IndexLag == 0:
+		o.indexLag = DefaultIndexLag
+	case opts.IndexLag > 0:
+		o.indexLag = opts.IndexLag
 	}
 	for name := range o.schema {
 		o.data[name] = &table{byID: map[string]map[string]any{}}
