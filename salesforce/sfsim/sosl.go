@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-
 )
 
 // The SOSL subset: FIND {terms} [IN ALL|NAME|EMAIL|PHONE FIELDS]
