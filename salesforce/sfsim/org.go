@@ -52,6 +52,22 @@ type Options struct {
 	// records the org is seeded with are indexed from the start.
 	// SetIndexLag changes it later; Clock drives it.
 	IndexLag time.Duration
+	// CustomFields are custom fields an admin has added in Setup, e.g. a
+	// Text(40) Phone_E164__c on Contact, Lead and Account that a
+	// record-triggered flow keeps in E.164. They are plain stored text:
+	// the emulator computes nothing into them.
+	CustomFields []CustomField
+}
+
+// CustomField is a custom Text field on an object.
+type CustomField struct {
+	Object string // Contact, Lead, Account, ...
+	Name   string // API name, ending in __c
+	Label  string
+	Length int // 255 when 0
+	// ExternalID marks the field an External ID: indexed, so a SOQL filter
+	// on it is selective (reference salesforce-phone-search.md §7).
+	ExternalID bool
 }
 
 // User is a Salesforce user of the org.
@@ -121,7 +137,7 @@ func New(opts Options) *Org {
 	o := &Org{
 		opts:     opts,
 		orgID:    to18("00D5g00000Zcti1"),
-		schema:   newSchema(),
+		schema:   newSchema(opts.CustomFields),
 		data:     map[string]*table{},
 		serials:  map[string]int{},
 		codes:    map[string]*authCode{},
@@ -193,6 +209,8 @@ func (o *Org) routes() http.Handler {
 	data("GET /services/data/{version}/search/{$}", o.handleSearch)
 	data("GET /services/data/{version}/search", o.handleSearch)
 	data("POST /services/data/{version}/composite/sobjects", o.handleCompositeCreate)
+	data("POST /services/data/{version}/composite/{$}", o.handleComposite)
+	data("POST /services/data/{version}/composite", o.handleComposite)
 	data("/services/data/{version}/", o.handleDataNotFound)
 
 	// The console and the Open CTI stand-in (console.go).
