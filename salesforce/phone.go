@@ -3,6 +3,7 @@ package salesforce
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -53,12 +54,26 @@ const phoneReturning = "RETURNING " +
 // number, then national digits, then a stored value ending in the number),
 // then Contacts, Leads, Accounts, then the most recently modified.
 //
+// When rules name normalised-number fields (E164Fields), one Composite
+// request of SOQL queries on them replaces the search (findByE164Fields):
+// SOQL reads the database, so a record created a moment ago is found, where
+// search sees it only once Salesforce has indexed it (§5, minutes).
+//
 // An internal extension or a number that is not valid under rules makes no
 // request and matches nothing.
 func FindByPhone(ctx context.Context, c *Client, number string, rules cti.PhoneRules) ([]Match, error) {
 	want := cti.NormalizePhone(number, rules)
 	if want.Internal || !want.Valid {
 		return nil, nil
+	}
+	digits := numberDigits(want)
+	if len(rules.E164Fields) > 0 {
+		matches, err := findByE164Fields(ctx, c, want, digits, rules)
+		if !errors.Is(err, errE164Refused) {
+			return matches, err
+		}
+		// A listed field is missing or hidden from this user: search
+		// instead, so the caller is still found (one request more).
 	}
 	forms := searchForms(want)
 	if len(forms) == 0 {
@@ -68,7 +83,6 @@ func FindByPhone(ctx context.Context, c *Client, number string, rules cti.PhoneR
 	if err != nil {
 		return nil, fmt.Errorf("salesforce: find by phone: %w", err)
 	}
-	digits := numberDigits(want)
 	var matches []Match
 	for _, r := range recs {
 		if m, ok := matchRecord(r, want, digits, rules); ok {
@@ -123,16 +137,15 @@ func matchRecord(r Record, want cti.Phone, digits numberForms, rules cti.PhoneRu
 	if best < 0 {
 		return Match{}, false
 	}
-	m := Match{
-		ID:           r.ID(),
-		Type:         typ,
-		Name:         r.String("Name"),
-		Phone:        stored,
-		LastModified: r.Time("LastModifiedDate"),
-		Exact:        best == tierSame,
-		tier:         best,
-	}
-	switch typ {
+	m := describeMatch(r)
+	m.Phone, m.Exact, m.tier = stored, best == tierSame, best
+	return m, true
+}
+
+// describeMatch is the Match for record r, its phone yet to be filled in.
+func describeMatch(r Record) Match {
+	m := Match{ID: r.ID(), Type: r.Type(), Name: r.String("Name"), LastModified: r.Time("LastModifiedDate")}
+	switch m.Type {
 	case "Contact":
 		m.AccountID, m.AccountName = r.String("AccountId"), r.String("Account.Name")
 	case "Lead":
@@ -140,7 +153,7 @@ func matchRecord(r Record, want cti.Phone, digits numberForms, rules cti.PhoneRu
 	case "Account":
 		m.AccountID, m.AccountName = m.ID, m.Name
 	}
-	return m, true
+	return m
 }
 
 // phoneFields are the phone fields FindByPhone reads back from typ.
