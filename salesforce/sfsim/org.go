@@ -263,8 +263,9 @@ func (o *Org) Records(sobject string) []map[string]any {
 
 // Insert adds a record directly, skipping API validation but filling Id, audit
 // fields and derived fields, and returns its Id. Reference fields given as
-// 15-character Ids are stored in the 18-character form. It panics on an unknown
-// sObject (a test bug).
+// 15-character Ids are stored in the 18-character form. Like any new record
+// it reaches the search index only after the org's index lag. It panics on an
+// unknown sObject (a test bug).
 func (o *Org) Insert(sobject string, fields map[string]any) string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
