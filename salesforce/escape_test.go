@@ -66,9 +66,10 @@ func FuzzEscapeSOSL(f *testing.F) {
 	})
 }
 
-// digitTerms is the only FIND expression FindByPhone may send: digit runs
-// and quoted phrases of digit groups, joined by OR.
-var digitTerms = regexp.MustCompile(`^([0-9]+|"[0-9]+( [0-9]+)+")( OR ([0-9]+|"[0-9]+( [0-9]+)+"))*$`)
+// digitTerms is the only FIND expression FindByPhone may send (unescaped):
+// the E.164 form, digit runs and quoted phrases of digit groups, joined by
+// OR.
+var digitTerms = regexp.MustCompile(`^\+[0-9]+( OR ([0-9]+|"[0-9]+( [0-9]+)+"))+$`)
 
 // FindByPhone builds its FIND clause from the number's digits, never from the
 // text it was given, so nothing a caller ID or a click-to-dial value carries
@@ -120,8 +121,8 @@ func FuzzFindByPhoneQuery(f *testing.F) {
 		if forms := searchForms(want); !slices.Equal(got, forms) {
 			t.Fatalf("FindByPhone(%q) searched %q, want the number's forms %q", number, got, forms)
 		}
-		if !slices.Contains(got, phonenumbers.NormalizeDigitsOnly(want.E164)) {
-			t.Fatalf("FindByPhone(%q) searched %q, not the number's E.164 digits", number, got)
+		if !slices.Contains(got, want.E164) || !slices.Contains(got, phonenumbers.NormalizeDigitsOnly(want.E164)) {
+			t.Fatalf("FindByPhone(%q) searched %q, not the number's E.164 form and digits", number, got)
 		}
 	})
 }

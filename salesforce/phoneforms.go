@@ -65,7 +65,8 @@ func numberDigits(p cti.Phone) numberForms {
 }
 
 // searchForms are the FIND alternatives for a Valid number, most specific
-// first and without duplicates: digit runs ("12025550142", "0012025550142",
+// first and without duplicates: the E.164 form ("+12025550142"), digit runs
+// ("12025550142", "0012025550142",
 // "2025550142", "02079460018") and groups separated by spaces, searched as
 // phrases ("202 555 0142", "20 7946 0018", "020 7946 0018", "3 1234 5678"):
 // the national and international groupings, each group boundary with and
@@ -76,7 +77,10 @@ func searchForms(p cti.Phone) []string {
 	if f.intl == "" {
 		return nil
 	}
-	forms := []string{f.intl}
+	// "+12025550142" is the token 12025550142 under the documented rules;
+	// sent as written too, as Salesforce's own and vendors' samples do
+	// (§3, §6), in case phone fields are indexed otherwise.
+	forms := []string{p.E164, f.intl}
 	for _, idd := range internationalPrefixes {
 		forms = append(forms, idd+f.intl)
 	}
