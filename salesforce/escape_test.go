@@ -113,6 +113,11 @@ func FuzzFindByPhoneQuery(f *testing.F) {
 		if !ok {
 			t.Fatalf("FindByPhone(%q) sent %q: the statement after FIND changed", number, q)
 		}
+		// Over 4,000 characters Salesforce drops every OR (reference
+		// salesforce-phone-search.md §4).
+		if len(find) > 4000 {
+			t.Fatalf("FindByPhone(%q) sent a search term of %d characters", number, len(find))
+		}
 		terms := soslTerm(t, find, true)
 		if !digitTerms.MatchString(terms) {
 			t.Fatalf("FindByPhone(%q) searched {%s}, want digit terms joined by OR", number, terms)
