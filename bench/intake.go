@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -32,6 +33,9 @@ type IntakeConfig struct {
 	// in a temporary directory.
 	RedisURL string
 	Progress io.Writer
+	// CPUProfile, when set, receives a CPU profile of the zoomcti phase
+	// alone (go tool pprof).
+	CPUProfile io.Writer
 }
 
 // IntakeResult is what one target answered.
@@ -96,7 +100,15 @@ func RunIntake(ctx context.Context, cfg IntakeConfig) (*IntakeReport, error) {
 	defer srv.close()
 	rep.Store = srv.storeName
 	progress("POST /webhooks/zoom of zoomcti (store %s), %d senders for %s", srv.storeName, cfg.Senders, cfg.Duration)
+	if cfg.CPUProfile != nil {
+		if err := pprof.StartCPUProfile(cfg.CPUProfile); err != nil {
+			return nil, fmt.Errorf("intake: cpu profile: %w", err)
+		}
+	}
 	rep.Server = sendFor(ctx, srv.url, secret, cfg)
+	if cfg.CPUProfile != nil {
+		pprof.StopCPUProfile()
+	}
 	return rep, ctx.Err()
 }
 

@@ -15,7 +15,10 @@ import (
 type agentRecord struct {
 	cti.Agent
 	InstanceURL string `json:"instance_url"` // where this agent's org answers REST calls
-	Admin       bool   `json:"admin,omitempty"`
+	// LoginURL is the connected org (SFOrg) the agent signed in at: its
+	// app refreshes and revokes their tokens.
+	LoginURL string `json:"login_url,omitempty"`
+	Admin    bool   `json:"admin,omitempty"`
 	// SignInRequired, when set, is why the agent must sign in to
 	// Salesforce again (their token was revoked or expired).
 	SignInRequired string    `json:"sign_in_required,omitempty"`
@@ -40,6 +43,15 @@ func loadAgent(ctx context.Context, kv getter, orgID, userID string) (*agentReco
 		return nil, err
 	}
 	return &a, nil
+}
+
+// agentOAuth is the app of the org an agent signed in at.
+func (s *Server) agentOAuth(ctx context.Context, orgID, userID string) *oauth2.Config {
+	loginURL := ""
+	if a, err := s.agent(ctx, orgID, userID); err == nil && a != nil {
+		loginURL = a.LoginURL
+	}
+	return s.orgs.oauth[s.orgs.forLoginURL(loginURL)]
 }
 
 // AgentByZoomUser implements cti.Directory.

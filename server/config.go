@@ -36,6 +36,11 @@ type Config struct {
 	SFAPIVersion   string
 	// SFOrgIDs, when set, are the only Salesforce orgs whose users may sign in.
 	SFOrgIDs []string
+	// SFOrgs (ZOOMCTI_SF_ORGS_FILE) are the connected orgs, each with its
+	// My Domain and its own External Client App; a softphone signs in to
+	// the one it runs in. Without it, ZOOMCTI_SF_LOGIN_URL and
+	// ZOOMCTI_SF_CLIENT_ID/SECRET are the one org every softphone uses.
+	SFOrgs []SFOrg
 	// SFAdminPermissionSet is the permission set (API name) that makes a
 	// Salesforce user a zoomcti admin.
 	SFAdminPermissionSet string
@@ -135,6 +140,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		WebhookWindow:        zoom.MaxWebhookAge,
 		Workers:              4,
 	}
+	if f := get("ZOOMCTI_SF_ORGS_FILE", ""); f != "" {
+		orgs, err := readSFOrgs(f)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("ZOOMCTI_SF_ORGS_FILE: %w", err))
+		}
+		c.SFOrgs = orgs
+	}
 	if k := secret("ZOOMCTI_ENCRYPTION_KEY"); k != "" {
 		key, err := base64.StdEncoding.DecodeString(k)
 		if err != nil || len(key) != 32 {
@@ -232,6 +244,12 @@ func (c *Config) Validate() error {
 		if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" || u.Path != "" {
 			bad("ZOOMCTI_ALLOWED_ORIGINS", fmt.Sprintf("%q is not an origin like https://host[:port]", o))
 		}
+	}
+	if len(c.SFOrgs) > 0 {
+		if c.SFClientID != "" {
+			bad("ZOOMCTI_SF_CLIENT_ID", "set either ZOOMCTI_SF_ORGS_FILE (each org with its app) or ZOOMCTI_SF_CLIENT_ID/SECRET and ZOOMCTI_SF_LOGIN_URL (one org), not both")
+		}
+		errs = append(errs, validateSFOrgs(c.SFOrgs)...)
 	}
 	for _, id := range c.SFOrgIDs {
 		if (len(id) != 15 && len(id) != 18) || !strings.HasPrefix(id, "00D") {

@@ -116,7 +116,9 @@ func (e *env) drain() {
 	for time.Now().Before(deadline) {
 		ev, _ := e.s.eventBacklog(ctx)
 		ob, _ := e.st.Len(ctx, cti.OutboxQueue)
-		if ev == 0 && ob == 0 {
+		// A job acks in its commit and pushes after it: wait for the
+		// running ones too.
+		if ev == 0 && ob == 0 && len(e.s.jobs.inflight) == 0 {
 			return
 		}
 		time.Sleep(20 * time.Millisecond)

@@ -77,7 +77,7 @@ func TestRevokedAccessAsksTheAgentToSignInAgain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.s.revokeSF(context.Background(), tok.RefreshToken)
+	e.s.revokeSF(context.Background(), e.s.agentOAuth(context.Background(), a.OrgID, a.UserID), tok.RefreshToken)
 	e.org.ExpireAccessTokens()
 
 	bodies, err := sim().Inbound(simSpec("7400000000000001101"))

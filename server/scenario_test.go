@@ -230,10 +230,48 @@ type collector struct {
 	pops map[string][]string // call id → record ids popped
 	msgs int
 	err  error // why reading stopped
+	// barrier is the last test barrier received (see pushBarrier).
+	barrier int
+	arrived chan struct{} // signalled on each barrier
+}
+
+const testBarrier = "test.barrier"
+
+// pushBarrier sends each agent's softphone a barrier through the same path
+// as the engine's pushes (the hub's channel, the connection's writer) and
+// waits until it arrives: every push made before it has arrived too. Call
+// it after drain, which waits for the jobs that push.
+func pushBarrier(t *testing.T, e *env, phones map[cti.Agent]*collector) {
+	t.Helper()
+	for a, c := range phones {
+		c.mu.Lock()
+		n := c.barrier + 1
+		c.mu.Unlock()
+		if err := e.s.hub.Notify(context.Background(), a.Key(), map[string]any{"type": testBarrier, "barrier": n}); err != nil {
+			t.Fatal(err)
+		}
+		timeout := time.After(10 * time.Second)
+		for {
+			c.mu.Lock()
+			got, err := c.barrier, c.err
+			c.mu.Unlock()
+			if got >= n {
+				break
+			}
+			if err != nil {
+				t.Fatalf("softphone of %s stopped reading: %v", a.UserID, err)
+			}
+			select {
+			case <-c.arrived:
+			case <-timeout:
+				t.Fatalf("barrier %d never reached %s's softphone", n, a.UserID)
+			}
+		}
+	}
 }
 
 func collect(ws *websocket.Conn) *collector {
-	c := &collector{pops: map[string][]string{}}
+	c := &collector{pops: map[string][]string{}, arrived: make(chan struct{}, 1)}
 	_ = ws.SetReadDeadline(time.Time{}) // readMsg left one
 	go func() {
 		for {
@@ -245,8 +283,9 @@ func collect(ws *websocket.Conn) *collector {
 				return
 			}
 			var m struct {
-				Type string `json:"type"`
-				Call *struct {
+				Type    string `json:"type"`
+				Barrier int    `json:"barrier"`
+				Call    *struct {
 					ID string `json:"id"`
 				} `json:"call"`
 				Pop *struct {
@@ -259,6 +298,13 @@ func collect(ws *websocket.Conn) *collector {
 			}
 			c.mu.Lock()
 			c.msgs++
+			if m.Type == testBarrier {
+				c.barrier = m.Barrier
+				select {
+				case c.arrived <- struct{}{}:
+				default:
+				}
+			}
 			if m.Type == "call" && m.Pop != nil && m.Call != nil {
 				c.pops[m.Call.ID] = append(c.pops[m.Call.ID], m.Pop.Kind+":"+m.Pop.RecordID)
 			}
@@ -393,8 +439,7 @@ func runCombination(t *testing.T, set cti.Settings) {
 				t.Errorf("%s: %d wrap-ups waiting in all, want %d", label, totalWraps, w)
 			}
 			// Pops: once per call per agent, the right record, or none.
-			// A push may still be on its way when the queues are empty.
-			time.Sleep(150 * time.Millisecond)
+			pushBarrier(t, e, map[cti.Agent]*collector{alice: phones["alice"], bob: phones["bob"]})
 			for who, rec := range sc.pops(set) {
 				if set.IgnoreInternalCalls && strings.HasPrefix(sc.name, "internal") {
 					rec = ""

@@ -15,11 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/oauth2"
-
 	"github.com/zoomcti/zoomcti/cti"
 	"github.com/zoomcti/zoomcti/cti/zoom"
-	"github.com/zoomcti/zoomcti/salesforce"
 	"github.com/zoomcti/zoomcti/server/store"
 	"github.com/zoomcti/zoomcti/server/store/bolt"
 	redisstore "github.com/zoomcti/zoomcti/server/store/redis"
@@ -41,7 +38,8 @@ type Server struct {
 	log    *slog.Logger
 	http   *http.Client
 	tokens tokenVault // agents' OAuth tokens, sealed
-	sfAuth *oauth2.Config
+	// orgs are the connected Salesforce orgs and their apps.
+	orgs   *sfOrgs
 	engine *cti.Engine
 	hub    *hub
 	crm    *crm
@@ -61,6 +59,8 @@ type Server struct {
 	// poll is how often an idle worker of a queue looks for jobs it was
 	// not nudged about: retries coming due, jobs other instances enqueued.
 	poll func(queue string) time.Duration
+	// cache is store's reads of settings, agents and Zoom links.
+	cache *readCache
 	// wsWriteBuffers are shared by every websocket's writes.
 	wsWriteBuffers sync.Pool
 
@@ -85,6 +85,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	s.cache = newReadCache(deps.Store, s.now, s.log)
+	s.store = s.cache
 	if s.http == nil {
 		// Every agent's calls go to a handful of Salesforce and Zoom
 		// hosts: keep enough connections open to them.
@@ -108,14 +110,18 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.limiter = newRateLimiter(rate, maxRateLimitedClients)
 	s.hub = newHub(s.store, s.log)
 	s.jobs = newDispatcher(cfg.Workers)
-	s.sfAuth = salesforce.OAuthConfig(cfg.SFClientID, cfg.SFClientSecret, cfg.SFLoginURL, cfg.PublicURL+"/oauth/salesforce/callback")
+	orgList := cfg.SFOrgs
+	if len(orgList) == 0 {
+		orgList = []SFOrg{{Name: "default", LoginURL: cfg.SFLoginURL, ClientID: cfg.SFClientID, ClientSecret: cfg.SFClientSecret, anyOrigin: true}}
+	}
+	s.orgs = newSFOrgs(orgList, cfg.PublicURL+"/oauth/salesforce/callback")
 	settings := func(ctx context.Context, orgID string) (cti.Settings, error) {
 		return loadSettings(ctx, s.store, orgID, cfg.DefaultCountry)
 	}
 	s.crm = newCRM(crmConfig{
 		kv: s.store,
 		tokens: sfTokenConfig{
-			kv: s.store, vault: s.tokens, oauth: s.sfAuth, http: s.http, metrics: &s.metrics,
+			kv: s.store, vault: s.tokens, oauth: s.agentOAuth, http: s.http, metrics: &s.metrics,
 			signedOut: s.signedOut,
 		},
 		apiVersion: cfg.SFAPIVersion,
@@ -193,6 +199,9 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) Start(ctx context.Context) error {
 	if err := s.hub.start(ctx); err != nil {
 		return err
+	}
+	if err := s.cache.start(ctx); err != nil {
+		return fmt.Errorf("server: read cache: %w", err)
 	}
 	s.runCtx.Store(&ctx)
 	s.wg.Go(func() { s.runReconcileLoop(ctx) })

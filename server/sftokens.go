@@ -44,9 +44,10 @@ func (v tokenVault) loadSF(ctx context.Context, orgID, userID string) (*oauth2.T
 
 // sfTokenConfig is what every agent's shared Salesforce token needs.
 type sfTokenConfig struct {
-	kv      store.KV
-	vault   tokenVault
-	oauth   *oauth2.Config
+	kv    store.KV
+	vault tokenVault
+	// oauth is the app an agent signed in with (their org's).
+	oauth   func(ctx context.Context, orgID, userID string) *oauth2.Config
 	http    *http.Client // for the token endpoint
 	metrics *metrics
 	// signedOut is told when Salesforce refuses the refresh token for
@@ -126,7 +127,7 @@ func (t *sharedTokens) Refresh(ctx context.Context, stale *oauth2.Token) (*oauth
 // Salesforce refuses the grant for good, the agent is signed out here,
 // under the refresh lock, so the other instances find no token to retry.
 func (t *sharedTokens) refresh(ctx context.Context, stored *oauth2.Token) (*oauth2.Token, error) {
-	fresh, err := salesforce.Refresh(oauthCtx(ctx, t.cfg.http), t.cfg.oauth, stored)
+	fresh, err := salesforce.Refresh(oauthCtx(ctx, t.cfg.http), t.cfg.oauth(ctx, t.orgID, t.userID), stored)
 	if err == nil {
 		return fresh, nil
 	}

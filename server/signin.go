@@ -33,6 +33,7 @@ const (
 
 type signinState struct {
 	Verifier string    `json:"verifier"`
+	LoginURL string    `json:"login_url"` // the connected org signed in to
 	BindHash string    `json:"bind_hash"` // hash of the popup's cookie
 	Started  time.Time `json:"started"`
 }
@@ -53,21 +54,28 @@ func hashKey(s string) string {
 // page; it binds this browser to a new state and sends the agent to
 // Salesforce with PKCE.
 func (s *Server) handleSigninStart(w http.ResponseWriter, r *http.Request) {
-	if s.cfg.SFClientID == "" {
+	if s.orgs.list[0].ClientID == "" {
 		s.renderPopup(w, http.StatusServiceUnavailable, popupSignin, "Salesforce sign-in is not configured on this server (ZOOMCTI_SF_CLIENT_ID). Ask your admin.")
+		return
+	}
+	// The softphone says which org's console it runs in; that org's app
+	// signs the agent in.
+	org, err := s.orgs.forOrigin(r.URL.Query().Get("origin"))
+	if err != nil {
+		s.renderPopup(w, http.StatusBadRequest, popupSignin, strings.TrimPrefix(err.Error(), errUnknownOrg.Error()+": ")+".")
 		return
 	}
 	state := randomToken()
 	verifier := oauth2.GenerateVerifier()
 	bind := randomToken()
-	b, _ := json.Marshal(signinState{Verifier: verifier, BindHash: hashKey(bind), Started: s.now()})
+	b, _ := json.Marshal(signinState{Verifier: verifier, LoginURL: s.orgs.list[org].LoginURL, BindHash: hashKey(bind), Started: s.now()})
 	if err := s.store.Set(r.Context(), "signin:"+hashKey(state), b, signinTTL); err != nil {
 		s.log.Error("cannot store sign-in state", "err", err)
 		s.renderPopup(w, http.StatusServiceUnavailable, popupSignin, "zoomcti cannot start the sign-in right now. Try again in a minute.")
 		return
 	}
 	s.setPopupCookie(w, popupSignin, bind, signinTTL)
-	u := s.sfAuth.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier),
+	u := s.orgs.oauth[org].AuthCodeURL(state, oauth2.S256ChallengeOption(verifier),
 		oauth2.SetAuthURLParam("display", "popup"))
 	http.Redirect(w, r, u, http.StatusFound)
 }
@@ -103,7 +111,7 @@ func (s *Server) handleSigninCallback(w http.ResponseWriter, r *http.Request) {
 		finish(signinOutcome{Message: signinErrorMessage(e, q.Get("error_description"))})
 		return
 	}
-	a, msg := s.completeSignin(r.Context(), q.Get("code"), st.Verifier)
+	a, msg := s.completeSignin(r.Context(), q.Get("code"), st.Verifier, s.orgs.forLoginURL(st.LoginURL))
 	if a == nil {
 		finish(signinOutcome{Message: msg})
 		return
@@ -163,12 +171,13 @@ func signinErrorMessage(code, desc string) string {
 
 // completeSignin trades the code for tokens, checks who signed in and
 // stores the agent. It returns the agent, or nil and what to tell them.
-func (s *Server) completeSignin(ctx context.Context, code, verifier string) (*agentRecord, string) {
+func (s *Server) completeSignin(ctx context.Context, code, verifier string, org int) (*agentRecord, string) {
+	app, conf := s.orgs.oauth[org], s.orgs.list[org]
 	const tryAgain = "Salesforce sign-in failed. Close this window and try again in a minute."
 	if code == "" {
 		return nil, tryAgain
 	}
-	tok, err := s.sfAuth.Exchange(oauthCtx(ctx, s.http), code, oauth2.VerifierOption(verifier))
+	tok, err := app.Exchange(oauthCtx(ctx, s.http), code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		s.log.Warn("salesforce code exchange failed", "err", err)
 		return nil, tryAgain
@@ -178,7 +187,7 @@ func (s *Server) completeSignin(ctx context.Context, code, verifier string) (*ag
 		s.log.Warn("salesforce token without instance_url")
 		return nil, tryAgain
 	}
-	revoke := func() { s.revokeSF(context.WithoutCancel(ctx), tok.RefreshToken, tok.AccessToken) }
+	revoke := func() { s.revokeSF(context.WithoutCancel(ctx), app, tok.RefreshToken, tok.AccessToken) }
 	if granted, ok := tok.Extra("scope").(string); ok {
 		if missing := salesforce.MissingScopes(granted); len(missing) > 0 {
 			s.log.Warn("salesforce grant lacks scopes", "granted", granted, "missing", strings.Join(missing, " "))
@@ -186,7 +195,7 @@ func (s *Server) completeSignin(ctx context.Context, code, verifier string) (*ag
 			return nil, salesforce.MissingScopeMessage(missing...)
 		}
 	}
-	cl := s.crm.newClient(instance, salesforce.NewTokenSource(s.sfAuth, tok, nil), "")
+	cl := s.crm.newClient(instance, salesforce.NewTokenSource(app, tok, nil), "")
 	info, err := cl.UserInfo(ctx)
 	if scope := missingScope(err); scope != "" {
 		revoke()
@@ -200,6 +209,10 @@ func (s *Server) completeSignin(ctx context.Context, code, verifier string) (*ag
 	if len(s.cfg.SFOrgIDs) > 0 && !slices.ContainsFunc(s.cfg.SFOrgIDs, func(id string) bool { return sameID(id, info.OrgID) }) {
 		revoke()
 		return nil, fmt.Sprintf("You signed in to a Salesforce org (%s) that is not connected to this zoomcti. Sign in with your company's org (check the login domain: production, sandbox or My Domain), or ask your admin.", info.OrgID)
+	}
+	if conf.OrgID != "" && !sameID(conf.OrgID, info.OrgID) {
+		revoke()
+		return nil, fmt.Sprintf("You signed in to a Salesforce org (%s) other than %s, the org this softphone runs in. Sign in with your user of %s.", info.OrgID, conf.Name, conf.Name)
 	}
 	admin, err := cl.HasPermissionSet(ctx, info.UserID, s.cfg.SFAdminPermissionSet)
 	if errors.Is(err, salesforce.KindAPIDisabled) {
@@ -221,6 +234,7 @@ func (s *Server) completeSignin(ctx context.Context, code, verifier string) (*ag
 	}
 	rec.OrgID, rec.UserID, rec.Username, rec.Email, rec.Name = info.OrgID, info.UserID, info.Username, info.Email, info.Name
 	rec.InstanceURL, rec.Admin, rec.SignInRequired, rec.SignedIn = instance, admin, "", s.now()
+	rec.LoginURL = conf.LoginURL
 	s.crm.forget(rec.OrgID, rec.UserID)
 	if err := s.SaveAgent(ctx, rec, tok); err != nil {
 		s.log.Error("cannot save agent", "err", err)
@@ -249,8 +263,8 @@ func sameID(a, b string) bool {
 }
 
 // revokeSF revokes tokens at Salesforce; failures are logged, not fatal.
-func (s *Server) revokeSF(ctx context.Context, tokens ...string) {
-	if err := salesforce.Revoke(ctx, s.http, s.sfAuth, tokens...); err != nil {
+func (s *Server) revokeSF(ctx context.Context, app *oauth2.Config, tokens ...string) {
+	if err := salesforce.Revoke(ctx, s.http, app, tokens...); err != nil {
 		s.log.Warn("salesforce revoke failed", "err", err)
 	}
 }
@@ -266,7 +280,7 @@ func (s *Server) handleSignout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if tok, err := s.tokens.loadSF(r.Context(), a.OrgID, a.UserID); err == nil {
-		s.revokeSF(r.Context(), tok.RefreshToken, tok.AccessToken)
+		s.revokeSF(r.Context(), s.agentOAuth(r.Context(), a.OrgID, a.UserID), tok.RefreshToken, tok.AccessToken)
 	}
 	s.signedOut(r.Context(), a.OrgID, a.UserID, "You signed out.")
 	if err := s.store.Delete(r.Context(), sessionKey(token)); err != nil {

@@ -244,7 +244,11 @@
   // to us, the window that opened it, by postMessage. We take a message only
   // from our own origin and from the very popup we opened.
   function startSignin() {
-    const popup = window.open("/oauth/salesforce/start", "zoomcti-signin", "popup,width=520,height=700");
+    // The org this console belongs to: the server signs the agent in to
+    // it, with its own app, and refuses an org it does not connect to.
+    const origin = salesforceOrigin();
+    const start = "/oauth/salesforce/start" + (origin ? "?origin=" + encodeURIComponent(origin) : "");
+    const popup = window.open(start, "zoomcti-signin", "popup,width=520,height=700");
     if (!popup) {
       showSignin("Your browser blocked the sign-in window. Allow pop-ups for Salesforce and press Sign in again.");
       return;

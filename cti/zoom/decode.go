@@ -63,6 +63,65 @@ func Decode(body []byte) (cti.Event, error) {
 // DecodeWebhook is Decode that also returns the plainToken of an
 // endpoint.url_validation challenge, so that a webhook body is parsed once.
 func DecodeWebhook(body []byte) (ev cti.Event, plainToken string, err error) {
+	if ev, ok := decodeLiveFast(body); ok {
+		return ev, "", nil
+	}
+	return decodeGeneric(body)
+}
+
+// liveEnvelope is a live-call webhook in one piece: live events (ringing,
+// answered, ended ...) are most of the traffic and arrive while an agent
+// waits for the pop, so their object is decoded in the same pass as the
+// envelope instead of being validated and copied three times over as
+// nested json.RawMessage.
+type liveEnvelope struct {
+	Event   string     `json:"event"`
+	EventTS flexString `json:"event_ts"`
+	Payload struct {
+		AccountID string   `json:"account_id"`
+		Object    liveCall `json:"object"`
+	} `json:"payload"`
+}
+
+// decodeLiveFast decodes a live-call event in one pass. It reports false
+// for anything else, and for any body it cannot take whole, so that
+// decodeGeneric decides (and words the error) as for every other event.
+func decodeLiveFast(body []byte) (cti.Event, bool) {
+	var env liveEnvelope
+	if json.Unmarshal(body, &env) != nil {
+		return cti.Event{}, false
+	}
+	family, kind, ok := liveEvent(env.Event)
+	if !ok {
+		return cti.Event{}, false
+	}
+	ev := cti.Event{Source: Source, Type: env.Event, AccountID: env.Payload.AccountID}
+	if ms, err := strconv.ParseInt(string(env.EventTS), 10, 64); err == nil {
+		ev.At = time.UnixMilli(ms).UTC()
+	}
+	natural := liveFromObject(&ev, &env.Payload.Object, family, kind)
+	ev.ID = "zoom:" + env.Event + ":" + string(env.EventTS) + ":" + natural
+	return ev, true
+}
+
+// liveEvent splits a live-call event name (phone.callee_ringing) into its
+// family (caller, callee) and meaning.
+func liveEvent(name string) (family string, kind cti.EventKind, ok bool) {
+	rest, ok := strings.CutPrefix(name, "phone.")
+	if !ok {
+		return "", "", false
+	}
+	family, action, ok := strings.Cut(rest, "_")
+	if !ok || (family != "caller" && family != "callee") {
+		return "", "", false
+	}
+	kind, ok = liveKind(action)
+	return family, kind, ok
+}
+
+// decodeGeneric decodes any webhook: the envelope first, then the object
+// by the event's name.
+func decodeGeneric(body []byte) (ev cti.Event, plainToken string, err error) {
 	var env envelope
 	if err := json.Unmarshal(body, &env); err != nil {
 		return cti.Event{}, "", fmt.Errorf("%w: %v", ErrMalformed, err)
@@ -70,12 +129,7 @@ func DecodeWebhook(body []byte) (ev cti.Event, plainToken string, err error) {
 	if env.Event == "" {
 		return cti.Event{}, "", fmt.Errorf("%w: no event name", ErrMalformed)
 	}
-	var p payload
-	if len(env.Payload) > 0 && string(env.Payload) != "null" {
-		if err := json.Unmarshal(env.Payload, &p); err != nil {
-			return cti.Event{}, "", fmt.Errorf("%w: %s payload: %v", ErrMalformed, env.Event, err)
-		}
-	}
+	p := &env.Payload
 	ev = cti.Event{
 		Source:    Source,
 		Type:      env.Event,
@@ -85,7 +139,7 @@ func DecodeWebhook(body []byte) (ev cti.Event, plainToken string, err error) {
 	if ms, err := strconv.ParseInt(string(env.EventTS), 10, 64); err == nil {
 		ev.At = time.UnixMilli(ms).UTC()
 	}
-	natural, err := decodeObject(&ev, &p)
+	natural, err := decodeObject(&ev, p)
 	if err != nil {
 		return cti.Event{}, "", fmt.Errorf("%w: %s object: %v", ErrMalformed, env.Event, err)
 	}
@@ -103,22 +157,21 @@ func ValidationToken(body []byte) (string, bool) {
 	if json.Unmarshal(body, &env) != nil || env.Event != EventURLValidation {
 		return "", false
 	}
-	var p payload
-	if json.Unmarshal(env.Payload, &p) != nil || p.PlainToken == "" {
+	if env.Payload.PlainToken == "" {
 		return "", false
 	}
-	return p.PlainToken, true
+	return env.Payload.PlainToken, true
 }
 
 // decodeObject fills ev from the event-specific part of the payload and
 // returns the object's natural id for the dedupe key.
 func decodeObject(ev *cti.Event, p *payload) (string, error) {
 	name := ev.Type
+	if family, kind, ok := liveEvent(name); ok {
+		return decodeLive(ev, p, family, kind)
+	}
 	if family, action, ok := strings.Cut(strings.TrimPrefix(name, "phone."), "_"); ok &&
 		strings.HasPrefix(name, "phone.") && (family == "caller" || family == "callee") {
-		if kind, ok := liveKind(action); ok {
-			return decodeLive(ev, p, family, kind)
-		}
 		switch action {
 		case "call_history_completed", "call_element_completed", "call_log_completed":
 			return decodeRecords(ev, p, family, action)
@@ -187,6 +240,12 @@ func decodeLive(ev *cti.Event, p *payload, family string, kind cti.EventKind) (s
 	if err := unmarshalObject(p.Object, &o); err != nil {
 		return "", err
 	}
+	return liveFromObject(ev, &o, family, kind), nil
+}
+
+// liveFromObject fills ev from a live-call object and returns the event's
+// natural id.
+func liveFromObject(ev *cti.Event, o *liveCall, family string, kind cti.EventKind) string {
 	ev.Kind = kind
 	ev.CallID = string(o.CallID)
 	ev.Caller = o.Caller.party()
@@ -212,7 +271,7 @@ func decodeLive(ev *cti.Event, p *payload, family string, kind cti.EventKind) (s
 	if t := parseTime(o.DateTime); !t.IsZero() {
 		ev.At = t
 	}
-	return callKey(ev.CallID, ev.UserID), nil
+	return callKey(ev.CallID, ev.UserID)
 }
 
 // isExtension reports whether a live-event party is on the account (a user,

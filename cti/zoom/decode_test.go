@@ -1,9 +1,12 @@
 package zoom
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -125,6 +128,119 @@ func FuzzDecode(f *testing.F) {
 		}
 		if ev.Source != Source || ev.Type == "" || ev.Kind == "" || !strings.HasPrefix(ev.ID, "zoom:") {
 			t.Fatalf("decoded event lacks its identity: %+v", ev)
+		}
+		// The one-pass decoder of live events must read a body exactly as
+		// the general one does. (Not for repeated keys: a struct merges a
+		// repeated object where a RawMessage keeps the last; Zoom signs
+		// no such body.)
+		if fast, ok := decodeLiveFast(body); ok && !hasRepeatedKey(body) {
+			slow, _, err := decodeGeneric(body)
+			if err != nil {
+				t.Fatalf("one-pass decode took a body the general decoder refuses (%v)", err)
+			}
+			if !reflect.DeepEqual(fast, slow) {
+				t.Fatalf("one-pass decode\n%+v\ngeneral decode\n%+v", fast, slow)
+			}
+		}
+	})
+}
+
+func TestDecodeLiveFastMatchesGeneral(t *testing.T) {
+	entries, err := os.ReadDir(fixturesDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := 0
+	for _, e := range entries {
+		body, err := os.ReadFile(filepath.Join(fixturesDir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fast, ok := decodeLiveFast(body)
+		_, _, isLive := liveEvent(strings.TrimSuffix(e.Name(), ".json"))
+		if ok != isLive {
+			t.Errorf("%s: one-pass decode took it %v, want %v", e.Name(), ok, isLive)
+		}
+		if !ok {
+			continue
+		}
+		live++
+		slow, _, err := decodeGeneric(body)
+		if err != nil {
+			t.Fatalf("%s: %v", e.Name(), err)
+		}
+		if !reflect.DeepEqual(fast, slow) {
+			t.Errorf("%s: one-pass decode\n%+v\ngeneral decode\n%+v", e.Name(), fast, slow)
+		}
+	}
+	if live < 5 {
+		t.Fatalf("only %d live-call fixtures in %s", live, fixturesDir)
+	}
+}
+
+// hasRepeatedKey reports whether any object in body (valid JSON or not)
+// names a key twice.
+func hasRepeatedKey(body []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	type frame struct {
+		object bool
+		keys   map[string]bool
+		key    bool // the next token is a key
+	}
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if top != nil && top.object && top.key {
+			if d, ok := tok.(json.Delim); ok && d == '}' {
+				stack = stack[:len(stack)-1]
+				continue
+			}
+			k, _ := tok.(string)
+			if top.keys[k] {
+				return true
+			}
+			top.keys[k] = true
+			top.key = false
+			continue
+		}
+		if top != nil && top.object {
+			top.key = true
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &frame{object: true, keys: map[string]bool{}, key: true})
+		case json.Delim('['):
+			stack = append(stack, &frame{})
+		case json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		}
+	}
+}
+
+// FuzzFlexString checks the fast path of flexString against encoding/json:
+// a JSON string reads as the string json.Unmarshal gives.
+func FuzzFlexString(f *testing.F) {
+	for _, s := range []string{`"plain"`, `"+1 (202) 555-0142"`, `"tab\tescaped"`, `"é ü"`, "\"bad \xff byte\"", `"\u00e9"`, `""`, `"a\\b"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var want string
+		if json.Unmarshal(b, &want) != nil {
+			return
+		}
+		var got flexString
+		if err := json.Unmarshal(b, &got); err != nil {
+			t.Fatalf("flexString refused %q: %v", b, err)
+		}
+		if string(got) != want {
+			t.Fatalf("flexString read %q as %q, json as %q", b, got, want)
 		}
 	})
 }

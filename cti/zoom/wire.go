@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/zoomcti/zoomcti/cti"
 )
@@ -24,6 +25,11 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 	switch {
 	case len(b) == 0 || string(b) == "null":
 		*f = ""
+		return nil
+	case b[0] == '"' && len(b) >= 2 && bytes.IndexByte(b, '\\') < 0 && utf8.Valid(b):
+		// The decoder has checked the string already; without escapes
+		// or bytes to replace it is its own value.
+		*f = flexString(b[1 : len(b)-1])
 		return nil
 	case b[0] == '"':
 		var s string
@@ -85,9 +91,9 @@ func parseTime(s string) time.Time {
 
 // envelope is the outer shape of every webhook body.
 type envelope struct {
-	Event   string          `json:"event"`
-	EventTS flexString      `json:"event_ts"`
-	Payload json.RawMessage `json:"payload"`
+	Event   string     `json:"event"`
+	EventTS flexString `json:"event_ts"`
+	Payload payload    `json:"payload"`
 }
 
 // payload is the part of the envelope's payload shared by all events.

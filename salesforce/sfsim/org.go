@@ -1,10 +1,13 @@
 package sfsim
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -57,6 +60,10 @@ type Options struct {
 	// record-triggered flow keeps in E.164. They are plain stored text:
 	// the emulator computes nothing into them.
 	CustomFields []CustomField
+	// OrgID is the org's 15-character id (00D…); default 00D5g00000Zcti1.
+	// Each org of a test with several (a production org and its sandbox)
+	// needs its own.
+	OrgID string
 }
 
 // CustomField is a custom Text field on an object.
@@ -134,9 +141,12 @@ func New(opts Options) *Org {
 	if opts.DailyLimit <= 0 {
 		opts.DailyLimit = 15000
 	}
+	if opts.OrgID != "" && (len(opts.OrgID) != 15 || !strings.HasPrefix(opts.OrgID, "00D")) {
+		panic("sfsim: Options.OrgID must be a 15-character org id (00D…), not " + strconv.Quote(opts.OrgID))
+	}
 	o := &Org{
 		opts:     opts,
-		orgID:    to18("00D5g00000Zcti1"),
+		orgID:    to18(cmp.Or(opts.OrgID, "00D5g00000Zcti1")),
 		schema:   newSchema(opts.CustomFields),
 		data:     map[string]*table{},
 		serials:  map[string]int{},

@@ -96,3 +96,20 @@ func TestSetPageSize(t *testing.T) {
 		t.Errorf("page size reset: %s", b)
 	}
 }
+
+// Two orgs of one test (production and its sandbox) have their own ids, in
+// userinfo and in the records' ids alike.
+func TestOrgIDOption(t *testing.T) {
+	to := newTestOrg(t, Options{OrgID: "00D5g00000Uat01"})
+	if id := to.OrgID(); len(id) != 18 || id[:15] != "00D5g00000Uat01" {
+		t.Fatalf("OrgID() = %q", id)
+	}
+	access, _ := to.IssueToken(to.DemoUser().ID)
+	status, _, b := to.call(t, "GET", "/services/oauth2/userinfo", access, nil)
+	if info := decodeJSON[map[string]any](t, b); status != http.StatusOK || info["organization_id"] != to.OrgID() {
+		t.Fatalf("userinfo: %d %s", status, b)
+	}
+	if other := newTestOrg(t, Options{}); other.OrgID() == to.OrgID() {
+		t.Fatal("the default org has the same id")
+	}
+}

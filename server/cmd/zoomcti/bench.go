@@ -42,7 +42,7 @@ ratio.
 `
 
 const intakeHelp = `
-Usage: zoomcti bench intake [--senders 32] [--duration 10s] [--redis URL]
+Usage: zoomcti bench intake [--senders 32] [--duration 10s] [--redis URL] [--cpuprofile FILE]
 
 Measures the webhook intake alone: --senders concurrent senders post
 signed phone.callee_ringing events (each a new call) over kept-alive
@@ -62,11 +62,20 @@ func cmdBenchIntake(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs.IntVar(&cfg.Senders, "senders", 32, "concurrent senders against each target")
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "how long each target is sent to")
 	fs.StringVar(&cfg.RedisURL, "redis", "", "use this Redis (redis://host:port/db) instead of an embedded store")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the zoomcti phase to this file (go tool pprof)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if cfg.Senders < 1 || cfg.Duration <= 0 {
 		return usageError{errors.New("--senders and --duration must be positive")}
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		cfg.CPUProfile = f
 	}
 	cfg.Progress = stderr
 	rep, err := bench.RunIntake(ctx, cfg)

@@ -30,6 +30,12 @@ type Options struct {
 // Store is the Redis implementation of store.Store.
 type Store struct {
 	client *goredis.Client
+	// pipe sends the hot path's commands (Apply, Get) of concurrent
+	// callers down one connection as one pipeline: while a batch is on
+	// the wire the next one gathers, so a busy instance pays a write and a
+	// read syscall per batch instead of per command, and a lone caller
+	// still goes out at once. Each script stays atomic on its own.
+	pipe   *goredis.AutoPipeliner
 	prefix string
 
 	enqueue, claim, ack, retry, compareAndDelete, apply *goredis.Script
@@ -57,8 +63,14 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		_ = client.Close()
 		return nil, fmt.Errorf("redis: open %s: %w", o.Addr, err)
 	}
+	pipe, err := client.AutoPipeline()
+	if err != nil {
+		_ = client.Close()
+		return nil, fmt.Errorf("redis: open: %w", err)
+	}
 	return &Store{
 		client:           client,
+		pipe:             pipe,
 		prefix:           opts.Prefix,
 		enqueue:          goredis.NewScript(enqueueLua),
 		claim:            goredis.NewScript(claimLua),

@@ -112,7 +112,7 @@ func (s *Store) Apply(ctx context.Context, txn store.Txn) ([]string, error) {
 		keys = append(keys, s.queueKey(r.Queue), s.jobKeyPrefix(r.Queue)+r.ID)
 		args = append(args, r.ID)
 	}
-	res, err := s.apply.Run(ctx, s.client, keys, args...).StringSlice()
+	res, err := s.apply.Run(ctx, s.pipe, keys, args...).StringSlice()
 	if err != nil {
 		return nil, fmt.Errorf("redis: apply: %w", err)
 	}
