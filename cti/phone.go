@@ -17,6 +17,11 @@ type PhoneRules struct {
 	DefaultRegion string   // ISO 3166 region for national numbers, e.g. "US", "GB", "JP"; empty means DefaultRegion
 	StripPrefixes []string // dial prefixes to remove, e.g. "9" for an outside line; the first that matches is removed
 	AddPrefix     string   // prepended after stripping, e.g. "+44" when the PBX hands over bare national numbers
+	// E164Fields name the org's normalised-number fields as
+	// "Object.Field" ("Contact.Phone_E164__c"): text fields the org keeps
+	// in E.164. When set, callers are looked up by them instead of by
+	// search.
+	E164Fields []string
 }
 
 // Phone is a number read for matching. Two numbers are the same line when

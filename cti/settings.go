@@ -65,6 +65,13 @@ type Settings struct {
 	DefaultCountry string   `json:"default_country"`
 	StripPrefixes  []string `json:"strip_prefixes"`
 	AddPrefix      string   `json:"add_prefix"`
+	// PhoneE164Fields are the org's normalised-number fields, as
+	// "Object.Field" (Contact.Phone_E164__c, Lead.Phone_E164__c,
+	// Account.Phone_E164__c): text fields a flow keeps in E.164. Set, a
+	// caller is looked up by them, which finds records created a moment
+	// ago; empty, by search, which finds a record only once Salesforce
+	// has indexed it. An object with none listed is not looked up.
+	PhoneE164Fields []string `json:"phone_e164_fields"`
 }
 
 // CallLogField is one of the admin's extra Task fields.
@@ -94,6 +101,7 @@ func DefaultSettings() Settings {
 		NoMatch:                        NoMatchNewContact,
 		DefaultCountry:                 "US",
 		StripPrefixes:                  []string{},
+		PhoneE164Fields:                []string{},
 	}
 }
 
@@ -112,6 +120,7 @@ var (
 	fieldNameRE  = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,79}$`)
 	objectNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,79}$`)
 	prefixRE     = regexp.MustCompile(`^[0-9*#+]{1,6}$`)
+	e164FieldRE  = regexp.MustCompile(`^(Contact|Lead|Account)\.[A-Za-z][A-Za-z0-9_]{0,36}__c$`)
 )
 
 // Task fields the engine writes itself; an extra field may not take them.
@@ -150,6 +159,14 @@ func (s Settings) Validate() error {
 	for _, p := range s.StripPrefixes {
 		if !prefixRE.MatchString(p) {
 			errs["strip_prefixes"] = fmt.Sprintf("%q: a prefix is 1 to 6 digits", p)
+		}
+	}
+	if len(s.PhoneE164Fields) > 10 {
+		errs["phone_e164_fields"] = "at most 10 fields"
+	}
+	for _, f := range s.PhoneE164Fields {
+		if !e164FieldRE.MatchString(f) {
+			errs["phone_e164_fields"] = fmt.Sprintf("%q: name a custom field as Object.Field, the object Contact, Lead or Account, e.g. Contact.Phone_E164__c", f)
 		}
 	}
 	if s.AddPrefix != "" && !prefixRE.MatchString(s.AddPrefix) {
@@ -211,5 +228,5 @@ func (s Settings) Validate() error {
 
 // PhoneRules are the settings' number translation rules.
 func (s Settings) PhoneRules() PhoneRules {
-	return PhoneRules{DefaultRegion: s.DefaultCountry, StripPrefixes: s.StripPrefixes, AddPrefix: s.AddPrefix}
+	return PhoneRules{DefaultRegion: s.DefaultCountry, StripPrefixes: s.StripPrefixes, AddPrefix: s.AddPrefix, E164Fields: s.PhoneE164Fields}
 }

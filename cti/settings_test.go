@@ -34,7 +34,7 @@ func TestDefaultSettings(t *testing.T) {
 	}
 	// Lists are empty, not null, for the settings page.
 	b, _ := json.Marshal(s)
-	for _, k := range []string{"related_to_objects", "call_log_fields", "strip_prefixes"} {
+	for _, k := range []string{"related_to_objects", "call_log_fields", "strip_prefixes", "phone_e164_fields"} {
 		if !strings.Contains(string(b), `"`+k+`":[]`) {
 			t.Errorf("%s is not an empty list in %s", k, b)
 		}
@@ -75,6 +75,13 @@ func TestSettingsValidate(t *testing.T) {
 		{"prefixes", func(s *Settings) { s.StripPrefixes, s.AddPrefix = []string{"9", "0#"}, "+44" }, nil},
 		{"a prefix that is not digits", func(s *Settings) { s.StripPrefixes = []string{"9", "x"} }, []string{"strip_prefixes"}},
 		{"a prefix too long", func(s *Settings) { s.AddPrefix = "1234567" }, []string{"add_prefix"}},
+		{"normalised-number fields", func(s *Settings) {
+			s.PhoneE164Fields = []string{"Contact.Phone_E164__c", "Contact.Mobile_E164__c", "Lead.Phone_E164__c", "Account.Phone_E164__c"}
+		}, nil},
+		{"a normalised field without its object", func(s *Settings) { s.PhoneE164Fields = []string{"Phone_E164__c"} }, []string{"phone_e164_fields"}},
+		{"a normalised field that is no custom field", func(s *Settings) { s.PhoneE164Fields = []string{"Contact.Phone"} }, []string{"phone_e164_fields"}},
+		{"a normalised field on another object", func(s *Settings) { s.PhoneE164Fields = []string{"Case.Phone_E164__c"} }, []string{"phone_e164_fields"}},
+		{"a normalised field smuggling SOQL", func(s *Settings) { s.PhoneE164Fields = []string{"Contact.X__c = '' OR Name__c"} }, []string{"phone_e164_fields"}},
 		{"a closed task status", func(s *Settings) { s.TaskStatus = "Done" }, nil},
 		{"the org's own task status", func(s *Settings) { s.TaskStatus = "" }, nil},
 		{"a task status with spaces around", func(s *Settings) { s.TaskStatus = " Done" }, []string{"task_status"}},

@@ -51,6 +51,9 @@ func (d *described) has(name string) bool {
 type fieldCache struct {
 	mu   sync.Mutex
 	objs map[string]*described
+	// refreshing marks the objects whose expired describe is being read
+	// again in the background.
+	refreshing map[string]bool
 }
 
 // apiName matches the names a field list may carry into SOQL or SOSL
@@ -59,15 +62,40 @@ type fieldCache struct {
 var apiName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,79}$`)
 
 // describe returns the user's describe of sobject, from the cache unless
-// fresh is set or it is older than describeTTL.
+// fresh is set. One older than describeTTL is still answered, while it is
+// read again in the background: a ringing call never waits for a describe
+// once the agent's first has been read (see LoadFields).
 func (c *Client) describe(ctx context.Context, sobject string, fresh bool) (*described, error) {
 	now := c.versions.now()
 	c.fields.mu.Lock()
 	d := c.fields.objs[sobject]
+	stale := d != nil && !fresh && now.Sub(d.at) >= describeTTL && !c.fields.refreshing[sobject]
+	if stale {
+		if c.fields.refreshing == nil {
+			c.fields.refreshing = map[string]bool{}
+		}
+		c.fields.refreshing[sobject] = true
+	}
 	c.fields.mu.Unlock()
-	if d != nil && !fresh && now.Sub(d.at) < describeTTL {
+	if stale {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+			defer cancel()
+			_, _ = c.readDescribe(ctx, sobject)
+			c.fields.mu.Lock()
+			delete(c.fields.refreshing, sobject)
+			c.fields.mu.Unlock()
+		}()
+	}
+	if d != nil && !fresh {
 		return d, nil
 	}
+	return c.readDescribe(ctx, sobject)
+}
+
+// readDescribe reads the user's describe of sobject and keeps it.
+func (c *Client) readDescribe(ctx context.Context, sobject string) (*described, error) {
+	now := c.versions.now()
 	var res struct {
 		Fields []describedField `json:"fields"`
 	}
@@ -75,7 +103,7 @@ func (c *Client) describe(ctx context.Context, sobject string, fresh bool) (*des
 	if err := c.do(ctx, req, &res); err != nil {
 		return nil, fmt.Errorf("salesforce: describe %s: %w", sobject, err)
 	}
-	d = &described{byName: map[string]describedField{}, at: now}
+	d := &described{byName: map[string]describedField{}, at: now}
 	for _, f := range res.Fields {
 		if !apiName.MatchString(f.Name) {
 			continue // never seen; kept out of any statement all the same
@@ -172,9 +200,11 @@ func (c *Client) writableTaskFields(ctx context.Context, fields map[string]any, 
 // a field the user may not see or write.
 func refusedField(err error) bool { return errors.Is(err, KindInvalidField) }
 
-// loadFields reads the user's describes of the objects the caller lookup
-// and the call logs use, as the first lookup and the first Task would.
-func (c *Client) loadFields(ctx context.Context) error {
+// LoadFields reads the user's describes of the objects the caller lookup
+// and the call logs use, as the first lookup and the first Task would: done
+// when the agent's softphone connects, it spares their first call's pop
+// the wait.
+func (c *Client) LoadFields(ctx context.Context) error {
 	for _, obj := range append(slices.Clone(phoneObjects), "Task") {
 		if _, err := c.describe(ctx, obj, false); err != nil {
 			return err

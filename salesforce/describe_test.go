@@ -3,6 +3,7 @@ package salesforce
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zoomcti/zoomcti/cti"
 	"github.com/zoomcti/zoomcti/salesforce/sfsim"
@@ -29,6 +30,7 @@ func TestFindByPhoneWithAHiddenPhoneField(t *testing.T) {
 func TestFindByPhoneOnACustomPhoneField(t *testing.T) {
 	e := newEnv(t)
 	id := e.org.Insert("Contact", map[string]any{"FirstName": "Dora", "LastName": "Direct", "Direct_Line__c": "(202) 555-0177 x9"})
+	e.org.CatchUpIndex() // searchable once Salesforce has indexed it
 	matches, err := FindByPhone(testContext(t), e.client, "+1 202-555-0177", usRules)
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +50,7 @@ func TestFindByPhoneOnACustomPhoneField(t *testing.T) {
 // search, the client describes again and searches once more.
 func TestFindByPhoneRedescribesWhenAFieldIsRefused(t *testing.T) {
 	e := newEnv(t)
-	if err := e.client.loadFields(testContext(t)); err != nil {
+	if err := e.client.LoadFields(testContext(t)); err != nil {
 		t.Fatal(err)
 	}
 	e.org.SetFieldAccess(sfsim.ProfileStandardUser, "Contact.HomePhone", false)
@@ -87,7 +89,7 @@ func TestCreateTaskLeavesOutFieldsTheUserCannotWrite(t *testing.T) {
 		}
 	})
 	t.Run("hidden after the describe", func(t *testing.T) {
-		if err := e.client.loadFields(testContext(t)); err != nil {
+		if err := e.client.LoadFields(testContext(t)); err != nil {
 			t.Fatal(err)
 		}
 		e.org.SetFieldAccess(sfsim.ProfileStandardUser, "Task.Call_Outcome__c", false)
@@ -125,5 +127,54 @@ func TestSearchWhoWithTheAccountHidden(t *testing.T) {
 	found, err := e.client.SearchWho(testContext(t), "Lovelace")
 	if err != nil || len(found) != 1 || found[0].Name != "Ada Lovelace" || found[0].Detail != "" {
 		t.Fatalf("SearchWho = %+v, %v; want Ada without her Account", found, err)
+	}
+}
+
+// A describe older than describeTTL is still used by the lookup, which does
+// not wait, while it is read again in the background; the next lookup
+// searches what the new describe shows.
+func TestExpiredDescribeIsRefreshedInTheBackground(t *testing.T) {
+	e := newEnv(t)
+	clock := &handClock{t: time.Date(2026, 3, 12, 9, 0, 0, 0, time.UTC)}
+	e.client.versions = NewVersions(clock.Now)
+	ctx := testContext(t)
+	if err := e.client.LoadFields(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.org.SetFieldAccess(sfsim.ProfileStandardUser, "Contact.AssistantPhone", false)
+	clock.Advance(describeTTL)
+	before := e.org.APIRequests()
+	// The old describe names AssistantPhone: Salesforce refuses it, the
+	// client describes again and searches once more, as when access is
+	// taken away within the hour.
+	if matches, err := FindByPhone(ctx, e.client, "+12025550142", usRules); err != nil || len(matches) != 1 {
+		t.Fatalf("FindByPhone = %v, %v", matches, err)
+	}
+	// Every describe is fresh now, and the background reads are done.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		e.client.fields.mu.Lock()
+		busy := len(e.client.fields.refreshing)
+		fresh := true
+		for _, obj := range phoneObjects {
+			if d := e.client.fields.objs[obj]; d == nil || clock.Now().Sub(d.at) >= describeTTL {
+				fresh = false
+			}
+		}
+		e.client.fields.mu.Unlock()
+		if busy == 0 && fresh {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("describes not refreshed: %d still being read, fresh %v", busy, fresh)
+		}
+		time.Sleep(time.Millisecond) // polling a condition
+	}
+	if n := e.org.APIRequests() - before; n < 2 {
+		t.Errorf("%d API requests: the expired describes were not read again", n)
+	}
+	before = e.org.APIRequests()
+	if _, err := FindByPhone(ctx, e.client, "+12025550142", usRules); err != nil || e.org.APIRequests()-before != 1 {
+		t.Errorf("next lookup: %v, %d requests, want 1", err, e.org.APIRequests()-before)
 	}
 }

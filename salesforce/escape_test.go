@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nyaruka/phonenumbers"
+
 	"github.com/zoomcti/zoomcti/cti"
 	"github.com/zoomcti/zoomcti/salesforce/sfsim"
 )
@@ -15,8 +17,9 @@ import (
 // SOSL parser does: a backslash takes the next byte literally. It returns the
 // unescaped term and fails if an unescaped reserved character (which would
 // close the braces or act as an operator) appears, or if anything follows the
-// closing brace.
-func soslTerm(t *testing.T, query string) string {
+// closing brace. With phrases, unescaped double quotes delimiting phrases
+// are allowed and kept.
+func soslTerm(t *testing.T, query string, phrases bool) string {
 	t.Helper()
 	rest, ok := strings.CutPrefix(query, "FIND {")
 	if !ok {
@@ -32,6 +35,8 @@ func soslTerm(t *testing.T, query string) string {
 			}
 			i++
 			term.WriteByte(rest[i])
+		case c == '"' && phrases:
+			term.WriteByte(c)
 		case c == '}':
 			if i != len(rest)-1 {
 				t.Fatalf("query %q: term closed early at byte %d", query, i+6)
@@ -56,15 +61,16 @@ func FuzzEscapeSOSL(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		q := "FIND {" + EscapeSOSL(s) + "}"
-		if got := soslTerm(t, q); got != s {
+		if got := soslTerm(t, q, false); got != s {
 			t.Fatalf("term of %q = %q, want the input back", q, got)
 		}
 	})
 }
 
-// digitTerms is the only FIND expression FindByPhone may send: digit-only
-// terms joined by OR.
-var digitTerms = regexp.MustCompile(`^[0-9]+( OR [0-9]+)*$`)
+// digitTerms is the only FIND expression FindByPhone may send (unescaped):
+// the E.164 form, digit runs and quoted phrases of digit groups, joined by
+// OR.
+var digitTerms = regexp.MustCompile(`^\+[0-9]+( OR ([0-9]+|"[0-9]+( [0-9]+)+"))+$`)
 
 // FindByPhone builds its FIND clause from the number's digits, never from the
 // text it was given, so nothing a caller ID or a click-to-dial value carries
@@ -85,7 +91,7 @@ func FuzzFindByPhoneQuery(f *testing.F) {
 
 	// A fuzzing run makes far more requests than a day's default limit.
 	e := newEnvWith(f, sfsim.Options{DailyLimit: 1 << 62})
-	if err := e.client.loadFields(context.Background()); err != nil {
+	if err := e.client.LoadFields(context.Background()); err != nil {
 		f.Fatal(err)
 	}
 	regions := []string{"US", "GB", "JP"}
@@ -98,13 +104,13 @@ func FuzzFindByPhoneQuery(f *testing.F) {
 		}
 		want := cti.NormalizePhone(number, rules)
 		switch n := e.org.APIRequests() - before; {
-		case n == 0 && len(want.SearchTerms()) == 0:
+		case n == 0 && !want.Valid:
 			if matches != nil {
 				t.Fatalf("FindByPhone(%q) matched %v without searching", number, matches)
 			}
 			return
 		case n != 1:
-			t.Fatalf("FindByPhone(%q) made %d requests, want 1 (terms %q)", number, n, want.SearchTerms())
+			t.Fatalf("FindByPhone(%q) made %d requests, want 1 (valid %v)", number, n, want.Valid)
 		}
 		q := e.org.LastSearch()
 		ps, err := e.client.phoneSearchFor(testContext(t), false)
@@ -115,12 +121,21 @@ func FuzzFindByPhoneQuery(f *testing.F) {
 		if !ok {
 			t.Fatalf("FindByPhone(%q) sent %q: the statement after FIND changed", number, q)
 		}
-		terms := soslTerm(t, find)
+		// Over 4,000 characters Salesforce drops every OR (reference
+		// salesforce-phone-search.md §4).
+		if len(find) > 4000 {
+			t.Fatalf("FindByPhone(%q) sent a search term of %d characters", number, len(find))
+		}
+		terms := soslTerm(t, find, true)
 		if !digitTerms.MatchString(terms) {
 			t.Fatalf("FindByPhone(%q) searched {%s}, want digit terms joined by OR", number, terms)
 		}
-		if got := strings.Split(terms, " OR "); !slices.Equal(got, want.SearchTerms()) {
-			t.Fatalf("FindByPhone(%q) searched %q, want the number's forms %q", number, got, want.SearchTerms())
+		got := strings.Split(strings.ReplaceAll(terms, `"`, ""), " OR ")
+		if forms := searchForms(want); !slices.Equal(got, forms) {
+			t.Fatalf("FindByPhone(%q) searched %q, want the number's forms %q", number, got, forms)
+		}
+		if !slices.Contains(got, want.E164) || !slices.Contains(got, phonenumbers.NormalizeDigitsOnly(want.E164)) {
+			t.Fatalf("FindByPhone(%q) searched %q, not the number's E.164 form and digits", number, got)
 		}
 	})
 }

@@ -25,7 +25,7 @@ func newPhoneBook(t *testing.T) *phoneBook {
 	var tick atomic.Int64
 	base := time.Date(2026, 3, 12, 9, 0, 0, 0, time.UTC)
 	e := newEnvWith(t, sfsim.Options{Clock: func() time.Time { return base.Add(time.Duration(tick.Add(1)) * time.Minute) }})
-	if err := e.client.loadFields(testContext(t)); err != nil {
+	if err := e.client.LoadFields(testContext(t)); err != nil {
 		t.Fatal(err)
 	}
 	pb := &phoneBook{env: e, ids: map[string]string{
@@ -79,6 +79,71 @@ func newPhoneBook(t *testing.T) *phoneBook {
 	add("holmes", "Contact", map[string]any{"FirstName": "Sherlock", "LastName": "Holmes", "Phone": "020 7946 0123"})
 	add("mary", "Lead", map[string]any{"FirstName": "Mary", "LastName": "Morstan", "Company": "Camberwell", "MobilePhone": "07400 123456"})
 	add("drama", "Contact", map[string]any{"FirstName": "Drama", "LastName": "Range", "MobilePhone": "07700 900123"})
+
+	// Another area code with Ada's last groups: search's trailing-groups
+	// phrase "555 0142" finds it, the digit check must drop it.
+	add("sf142", "Contact", map[string]any{"LastName": "Elsewhere", "Phone": "(415) 555-0142"})
+
+	// More United States forms: country code, parentheses and an
+	// extension; an odd grouping; no space after the area code.
+	add("c161", "Contact", map[string]any{"LastName": "Extended", "Phone": "1 (202) 555-0161 x123"})
+	add("a163", "Account", map[string]any{"Name": "Odd Groups Inc", "Phone": "202 5550163"})
+	add("c164", "Contact", map[string]any{"LastName": "Tight", "Phone": "(202)555-0164"})
+
+	// More United Kingdom forms: international access prefixes 00 and 011,
+	// the "(0)" some write after the country code, an extension, E.164.
+	add("gb00", "Contact", map[string]any{"LastName": "Zero Zero", "Phone": "00 44 20 7946 0200"})
+	add("gb011", "Lead", map[string]any{"LastName": "Oh Eleven", "Company": "Transatlantic", "Phone": "011 44 20 7946 0201"})
+	add("gb0", "Account", map[string]any{"Name": "Bracket Zero plc", "Phone": "+44 (0)20 7946 0202"})
+	add("gbext", "Contact", map[string]any{"LastName": "Switchboard", "Phone": "020 7946 0203 ext. 44"})
+	// Country and area code run together: only the trailing groups are
+	// tokens of the number.
+	add("gbrun", "Contact", map[string]any{"LastName": "Run Together", "Phone": "+4420 7946 0207"})
+	add("gbmob", "Lead", map[string]any{"LastName": "Mobile", "Company": "Mobile Ltd", "MobilePhone": "+447400123458"})
+
+	// More Japan forms: spaces, hyphens after the country code, 00 and the
+	// number as one run after 00, a mobile with spaces.
+	add("jp03", "Contact", map[string]any{"LastName": "Yamada", "Phone": "03 1234 5600"})
+	add("jpintl", "Lead", map[string]any{"LastName": "Ito", "Company": "Ito KK", "Phone": "+81-3-1234-5601"})
+	add("jp00", "Account", map[string]any{"Name": "Osaka Imports", "Phone": "00 81 3 1234 5602"})
+	add("jp0081", "Contact", map[string]any{"LastName": "Kobayashi", "Phone": "0081312345603"})
+	add("jpmob", "Contact", map[string]any{"LastName": "Nakamura", "MobilePhone": "090 1234 5604"})
+
+	// Germany: the "0049 30 901821", with the same number stored
+	// twice more, and other forms.
+	add("berlin", "Contact", map[string]any{"FirstName": "Berta", "LastName": "Berlin", "Phone": "0049 30 901821"})
+	add("berlinLead", "Lead", map[string]any{"LastName": "Ohne Null", "Company": "Spree GmbH", "Phone": "30 901821"})
+	add("berlinAcct", "Account", map[string]any{"Name": "Spree AG", "Phone": "+49 30 901821"})
+	add("de030", "Lead", map[string]any{"LastName": "Trunk", "Company": "Trunk GmbH", "Phone": "030 901822"})
+	add("deintl", "Account", map[string]any{"Name": "Klammer AG", "Phone": "+49 (0)30 901823"})
+	add("demob", "Contact", map[string]any{"LastName": "Handy", "MobilePhone": "+49 1512 3456789"})
+	add("de011", "Contact", map[string]any{"LastName": "Amerika", "Phone": "011 49 30 901824"})
+
+	// France: pairs of digits with spaces or dots, international, 0033, a
+	// mobile, the national number as one run.
+	add("fr01", "Contact", map[string]any{"LastName": "Dupont", "Phone": "01 23 45 67 89"})
+	add("frdots", "Lead", map[string]any{"LastName": "Martin", "Company": "Points SARL", "Phone": "01.23.45.67.90"})
+	add("frintl", "Account", map[string]any{"Name": "Paris SA", "Phone": "+33 1 23 45 67 91"})
+	add("fr0033", "Contact", map[string]any{"LastName": "Bernard", "Phone": "0033 1 23 45 67 92"})
+	add("frmob", "Contact", map[string]any{"LastName": "Petit", "MobilePhone": "06 12 34 56 78"})
+	add("frrun", "Lead", map[string]any{"LastName": "Durand", "Company": "Durand SARL", "Phone": "0123456793"})
+
+	// Australia: area code in parentheses, international, mobiles, and
+	// Australia's own international access prefix 0011.
+	add("au02", "Contact", map[string]any{"LastName": "Smith", "Phone": "(02) 9876 5432"})
+	add("auintl", "Lead", map[string]any{"LastName": "Jones", "Company": "Jones Pty", "Phone": "+61 2 9876 5433"})
+	add("aumob", "Contact", map[string]any{"LastName": "Brown", "MobilePhone": "0412 345 678"})
+	add("aumobintl", "Account", map[string]any{"Name": "Harbour Pty", "Phone": "+61 412 345 679"})
+	add("au0011", "Contact", map[string]any{"LastName": "Wilson", "Phone": "0011 61 2 9876 5434"})
+
+	// India: mobiles without and with the trunk 0, international, a Delhi
+	// landline with its trunk 0 (011, also the North American access
+	// prefix), 0091.
+	add("inmob", "Contact", map[string]any{"LastName": "Sharma", "MobilePhone": "98765 43210"})
+	add("inmob0", "Lead", map[string]any{"LastName": "Verma", "Company": "Verma Pvt", "Phone": "098765-43212"})
+	add("inintl", "Account", map[string]any{"Name": "Mumbai Traders", "Phone": "+91 98765 43211"})
+	add("indelhi", "Contact", map[string]any{"LastName": "Gupta", "Phone": "011 2345 6789"})
+	add("in0091", "Contact", map[string]any{"LastName": "Singh", "Phone": "0091 11 2345 6790"})
 	return pb
 }
 
@@ -91,6 +156,10 @@ func TestFindByPhoneTable(t *testing.T) {
 	us := cti.PhoneRules{DefaultRegion: "US"}
 	gb := cti.PhoneRules{DefaultRegion: "GB"}
 	jp := cti.PhoneRules{DefaultRegion: "JP"}
+	de := cti.PhoneRules{DefaultRegion: "DE"}
+	fr := cti.PhoneRules{DefaultRegion: "FR"}
+	au := cti.PhoneRules{DefaultRegion: "AU"}
+	in := cti.PhoneRules{DefaultRegion: "IN"}
 	fifty := []string{"c150", "c150ext", "l150", "a150"}
 	tests := []struct {
 		name   string
@@ -145,6 +214,60 @@ func TestFindByPhoneTable(t *testing.T) {
 		// Ofcom keeps 07700 900xxx for drama; libphonenumber calls it no
 		// number, so no real caller ID carries it and nothing is searched.
 		{name: "UK drama range is no number", number: "+447700900123", rules: gb, noCall: true},
+
+		{name: "US stored with country code, parentheses and x123", number: "+12025550161", rules: us, want: []string{"c161"}},
+		{name: "US stored with x123, dialled with another extension", number: "202-555-0161 x9", rules: us, want: []string{"c161"}},
+		{name: "another area code with the same last groups", number: "+14155550142", rules: us, want: []string{"sf142"}},
+		{name: "US stored in odd groups", number: "+12025550163", rules: us, want: []string{"a163"}},
+		{name: "US stored without a space after the area code", number: "+1 202 555 0164", rules: us, want: []string{"c164"}},
+
+		{name: "GB stored after 00, US org", number: "+442079460200", rules: us, want: []string{"gb00"}},
+		{name: "GB stored after 00, dialled after 00 in a GB org", number: "00 44 20 7946 0200", rules: gb, want: []string{"gb00"}},
+		{name: "GB stored after 011, dialled after 011 in a US org", number: "011 44 20 7946 0201", rules: us, want: []string{"gb011"}},
+		{name: "GB stored with (0)", number: "+442079460202", rules: gb, want: []string{"gb0"}},
+		{name: "GB stored with trunk 0 and ext.", number: "+442079460203", rules: us, want: []string{"gbext"}},
+		{name: "GB national dialled, stored with ext.", number: "020 7946 0203", rules: gb, want: []string{"gbext"}},
+		{name: "GB stored with country and area code run together", number: "+442079460207", rules: gb, want: []string{"gbrun"}},
+		{name: "GB mobile stored E.164", number: "+447400123458", rules: gb, want: []string{"gbmob"}},
+
+		{name: "JP stored national with spaces", number: "+81312345600", rules: us, want: []string{"jp03"}},
+		{name: "JP national with hyphens dialled in a JP org", number: "03-1234-5600", rules: jp, want: []string{"jp03"}},
+		{name: "JP stored international with hyphens", number: "+81312345601", rules: jp, want: []string{"jpintl"}},
+		{name: "JP stored after 00 with spaces", number: "+81312345602", rules: us, want: []string{"jp00"}},
+		{name: "JP stored after 00 as one run", number: "+81312345603", rules: us, want: []string{"jp0081"}},
+		{name: "JP mobile stored with spaces", number: "+819012345604", rules: jp, want: []string{"jpmob"}},
+
+		// The number: a Contact stored as "0049 30 901821".
+		{name: "DE stored after 00, US org", number: "+4930901821", rules: us, want: []string{"berlin", "berlinAcct", "berlinLead"}},
+		{name: "DE dialled after 00 in a GB org", number: "0049 30 901821", rules: gb, want: []string{"berlin", "berlinAcct", "berlinLead"}},
+		{name: "DE national dialled in a DE org", number: "030 901821", rules: de, want: []string{"berlin", "berlinLead", "berlinAcct"}},
+		{name: "DE stored with trunk 0", number: "+4930901822", rules: us, want: []string{"de030"}},
+		{name: "DE stored with (0)", number: "+4930901823", rules: de, want: []string{"deintl"}},
+		{name: "DE mobile stored international", number: "+4915123456789", rules: de, want: []string{"demob"}},
+		{name: "DE stored after 011, dialled after 011 in a US org", number: "011 49 30 901824", rules: us, want: []string{"de011"}},
+
+		{name: "FR stored national pairs, US org", number: "+33123456789", rules: us, want: []string{"fr01"}},
+		{name: "FR national pairs dialled in a FR org", number: "01 23 45 67 89", rules: fr, want: []string{"fr01"}},
+		{name: "FR stored with dots", number: "+33123456790", rules: fr, want: []string{"frdots"}},
+		{name: "FR stored international", number: "+33123456791", rules: us, want: []string{"frintl"}},
+		{name: "FR stored after 0033", number: "+33123456792", rules: fr, want: []string{"fr0033"}},
+		{name: "FR mobile stored national", number: "+33612345678", rules: fr, want: []string{"frmob"}},
+		{name: "FR stored as one run with trunk 0, US org", number: "+33123456793", rules: us, want: []string{"frrun"}},
+
+		{name: "AU stored with (02), US org", number: "+61298765432", rules: us, want: []string{"au02"}},
+		{name: "AU national dialled in an AU org", number: "(02) 9876 5432", rules: au, want: []string{"au02"}},
+		{name: "AU stored international", number: "+61298765433", rules: au, want: []string{"auintl"}},
+		{name: "AU mobile stored national", number: "+61412345678", rules: us, want: []string{"aumob"}},
+		{name: "AU mobile national dialled, stored international", number: "0412 345 679", rules: au, want: []string{"aumobintl"}},
+		{name: "AU stored after 0011", number: "+61298765434", rules: au, want: []string{"au0011"}},
+
+		{name: "IN mobile stored without trunk, US org", number: "+919876543210", rules: us, want: []string{"inmob"}},
+		{name: "IN mobile dialled with trunk in an IN org", number: "098765 43210", rules: in, want: []string{"inmob"}},
+		{name: "IN mobile stored with trunk and hyphen", number: "+919876543212", rules: in, want: []string{"inmob0"}},
+		{name: "IN mobile stored international", number: "+919876543211", rules: us, want: []string{"inintl"}},
+		{name: "IN Delhi stored with trunk 011, IN org", number: "+911123456789", rules: in, want: []string{"indelhi"}},
+		{name: "IN Delhi stored with trunk 011, US org", number: "+911123456789", rules: us, want: []string{"indelhi"}},
+		{name: "IN stored after 0091", number: "+911123456790", rules: us, want: []string{"in0091"}},
 
 		{name: "internal extension", number: "1001", rules: us, noCall: true},
 		{name: "extension with x", number: "x1002", rules: us, noCall: true},

@@ -236,6 +236,18 @@ func (e *env) signIn(access, refresh string) {
 	}
 }
 
+// waitWarm waits for the describes read for softphones that connected.
+func (e *env) waitWarm() {
+	e.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for e.s.warming.Load() != 0 {
+		if time.Now().After(deadline) {
+			e.t.Fatal("the connected softphones' describes were never read")
+		}
+		time.Sleep(5 * time.Millisecond) // polling a condition
+	}
+}
+
 // waitLen waits until queue holds n jobs.
 func (e *env) waitLen(queue string, n int) {
 	e.t.Helper()

@@ -53,6 +53,7 @@ func TestAgentWithHiddenFieldsGetsPopAndTask(t *testing.T) {
 func TestCustomPhoneFieldFindsTheCaller(t *testing.T) {
 	org := sfsim.New(sfsim.Options{})
 	dora := org.Insert("Contact", map[string]any{"FirstName": "Dora", "LastName": "Direct", "Direct_Line__c": "(415) 555-0123"})
+	org.CatchUpIndex() // an existing record, indexed long ago
 	e := newEnvOrg(t, org)
 	popped, task := e.popAndTask("7400000000000009002", "+14155550123")
 	if popped != dora {

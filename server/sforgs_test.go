@@ -173,6 +173,9 @@ func TestProductionAndSandboxSideBySide(t *testing.T) {
 	uatURL := serveOn(t, "127.0.0.2:0", uat)
 	prod.Insert("Contact", map[string]any{"FirstName": "Pat", "LastName": "Production", "Phone": "+1 202 555 0101"})
 	uat.Insert("Contact", map[string]any{"FirstName": "Sam", "LastName": "Sandbox", "Phone": "+1 202 555 0102"})
+	// Existing records of each org: in its search index already.
+	prod.CatchUpIndex()
+	uat.CatchUpIndex()
 
 	s, _ := newTestServer(t, func(c *Config) {
 		c.SFClientID, c.SFClientSecret = "", ""

@@ -127,6 +127,12 @@
           key: "add_prefix", type: "text", label: "Prefix to add", maxLength: 6, placeholder: "e.g. +44",
           help: "Put in front of numbers that arrive without a country code, after stripping.",
         },
+        {
+          key: "phone_e164_fields", type: "list", label: "Normalised-number fields", one: "Field", add: "Add field",
+          placeholder: "e.g. Contact.Phone_E164__c", maxLength: 80,
+          help: "Text fields your org keeps in E.164 (+4930901821), as Object.Field on Contact, Lead or Account. Set, callers are found by them at once, even in records created a moment ago, and only on the objects listed; empty, by Salesforce search, which finds a record only once Salesforce has indexed it (minutes).",
+          empty: "None: callers are found by search.",
+        },
       ],
     },
   ];

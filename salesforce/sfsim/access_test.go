@@ -116,7 +116,7 @@ func TestFieldLevelSecurity(t *testing.T) {
 
 	const noColumn = `[{"message":"No such column 'AssistantPhone' on entity 'Contact'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.","errorCode":"INVALID_FIELD"}]`
 	soql := "query?q=" + url.QueryEscape("SELECT Id, AssistantPhone FROM Contact")
-	sosl := "search?q=" + url.QueryEscape("FIND {0312345671} IN PHONE FIELDS RETURNING Contact(Id, Name, AssistantPhone)")
+	sosl := "search?q=" + url.QueryEscape("FIND {\"03 1234 5671\"} IN PHONE FIELDS RETURNING Contact(Id, Name, AssistantPhone)")
 	tests := []struct {
 		name, method, path string
 		body               any

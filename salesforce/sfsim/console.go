@@ -270,7 +270,7 @@ func (o *Org) handleConsoleList(w http.ResponseWriter, r *http.Request) {
 
 // handleConsoleSearch serves GET /_sim/console/search?q=&callType=: the search
 // behind searchAndScreenPop and the SEARCH screen pop. It uses the SOSL
-// matching rules (digits-only phone match, whole-word names) over the
+// index and tokens (index.go: no digit normalization, whole-word names) over the
 // layout's objects for the call type, skipping converted Leads as Lightning's
 // search does. matches is keyed by Id with the layout's fields; order lists the
 // Ids in result order.
@@ -286,7 +286,7 @@ func (o *Org) handleConsoleSearch(w http.ResponseWriter, r *http.Request) {
 	case "internal":
 		callType = "Internal"
 	}
-	term := searchTerm{words: strings.Fields(q), raw: q}
+	term := plainTerm(q)
 	matches := map[string]map[string]any{}
 	order := []string{}
 	o.mu.Lock()

@@ -18,9 +18,12 @@
 // The data API keeps Salesforce's status codes, error arrays and the
 // Sforce-Limit-Info header; every data call needs a Bearer token and counts one
 // API request against Options.DailyLimit (a token granted without the api
-// scope gets 401 INVALID_SESSION_ID, scopes.go). It implements a SOQL subset (soql.go)
-// and a SOSL subset (sosl.go) whose phone matching compares digits only (a
-// stored extension is ignored). Users without "API Enabled" (Bob Builder,
+// scope gets 401 INVALID_SESSION_ID, scopes.go). It implements a SOQL subset (soql.go),
+// a SOSL subset (sosl.go) that matches a token index the way Salesforce
+// search does, with no digit normalization of phone numbers and an index
+// lag (index.go: Options.IndexLag, DefaultIndexLag; SOQL sees every write at
+// once), the Composite resource for queries (compositequery.go) and custom
+// Text fields an admin adds (Options.CustomFields). Users without "API Enabled" (Bob Builder,
 // bob@example.com) get 403 API_DISABLED_FOR_ORG from it; OAuth and userinfo
 // still work for them.
 //

@@ -48,6 +48,18 @@ type Options struct {
 	// /services/data/vNN.0/ for any other is 404 NOT_FOUND. Defaults:
 	// DefaultOldestVersion, DefaultNewestVersion. SetVersions changes them.
 	OldestVersion, NewestVersion string
+	// IndexLag is how long a new or changed record takes to reach the
+	// search index (index.go): until then SOSL and the console's search do
+	// not find it (a changed one is found by its old values); SOQL sees it
+	// at once. Zero means DefaultIndexLag; a negative value, no lag. The
+	// records the org is seeded with are indexed from the start.
+	// SetIndexLag changes it later; Clock drives it.
+	IndexLag time.Duration
+	// CustomFields are custom fields an admin has added in Setup, e.g. a
+	// Text(40) Phone_E164__c on Contact, Lead and Account that a
+	// record-triggered flow keeps in E.164. They are plain stored text:
+	// the emulator computes nothing into them.
+	CustomFields []CustomField
 	// OrgID is the org's 15-character id (00D…); default 00D5g00000Zcti1.
 	// Each org of a test with several (a production org and its sandbox)
 	// needs its own.
@@ -57,6 +69,17 @@ type Options struct {
 	// custom_permissions map lists only these (access.go). nil gives
 	// DefaultAdminCustomPermission; SetAppCustomPermissions changes them.
 	AppCustomPermissions []string
+}
+
+// CustomField is a custom Text field on an object.
+type CustomField struct {
+	Object string // Contact, Lead, Account, ...
+	Name   string // API name, ending in __c
+	Label  string
+	Length int // 255 when 0
+	// ExternalID marks the field an External ID: indexed, so a SOQL filter
+	// on it is selective (reference salesforce-phone-search.md §7).
+	ExternalID bool
 }
 
 // User is a Salesforce user of the org.
@@ -72,11 +95,8 @@ type User struct {
 type Org struct {
 	opts    Options
 	handler http.Handler
-	// phoneForms caches phoneDigits by stored value: parsing extensions is
-	// the costliest part of a search, and stored values rarely change.
-	phoneForms sync.Map
-	orgID      string
-	schema     map[string]*sobject
+	orgID   string
+	schema  map[string]*sobject
 
 	demoUser, integrationUser, adminUser User
 
@@ -103,6 +123,10 @@ type Org struct {
 	permSets       map[string]*grants
 	userProfile    map[string]string
 	appCustomPerms []string
+	// index holds each record's indexed versions, oldest first (index.go).
+	index    map[string][]indexDoc
+	indexLag time.Duration
+	seeding  bool // records inserted now are indexed at once
 }
 
 // table holds the records of one sObject in insertion order.
@@ -134,7 +158,7 @@ func New(opts Options) *Org {
 	o := &Org{
 		opts:     opts,
 		orgID:    to18(cmp.Or(opts.OrgID, "00D5g00000Zcti1")),
-		schema:   newSchema(),
+		schema:   newSchema(opts.CustomFields),
 		data:     map[string]*table{},
 		serials:  map[string]int{},
 		codes:    map[string]*authCode{},
@@ -147,9 +171,16 @@ func New(opts Options) *Org {
 		noAPI:           map[string]bool{},
 		userProfile:     map[string]string{},
 		appCustomPerms:  opts.AppCustomPermissions,
+		index:           map[string][]indexDoc{},
 	}
 	if o.appCustomPerms == nil {
 		o.appCustomPerms = []string{DefaultAdminCustomPermission}
+	}
+	switch {
+	case opts.IndexLag == 0:
+		o.indexLag = DefaultIndexLag
+	case opts.IndexLag > 0:
+		o.indexLag = opts.IndexLag
 	}
 	for name := range o.schema {
 		o.data[name] = &table{byID: map[string]map[string]any{}}
@@ -204,6 +235,8 @@ func (o *Org) routes() http.Handler {
 	data("GET /services/data/{version}/search/{$}", o.handleSearch)
 	data("GET /services/data/{version}/search", o.handleSearch)
 	data("POST /services/data/{version}/composite/sobjects", o.handleCompositeCreate)
+	data("POST /services/data/{version}/composite/{$}", o.handleComposite)
+	data("POST /services/data/{version}/composite", o.handleComposite)
 	data("/services/data/{version}/", o.handleDataNotFound)
 
 	// The console and the Open CTI stand-in (console.go).
@@ -258,8 +291,9 @@ func (o *Org) Records(sobject string) []map[string]any {
 
 // Insert adds a record directly, skipping API validation but filling Id, audit
 // fields and derived fields, and returns its Id. Reference fields given as
-// 15-character Ids are stored in the 18-character form. It panics on an unknown
-// sObject (a test bug).
+// 15-character Ids are stored in the 18-character form. Like any new record
+// it reaches the search index only after the org's index lag. It panics on an
+// unknown sObject (a test bug).
 func (o *Org) Insert(sobject string, fields map[string]any) string {
 	o.mu.Lock()
 	defer o.mu.Unlock()

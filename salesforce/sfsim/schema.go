@@ -1,6 +1,7 @@
 package sfsim
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 )
@@ -21,6 +22,7 @@ type field struct {
 	Restricted bool     // restricted picklist
 	RefTo      []string // reference targets
 	Custom     bool
+	ExternalID bool
 }
 
 // sobject describes one object type.
@@ -84,7 +86,7 @@ func readOnly(f field) field { f.Create, f.Update = false, false; return f }
 func required(f field) field { f.Required, f.Nillable = true, false; return f }
 
 // newSchema returns the objects the org knows. Each Org gets its own copy.
-func newSchema() map[string]*sobject {
+func newSchema(custom []CustomField) map[string]*sobject {
 	account := newSObject("Account", "Account", "Accounts",
 		required(str("Name", "Account Name", 255)),
 		phone("Phone", "Account Phone"),
@@ -213,6 +215,22 @@ func newSchema() map[string]*sobject {
 	for _, s := range []*sobject{account, contact, lead, task, opportunity, kase, user, permSet, assignment, taskStatus, callCenter, customPermission} {
 		out[s.Name] = s
 	}
+	for _, c := range custom {
+		s, ok := out[c.Object]
+		if !ok || !strings.HasSuffix(c.Name, "__c") {
+			panic(fmt.Sprintf("sfsim: custom field %s.%s: unknown object or not a custom field name", c.Object, c.Name))
+		}
+		if c.Length <= 0 {
+			c.Length = 255
+		}
+		if c.Label == "" {
+			c.Label = strings.TrimSuffix(c.Name, "__c")
+		}
+		f := str(c.Name, c.Label, c.Length)
+		f.Custom, f.ExternalID = true, c.ExternalID
+		s.byName[strings.ToLower(f.Name)] = len(s.fields)
+		s.fields = append(s.fields, f)
+	}
 	return out
 }
 
@@ -253,6 +271,7 @@ func (s *sobject) describe(base string, v *viewer) map[string]any {
 			"defaultedOnCreate": f.Default != nil || f.Name == "OwnerId" || f.Name == "Id",
 			"custom":            f.Custom, "calculated": false, "filterable": f.Type != "textarea", "sortable": f.Type != "textarea",
 			"picklistValues": picklist, "restrictedPicklist": f.Restricted, "referenceTo": refTo,
+			"externalId": f.ExternalID,
 		})
 	}
 	return map[string]any{

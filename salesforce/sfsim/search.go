@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"unicode"
 )
 
 // handleSearch serves GET /services/data/vNN.0/search?q=<SOSL>.
@@ -63,85 +62,40 @@ func (o *Org) matchesAny(s *sobject, rec map[string]any, terms []searchTerm, sco
 	return false
 }
 
-// termMatches applies one alternative to a record (see the rules in sosl.go).
+// termMatches applies one alternative to a record as the index holds it
+// now (index.go): each phrase must appear in one of the fields in scope. A
+// record not yet indexed matches nothing. Caller holds o.mu.
 func (o *Org) termMatches(s *sobject, rec map[string]any, t searchTerm, scope string) bool {
-	if scope == "ALL" || scope == "PHONE" {
-		want := digitsOnly(t.raw, true)
-		if strings.Trim(want, "*?") != "" {
-			wild := strings.ContainsAny(want, "*?")
-			for _, pf := range s.phoneFields() {
-				v, _ := rec[pf].(string)
-				for _, got := range o.cachedPhoneDigits(v) {
-					if got == want || wild && wildcardRegexp(want, `\d`).MatchString(got) {
-						return true
-					}
-				}
-			}
-		}
-		if scope == "PHONE" {
-			return false
-		}
+	id, _ := rec["Id"].(string)
+	doc := o.indexedLocked(id)
+	if doc == nil || len(t.phrases) == 0 {
+		return false
 	}
-	tokens := o.textTokens(s, rec, scope)
-	for _, w := range t.words {
-		for _, sub := range splitWords(w, true) {
-			if !anyTokenMatches(tokens, sub) {
-				return false
+	for _, phrase := range t.phrases {
+		found := false
+		for name, stream := range doc.fields {
+			f, ok := s.field(name)
+			if ok && inScope(f, scope) && phraseIn(stream, phrase) {
+				found = true
+				break
 			}
+		}
+		if !found {
+			return false
 		}
 	}
 	return true
 }
 
-func anyTokenMatches(tokens []string, word string) bool {
-	wild := strings.ContainsAny(word, "*?")
-	for _, tok := range tokens {
-		if tok == word || wild && wildcardRegexp(word, ".").MatchString(tok) {
-			return true
-		}
+// inScope reports whether a search IN scope FIELDS looks at f.
+func inScope(f *field, scope string) bool {
+	switch scope {
+	case "NAME":
+		return f.Name == "Name" || f.Name == "FirstName" || f.Name == "LastName"
+	case "EMAIL":
+		return f.Type == "email"
+	case "PHONE":
+		return f.Type == "phone"
 	}
-	return false
-}
-
-// textTokens returns the lower-case words of the record's fields in scope.
-func (o *Org) textTokens(s *sobject, rec map[string]any, scope string) []string {
-	var tokens []string
-	for _, f := range s.fields {
-		var in bool
-		switch scope {
-		case "NAME":
-			in = f.Name == "Name" || f.Name == "FirstName" || f.Name == "LastName"
-		case "EMAIL":
-			in = f.Type == "email"
-		default:
-			in = f.Type == "string" || f.Type == "textarea" || f.Type == "email" || f.Type == "combobox"
-		}
-		v, _ := rec[f.Name].(string)
-		if !in || v == "" {
-			continue
-		}
-		if f.Type == "email" {
-			tokens = append(tokens, strings.ToLower(v))
-		}
-		tokens = append(tokens, splitWords(v, false)...)
-	}
-	return tokens
-}
-
-// splitWords splits text into lower-case words on anything but letters and
-// digits (and the wildcards, when keepWild), as the search index tokenizes.
-func splitWords(s string, keepWild bool) []string {
-	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !(keepWild && (r == '*' || r == '?'))
-	})
-}
-
-// cachedPhoneDigits is phoneDigits, cached.
-func (o *Org) cachedPhoneDigits(v string) []string {
-	if f, ok := o.phoneForms.Load(v); ok {
-		return f.([]string)
-	}
-	f := phoneDigits(v)
-	o.phoneForms.Store(v, f)
-	return f
+	return searchable(f)
 }

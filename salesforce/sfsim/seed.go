@@ -5,6 +5,9 @@ package sfsim
 func (o *Org) seed() {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	// The org's existing records are in the search index already.
+	o.seeding = true
+	defer func() { o.seeding = false }()
 	o.setTaskStatusesLocked(o.opts.TaskStatuses)
 
 	user := func(first, last, username, email, phone, ext, title string) User {

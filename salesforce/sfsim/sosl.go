@@ -3,11 +3,8 @@ package sfsim
 import (
 	"fmt"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
-
-	"github.com/nyaruka/phonenumbers"
 )
 
 // The SOSL subset: FIND {terms} [IN ALL|NAME|EMAIL|PHONE FIELDS]
@@ -19,24 +16,20 @@ import (
 // must be escaped, even inside quotes, except * and ? used as wildcards and the
 // quotes of a phrase; any other unescaped reserved character is MALFORMED_SEARCH.
 //
-// Phone matching compares digits only: a record matches an alternative when the
-// digit-only form of one of its phone fields equals the digit-only form of the
-// alternative ("(202) 555-0177" matches {2025550177} but not {+12025550177}),
-// or when that field's digits with its extension removed do ("(202) 555-0150
-// x12" matches {2025550150}; the extension alone matches nothing). Salesforce
-// tokenizes phone values on punctuation, so a stored number is found by its
-// base number whatever follows it; the emulator reads the extension the way
-// libphonenumber does (x, ext., extension, #, ...). This mirrors Salesforce's
-// observed phone normalization (reference §6) without inventing fuzzy
-// matching; clients should OR together the variants they want.
-// Text matching (ALL, NAME, EMAIL) is whole-word and case-insensitive.
+// Matching runs against the search index (index.go): the term is tokenized
+// as the index is, and a record matches when its indexed fields hold the
+// term's tokens. IN PHONE FIELDS looks at phone-type fields only, NAME at
+// the name fields, EMAIL at email fields, ALL at every searchable field.
+// There is no digit normalization: "(202) 555-0142" is not found by
+// {2025550142} (see index.go for the sources and what is UNCONFIRMED).
 
 const soslReserved = `?&|!{}[]()^~*:\"'+-`
 
-// searchTerm is one OR alternative.
+// searchTerm is one OR alternative: every one of its phrases must match.
+// A bare word is a phrase of the tokens it splits into.
 type searchTerm struct {
-	words []string // literal text with wildcards kept as * and ?
-	raw   string   // the words joined by spaces, for digit matching
+	phrases [][]queryToken
+	raw     string // the words as written, for messages
 }
 
 // searchSpec is one object of a RETURNING clause.
@@ -194,9 +187,12 @@ scan:
 				break scan
 			}
 			i++
-			// An escaped wildcard is a literal * or ?, which no phone number or
-			// word contains, so it is dropped rather than matched.
-			if src[i] != '*' && src[i] != '?' {
+			// An escaped character is literal: punctuation, which the
+			// tokenizer drops like any other, or a literal * or ?, which no
+			// token contains.
+			if src[i] == '*' || src[i] == '?' {
+				cur.WriteByte(' ')
+			} else {
 				cur.WriteByte(src[i])
 			}
 			have = true
@@ -207,7 +203,7 @@ scan:
 		case c == '"':
 			flush()
 			inQuote = !inQuote
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+		case (c == ' ' || c == '\t' || c == '\n' || c == '\r') && !inQuote:
 			flush()
 		case c == '*' || c == '?':
 			cur.WriteByte(c)
@@ -219,22 +215,23 @@ scan:
 			have = true
 		}
 	}
-	if end < 0 {
+	if end < 0 || inQuote {
 		return nil, 0, malformedSearch("No search term found. The search term must be enclosed in braces.")
 	}
 
 	var terms []searchTerm
 	var words []string
+	var phrases [][]queryToken
 	closeTerm := func() *restError {
 		raw := strings.Join(words, " ")
 		if len(words) == 0 {
 			return malformedSearch("No search term found. The search term must be enclosed in braces.")
 		}
-		if len(strings.Trim(raw, "*? ")) < 2 {
+		if len(strings.Trim(raw, "*? ")) < 2 || len(phrases) == 0 {
 			return malformedSearch("search term must be longer than one character: %s", raw)
 		}
-		terms = append(terms, searchTerm{words: words, raw: raw})
-		words = nil
+		terms = append(terms, searchTerm{phrases: phrases, raw: raw})
+		words, phrases = nil, nil
 		return nil
 	}
 	for i, lx := range lexemes {
@@ -251,6 +248,9 @@ scan:
 			return nil, 0, malformedSearch("sfsim supports OR and AND between search terms, not NOT")
 		default:
 			words = append(words, lx.text)
+			if p := queryPhrase(lx.text); len(p) > 0 {
+				phrases = append(phrases, p)
+			}
 		}
 	}
 	if err := closeTerm(); err != nil {
@@ -259,48 +259,23 @@ scan:
 	return terms, end, nil
 }
 
-// digitsOnly keeps the digits of s (and the wildcards * and ? when keepWild).
-func digitsOnly(s string, keepWild bool) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= '0' && c <= '9' || keepWild && (c == '*' || c == '?') {
-			b.WriteByte(c)
-		}
+// queryPhrase tokenizes one word or quoted phrase of a search term.
+func queryPhrase(text string) []queryToken {
+	var p []queryToken
+	for _, pos := range tokenize(text, true) {
+		p = append(p, newQueryToken(pos[0]))
 	}
-	return b.String()
+	return p
 }
 
-// phoneDigits returns the forms a stored phone value is found under: its
-// digits, and, when it carries an extension, the digits of the number
-// without it. An empty value has none.
-func phoneDigits(v string) []string {
-	all := digitsOnly(v, false)
-	if all == "" {
-		return nil
-	}
-	number, ext := phonenumbers.MaybeSeparateExtensionFromPhone(v)
-	if base := digitsOnly(number, false); ext != "" && base != "" && base != all {
-		return []string{all, base}
-	}
-	return []string{all}
-}
-
-// wildcardRegexp turns a pattern with * and ? into an anchored regexp over
-// characters of the class given (e.g. `\d` or `[^ ]`).
-func wildcardRegexp(pattern, class string) *regexp.Regexp {
-	var b strings.Builder
-	b.WriteString("(?i)^")
-	for _, r := range pattern {
-		switch r {
-		case '*':
-			b.WriteString(class + "*")
-		case '?':
-			b.WriteString(class)
-		default:
-			b.WriteString(regexp.QuoteMeta(string(r)))
+// plainTerm reads free text as the console's search box does: its words
+// must all match, each as the tokens it splits into.
+func plainTerm(q string) searchTerm {
+	t := searchTerm{raw: q}
+	for _, w := range strings.Fields(q) {
+		if p := queryPhrase(w); len(p) > 0 {
+			t.phrases = append(t.phrases, p)
 		}
 	}
-	b.WriteString("$")
-	return regexp.MustCompile(b.String())
+	return t
 }

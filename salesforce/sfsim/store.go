@@ -47,6 +47,7 @@ func (o *Org) insertLocked(s *sobject, rec map[string]any, userID string) string
 	t := o.data[s.Name]
 	t.order = append(t.order, id)
 	t.byID[id] = rec
+	o.indexLocked(s, rec)
 	return id
 }
 
@@ -281,6 +282,7 @@ func (o *Org) updateLocked(s *sobject, rec map[string]any, body map[string]any, 
 	rec["LastModifiedDate"] = sfTime(o.opts.Clock())
 	rec["LastModifiedById"] = userID
 	o.deriveLocked(s, rec)
+	o.indexLocked(s, rec)
 	return nil
 }
 
@@ -288,6 +290,7 @@ func (o *Org) updateLocked(s *sobject, rec map[string]any, body map[string]any, 
 func (o *Org) deleteLocked(s *sobject, id string) {
 	t := o.data[s.Name]
 	delete(t.byID, id)
+	delete(o.index, id)
 	for i, v := range t.order {
 		if v == id {
 			t.order = append(t.order[:i], t.order[i+1:]...)

@@ -7,10 +7,11 @@ import (
 	"log/slog"
 
 	"github.com/zoomcti/zoomcti/demo"
+	"github.com/zoomcti/zoomcti/salesforce/sfsim"
 )
 
 const demoHelp = `
-Usage: zoomcti demo [--addr HOST:PORT]
+Usage: zoomcti demo [--addr HOST:PORT] [--index-lag DURATION]
 
 Runs zoomcti with an emulated Salesforce org and an emulated Zoom, all on
 this machine, with no accounts and no network. The demo agent (Alice) is
@@ -27,6 +28,7 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	addr := fs.String("addr", def, "listen address of zoomcti (env ZOOMCTI_ADDR); the emulators take the next two ports")
 	verbose := fs.Bool("v", false, "log every request and event (debug level)")
+	lag := fs.Duration("index-lag", sfsim.DefaultIndexLag, "how long a record created or changed in the emulated org takes to become searchable (0: at once)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -39,6 +41,7 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
+	d.Org.SetIndexLag(*lag)
 	fmt.Fprintf(stdout, `
 zoomcti demo is running.
 
