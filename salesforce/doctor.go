@@ -32,6 +32,9 @@ type DoctorInput struct {
 	AgentName string
 	// NewestVersion is the newest API version zoomcti asks for.
 	NewestVersion string
+	// E164Fields are the normalised-number fields the settings name
+	// ("Contact.Phone_E164__c").
+	E164Fields []string
 }
 
 // agentPhoneFields are the standard phone fields an inbound number may be
@@ -51,6 +54,9 @@ func (c *Client) Doctor(ctx context.Context, in DoctorInput) []cti.Check {
 	out = append(out, c.checkScopes(ctx, in)...)
 	out = append(out, c.checkVersion(ctx, in))
 	out = append(out, c.checkPhoneFields(ctx, in))
+	if len(in.E164Fields) > 0 {
+		out = append(out, c.checkE164Fields(ctx, in))
+	}
 	out = append(out, c.checkTaskStatus(ctx, in))
 	out = append(out, c.checkCallCenter(ctx, in))
 	out = append(out, c.checkAdminPermission(ctx, in))
@@ -163,6 +169,30 @@ func (c *Client) checkPhoneFields(ctx context.Context, in DoctorInput) cti.Check
 			"Give the agents' profile or permission set Read access to each (Setup → Object Manager → the object → Fields & Relationships → the field → Set Field-Level Security).")
 	}
 	return cti.Passed(name, "as "+who+": "+strings.Join(searched, ", "))
+}
+
+func (c *Client) checkE164Fields(ctx context.Context, in DoctorInput) cti.Check {
+	const name = "Normalised-number fields"
+	cl, who := in.Agent, in.AgentName
+	if cl == nil {
+		cl, who = c, "the admin"
+	}
+	var missing []string
+	for _, of := range in.E164Fields {
+		obj, field, _ := strings.Cut(of, ".")
+		d, err := cl.describe(ctx, obj, true)
+		if err != nil {
+			return unreachable(name, err)
+		}
+		if !d.has(field) {
+			missing = append(missing, of)
+		}
+	}
+	if len(missing) > 0 {
+		return cti.Failed(name, strings.Join(missing, ", ")+" missing or hidden from "+who+": those lookups search instead (a request more, and records too new for the search index do not pop)",
+			"Create the field as the README's \"Finding the caller\" says and give agents Read access to it, or remove it from zoomcti's settings.")
+	}
+	return cti.Passed(name, strings.Join(in.E164Fields, ", ")+" visible to "+who)
 }
 
 func (c *Client) checkTaskStatus(ctx context.Context, in DoctorInput) cti.Check {

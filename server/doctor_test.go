@@ -130,6 +130,9 @@ func TestDoctorNamesEachMistakeAndItsFix(t *testing.T) {
 			e.setSettings(func(s *cti.Settings) { s.TaskStatus = "Completed" })
 			e.org.SetTaskStatuses(doneStatuses)
 		}, "Task status", `"Completed"`, "Done"},
+		{"normalised-number field missing", func(t *testing.T, e *env) {
+			e.setSettings(func(s *cti.Settings) { s.PhoneE164Fields = []string{"Contact.Phone_E164__c"} })
+		}, "Normalised-number fields", "Contact.Phone_E164__c", "Finding the caller"},
 		{"custom permission not associated", func(t *testing.T, e *env) {
 			e.org.SetAppCustomPermissions()
 		}, "Admin custom permission " + sfsim.DefaultAdminCustomPermission, "not associated", "App Policies"},
