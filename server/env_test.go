@@ -15,6 +15,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/zoomcti/zoomcti/cti"
+	"github.com/zoomcti/zoomcti/salesforce"
 	"github.com/zoomcti/zoomcti/cti/zoom/zoomsim"
 	"github.com/zoomcti/zoomcti/salesforce/sfsim"
 	"github.com/zoomcti/zoomcti/server/store"
@@ -232,6 +233,17 @@ func (e *env) signIn(access, refresh string) {
 	tok := (&oauth2.Token{AccessToken: access, RefreshToken: refresh}).WithExtra(map[string]any{"instance_url": e.sfURL})
 	e.s.crm.forget(a.OrgID, a.UserID)
 	if err := e.s.SaveAgent(ctx, *a, tok); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// loadDescribes reads the demo agent's describes, as their softphone's
+// connection does, so that a test counting API requests counts a steady
+// state's.
+func (e *env) loadDescribes() {
+	e.t.Helper()
+	ctx := context.Background()
+	if err := e.s.crm.call(ctx, *e.s.demoAgent, func(cl *salesforce.Client) error { return cl.LoadFields(ctx) }); err != nil {
 		e.t.Fatal(err)
 	}
 }
