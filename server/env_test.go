@@ -15,8 +15,8 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/zoomcti/zoomcti/cti"
-	"github.com/zoomcti/zoomcti/salesforce"
 	"github.com/zoomcti/zoomcti/cti/zoom/zoomsim"
+	"github.com/zoomcti/zoomcti/salesforce"
 	"github.com/zoomcti/zoomcti/salesforce/sfsim"
 	"github.com/zoomcti/zoomcti/server/store"
 )
