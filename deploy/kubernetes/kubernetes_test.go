@@ -182,7 +182,7 @@ func TestManifests(t *testing.T) {
 	pod := d.Spec.Template.Spec
 	podLabels := labels.Set(d.Spec.Template.Labels)
 	if d.Spec.Replicas == nil || *d.Spec.Replicas != 3 {
-		t.Errorf("replicas %v, want 3", d.Spec.Replicas)
+		t.Errorf("replicas %s, want 3", show(d.Spec.Replicas))
 	}
 	sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
 	if err != nil || !sel.Matches(podLabels) {
@@ -248,7 +248,7 @@ func TestManifests(t *testing.T) {
 		t.Fatal("no securityContext")
 	}
 	if psc.RunAsNonRoot == nil || !*psc.RunAsNonRoot || psc.RunAsUser == nil || *psc.RunAsUser != image.UID {
-		t.Errorf("pod runs as %v (non-root %v), want the image's user %d", psc.RunAsUser, psc.RunAsNonRoot, image.UID)
+		t.Errorf("pod runs as %s (runAsNonRoot %s), want the image's user %d", show(psc.RunAsUser), show(psc.RunAsNonRoot), image.UID)
 	}
 	if csc.ReadOnlyRootFilesystem == nil || !*csc.ReadOnlyRootFilesystem {
 		t.Error("the root filesystem is writable")
@@ -280,7 +280,7 @@ func TestManifests(t *testing.T) {
 		}
 	}
 	if g := pod.TerminationGracePeriodSeconds; g == nil || time.Duration(*g)*time.Second < budget+preStop {
-		t.Errorf("terminationGracePeriodSeconds %v, want at least %v (preStop %v + shutdown %v)", g, (budget + preStop).Seconds(), preStop, budget)
+		t.Errorf("terminationGracePeriodSeconds %s, want at least %v (preStop %v + shutdown %v)", show(g), (budget + preStop).Seconds(), preStop, budget)
 	}
 
 	// Configuration: every variable is the README's, and secrets come from
@@ -456,4 +456,12 @@ func TestStrictDecodingRefusesUnknownFields(t *testing.T) {
 			}
 		})
 	}
+}
+
+// show prints what p points to, or "unset".
+func show[T any](p *T) string {
+	if p == nil {
+		return "unset"
+	}
+	return fmt.Sprint(*p)
 }
