@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -241,5 +242,25 @@ func TestNginxConfParses(t *testing.T) {
 	out, err := exec.Command(nginx, "-t", "-q", "-p", dir, "-c", path, "-e", "stderr").CombinedOutput()
 	if err != nil {
 		t.Fatalf("nginx -t: %v\n%s", err, out)
+	}
+}
+
+// TestSystemdUnit: the unit gives the server its whole shutdown before
+// systemd kills it.
+func TestSystemdUnit(t *testing.T) {
+	b, err := os.ReadFile("zoomcti.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	budget, err := repo.ShutdownBudget("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^TimeoutStopSec=(\d+)$`).FindSubmatch(b)
+	if m == nil {
+		t.Fatal("zoomcti.service sets no TimeoutStopSec (in seconds)")
+	}
+	if n, _ := strconv.Atoi(string(m[1])); time.Duration(n)*time.Second < budget {
+		t.Errorf("TimeoutStopSec=%s, want at least the server's shutdown, %v", m[1], budget)
 	}
 }

@@ -26,6 +26,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/zoomcti/zoomcti/deploy/internal/repo"
 )
 
 // testBinary is the static zoomcti TestMain builds once for every test.
@@ -120,6 +122,15 @@ func TestImageConfig(t *testing.T) {
 		// No secret is baked into the image.
 		if regexp.MustCompile(`SECRET|KEY|TOKEN|PASSWORD`).MatchString(k) {
 			t.Errorf("the image sets %s", k)
+		}
+	}
+	vars, err := repo.ConfigVars("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range env {
+		if !repo.Documented(vars, k) {
+			t.Errorf("the image sets %s, which is not in the README's configuration table", k)
 		}
 	}
 	if env["ZOOMCTI_ADDR"] != "0.0.0.0:8080" || !strings.HasPrefix(env["ZOOMCTI_STORE_PATH"], "/data/") {
