@@ -94,37 +94,21 @@ func decode(t *testing.T, dir string) *manifests {
 			var name string
 			switch tm.APIVersion + " " + tm.Kind {
 			case "apps/v1 Deployment":
-				o := &appsv1.Deployment{}
-				strict(t, where, doc, o)
-				name, m.deployments[o.Name] = o.Name, o
+				name = add(t, where, doc, m.deployments, &appsv1.Deployment{})
 			case "apps/v1 StatefulSet":
-				o := &appsv1.StatefulSet{}
-				strict(t, where, doc, o)
-				name, m.statefulSets[o.Name] = o.Name, o
+				name = add(t, where, doc, m.statefulSets, &appsv1.StatefulSet{})
 			case "v1 Service":
-				o := &corev1.Service{}
-				strict(t, where, doc, o)
-				name, m.services[o.Name] = o.Name, o
+				name = add(t, where, doc, m.services, &corev1.Service{})
 			case "v1 Secret":
-				o := &corev1.Secret{}
-				strict(t, where, doc, o)
-				name, m.secrets[o.Name] = o.Name, o
+				name = add(t, where, doc, m.secrets, &corev1.Secret{})
 			case "v1 ConfigMap":
-				o := &corev1.ConfigMap{}
-				strict(t, where, doc, o)
-				name, m.configMaps[o.Name] = o.Name, o
+				name = add(t, where, doc, m.configMaps, &corev1.ConfigMap{})
 			case "v1 Namespace":
-				o := &corev1.Namespace{}
-				strict(t, where, doc, o)
-				name, m.namespaces[o.Name] = o.Name, o
+				name = add(t, where, doc, m.namespaces, &corev1.Namespace{})
 			case "policy/v1 PodDisruptionBudget":
-				o := &policyv1.PodDisruptionBudget{}
-				strict(t, where, doc, o)
-				name, m.pdbs[o.Name] = o.Name, o
+				name = add(t, where, doc, m.pdbs, &policyv1.PodDisruptionBudget{})
 			case "networking.k8s.io/v1 Ingress":
-				o := &networkingv1.Ingress{}
-				strict(t, where, doc, o)
-				name, m.ingresses[o.Name] = o.Name, o
+				name = add(t, where, doc, m.ingresses, &networkingv1.Ingress{})
 			default:
 				t.Fatalf("%s: %s %s is not a type this test knows; add it", where, tm.APIVersion, tm.Kind)
 			}
@@ -154,6 +138,14 @@ func strictDecode(doc string, into any) error {
 		return err
 	}
 	return errors.Join(strictErrs...)
+}
+
+// add decodes doc strictly into o and files it under its name.
+func add[T interface{ GetName() string }](t *testing.T, where, doc string, into map[string]T, o T) string {
+	t.Helper()
+	strict(t, where, doc, o)
+	into[o.GetName()] = o
+	return o.GetName()
 }
 
 func strict(t *testing.T, where, doc string, into any) {
