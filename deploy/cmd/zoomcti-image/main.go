@@ -7,8 +7,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -20,26 +22,32 @@ import (
 )
 
 func main() {
-	if err := run(); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "zoomcti-image:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
-	repo := flag.String("repo", "..", "the zoomcti repository to build")
-	out := flag.String("out", "zoomcti-oci", "directory of the OCI image layout to write (replaced)")
-	tarPath := flag.String("tar", "", "also write a tarball for `docker load` here")
-	version := flag.String("version", "dev", "the image's version label and tag")
-	arch := flag.String("arch", runtime.GOARCH, "GOARCH of the image: amd64, arm64, ...")
-	ca := flag.String("ca", "/etc/ssl/certs/ca-certificates.crt", "the CA bundle to ship (PEM); Debian's ca-certificates package makes this one")
-	binary := flag.String("binary", "", "a static zoomcti binary to use instead of building one")
-	flag.Parse()
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("zoomcti-image", flag.ContinueOnError)
+	repo := fs.String("repo", "..", "the zoomcti repository to build")
+	out := fs.String("out", "zoomcti-oci", "directory of the OCI image layout to write (replaced)")
+	tarPath := fs.String("tar", "", "also write a tarball for `docker load` here")
+	version := fs.String("version", "dev", "the image's version label and tag")
+	arch := fs.String("arch", runtime.GOARCH, "GOARCH of the image: amd64, arm64, ...")
+	ca := fs.String("ca", "/etc/ssl/certs/ca-certificates.crt", "the CA bundle to ship (PEM); Debian's ca-certificates package makes this one")
+	binary := fs.String("binary", "", "a static zoomcti binary to use instead of building one")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
 	created := time.Unix(0, 0)
-	if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
+	if s := getenv("SOURCE_DATE_EPOCH"); s != "" {
 		sec, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
 			return fmt.Errorf("SOURCE_DATE_EPOCH %q: %w", s, err)
@@ -75,9 +83,9 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%s %s in %s\n", ref, digest, *out)
+	fmt.Fprintf(stdout, "%s %s in %s\n", ref, digest, *out)
 	if *tarPath != "" {
-		fmt.Printf("docker load -i %s\n", *tarPath)
+		fmt.Fprintf(stdout, "docker load -i %s\n", *tarPath)
 	}
 	return nil
 }
