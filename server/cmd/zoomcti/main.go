@@ -14,6 +14,9 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+	// The container image has no zoneinfo: agents' local dates (a Task's
+	// ActivityDate, SMS days) need the time zones compiled in.
+	_ "time/tzdata"
 )
 
 const usage = `zoomcti — Zoom Phone inside Salesforce.
@@ -27,6 +30,7 @@ Usage:
   zoomcti bench     [--agents N] [--rate M] [--duration D]   load-test a zoomcti on loopback, print latencies, CPU and memory
   zoomcti bench intake [--senders N] [--redis URL]   compare the webhook intake with a bare signature check
   zoomcti hostile   [--server URL --pid PID]   play issue 8's memory attack, print the server's RSS before and after
+  zoomcti health    [--url URL] [--ready]   exit 0 when a running server answers /healthz (the image's health check)
   zoomcti version                        print the version
 
 Run "zoomcti COMMAND --help" for a command's flags. The README lists every ZOOMCTI_* variable.
@@ -60,6 +64,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		err = cmdBench(ctx, args[1:], getenv, stdout, stderr)
 	case "hostile":
 		err = cmdHostile(ctx, args[1:], getenv, stdout, stderr)
+	case "health":
+		err = cmdHealth(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "zoomcti", version())
 		return 0
