@@ -19,7 +19,8 @@ import (
 // when Options.Scopes is empty: exactly what zoomcti needs as a
 // user-managed app (the README's setup guide lists the same): who the agent
 // is, their call history for the catch-up, and the webhook events it
-// subscribes to (live calls, call-history records, SMS; reference/zoom.md
+// subscribes to (live calls, call-history records, SMS, recordings and
+// voicemails; reference/zoom.md
 // §2.2). Presence events need no scope the emulator can check (UNCONFIRMED
 // which one Zoom wants), so none is listed for them. GET /phone/users/{id}
 // (phone:read:user), which zoomcti does not call, is refused under them.
@@ -30,6 +31,9 @@ func DefaultScopes() []string {
 		"phone:read:call",
 		"phone:read:call_log",
 		"phone:read:sms_message",
+		// The recording and voicemail links zoomcti adds to a call's Task.
+		"phone:read:call_recording",
+		"phone:read:voicemail",
 	}
 }
 
