@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -71,6 +72,14 @@ func (z *Zoom) handleEmbedPage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'")
 	_ = tmpl.Execute(w, template.JS(cfg))
+}
+
+// SetApprovedDomains replaces the Smart Embed's approved domains, for a
+// demo or test that knows its host's origin only after the emulator.
+func (z *Zoom) SetApprovedDomains(origins []string) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	z.opts.ApprovedDomains = slices.Clone(origins)
 }
 
 // normalizeOrigins keeps the scheme://host[:port] of each approved domain.

@@ -115,6 +115,8 @@ async function start() {
   $("signin").hidden = true;
   $("phone").hidden = false;
   const es = new EventSource(API + "/events?session=" + encodeURIComponent(session));
+  es.onopen = () => { document.body.dataset.stream = "open"; };
+  es.onerror = () => { document.body.dataset.stream = "reconnecting"; };
   es.onmessage = (e) => { let m; try { m = JSON.parse(e.data); } catch (err) { return; } onEvent(m); };
 }
 
