@@ -30,7 +30,7 @@
   const opencti = new Promise((resolve) => { openctiReady = resolve; });
   // What static/wrapup.js and static/settings.js share with this file; they
   // add app.wrapups and app.settings.
-  const app = (window.zoomcti = { $, state });
+  const app = (window.zoomcti = { $, state, opencti });
 
   function showError(msg) {
     const el = $("error");
@@ -100,7 +100,10 @@
       type: "dial", number: raw, // as clicked: the server applies the org's number rules
       record_id: payload.recordId || "", record_name: payload.recordName || "", object_type: payload.objectType || "",
     });
-    window.open("zoomphonecall://" + encodeURIComponent(number), "_self");
+    // Through Zoom's Smart Embed, or the Zoom app when it is silent
+    // (static/embed.js); the + is kept either way.
+    if (app.embed) app.embed.dial(number);
+    else window.open("zoomphonecall://" + number, "_self");
   }
 
   // Sales Engagement hands us the work item the agent is about to call; it
@@ -460,6 +463,7 @@
     bindWork(call);
     state.call = call;
     renderCall(call);
+    if (app.embed) app.embed.onServerCall(call);
     if (call.state === "ended") remember(call);
     pop(msg);
   }
