@@ -53,6 +53,7 @@ func TestForgedEmbedMessagesWriteNoTask(t *testing.T) {
 	waitJS(t, ctx, `document.getElementById("tab-phone").getAttribute("aria-selected") === "true"`, 15*time.Second)
 	clickEmbed(t, ctx, em, "#answer")
 	waitJS(t, ctx, fmt.Sprintf(`document.getElementById("call").dataset.callId === %q && document.getElementById("call").dataset.state === "answered"`, id), 15*time.Second)
+	screenshot(t, ctx, "embed-phone-tab-in-call")
 
 	// The page posts the forgeries to itself (its own origin, its own
 	// window), then a marker: messages to a window arrive in order, so
@@ -107,6 +108,7 @@ func TestEmbedNotRespondingFallsBackToTheZoomApp(t *testing.T) {
 			t.Errorf("not-responding state lacks %q: %s", want, text)
 		}
 	}
+	screenshot(t, ctx, "embed-not-responding")
 	// Click to dial now hands the number to the Zoom app, + kept.
 	evalJS[bool](t, ctx, `(window.opened = [], window.open = (u, target) => { window.opened.push(u); return null; }, true)`)
 	evalJS[bool](t, ctx, `(window.zoomcti.embed.dial("+1 (202) 555-0177"), true)`)

@@ -189,6 +189,10 @@ func (s *Server) wsReader(c *wsConn) {
 				s.log.Warn("cannot note click to dial", "user_id", c.agent.UserID, "err", err)
 			}
 			cancel()
+			// The softphone dials once the note is in, so that even a
+			// fast Zoom cannot bring the call before it.
+			b, _ := json.Marshal(map[string]string{"type": "dial_noted", "number": msg.Number})
+			c.trySend(b)
 		}
 	}
 }

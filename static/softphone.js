@@ -96,14 +96,22 @@
     const raw = String(payload && payload.number || "");
     const number = raw.replace(/[^\d+*#]/g, "");
     if (!number) return;
-    wsSend({
+    const sent = wsSend({
       type: "dial", number: raw, // as clicked: the server applies the org's number rules
       record_id: payload.recordId || "", record_name: payload.recordName || "", object_type: payload.objectType || "",
     });
     // Through Zoom's Smart Embed, or the Zoom app when it is silent
-    // (static/embed.js); the + is kept either way.
-    if (app.embed) app.embed.dial(number);
-    else window.open("zoomphonecall://" + number, "_self");
+    // (static/embed.js); the + is kept either way. Once the server has
+    // noted the record (dial_noted), or after a second without an answer.
+    const dial = () => {
+      if (app.embed) app.embed.dial(number);
+      else window.open("zoomphonecall://" + number, "_self");
+    };
+    if (!sent) { dial(); return; }
+    let done = false;
+    const once = () => { if (!done) { done = true; state.dialNoted = null; dial(); } };
+    state.dialNoted = once;
+    setTimeout(once, 1000);
   }
 
   // Sales Engagement hands us the work item the agent is about to call; it
@@ -398,7 +406,9 @@
   // wsSend drops the message when offline: what it says (a click to dial)
   // is only useful now.
   function wsSend(msg) {
-    if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(msg));
+    if (!state.ws || state.ws.readyState !== WebSocket.OPEN) return false;
+    state.ws.send(JSON.stringify(msg));
+    return true;
   }
 
   function connect() {
@@ -425,6 +435,8 @@
         renderPresence(msg.presence);
       } else if (msg.type === "logged") {
         onLogged(msg);
+      } else if (msg.type === "dial_noted") {
+        if (state.dialNoted) state.dialNoted();
       } else if (msg.type === "wrapup") {
         app.wrapups.onWrapUp(msg.wrapup);
       } else if (msg.type === "signin_required") {
