@@ -168,4 +168,32 @@ func TestDemoCallControlThroughTheZoomEmbed(t *testing.T) {
 	if n := len(tasksFor(d, callID)); n != 1 {
 		t.Errorf("%d Tasks for the inbound call, want 1", n)
 	}
+
+	// --- a text from the embed's SMS tab lands in the day's SMS Task ------
+	click(t, ctx, em, "#tab-sms")
+	const text = "See you on Tuesday"
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#sms-to"), "+12025550142", chromedp.FromNode(em)),
+		chromedp.SendKeys(chromedp.CSS("#sms-text"), text, chromedp.FromNode(em))); err != nil {
+		t.Fatal(err)
+	}
+	click(t, ctx, em, "#sms-send")
+	deadline = time.Now().Add(20 * time.Second)
+	for {
+		var sms []map[string]any
+		for _, r := range d.Org.Records("Task") {
+			if r["Subject"] == "SMS with Ada Lovelace (+12025550142)" {
+				sms = append(sms, r)
+			}
+		}
+		if len(sms) == 1 {
+			if desc, _ := sms[0]["Description"].(string); !strings.Contains(desc, text) || sms[0]["WhoId"] != ada {
+				t.Errorf("SMS Task = %v, want Ada's with %q", sms[0], text)
+			}
+			break
+		}
+		if len(sms) > 1 || time.Now().After(deadline) {
+			t.Fatalf("%d SMS Tasks for Ada, want 1", len(sms))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

@@ -119,3 +119,4 @@ func TestEmbedNotRespondingFallsBackToTheZoomApp(t *testing.T) {
 		t.Errorf("fallback link = %q", href)
 	}
 }
+

@@ -103,15 +103,16 @@
     // Through Zoom's Smart Embed, or the Zoom app when it is silent
     // (static/embed.js); the + is kept either way. Once the server has
     // noted the record (dial_noted), or after a second without an answer.
-    const dial = () => {
-      if (app.embed) app.embed.dial(number);
-      else window.open("zoomphonecall://" + number, "_self");
+    const dial = (e164) => {
+      const n = e164 || number;
+      if (app.embed) app.embed.dial(n);
+      else window.open("zoomphonecall://" + n, "_self");
     };
     if (!sent) { dial(); return; }
     let done = false;
-    const once = () => { if (!done) { done = true; state.dialNoted = null; dial(); } };
-    state.dialNoted = once;
-    setTimeout(once, 1000);
+    const once = (e164) => { if (!done) { done = true; state.dialNoted = null; dial(e164); } };
+    state.dialNoted = (msg) => { if (msg.number === raw) once(msg.e164); };
+    setTimeout(() => once(), 1000);
   }
 
   // Sales Engagement hands us the work item the agent is about to call; it
@@ -436,7 +437,7 @@
       } else if (msg.type === "logged") {
         onLogged(msg);
       } else if (msg.type === "dial_noted") {
-        if (state.dialNoted) state.dialNoted();
+        if (state.dialNoted) state.dialNoted(msg);
       } else if (msg.type === "wrapup") {
         app.wrapups.onWrapUp(msg.wrapup);
       } else if (msg.type === "signin_required") {
