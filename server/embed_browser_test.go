@@ -119,4 +119,3 @@ func TestEmbedNotRespondingFallsBackToTheZoomApp(t *testing.T) {
 		t.Errorf("fallback link = %q", href)
 	}
 }
-
