@@ -1,8 +1,10 @@
 // Package zoomsim is an emulated Zoom for tests and `zoomcti demo`: the
 // OAuth authorization server (authorize page, code + PKCE, rotating refresh
 // tokens, revoke), the few REST endpoints zoomcti calls (users, phone
-// users, call history), and a webhook sender that signs deliveries exactly
-// as Zoom does. Paths, status codes, bodies and headers follow
+// users, call history), a webhook sender that signs deliveries exactly
+// as Zoom does, and the Zoom Phone Smart Embed (embed.go) with the live
+// call model behind it (phone.go): calls rung, answered, held and dialled
+// there send the webhooks a real call would. Paths, status codes, bodies and headers follow
 // reference/zoom.md so code tested against it works against Zoom.
 //
 // One *Zoom serves both of Zoom's hosts: /oauth/... (zoom.us) and /v2/...
