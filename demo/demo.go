@@ -181,6 +181,7 @@ func Start(ctx context.Context, addr, storePath string, log *slog.Logger) (*Demo
 	go sims[1].Serve(lnZoom)
 	go func() {
 		err := srv.Serve(ctx, lnServer)
+		zm.Close() // ends the embed pages' event streams, which Shutdown would wait for
 		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		for _, s := range sims {
 			_ = s.Shutdown(shut)
