@@ -9,7 +9,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/zoomcti/zoomcti/cti/zoom/zoomsim"
 	"github.com/zoomcti/zoomcti/internal/browsertest"
 )
 
@@ -104,16 +103,17 @@ func TestDemoCallControlThroughTheZoomEmbed(t *testing.T) {
 	sp, em := frames(t, ctx)
 	ada := recordWithPhone(t, d, "Contact", "+12025550142")
 
-	// --- inbound: rings in the embed, answered there --------------------
-	callID, err := d.Zoom.Ring(context.Background(), zoomsim.CallSpec{From: "+12025550142", To: ZoomUserID})
-	if err != nil {
+	// --- inbound: the console's demo button rings the embed -------------
+	if err := chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS("#demo-from"), "+12025550142"),
+		chromedp.Click(chromedp.CSS("#demo-call-button"))); err != nil {
 		t.Fatal(err)
 	}
 	// The embed's ringing event brings the Phone tab forward; the
 	// webhook pops Ada and fills the card.
 	waitReady(t, ctx, sp, `#tab-phone[aria-selected="true"]`)
 	browsertest.WaitJS(t, ctx, fmt.Sprintf(`window.openctiCalls.some(c => c.method === "screenPop" && c.args.params && c.args.params.recordId === %q)`, ada), 15*time.Second)
-	waitReady(t, ctx, sp, fmt.Sprintf(`#call[data-call-id=%q][data-state="ringing"]`, callID))
+	waitReady(t, ctx, sp, `#call[data-state="ringing"]`)
+	callID := attr(t, ctx, sp, "#call", "data-call-id")
 	click(t, ctx, em, "#answer")
 	waitReady(t, ctx, sp, fmt.Sprintf(`#call[data-call-id=%q][data-state="answered"]`, callID))
 
