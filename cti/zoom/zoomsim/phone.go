@@ -289,17 +289,22 @@ func (z *Zoom) Act(ctx context.Context, userID, callID, action string) error {
 		lc.recording = action == ActionRecord
 		lc.recorded = lc.recorded || lc.recording
 		// phone.recording_started / _stopped exist (reference/zoom.md §2);
-		// their bodies are not captured, so this one carries the call and
-		// the time only.
+		// their bodies are UNCONFIRMED. Public receivers read call_id
+		// directly on the object, with flat caller_number / callee_number
+		// like one recording of phone.recording_completed: so this.
 		ev := "phone.recording_started"
 		if action == ActionStopRecord {
 			ev = "phone.recording_stopped"
 		}
 		z.deliver(ctx, envelope(ev, z.now(), struct {
-			CallID   string `json:"call_id"`
-			UserID   string `json:"user_id"`
-			DateTime string `json:"date_time"`
-		}{lc.c.id, userID, zt(now)}))
+			CallID        string `json:"call_id"`
+			UserID        string `json:"user_id"`
+			CallerNumber  string `json:"caller_number"`
+			CalleeNumber  string `json:"callee_number"`
+			Direction     string `json:"direction"`
+			DateTime      string `json:"date_time"`
+			RecordingType string `json:"recording_type"`
+		}{lc.c.id, userID, number(lc.c.caller), number(lc.c.callee), lc.direction, zt(now), "OnDemand"}))
 	default:
 		return fmt.Errorf("zoomsim: unknown call action %q", action)
 	}
