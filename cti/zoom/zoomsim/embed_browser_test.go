@@ -37,7 +37,8 @@ frame.addEventListener("load", () => {
   frame.contentWindow.postMessage({ type: "zp-init-config", data: { enableContactMatching: true, enableAutoLog: false } }, zoomOrigin);
   window.initSent = true;
 });
-window.makeCall = (number) => frame.contentWindow.postMessage({ type: "zp-make-call", data: { number, autoDial: true } }, zoomOrigin);
+window.makeCall = (number, autoDial = true, callerId) => frame.contentWindow.postMessage({ type: "zp-make-call", data: { number, autoDial, callerId } }, zoomOrigin);
+window.inputSMS = (number, message) => frame.contentWindow.postMessage({ type: "zp-input-sms", data: { number, message } }, zoomOrigin);
 `
 
 // hostPage serves a page framing the embed at zoomURL.
@@ -149,6 +150,28 @@ func TestEmbedPagePostsTheContractToAnApprovedHost(t *testing.T) {
 	if got := waitEvents(t, rc, len(want)+4); !slices.Equal(got[len(want):], []string{"phone.caller_ringing", "phone.caller_connected", "phone.caller_ended", "phone.caller_call_history_completed"}) {
 		t.Errorf("outbound webhooks = %v", got[len(want):])
 	}
+	n := len(rc.received())
+	// Without autoDial the number is only filled in; a caller id the
+	// user does not own dials nothing.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](`window.makeCall("+12025550188", false)`)); err != nil {
+		t.Fatal(err)
+	}
+	waitValue(t, ctx, frame, "#number", "+12025550188")
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](`window.makeCall("+12025550199", true, "+19995550000")`)); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, ctx, frame, "#note", "You cannot call from +19995550000")
+	// zp-input-sms opens the SMS tab filled in; sending it is phone.sms_sent.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](`window.inputSMS("+12025550142", "Your quote is ready")`)); err != nil {
+		t.Fatal(err)
+	}
+	waitValue(t, ctx, frame, "#sms-text", "Your quote is ready")
+	clickIn(t, ctx, frame, "#sms-send")
+	if got := waitEvents(t, rc, n+1); got[n] != "phone.sms_sent" || len(got) != n+1 {
+		t.Errorf("after the prefilled dial, the refused caller id and the SMS: %v, want only phone.sms_sent", got[n:])
+	}
+	browsertest.WaitJS(t, ctx, `window.got.some(m => m.type === "zp-sms-log-event")`, 10*time.Second)
+
 	// Every message went to the host and came from the embed's origin.
 	if bad, _ := chromedp.Run(ctx, chromedp.Evaluate[int](fmt.Sprintf(`window.got.filter(m => m.origin !== %q).length`, s.srv.URL))); bad != 0 {
 		t.Errorf("%d messages from another origin", bad)
@@ -205,5 +228,21 @@ func waitStream(t *testing.T, ctx context.Context, frame *chromedp.Node) {
 	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#keypad"), chromedp.FromNode(frame)),
 		chromedp.WaitReady(chromedp.CSS(`body[data-stream="open"]`), chromedp.FromNode(frame))); err != nil {
 		t.Fatalf("the embed did not sign in and open its event stream: %v", err)
+	}
+}
+
+// waitValue waits until the form control's value is want.
+func waitValue(t *testing.T, ctx context.Context, frame *chromedp.Node, sel, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(sel), chromedp.FromNode(frame)))
+		if err == nil && got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s = %q, want %q (err %v)", sel, got, want, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
