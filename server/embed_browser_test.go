@@ -119,3 +119,38 @@ func TestEmbedNotRespondingFallsBackToTheZoomApp(t *testing.T) {
 		t.Errorf("fallback link = %q", href)
 	}
 }
+
+// Two console tabs each load the softphone (and its embed) and hear the
+// call: it is popped in one of them only, and logged once.
+func TestTwoConsoleTabsPopACallOnce(t *testing.T) {
+	d := startDemo(t)
+	ctx1 := openConsole(t, d)
+	ctx2, cancel := chromedp.NewContext(ctx1) // a second tab of the same browser
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx2, chromedp.Navigate(d.ConsoleURL)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx2, `(window.openctiCalls || []).some(c => c.method === "notifyInitializationComplete")`, 20*time.Second)
+	deadline := time.Now().Add(10 * time.Second)
+	for d.Server.hub.count() < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d softphones connected, want 2", d.Server.hub.count())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	const callID = "7400000000000000932"
+	bodies, err := sim().Inbound(simSpec(callID))
+	playCall(t, d, bodies, err)
+	waitTasks(t, d, callID, 1)
+	// Both softphones showed the whole call, so both had their chance to pop.
+	for _, ctx := range []context.Context{ctx1, ctx2} {
+		waitFrame(t, ctx, softphoneFrame(t, ctx), fmt.Sprintf(`document.getElementById("call").dataset.callId === %q && document.getElementById("call").dataset.state === "ended"`, callID))
+	}
+	pops := 0
+	for _, ctx := range []context.Context{ctx1, ctx2} {
+		pops += evalJS[int](t, ctx, `window.openctiCalls.filter(c => c.method === "screenPop" || c.method === "searchAndScreenPop").length`)
+	}
+	if pops != 1 {
+		t.Errorf("%d screen pops across two console tabs, want 1", pops)
+	}
+}

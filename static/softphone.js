@@ -175,6 +175,7 @@
     if (!p || state.popped.has(call.id)) return;
     state.popped.add(call.id);
     sessionStorage.setItem("zoomcti.popped", JSON.stringify([...state.popped].slice(-50)));
+    if (!(await claimPop(call.id))) return;
     const api = await opencti;
     if (call.direction === "inbound") api.setSoftphonePanelVisibility({ visible: true });
     if (p.kind === "record") {
@@ -206,6 +207,35 @@
     }
     // "choose": the agent picks one of the matches listed in the call card.
   }
+
+  // Every console tab runs this page and hears the call: one of them pops
+  // it, the visible one first. They share storage (one top-level site), so
+  // the first to mark the call under a Web Lock wins.
+  async function claimPop(callID) {
+    const key = "zoomcti.pop." + callID;
+    if (document.visibilityState !== "visible") await new Promise((r) => setTimeout(r, 400));
+    const claim = () => {
+      if (localStorage.getItem(key)) return false;
+      localStorage.setItem(key, String(Date.now()));
+      return true;
+    };
+    try {
+      return navigator.locks ? await navigator.locks.request("zoomcti.pop", claim) : claim();
+    } catch (e) {
+      return true; // no storage here: this tab pops
+    }
+  }
+
+  // Claims older than a day are forgotten.
+  function forgetOldPops() {
+    try {
+      for (let i = localStorage.length - 1; i >= 0; i--) {
+        const k = localStorage.key(i);
+        if (k && k.startsWith("zoomcti.pop.") && Date.now() - Number(localStorage.getItem(k)) > 86400000) localStorage.removeItem(k);
+      }
+    } catch (e) { /* no storage */ }
+  }
+  forgetOldPops();
 
   async function popRecord(id) {
     const api = await opencti;
