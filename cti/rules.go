@@ -35,16 +35,23 @@ type DialIntent struct {
 // NoteDial remembers that the agent dialled number from a record, so that
 // the outbound call does not pop that record again and logs against it.
 func (e *Engine) NoteDial(ctx context.Context, a Agent, d DialIntent) error {
+	_, err := e.NoteDialNumber(ctx, a, d)
+	return err
+}
+
+// NoteDialNumber is NoteDial returning the number in E.164 as the org's
+// phone rules read it ("" when they cannot), the form to dial.
+func (e *Engine) NoteDialNumber(ctx context.Context, a Agent, d DialIntent) (string, error) {
 	set, err := e.cfg.Settings(ctx, a.OrgID)
 	if err != nil {
-		return err
+		return "", err
 	}
 	p := NormalizePhone(d.Number, set.PhoneRules())
 	if p.E164 == "" {
-		return nil
+		return "", nil
 	}
 	b, _ := json.Marshal(d)
-	return e.cfg.KV.Set(ctx, dialKey(a, p.E164), b, dialMemory)
+	return p.E164, e.cfg.KV.Set(ctx, dialKey(a, p.E164), b, dialMemory)
 }
 
 // checkDialed marks an outbound call that the agent dialled from a record.

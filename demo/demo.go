@@ -98,6 +98,7 @@ func Start(ctx context.Context, addr, storePath string, log *slog.Logger) (*Demo
 		"ZOOMCTI_ZOOM_CLIENT_SECRET":  "zoomsim-client-secret",
 		"ZOOMCTI_ZOOM_OAUTH_URL":      zoomURL,
 		"ZOOMCTI_ZOOM_API_URL":        zoomURL,
+		"ZOOMCTI_ZOOM_EMBED_URL":      zoomURL + zoomsim.EmbedPath,
 		"ZOOMCTI_SF_CLIENT_ID":        "sfsim-client-id",
 		"ZOOMCTI_SF_CLIENT_SECRET":    "sfsim-client-secret",
 		"ZOOMCTI_SF_LOGIN_URL":        sfURL,
@@ -124,21 +125,24 @@ func Start(ctx context.Context, addr, storePath string, log *slog.Logger) (*Demo
 		WebhookSecret: WebhookSecret,
 		WebhookURL:    serverURL + "/webhooks/zoom",
 		// Paced like a real call, so the softphone visibly rings, connects
-		// and hangs up.
+		// and hangs up (`zoomcti simulate`).
 		PlayGap: 3 * time.Second,
+		// The emulated Smart Embed in the softphone: the agent is signed in
+		// to Zoom, and zoomcti's origin is the approved domain.
+		ApprovedDomains: []string{serverURL},
+		EmbedUser:       ZoomUserID,
+		PublicURL:       zoomURL,
 	})
 	org := sfsim.New(sfsim.Options{
 		ClientID:     cfg.SFClientID,
 		ClientSecret: cfg.SFClientSecret,
 		AdapterURL:   serverURL + "/softphone",
+		// The call rings in the softphone's Zoom panel (the emulated Smart
+		// Embed) until the agent answers or declines it there, or for 30 s.
 		DemoCall: func(ctx context.Context, from string) error {
-			bodies, err := zm.Inbound(zoomsim.CallSpec{From: from, To: ZoomUserID, Talk: 42 * time.Second})
-			if err != nil {
-				return err
-			}
-			// The console waits for the answer; the call plays on.
+			// The console waits for the answer; the call rings on.
 			go func() {
-				if err := zm.Play(context.WithoutCancel(ctx), bodies); err != nil {
+				if _, err := zm.Ring(context.WithoutCancel(ctx), zoomsim.CallSpec{From: from, To: ZoomUserID}); err != nil {
 					log.Warn("demo call failed", "err", err)
 				}
 			}()
@@ -177,6 +181,7 @@ func Start(ctx context.Context, addr, storePath string, log *slog.Logger) (*Demo
 	go sims[1].Serve(lnZoom)
 	go func() {
 		err := srv.Serve(ctx, lnServer)
+		zm.Close() // ends the embed pages' event streams, which Shutdown would wait for
 		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		for _, s := range sims {
 			_ = s.Shutdown(shut)

@@ -30,6 +30,10 @@ type Config struct {
 	ZoomClientSecret  string
 	ZoomOAuthURL      string // ZOOMCTI_ZOOM_OAUTH_URL: https://zoom.us
 	ZoomAPIURL        string // ZOOMCTI_ZOOM_API_URL: https://api.zoom.us
+	// ZoomEmbedURL (ZOOMCTI_ZOOM_EMBED_URL) is the Zoom Phone Smart Embed
+	// the softphone frames for call control; its origin is the only one
+	// the page takes embed messages from.
+	ZoomEmbedURL string
 
 	SFClientID     string
 	SFClientSecret string
@@ -94,6 +98,7 @@ const (
 	defaultAddr                  = "127.0.0.1:8080"
 	defaultZoomOAuthURL          = "https://zoom.us"
 	defaultZoomAPIURL            = "https://api.zoom.us"
+	defaultZoomEmbedURL          = "https://applications.zoom.us/integration/phone/embeddablephone/home"
 	defaultSFLoginURL            = "https://login.salesforce.com"
 	defaultSFAPIVersion          = "67.0"
 	defaultStorePath             = "zoomcti.db"
@@ -130,6 +135,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		ZoomClientSecret:        secret("ZOOMCTI_ZOOM_CLIENT_SECRET"),
 		ZoomOAuthURL:            get("ZOOMCTI_ZOOM_OAUTH_URL", defaultZoomOAuthURL),
 		ZoomAPIURL:              get("ZOOMCTI_ZOOM_API_URL", defaultZoomAPIURL),
+		ZoomEmbedURL:            get("ZOOMCTI_ZOOM_EMBED_URL", defaultZoomEmbedURL),
 		SFClientID:              get("ZOOMCTI_SF_CLIENT_ID", ""),
 		SFClientSecret:          secret("ZOOMCTI_SF_CLIENT_SECRET"),
 		SFLoginURL:              get("ZOOMCTI_SF_LOGIN_URL", defaultSFLoginURL),
@@ -220,6 +226,14 @@ func (c *Config) Validate() error {
 		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			bad(name, "must be an absolute http(s) URL")
 		}
+	}
+	if c.ZoomEmbedURL == "" {
+		c.ZoomEmbedURL = defaultZoomEmbedURL
+	}
+	if u, err := url.Parse(c.ZoomEmbedURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		u.User != nil || u.Fragment != "" || !isHostSource(u.Scheme+"://"+u.Host) || strings.ContainsAny(c.ZoomEmbedURL, " \"'<>;") {
+		// Its origin goes into the page's CSP frame-src as is.
+		bad("ZOOMCTI_ZOOM_EMBED_URL", "must be an absolute http(s) URL of the Zoom Phone Smart Embed, e.g. "+defaultZoomEmbedURL)
 	}
 	switch {
 	case c.ZoomWebhookSecret == "":

@@ -44,6 +44,9 @@ func TestConfigNamesTheBadVariable(t *testing.T) {
 		{"custom permission ending in _", map[string]string{"ZOOMCTI_SF_ADMIN_CUSTOM_PERMISSION": "Zoomcti_"}, "ZOOMCTI_SF_ADMIN_CUSTOM_PERMISSION"},
 		{"custom permission quoting SOQL", map[string]string{"ZOOMCTI_SF_ADMIN_CUSTOM_PERMISSION": "x' OR Name != '"}, "ZOOMCTI_SF_ADMIN_CUSTOM_PERMISSION"},
 		{"namespaced custom permission", map[string]string{"ZOOMCTI_SF_ADMIN_CUSTOM_PERMISSION": "zcti__Zoomcti_Admin"}, ""},
+		{"embed URL without a scheme", map[string]string{"ZOOMCTI_ZOOM_EMBED_URL": "applications.zoom.us/integration/phone/embeddablephone/home"}, "ZOOMCTI_ZOOM_EMBED_URL"},
+		{"embed URL adding a CSP directive", map[string]string{"ZOOMCTI_ZOOM_EMBED_URL": "https://applications.zoom.us;script-src *"}, "ZOOMCTI_ZOOM_EMBED_URL"},
+		{"embed URL with a quote", map[string]string{"ZOOMCTI_ZOOM_EMBED_URL": "https://applications.zoom.us/'x"}, "ZOOMCTI_ZOOM_EMBED_URL"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -149,6 +152,13 @@ func TestHealthAndSoftphoneHeaders(t *testing.T) {
 	if w.Code != 200 || !strings.Contains(csp, "frame-ancestors 'self' https://*.lightning.force.com") {
 		t.Fatalf("softphone: %d, CSP %q", w.Code, csp)
 	}
+	// The page frames Zoom's Smart Embed, and nothing else.
+	if !strings.Contains(csp, "frame-src https://applications.zoom.us;") {
+		t.Errorf("softphone CSP %q does not allow exactly the Smart Embed's origin in frame-src", csp)
+	}
+	if !strings.Contains(w.Body.String(), `"embedURL":"https://applications.zoom.us/integration/phone/embeddablephone/home"`) {
+		t.Errorf("the page does not get the Smart Embed URL: %s", w.Body.String())
+	}
 	if w.Header().Get("X-Frame-Options") != "" {
 		t.Fatal("X-Frame-Options would stop Salesforce from framing the softphone")
 	}
@@ -213,6 +223,7 @@ func TestConfigReadsEveryVariableTheREADMELists(t *testing.T) {
 		{"ZOOMCTI_ZOOM_CLIENT_SECRET", "readme-zoom-client-secret", func(c Config) bool { return c.ZoomClientSecret == "readme-zoom-client-secret" }},
 		{"ZOOMCTI_ZOOM_OAUTH_URL", "https://oauth.zoom.readme.test", func(c Config) bool { return c.ZoomOAuthURL == "https://oauth.zoom.readme.test" }},
 		{"ZOOMCTI_ZOOM_API_URL", "https://api.zoom.readme.test", func(c Config) bool { return c.ZoomAPIURL == "https://api.zoom.readme.test" }},
+		{"ZOOMCTI_ZOOM_EMBED_URL", "https://embed.zoom.readme.test/home", func(c Config) bool { return c.ZoomEmbedURL == "https://embed.zoom.readme.test/home" }},
 		{"ZOOMCTI_SF_CLIENT_ID", "readme-sf-client-id", func(c Config) bool { return c.SFClientID == "readme-sf-client-id" }},
 		{"ZOOMCTI_SF_CLIENT_SECRET", "readme-sf-client-secret", func(c Config) bool { return c.SFClientSecret == "readme-sf-client-secret" }},
 		{"ZOOMCTI_SF_LOGIN_URL", "https://test.salesforce.com", func(c Config) bool { return c.SFLoginURL == "https://test.salesforce.com" }},

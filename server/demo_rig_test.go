@@ -67,6 +67,8 @@ func startDemo(t *testing.T, mods ...func(*Config)) *Demo {
 		SFClientID: "sfsim-client-id", SFClientSecret: "sfsim-client-secret", SFLoginURL: sfURL, SFAPIVersion: defaultSFAPIVersion,
 		StorePath: filepath.Join(t.TempDir(), "demo.db"), EncryptionKey: key, FrameAncestors: []string{sfURL},
 		OpsToken: "zoomcti-demo-ops-token", Demo: true,
+		// The softphone frames the emulated Smart Embed, as in the demo.
+		ZoomEmbedURL: zoomURL + zoomsim.EmbedPath,
 	}
 	for _, mod := range mods {
 		mod(&cfg)
@@ -77,6 +79,7 @@ func startDemo(t *testing.T, mods ...func(*Config)) *Demo {
 	zm := zoomsim.New(zoomsim.Options{
 		ClientID: cfg.ZoomClientID, ClientSecret: cfg.ZoomClientSecret,
 		WebhookSecret: demoWebhookSecret, WebhookURL: serverURL + "/webhooks/zoom", PlayGap: 3 * time.Second,
+		ApprovedDomains: []string{serverURL}, EmbedUser: DemoZoomUserID, PublicURL: zoomURL,
 	})
 	org := sfsim.New(sfsim.Options{
 		ClientID: cfg.SFClientID, ClientSecret: cfg.SFClientSecret, AdapterURL: serverURL + "/softphone",

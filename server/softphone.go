@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/zoomcti/zoomcti/static"
@@ -16,6 +17,19 @@ type softphoneConfig struct {
 	Demo              bool     `json:"demo"`
 	APIVersion        string   `json:"apiVersion"`
 	SalesforceOrigins []string `json:"salesforceOrigins"`
+	// EmbedURL is the Zoom Phone Smart Embed the page frames; EmbedOrigin
+	// the only origin it posts to and takes messages from.
+	EmbedURL    string `json:"embedURL"`
+	EmbedOrigin string `json:"embedOrigin"`
+}
+
+// embedOrigin is the Smart Embed's origin (the URL was validated at start).
+func (s *Server) embedOrigin() string {
+	u, err := url.Parse(s.cfg.ZoomEmbedURL)
+	if err != nil {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // handleSoftphone answers GET /softphone, the Open CTI adapter URL.
@@ -30,7 +44,8 @@ func (s *Server) handleSoftphone(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	cfg, _ := json.Marshal(softphoneConfig{Demo: s.cfg.Demo, APIVersion: s.cfg.SFAPIVersion, SalesforceOrigins: s.cfg.FrameAncestors})
+	cfg, _ := json.Marshal(softphoneConfig{Demo: s.cfg.Demo, APIVersion: s.cfg.SFAPIVersion, SalesforceOrigins: s.cfg.FrameAncestors,
+		EmbedURL: s.cfg.ZoomEmbedURL, EmbedOrigin: s.embedOrigin()})
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Security-Policy", s.softphoneCSP())
@@ -41,10 +56,11 @@ func (s *Server) handleSoftphone(w http.ResponseWriter, r *http.Request) {
 }
 
 // softphoneCSP lets only the Salesforce domains frame the page (never
-// X-Frame-Options, which cannot name them) and load their opencti_min.js.
+// X-Frame-Options, which cannot name them) and load their opencti_min.js,
+// and the page frame only the Zoom Phone Smart Embed.
 func (s *Server) softphoneCSP() string {
 	anc := strings.Join(s.cfg.FrameAncestors, " ")
-	return "default-src 'self'; script-src 'self' " + anc + "; connect-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'self' " + anc + "; base-uri 'none'; form-action 'self'"
+	return "default-src 'self'; script-src 'self' " + anc + "; connect-src 'self'; img-src 'self' data:; style-src 'self'; frame-src " + s.embedOrigin() + "; frame-ancestors 'self' " + anc + "; base-uri 'none'; form-action 'self'"
 }
 
 // staticHandler serves GET /static/ from the embedded scripts and styles:

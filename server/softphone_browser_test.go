@@ -461,30 +461,24 @@ func TestConsoleClickToDialCompletesSalesEngagementWork(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`a.sim-phone`))); err != nil {
 		t.Fatal(err)
 	}
-	// The server heard which record the agent dialled from before Zoom's
-	// events came.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		keys, _ := d.Store.Keys(context.Background(), "dial:")
-		if len(keys) == 1 {
-			note, _ := d.Store.Get(context.Background(), keys[0])
-			if !strings.Contains(string(note), ada) || !strings.Contains(string(note), "Ada Lovelace") {
-				t.Errorf("dial note = %s, want Ada's record", note)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no dial note on the server after the click: %v", keys)
-		}
-		time.Sleep(50 * time.Millisecond)
+	// The server hears which record the agent dialled from before Zoom's
+	// events come (its note is used up by the call at once, so it shows
+	// below: the call does not pop Ada and is logged on her).
+	// The softphone handed the number to Zoom's Smart Embed (zp-make-call),
+	// which placed the call: Zoom's webhooks bring it, the far end answers,
+	// and the agent hangs up.
+	frame := softphoneFrame(t, ctx)
+	waitFrame(t, ctx, frame, `document.getElementById("call").dataset.state === "answered"`)
+	callID, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("call").dataset.callId`,
+		func(p *runtime.EvaluateParams) { p.ContextID = frame }))
+	if err != nil || callID == "" {
+		t.Fatalf("no call in the card: %q, %v", callID, err)
+	}
+	if err := d.Zoom.Act(context.Background(), DemoZoomUserID, callID, zoomsim.ActionHangup); err != nil {
+		t.Fatal(err)
 	}
 
-	const callID = "7400000000000000908"
-	bodies, err := sim().Outbound(zoomsim.CallSpec{CallID: callID, From: DemoZoomUserID, To: adaPhone, Talk: 40 * time.Second})
-	playCall(t, d, bodies, err)
-
 	// The agent picks a disposition in the softphone and saves.
-	frame := softphoneFrame(t, ctx)
 	waitFrame(t, ctx, frame, fmt.Sprintf(`!document.getElementById("wrapup").hidden && document.getElementById("wrapup").dataset.callId === %q`, callID))
 	waitFrame(t, ctx, frame, `(() => {
 		document.getElementById("wu-disposition").value = "Meaningful Connect";

@@ -198,10 +198,17 @@ func (s *Server) wsReader(c *wsConn) {
 			// The agent clicked to dial from a record: its call must not
 			// pop that record again.
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			if err := s.engine.NoteDial(ctx, c.agent, msg.DialIntent); err != nil {
+			e164, err := s.engine.NoteDialNumber(ctx, c.agent, msg.DialIntent)
+			if err != nil {
 				s.log.Warn("cannot note click to dial", "user_id", c.agent.UserID, "err", err)
 			}
 			cancel()
+			// The softphone dials once the note is in, so that even a
+			// fast Zoom cannot bring the call before it, and dials the
+			// number as the org's phone rules read it (E.164, which
+			// zp-make-call wants), when they can.
+			b, _ := json.Marshal(map[string]string{"type": "dial_noted", "number": msg.Number, "e164": e164})
+			c.trySend(b)
 		}
 	}
 }

@@ -30,7 +30,7 @@
   const opencti = new Promise((resolve) => { openctiReady = resolve; });
   // What static/wrapup.js and static/settings.js share with this file; they
   // add app.wrapups and app.settings.
-  const app = (window.zoomcti = { $, state });
+  const app = (window.zoomcti = { $, state, opencti });
 
   function showError(msg) {
     const el = $("error");
@@ -96,11 +96,23 @@
     const raw = String(payload && payload.number || "");
     const number = raw.replace(/[^\d+*#]/g, "");
     if (!number) return;
-    wsSend({
+    const sent = wsSend({
       type: "dial", number: raw, // as clicked: the server applies the org's number rules
       record_id: payload.recordId || "", record_name: payload.recordName || "", object_type: payload.objectType || "",
     });
-    window.open("zoomphonecall://" + encodeURIComponent(number), "_self");
+    // Through Zoom's Smart Embed, or the Zoom app when it is silent
+    // (static/embed.js); the + is kept either way. Once the server has
+    // noted the record (dial_noted), or after a second without an answer.
+    const dial = (e164) => {
+      const n = e164 || number;
+      if (app.embed) app.embed.dial(n);
+      else window.open("zoomphonecall://" + n, "_self");
+    };
+    if (!sent) { dial(); return; }
+    let done = false;
+    const once = (e164) => { if (!done) { done = true; state.dialNoted = null; dial(e164); } };
+    state.dialNoted = (msg) => { if (msg.number === raw) once(msg.e164); };
+    setTimeout(() => once(), 1000);
   }
 
   // Sales Engagement hands us the work item the agent is about to call; it
@@ -163,6 +175,7 @@
     if (!p || state.popped.has(call.id)) return;
     state.popped.add(call.id);
     sessionStorage.setItem("zoomcti.popped", JSON.stringify([...state.popped].slice(-50)));
+    if (!(await claimPop(call.id))) return;
     const api = await opencti;
     if (call.direction === "inbound") api.setSoftphonePanelVisibility({ visible: true });
     if (p.kind === "record") {
@@ -194,6 +207,35 @@
     }
     // "choose": the agent picks one of the matches listed in the call card.
   }
+
+  // Every console tab runs this page and hears the call: one of them pops
+  // it, the visible one first. They share storage (one top-level site), so
+  // the first to mark the call under a Web Lock wins.
+  async function claimPop(callID) {
+    const key = "zoomcti.pop." + callID;
+    if (document.visibilityState !== "visible") await new Promise((r) => setTimeout(r, 400));
+    const claim = () => {
+      if (localStorage.getItem(key)) return false;
+      localStorage.setItem(key, String(Date.now()));
+      return true;
+    };
+    try {
+      return navigator.locks ? await navigator.locks.request("zoomcti.pop", claim) : claim();
+    } catch (e) {
+      return true; // no storage here: this tab pops
+    }
+  }
+
+  // Claims older than a day are forgotten.
+  function forgetOldPops() {
+    try {
+      for (let i = localStorage.length - 1; i >= 0; i--) {
+        const k = localStorage.key(i);
+        if (k && k.startsWith("zoomcti.pop.") && Date.now() - Number(localStorage.getItem(k)) > 86400000) localStorage.removeItem(k);
+      }
+    } catch (e) { /* no storage */ }
+  }
+  forgetOldPops();
 
   async function popRecord(id) {
     const api = await opencti;
@@ -395,7 +437,9 @@
   // wsSend drops the message when offline: what it says (a click to dial)
   // is only useful now.
   function wsSend(msg) {
-    if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(msg));
+    if (!state.ws || state.ws.readyState !== WebSocket.OPEN) return false;
+    state.ws.send(JSON.stringify(msg));
+    return true;
   }
 
   function connect() {
@@ -422,6 +466,8 @@
         renderPresence(msg.presence);
       } else if (msg.type === "logged") {
         onLogged(msg);
+      } else if (msg.type === "dial_noted") {
+        if (state.dialNoted) state.dialNoted(msg);
       } else if (msg.type === "wrapup") {
         app.wrapups.onWrapUp(msg.wrapup);
       } else if (msg.type === "signin_required") {
@@ -460,6 +506,7 @@
     bindWork(call);
     state.call = call;
     renderCall(call);
+    if (app.embed) app.embed.onServerCall(call);
     if (call.state === "ended") remember(call);
     pop(msg);
   }

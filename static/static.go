@@ -7,7 +7,7 @@ import "embed"
 // FS holds the files served as they are under /static/: scripts and
 // styles, never a template.
 //
-//go:embed softphone.js wrapup.js settings.js softphone.css
+//go:embed softphone.js wrapup.js settings.js embed.js softphone.css
 var FS embed.FS
 
 // Pages holds the templates the server renders with their headers (the

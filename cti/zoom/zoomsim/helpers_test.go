@@ -107,7 +107,7 @@ func newSim(t *testing.T, opts zoomsim.Options) *sim {
 	}
 	z := zoomsim.New(opts)
 	srv := httptest.NewServer(z)
-	t.Cleanup(func() { srv.Close(); z.Close() })
+	t.Cleanup(func() { z.Close(); srv.Close() }) // Close ends the embed event streams srv.Close waits for
 	o := z.Options()
 	return &sim{Zoom: z, srv: srv, clock: clock, oauth: zoom.OAuthConfig(o.ClientID, o.ClientSecret, srv.URL, redirectURL)}
 }

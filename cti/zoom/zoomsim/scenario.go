@@ -215,12 +215,13 @@ type liveObject struct {
 	CallID             string       `json:"call_id"`
 	Callee             liveParty    `json:"callee"`
 	Caller             liveParty    `json:"caller"`
-	RingingStartTime   string       `json:"ringing_start_time"`
+	RingingStartTime   string       `json:"ringing_start_time,omitempty"`
 	AnswerStartTime    string       `json:"answer_start_time,omitempty"`
 	ConnectedStartTime string       `json:"connected_start_time,omitempty"`
 	CallEndTime        string       `json:"call_end_time,omitempty"`
 	ForwardedBy        *forwardedBy `json:"forwarded_by,omitempty"`
 	HandupResult       string       `json:"handup_result,omitempty"`
+	DateTime           string       `json:"date_time,omitempty"` // hold / mute events
 }
 
 func (c call) live() liveObject {

@@ -1,8 +1,10 @@
 // Package zoomsim is an emulated Zoom for tests and `zoomcti demo`: the
 // OAuth authorization server (authorize page, code + PKCE, rotating refresh
 // tokens, revoke), the few REST endpoints zoomcti calls (users, phone
-// users, call history), and a webhook sender that signs deliveries exactly
-// as Zoom does. Paths, status codes, bodies and headers follow
+// users, call history), a webhook sender that signs deliveries exactly
+// as Zoom does, and the Zoom Phone Smart Embed (embed.go) with the live
+// call model behind it (phone.go): calls rung, answered, held and dialled
+// there send the webhooks a real call would. Paths, status codes, bodies and headers follow
 // reference/zoom.md so code tested against it works against Zoom.
 //
 // One *Zoom serves both of Zoom's hosts: /oauth/... (zoom.us) and /v2/...
@@ -56,6 +58,24 @@ type Options struct {
 	// PlayGap is the pause between two deliveries of Play; 0 sends them
 	// back to back.
 	PlayGap time.Duration
+
+	// The emulated Smart Embed (embed.go).
+	//
+	// ApprovedDomains are the origins (scheme://host[:port]) the Smart
+	// Embed app's admin approved: the embed answers only a parent page of
+	// one of them, and is silent otherwise.
+	ApprovedDomains []string
+	// EmbedUser is the user (id or email) already signed in to the embed,
+	// as if they had signed in earlier; empty shows the embed's sign-in.
+	EmbedUser string
+	// RingTime is how long an inbound call rings before it is missed
+	// (30 s); RemoteAnswer how long the far end of an outbound call takes
+	// to answer (2 s; negative: never).
+	RingTime     time.Duration
+	RemoteAnswer time.Duration
+	// PublicURL is the emulator's own URL, for the recording links it
+	// hands out (empty: Zoom's).
+	PublicURL string
 }
 
 // User is a Zoom Phone user of the emulated account.
@@ -93,6 +113,12 @@ type Zoom struct {
 	// clientRefusals counts token and revoke requests refused for their
 	// client credentials.
 	clientRefusals int
+	sessions       map[string]string // embed session token -> user id
+	stop           chan struct{}     // closed by Close: embed event streams end
+	stopOnce       sync.Once
+
+	phone           phone
+	lastDeliveryErr error
 
 	wg sync.WaitGroup // webhook deliveries started by handlers
 }
@@ -128,7 +154,10 @@ func New(opts Options) *Zoom {
 		history:    map[string][]historyEntry{},
 		pages:      map[string]*pageCursor{},
 		scopes:     slices.Clone(opts.Scopes),
+		sessions:   map[string]string{},
+		stop:       make(chan struct{}),
 	}
+	z.phone.init()
 	z.AddUser(User{ID: AliceID, Email: "alice@example.com", FirstName: "Alice", LastName: "Example",
 		Extension: "1001", ExtensionID: "FAKEextAlice000000001", Number: "+12025550101", Timezone: "America/New_York"})
 	z.AddUser(User{ID: BobID, Email: "bob@example.com", FirstName: "Bob", LastName: "Example",
@@ -157,6 +186,7 @@ func (z *Zoom) routes() {
 	// phoneUserCallHistory: "phone:read:list_call_logs:admin, phone:read:list_call_logs".
 	z.mux.HandleFunc("GET /v2/phone/users/{userId}/call_history", z.api([]string{"phone:read:list_call_logs", "phone:read:list_call_logs:admin"}, z.handleCallHistory))
 	z.mux.HandleFunc("POST /_sim/history", z.handleRecordHistory)
+	z.embedRoutes()
 	z.mux.HandleFunc("/v2/", z.api(nil, func(w http.ResponseWriter, r *http.Request, _ *grant) {
 		writeJSON(w, http.StatusNotFound, apiError{Code: 404, Message: "Not Found"})
 	}))
@@ -166,7 +196,11 @@ func (z *Zoom) ServeHTTP(w http.ResponseWriter, r *http.Request) { z.mux.ServeHT
 
 // Close waits for webhook deliveries that handlers started (a revoke sends
 // app_deauthorized after answering).
-func (z *Zoom) Close() { z.wg.Wait() }
+// It also ends the embed pages' event streams.
+func (z *Zoom) Close() {
+	z.stopOnce.Do(func() { close(z.stop) })
+	z.wg.Wait()
+}
 
 // Options returns the options in force, defaults filled in.
 func (z *Zoom) Options() Options {
@@ -176,6 +210,7 @@ func (z *Zoom) Options() Options {
 	o.WebhookURL = z.webhookURL
 	o.RedirectURLs = slices.Clone(o.RedirectURLs)
 	o.Scopes = slices.Clone(z.scopes)
+	o.ApprovedDomains = slices.Clone(o.ApprovedDomains)
 	return o
 }
 

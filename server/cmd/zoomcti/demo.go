@@ -17,7 +17,8 @@ Runs zoomcti with an emulated Salesforce org and an emulated Zoom, all on
 this machine, with no accounts and no network. The demo agent (Alice) is
 signed in and linked. It prints the one URL to open: a Lightning-like
 console with the softphone in its utility bar. Press "Simulate inbound
-call" there, or run "zoomcti simulate inbound" in another terminal.
+call" there and answer it in the softphone's Phone tab (an emulated Zoom
+Phone Smart Embed), or run "zoomcti simulate inbound" in another terminal.
 `
 
 func cmdDemo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -51,7 +52,8 @@ zoomcti demo is running.
   Salesforce (emulated) %s
   Zoom (emulated)  %s
 
-Place a call with the console's "Simulate inbound call" button, or:
+Place a call with the console's "Simulate inbound call" button and answer it
+in the softphone's Phone tab, dial from its keypad, or:
   go run ./server/cmd/zoomcti simulate inbound --server %s
 Press Ctrl+C to stop.
 `, d.ConsoleURL, d.ServerURL, d.SalesforceURL, d.ZoomURL, d.ServerURL)
