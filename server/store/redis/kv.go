@@ -23,7 +23,7 @@ return 0
 
 // Get returns the value of key, or store.ErrNotFound.
 func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
-	v, err := s.pipe.Get(ctx, s.kvKey(key)).Bytes()
+	v, err := s.client.Get(ctx, s.kvKey(key)).Bytes()
 	if errors.Is(err, goredis.Nil) {
 		return nil, fmt.Errorf("redis: get: %w", store.ErrNotFound)
 	}

@@ -30,11 +30,15 @@ type Options struct {
 // Store is the Redis implementation of store.Store.
 type Store struct {
 	client *goredis.Client
-	// pipe sends the hot path's commands (Apply, Get) of concurrent
-	// callers down one connection as one pipeline: while a batch is on
-	// the wire the next one gathers, so a busy instance pays a write and a
-	// read syscall per batch instead of per command, and a lone caller
-	// still goes out at once. Each script stays atomic on its own.
+	// pipe sends the Apply scripts of concurrent callers (every webhook's
+	// intake write, every event's commit) down one connection as one
+	// pipeline: while a batch is on the wire the next one gathers, so a
+	// busy instance pays a write and a read syscall per batch instead of
+	// per script (intake 8.8k → 11.5k deliveries a second, a quarter less
+	// server CPU per call), and a lone caller still goes out at once. Each
+	// script stays atomic on its own. Reads (Get) keep their own pooled
+	// connections: pipelined, a read waits for the batch ahead of it, which
+	// measurably lengthened the ring path (pop p99 +3 ms at 50 calls/s).
 	pipe   *goredis.AutoPipeliner
 	prefix string
 
