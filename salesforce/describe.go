@@ -34,11 +34,19 @@ type describedField struct {
 	Updateable bool   `json:"updateable"`
 }
 
-// described is one object's describe as the user sees it.
+// described is one object's describe as the user sees it, read at at.
 type described struct {
+	*fieldSet
+	at time.Time
+}
+
+// fieldSet is the fields one describe shows. Users with the same access see
+// the same set, so it is shared among them (Versions.internFields): every
+// connected agent holds its describes, and ten thousand copies of the same
+// few hundred fields would be most of the server's memory.
+type fieldSet struct {
 	fields []describedField
 	byName map[string]describedField // by lower-case name
-	at     time.Time
 }
 
 // has reports whether the user sees the field name.
@@ -103,14 +111,15 @@ func (c *Client) readDescribe(ctx context.Context, sobject string) (*described, 
 	if err := c.do(ctx, req, &res); err != nil {
 		return nil, fmt.Errorf("salesforce: describe %s: %w", sobject, err)
 	}
-	d := &described{byName: map[string]describedField{}, at: now}
+	set := &fieldSet{byName: map[string]describedField{}}
 	for _, f := range res.Fields {
 		if !apiName.MatchString(f.Name) {
 			continue // never seen; kept out of any statement all the same
 		}
-		d.fields = append(d.fields, f)
-		d.byName[strings.ToLower(f.Name)] = f
+		set.fields = append(set.fields, f)
+		set.byName[strings.ToLower(f.Name)] = f
 	}
+	d := &described{fieldSet: c.versions.internFields(sobject, set), at: now}
 	c.fields.mu.Lock()
 	if c.fields.objs == nil {
 		c.fields.objs = map[string]*described{}
@@ -137,12 +146,13 @@ var phoneObjects = []string{"Contact", "Lead", "Account"}
 // Leads are left out because their Contact is the live record.
 func (c *Client) phoneSearchFor(ctx context.Context, fresh bool) (phoneSearch, error) {
 	ps := phoneSearch{fields: map[string][]string{}}
+	descs, err := c.describeAll(ctx, phoneObjects, fresh)
+	if err != nil {
+		return phoneSearch{}, err
+	}
 	var parts []string
-	for _, obj := range phoneObjects {
-		d, err := c.describe(ctx, obj, fresh)
-		if err != nil {
-			return phoneSearch{}, err
-		}
+	for i, obj := range phoneObjects {
+		d := descs[i]
 		var phones []string
 		for _, f := range d.fields {
 			// A fax number is not a caller's line.
@@ -171,6 +181,20 @@ func (c *Client) phoneSearchFor(ctx context.Context, fresh bool) (phoneSearch, e
 	}
 	ps.returning = "RETURNING " + strings.Join(parts, ", ")
 	return ps, nil
+}
+
+// describeAll returns the user's describes of objs, reading the ones it
+// must read at the same time: an agent's first lookup of the hour waits for
+// one round trip to Salesforce, not one per object.
+func (c *Client) describeAll(ctx context.Context, objs []string, fresh bool) ([]*described, error) {
+	out := make([]*described, len(objs))
+	errs := make([]error, len(objs))
+	var wg sync.WaitGroup
+	for i, obj := range objs {
+		wg.Go(func() { out[i], errs[i] = c.describe(ctx, obj, fresh) })
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
 }
 
 // writableTaskFields keeps the fields of a Task create (create) or update

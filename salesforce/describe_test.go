@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/zoomcti/zoomcti/cti"
 	"github.com/zoomcti/zoomcti/salesforce/sfsim"
 )
@@ -176,5 +178,33 @@ func TestExpiredDescribeIsRefreshedInTheBackground(t *testing.T) {
 	before = e.org.APIRequests()
 	if _, err := FindByPhone(ctx, e.client, "+12025550142", usRules); err != nil || e.org.APIRequests()-before != 1 {
 		t.Errorf("next lookup: %v, %d requests, want 1", err, e.org.APIRequests()-before)
+	}
+}
+
+// Users who see the same fields share one copy of them (every connected
+// agent keeps its describes); a user who sees other fields has their own.
+func TestDescribesOfTheSameAccessAreShared(t *testing.T) {
+	e := newEnv(t)
+	ctx := testContext(t)
+	clientFor := func(userID string) *Client {
+		access, _ := e.org.IssueToken(userID)
+		return New(Config{InstanceURL: e.srv.URL, HTTPClient: e.srv.Client(), Versions: e.client.versions,
+			Tokens: NewTokenSource(&oauth2.Config{}, &oauth2.Token{AccessToken: access, TokenType: "Bearer"}, nil)})
+	}
+	admin := clientFor(e.org.AdminUser().ID)
+	for _, c := range []*Client{e.client, admin} {
+		if err := c.LoadFields(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	alice, _ := e.client.describe(ctx, "Contact", false)
+	avery, _ := admin.describe(ctx, "Contact", false)
+	if alice.fieldSet != avery.fieldSet {
+		t.Error("two users who see the same Contact fields hold two copies of them")
+	}
+	e.org.SetFieldAccess(sfsim.ProfileStandardUser, "Contact.AssistantPhone", false)
+	alice, _ = e.client.describe(ctx, "Contact", true)
+	if alice.fieldSet == avery.fieldSet || alice.has("AssistantPhone") || !avery.has("AssistantPhone") {
+		t.Error("a user who sees fewer fields shares the other's describe")
 	}
 }

@@ -63,6 +63,33 @@ type Versions struct {
 
 	mu    sync.Mutex
 	byURL map[string]*orgVersions
+	// fieldSets are the describes' field sets, one per distinct set
+	// (describe.go).
+	fieldSets map[string]*fieldSet
+}
+
+// maxFieldSets bounds the distinct describes kept shared; past it the
+// table starts over (the clients keep theirs).
+const maxFieldSets = 10_000
+
+// internFields returns the shared field set equal to set (of sobject),
+// keeping set as that when there is none yet.
+func (v *Versions) internFields(sobject string, set *fieldSet) *fieldSet {
+	var key strings.Builder
+	key.WriteString(sobject)
+	for _, f := range set.fields {
+		fmt.Fprintf(&key, "\x00%s\x01%s\x01%t%t", f.Name, f.Type, f.Createable, f.Updateable)
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if shared, ok := v.fieldSets[key.String()]; ok {
+		return shared
+	}
+	if v.fieldSets == nil || len(v.fieldSets) >= maxFieldSets {
+		v.fieldSets = map[string]*fieldSet{}
+	}
+	v.fieldSets[key.String()] = set
+	return set
 }
 
 // orgVersions is one org's list; its mutex is held while the list is read,

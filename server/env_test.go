@@ -237,26 +237,13 @@ func (e *env) signIn(access, refresh string) {
 	}
 }
 
-// loadDescribes reads the demo agent's describes, as their softphone's
-// connection does, so that a test counting API requests counts a steady
-// state's.
+// loadDescribes reads the demo agent's describes, as their first call
+// does, so that a test counting API requests counts a steady state's.
 func (e *env) loadDescribes() {
 	e.t.Helper()
 	ctx := context.Background()
 	if err := e.s.crm.call(ctx, *e.s.demoAgent, func(cl *salesforce.Client) error { return cl.LoadFields(ctx) }); err != nil {
 		e.t.Fatal(err)
-	}
-}
-
-// waitWarm waits for the describes read for softphones that connected.
-func (e *env) waitWarm() {
-	e.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for e.s.warming.Load() != 0 {
-		if time.Now().After(deadline) {
-			e.t.Fatal("the connected softphones' describes were never read")
-		}
-		time.Sleep(5 * time.Millisecond) // polling a condition
 	}
 }
 

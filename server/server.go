@@ -50,10 +50,7 @@ type Server struct {
 	jobs    *dispatcher
 	intakes intakes // ringing events' intake writes in flight
 	// runCtx is Start's context, for the jobs this instance runs at once.
-	runCtx atomic.Pointer[context.Context]
-	// warming counts the describe reads started for softphones that
-	// just connected.
-	warming   atomic.Int64
+	runCtx    atomic.Pointer[context.Context]
 	demoAgent *cti.Agent     // the signed-in agent of `zoomcti demo`
 	wg        sync.WaitGroup // background workers
 	// waitDelay is how long a job waits when the org is paused or the

@@ -38,7 +38,7 @@ func TestSMSBurstIsOneTask(t *testing.T) {
 	deliveries := append(bodies, bodies[4], redeliver(t, bodies[7]))
 	rand.Shuffle(len(deliveries), func(i, j int) { deliveries[i], deliveries[j] = deliveries[j], deliveries[i] })
 
-	e.loadDescribes() // read when the agent's softphone connects
+	e.loadDescribes() // read by the agent's first lookup, once an hour
 	before := e.org.APIRequests()
 	for _, b := range deliveries {
 		e.send(b)

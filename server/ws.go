@@ -13,7 +13,6 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/zoomcti/zoomcti/cti"
-	"github.com/zoomcti/zoomcti/salesforce"
 )
 
 const (
@@ -142,17 +141,6 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	defer s.hub.remove(c)
 	s.metrics.add(counterWSConnections, 1)
 	s.noteEvidence(r.Context(), agent.OrgID, factSoftphone) // the utility bar item exists
-	if run := s.runCtx.Load(); run != nil {
-		// The agent's describes (which fields they see) are read now, so
-		// that their first call's pop does not wait for them.
-		s.warming.Add(1)
-		s.wg.Go(func() {
-			defer s.warming.Add(-1)
-			ctx, cancel := context.WithTimeout(*run, 30*time.Second)
-			defer cancel()
-			_ = s.crm.call(ctx, *agent, func(cl *salesforce.Client) error { return cl.LoadFields(ctx) })
-		})
-	}
 
 	greeting := map[string]any{"type": "hello", "agent": agentView(*rec), "presence": s.presence(r.Context(), *agent)}
 	if set, err := s.settings(r.Context(), agent.OrgID); err == nil {
