@@ -31,6 +31,9 @@ type Call struct {
 	Answered  time.Time  `json:"answered,omitzero"`
 	Ended     time.Time  `json:"ended,omitzero"`
 	Matches   []Match    `json:"matches"` // nil until looked up
+	// Chosen is the match the agent picked in the chooser (first in
+	// Matches since).
+	Chosen string `json:"chosen,omitempty"`
 	// LookupFailed says why Matches is empty without a search.
 	LookupFailed LookupFailure `json:"lookup_failed,omitempty"`
 	Popped       bool          `json:"popped,omitempty"`

@@ -30,6 +30,8 @@ type outboxJob struct {
 	NotBefore time.Time `json:"not_before,omitzero"`
 	// Until is when a job waiting for something gives up (task_update).
 	Until time.Time `json:"until,omitzero"`
+	// Relate says a task_update also names the call's (chosen) record.
+	Relate bool `json:"relate,omitempty"`
 }
 
 // logJob is the outbox job that writes the call's Task.

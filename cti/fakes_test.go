@@ -406,6 +406,12 @@ func (c *fakeCRM) UpdateTask(_ context.Context, _ Agent, id string, t Task) erro
 	if t.CallDisposition != "" {
 		cur.CallDisposition = t.CallDisposition
 	}
+	if t.WhoID != "" {
+		cur.WhoID = t.WhoID
+	}
+	if t.WhatID != "" {
+		cur.WhatID = t.WhatID
+	}
 	c.tasks[id] = cur
 	return nil
 }

@@ -89,7 +89,11 @@ func (e *Engine) runTaskUpdate(ctx context.Context, job outboxJob) error {
 	case string(id) == discarded:
 		return nil
 	}
-	err = e.cfg.CRM.UpdateTask(ctx, j.Agent, string(id), Task{Subject: j.Task.Subject, Description: j.Task.Description, CallDisposition: j.Task.CallDisposition})
+	update := Task{Subject: j.Task.Subject, Description: j.Task.Description, CallDisposition: j.Task.CallDisposition}
+	if job.Relate {
+		update.WhoID, update.WhatID = j.Task.WhoID, j.Task.WhatID
+	}
+	err = e.cfg.CRM.UpdateTask(ctx, j.Agent, string(id), update)
 	if errors.Is(err, ErrRejected) {
 		// Deleted or locked down in Salesforce since: nothing to add to.
 		e.log.Warn("call log update refused; leaving it", "call_id", j.Task.CallObject, "task_id", string(id), "err", err)

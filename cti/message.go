@@ -30,6 +30,7 @@ type CallView struct {
 	Ended     time.Time  `json:"ended,omitzero"`
 	Duration  int        `json:"duration"` // seconds of talk time
 	Matches   []Match    `json:"matches"`
+	Chosen    string     `json:"chosen,omitempty"` // the match the agent picked
 }
 
 // Pop is a screen pop decision.
@@ -49,7 +50,7 @@ func callMessage(c *Call, pop bool, set Settings) Message {
 		ID: c.ID, Direction: c.Direction, State: c.State, Result: c.Result,
 		Number: c.Other.Number, Name: c.Other.Name,
 		Ringing: c.Ringing, Answered: c.Answered, Ended: c.Ended,
-		Duration: int(c.Duration() / time.Second), Matches: c.Matches,
+		Duration: int(c.Duration() / time.Second), Matches: c.Matches, Chosen: c.Chosen,
 	}
 	if v.Matches == nil {
 		v.Matches = []Match{}

@@ -174,6 +174,7 @@ func (s *Server) wsReader(c *wsConn) {
 		var msg struct {
 			Type string `json:"type"`
 			cti.DialIntent
+			CallID string `json:"call_id"` // choose
 		}
 		if err := c.ws.ReadJSON(&msg); err != nil {
 			return
@@ -197,6 +198,14 @@ func (s *Server) wsReader(c *wsConn) {
 			// zp-make-call wants), when they can.
 			b, _ := json.Marshal(map[string]string{"type": "dial_noted", "number": msg.Number, "e164": e164})
 			c.trySend(b)
+		case "choose":
+			// The agent picked one of several matches: the call is logged
+			// on it, and every softphone of the agent marks it.
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if err := s.engine.ChooseMatch(ctx, c.agent, msg.CallID, msg.RecordID); err != nil && !errors.Is(err, cti.ErrNoSuchMatch) {
+				s.log.Warn("cannot record the chosen match", "user_id", c.agent.UserID, "call_id", msg.CallID, "err", err)
+			}
+			cancel()
 		}
 	}
 }

@@ -561,12 +561,23 @@
       b.className = "link";
       b.textContent = m.name + " · " + m.type + (m.account_name ? " · " + m.account_name : "");
       b.dataset.recordId = m.id;
-      b.onclick = () => popRecord(m.id);
+      const several = (call.matches || []).length > 1;
+      if (several) {
+        // The one picked is the one the call is logged on; it stays
+        // marked across a reload and in every tab (the server keeps it).
+        b.setAttribute("aria-pressed", String(call.chosen === m.id));
+        if (call.chosen === m.id) b.classList.add("chosen");
+      }
+      b.onclick = () => {
+        popRecord(m.id);
+        if (several) wsSend({ type: "choose", call_id: call.id, record_id: m.id });
+      };
       li.appendChild(b);
       list.appendChild(li);
     }
     $("call-note").textContent = (call.matches || []).length === 0 && call.direction !== "internal"
-      ? "No matching Contact, Lead or Account." : (call.matches.length > 1 ? "Several records match: pick one." : "");
+      ? "No matching Contact, Lead or Account."
+      : (call.matches.length > 1 ? (call.chosen ? "Logged on the record you picked." : "Several records match: pick one.") : "");
     clearInterval(state.timer);
     const tick = () => {
       let secs = call.duration;
