@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,5 +47,30 @@ func TestTheRecordPickedInTheChooserIsLogged(t *testing.T) {
 	tasks := tasksFor(d, callID)
 	if len(tasks) != 1 || tasks[0]["WhoId"] != augusta {
 		t.Fatalf("Tasks %v, want one on Augusta %s", tasks, augusta)
+	}
+
+	// A call that ended without a pick no longer asks for one (with call
+	// logs saved by hand, nothing else takes the note's place).
+	setSettings(t, d, manualLogs(nil))
+	bodies, err = sim().Inbound(zoomsim.CallSpec{CallID: "7400000000000010102", From: adaPhone, To: DemoZoomUserID, Talk: 5 * time.Second})
+	playCall(t, d, bodies, err)
+	waitJS(t, ctx, `document.getElementById("call").dataset.callId === "7400000000000010102" && document.getElementById("call").dataset.state === "ended"`, 15*time.Second)
+	if note := evalJS[string](t, ctx, `document.getElementById("call-note").textContent`); strings.Contains(note, "pick one") {
+		t.Errorf("an ended call's card says %q", note)
+	}
+}
+
+// An Account that matches is named once, not "Globex · Account · Globex".
+func TestAnAccountMatchSaysItsNameOnce(t *testing.T) {
+	d := startDemo(t)
+	ctx := openSignedIn(t, d)
+	bodies, err := sim().Inbound(zoomsim.CallSpec{CallID: "7400000000000010103", From: "+12025550199", To: DemoZoomUserID, Talk: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	send(t, d, bodies[0])
+	waitJS(t, ctx, `document.querySelectorAll('#call-matches button').length === 1`, 15*time.Second)
+	if got := evalJS[string](t, ctx, `document.querySelector('#call-matches button').textContent`); got != "Globex Corporation · Account" {
+		t.Errorf("the match reads %q, want %q", got, "Globex Corporation · Account")
 	}
 }

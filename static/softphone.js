@@ -559,7 +559,9 @@
       const b = document.createElement("button");
       b.type = "button";
       b.className = "link";
-      b.textContent = m.name + " · " + m.type + (m.account_name ? " · " + m.account_name : "");
+      // An Account's "account" is itself: its name is said once.
+      const account = m.type !== "Account" && m.account_name && m.account_name !== m.name ? " · " + m.account_name : "";
+      b.textContent = m.name + " · " + m.type + account;
       b.dataset.recordId = m.id;
       const several = (call.matches || []).length > 1;
       if (several) {
@@ -577,7 +579,9 @@
     }
     $("call-note").textContent = (call.matches || []).length === 0 && call.direction !== "internal"
       ? "No matching Contact, Lead or Account."
-      : (call.matches.length > 1 ? (call.chosen ? "Logged on the record you picked." : "Several records match: pick one.") : "");
+      : (call.matches.length > 1
+        ? (call.chosen ? "Logged on the record you picked." : call.state === "ended" ? "" : "Several records match: pick one.")
+        : "");
     clearInterval(state.timer);
     const tick = () => {
       let secs = call.duration;
