@@ -227,5 +227,17 @@ func enrollDemoAgent(ctx context.Context, srv *server.Server, org *sfsim.Org, zm
 		return cti.Agent{}, err
 	}
 	srv.SetDemoAgent(a)
+	// The org's admin is signed in too (no softphone, no Zoom link), so
+	// that zoomcti doctor checks the demo as an admin would.
+	admin := org.AdminUser()
+	aa, ar := org.IssueToken(admin.ID)
+	err = srv.Enroll(ctx, server.Enrollment{
+		Agent:       cti.Agent{OrgID: org.OrgID(), UserID: admin.ID, Username: admin.Username, Email: admin.Email, Name: admin.Name, TimeZone: "America/New_York"},
+		InstanceURL: instanceURL, Admin: true,
+		Salesforce: (&oauth2.Token{AccessToken: aa, RefreshToken: ar, TokenType: "Bearer"}).WithExtra(map[string]any{"instance_url": instanceURL}),
+	})
+	if err != nil {
+		return cti.Agent{}, err
+	}
 	return a, nil
 }

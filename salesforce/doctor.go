@@ -24,6 +24,9 @@ type DoctorInput struct {
 	CallCenterURL string
 	// AdminPermission is the custom permission that makes an admin.
 	AdminPermission string
+	// AsAdmin: the checks run as an admin. Only admins may read the org's
+	// CustomPermission records (Object Reference, Special Access Rules).
+	AsAdmin bool
 	// TaskStatus is the closed status the admin picked ("": the org's own).
 	TaskStatus string
 	// Agent, when set, is a signed-in agent's client: the phone fields are
@@ -241,6 +244,10 @@ func (c *Client) checkCallCenter(ctx context.Context, in DoctorInput) cti.Check 
 
 func (c *Client) checkAdminPermission(ctx context.Context, in DoctorInput) cti.Check {
 	name := "Admin custom permission " + in.AdminPermission
+	if !in.AsAdmin {
+		return cti.Check{Name: name, State: cti.CheckUnknown,
+			Detail: "only a user with View Setup and Configuration may read the org's custom permissions; sign in as an admin and run zoomcti doctor again"}
+	}
 	recs, err := c.Query(ctx, fmt.Sprintf("SELECT Id FROM CustomPermission WHERE DeveloperName = '%s'", EscapeSOQL(in.AdminPermission)))
 	if err != nil {
 		return unreachable(name, err)

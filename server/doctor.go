@@ -131,7 +131,7 @@ func (s *Server) doctorOrg(ctx context.Context, name string, list []agentRecord)
 		OrgID: run.OrgID, UserID: run.UserID,
 		AdapterURL: s.cfg.PublicURL + "/softphone", CallCenterURL: s.cfg.PublicURL + "/callcenter.xml",
 		AdminPermission: s.cfg.SFAdminCustomPermission, TaskStatus: set.TaskStatus, NewestVersion: s.cfg.SFAPIVersion,
-		E164Fields: set.PhoneE164Fields,
+		E164Fields: set.PhoneE164Fields, AsAdmin: run.Admin,
 	}
 	if tok, err := s.tokens.loadSF(ctx, run.OrgID, run.UserID); err == nil {
 		in.HasRefreshToken = tok.RefreshToken != ""

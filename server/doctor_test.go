@@ -176,3 +176,17 @@ func TestDoctorNeedsTheOperatorToken(t *testing.T) {
 		})
 	}
 }
+
+// With no admin signed in the checks run as an agent, who may not read the
+// org's custom permissions: the doctor says so rather than failing the row.
+func TestDoctorAsAnAgentSaysWhatNeedsAnAdmin(t *testing.T) {
+	e := newEnv(t)
+	got, rep := checksByName(t, e)
+	if rep.Orgs[0].AsUser != e.org.DemoUser().Username {
+		t.Fatalf("ran as %q, want the agent", rep.Orgs[0].AsUser)
+	}
+	c := got["Admin custom permission "+sfsim.DefaultAdminCustomPermission]
+	if c.State != cti.CheckUnknown || !strings.Contains(c.Detail, "sign in as an admin") {
+		t.Errorf("custom permission row as an agent: %s %q", c.State, c.Detail)
+	}
+}

@@ -26,6 +26,9 @@ type Enrollment struct {
 	Salesforce  *oauth2.Token // the agent's Salesforce tokens, stored encrypted
 	Zoom        *oauth2.Token // the agent's Zoom grant, stored encrypted; nil: none yet
 	SignedIn    time.Time     // zero: now
+	// Admin: Salesforce said the user holds the admin custom permission
+	// (read again from Salesforce before their first admin request).
+	Admin bool
 }
 
 // Enroll stores an agent as if they had signed in with Salesforce and,
@@ -34,7 +37,7 @@ func (s *Server) Enroll(ctx context.Context, e Enrollment) error {
 	if e.SignedIn.IsZero() {
 		e.SignedIn = s.now()
 	}
-	if err := s.SaveAgent(ctx, agentRecord{Agent: e.Agent, InstanceURL: e.InstanceURL, SignedIn: e.SignedIn}, e.Salesforce); err != nil {
+	if err := s.SaveAgent(ctx, agentRecord{Agent: e.Agent, InstanceURL: e.InstanceURL, SignedIn: e.SignedIn, Admin: e.Admin}, e.Salesforce); err != nil {
 		return fmt.Errorf("enroll %s: %w", e.Agent.UserID, err)
 	}
 	if e.Agent.ZoomUserID == "" {

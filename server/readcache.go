@@ -130,10 +130,11 @@ func (c *readCache) Get(ctx context.Context, key string) ([]byte, error) {
 		if len(c.entries) >= cacheMax {
 			c.entries = map[string]cacheEntry{}
 		}
-		c.entries[key] = cacheEntry{value: append([]byte(nil), v...), at: c.now()}
-		if err != nil {
-			c.entries[key] = cacheEntry{at: c.now()}
+		e := cacheEntry{at: c.now()} // absent
+		if err == nil {
+			e.value = append(make([]byte, 0, len(v)), v...) // never nil: an empty value is not an absent one
 		}
+		c.entries[key] = e
 	}
 	c.mu.Unlock()
 	return v, err

@@ -54,8 +54,15 @@ func newGrants(system ...string) *grants {
 // who have one of these permissions can access this object: View Setup and
 // Configuration, Assign Permission Sets, Manage User" (reference
 // salesforce-setup.md §3.2).
+//
+// CustomPermission: Object Reference, CustomPermission, "Special Access
+// Rules": since Summer '20 only users with View Setup and Configuration,
+// Manage Session Permission Set Activations or Assign Permission Sets may
+// access it (the second is not modelled); "Supported Calls: describeLayout(),
+// describeSObjects(), query(), retrieve()", so it is read-only (schema.go).
 var setupObjects = map[string][]string{
 	"PermissionSetAssignment": {PermViewSetup, PermAssignPermissionSets, PermManageUsers},
+	"CustomPermission":        {PermViewSetup, PermAssignPermissionSets},
 }
 
 // governedByFLS reports whether field-level security applies to f: not to

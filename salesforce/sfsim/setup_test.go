@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -63,5 +64,11 @@ func TestCustomPermissionRecords(t *testing.T) {
 	status, _, b := to.call(t, "POST", apiBase+"sobjects/CustomPermission", admin, map[string]any{"DeveloperName": "X", "MasterLabel": "X"})
 	if status != http.StatusBadRequest {
 		t.Fatalf("creating a custom permission through the API: %d %s, want 400", status, b)
+	}
+	// An agent (no View Setup and Configuration, no Assign Permission
+	// Sets) may not read them at all (Object Reference, Special Access Rules).
+	status, _, b = to.call(t, "GET", apiBase+"query?q="+url.QueryEscape(q+DefaultAdminCustomPermission+"'"), to.token, nil)
+	if status != http.StatusBadRequest || !strings.Contains(string(b), `"errorCode":"INVALID_TYPE"`) {
+		t.Fatalf("an agent's query of CustomPermission: %d %s, want 400 INVALID_TYPE", status, b)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 
 	"github.com/zoomcti/zoomcti/cti"
 	"github.com/zoomcti/zoomcti/server"
@@ -45,21 +44,11 @@ func cmdDoctor(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(*srv, "/")+"/api/ops/doctor", nil)
+	resp, err := opsCall(ctx, http.MethodGet, *srv, "/api/ops/doctor", token, nil)
 	if err != nil {
-		return usageError{err}
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("%w (is zoomcti running at %s?)", err, *srv)
+		return err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		var e struct{ Error string }
-		_ = json.NewDecoder(resp.Body).Decode(&e)
-		return fmt.Errorf("zoomcti answered %d: %s", resp.StatusCode, e.Error)
-	}
 	var rep server.DoctorReport
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 4<<20)).Decode(&rep); err != nil {
 		return fmt.Errorf("reading zoomcti's answer: %w", err)

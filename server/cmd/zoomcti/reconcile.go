@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -51,23 +52,12 @@ func cmdReconcile(ctx context.Context, args []string, getenv func(string) string
 		return err
 	}
 	body, _ := json.Marshal(map[string]time.Time{"from": from, "to": to})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(*srv, "/")+"/api/ops/reconcile", strings.NewReader(string(body)))
-	if err != nil {
-		return usageError{err}
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
 	fmt.Fprintf(stdout, "reconciling %s → %s\n", from.Format(time.RFC3339), to.Format(time.RFC3339))
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := opsCall(ctx, http.MethodPost, *srv, "/api/ops/reconcile", token, body)
 	if err != nil {
-		return fmt.Errorf("%w (is zoomcti running at %s?)", err, *srv)
+		return err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		var e struct{ Error string }
-		_ = json.NewDecoder(resp.Body).Decode(&e)
-		return fmt.Errorf("zoomcti answered %d: %s", resp.StatusCode, e.Error)
-	}
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
 		var line struct {
@@ -100,6 +90,35 @@ func cmdReconcile(ctx context.Context, args []string, getenv func(string) string
 		return err
 	}
 	return fmt.Errorf("zoomcti ended the reconcile without a summary")
+}
+
+// opsCall sends an operator request to the running zoomcti at server and
+// returns its 200 answer; anything else is an error saying what zoomcti
+// answered.
+func opsCall(ctx context.Context, method, server, path, token string, body []byte) (*http.Response, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(server, "/")+path, rd)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%w (is zoomcti running at %s?)", err, server)
+	}
+	if resp.StatusCode != http.StatusOK {
+		defer resp.Body.Close()
+		var e struct{ Error string }
+		_ = json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&e)
+		return nil, fmt.Errorf("zoomcti answered %d: %s", resp.StatusCode, e.Error)
+	}
+	return resp, nil
 }
 
 // opsToken is the operator token as serve reads it: ZOOMCTI_OPS_TOKEN_FILE
