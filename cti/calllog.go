@@ -32,6 +32,22 @@ type outboxJob struct {
 	Until time.Time `json:"until,omitzero"`
 	// Relate says a task_update also names the call's (chosen) record.
 	Relate bool `json:"relate,omitempty"`
+	// Edited says a task_update carries the agent's edit of the log: its
+	// Name and Related To (cleared too) and the admin's fields.
+	Edited bool `json:"edited,omitempty"`
+	// Lookup is a lookup job: the call whose number to look up again.
+	Lookup *LookupJob `json:"lookup,omitempty"`
+}
+
+// LookupJob names a call whose lookup is waiting for Salesforce.
+type LookupJob struct {
+	Agent  Agent  `json:"agent"`
+	CallID string `json:"call_id"`
+}
+
+func (e *Engine) lookupJob(a Agent, callID string) *LookupJob {
+	a.ZoomUserID, a.ZoomEmail = "", ""
+	return &LookupJob{Agent: a, CallID: callID}
 }
 
 // logJob is the outbox job that writes the call's Task.
@@ -180,6 +196,8 @@ func (e *Engine) RunJob(ctx context.Context, job Job) (acked bool, err error) {
 		return false, e.runQueueMissed(ctx, j)
 	case j.Kind == JobTaskUpdate && j.Log != nil:
 		return false, e.runTaskUpdate(ctx, j)
+	case j.Kind == JobLookup && j.Lookup != nil:
+		return false, e.runLookup(ctx, *j.Lookup, job.Attempts)
 	case j.Log != nil:
 		_, acked, err := e.writeLog(ctx, *j.Log, job.Ref, job.Attempts)
 		return acked, err

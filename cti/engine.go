@@ -243,8 +243,17 @@ func (e *Engine) handleCall(ctx context.Context, agent Agent, call *Call, ev Eve
 	if err := e.checkDialed(ctx, b, agent, call); err != nil {
 		return err
 	}
+	waiting := call.LookupFailed
 	if err := e.match(ctx, agent, call); err != nil {
 		return err
+	}
+	if call.LookupFailed != waiting && !call.Over() && (call.LookupFailed == LookupWaiting || call.LookupFailed == LookupPaused) {
+		// Salesforce did not answer (or the org is out of API requests):
+		// the card shows the call now and says the lookup waits; a job
+		// looks the number up again and fills the match in.
+		if err := b.enqueue(outboxJob{Kind: JobLookup, Lookup: e.lookupJob(agent, call.ID)}, false); err != nil {
+			return err
+		}
 	}
 	pop := e.popNow(call, set)
 	if pop {
@@ -287,8 +296,12 @@ var ErrSignedOut = errors.New("cti: agent must sign in to Salesforce again")
 var ErrCRMPaused = errors.New("cti: Salesforce API paused for this org")
 
 // match looks the other party's number up in the agent's org once per call.
+// When Salesforce does not answer, the call goes on without its match
+// (LookupWaiting) rather than waiting for it: the lookup job (runLookup)
+// owns trying again, and a call that ends first is looked up when its Task
+// is written.
 func (e *Engine) match(ctx context.Context, a Agent, c *Call) error {
-	if c.Matches != nil {
+	if c.Matches != nil || c.LookupFailed == LookupWaiting && !c.Over() {
 		return nil
 	}
 	if c.Direction == Internal {
@@ -311,13 +324,18 @@ func (e *Engine) match(ctx context.Context, a Agent, c *Call) error {
 		// written then (the outbox waits).
 		c.Matches, c.LookupFailed = []Match{}, LookupSignedOut
 		return nil
-	case err != nil:
+	case ctx.Err() != nil:
 		return fmt.Errorf("cti: find caller %s: %w", c.ID, err)
+	case err != nil:
+		e.log.Warn("Salesforce lookup failed; the call shows without its match until a retry finds it",
+			"call_id", c.ID, "org_id", a.OrgID, "err", err)
+		c.Matches, c.LookupFailed = nil, LookupWaiting
+		return nil
 	}
 	if matches == nil {
 		matches = []Match{}
 	}
-	c.Matches = matches
+	c.Matches, c.LookupFailed = matches, ""
 	return nil
 }
 

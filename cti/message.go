@@ -31,6 +31,13 @@ type CallView struct {
 	Duration  int        `json:"duration"` // seconds of talk time
 	Matches   []Match    `json:"matches"`
 	Chosen    string     `json:"chosen,omitempty"` // the match the agent picked
+	// Lookup says why Matches is empty without a search: "waiting" (the
+	// match fills in when Salesforce answers), "paused" (the org is out of
+	// API requests: the console's search is popped instead) or
+	// "signed_out". Empty: Matches is what the search found.
+	Lookup LookupFailure `json:"lookup,omitempty"`
+	// Edited says the agent changed the call's log after it was saved.
+	Edited bool `json:"edited,omitempty"`
 }
 
 // Pop is a screen pop decision.
@@ -51,6 +58,7 @@ func callMessage(c *Call, pop bool, set Settings) Message {
 		Number: c.Other.Number, Name: c.Other.Name,
 		Ringing: c.Ringing, Answered: c.Answered, Ended: c.Ended,
 		Duration: int(c.Duration() / time.Second), Matches: c.Matches, Chosen: c.Chosen,
+		Lookup: c.LookupFailed, Edited: c.Edit != nil,
 	}
 	if v.Matches == nil {
 		v.Matches = []Match{}

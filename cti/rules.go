@@ -15,6 +15,9 @@ func (e *Engine) popNow(c *Call, set Settings) bool {
 	if c.Popped || c.Over() || c.Dialed {
 		return false
 	}
+	if c.LookupFailed == LookupWaiting {
+		return false // pops when Salesforce answers (runLookup)
+	}
 	if set.PopOn == PopOnAnswered {
 		return c.State == StateAnswered || c.State == StateHeld
 	}

@@ -67,6 +67,7 @@ const (
 	JobQueueMissed JobKind = "queue_missed" // log an unanswered queue call for its first ringing member
 	JobTaskUpdate  JobKind = "task_update"  // add a recording or voicemail link to a written Task
 	JobSMS         JobKind = "sms"          // write or update the day's SMS Task
+	JobLookup      JobKind = "lookup"       // look a call's number up again once Salesforce answers
 )
 
 // LookupFailure says why a call has no matches without a search.
@@ -76,4 +77,5 @@ type LookupFailure string
 const (
 	LookupPaused    LookupFailure = "paused"     // the org is out of API requests
 	LookupSignedOut LookupFailure = "signed_out" // the agent must sign in again
+	LookupWaiting   LookupFailure = "waiting"    // Salesforce did not answer; a lookup job tries again
 )
