@@ -43,13 +43,13 @@ type Call struct {
 	Dialed bool `json:"dialed,omitempty"`
 	// NoLog says why the call gets no Task (for example a queue call this
 	// member only rang for).
-	NoLog        string `json:"no_log,omitempty"`
+	NoLog string `json:"no_log,omitempty"`
 	// Edit is what the agent changed in the call's log after it was saved
 	// (a wrap-up, or an edit of an auto-saved Task): later updates of the
 	// Task (a recording's link) keep it.
 	Edit         *WrapUpEdit `json:"edit,omitempty"`
 	RecordingURL string      `json:"recording_url,omitempty"`
-	VoicemailURL string `json:"voicemail_url,omitempty"`
+	VoicemailURL string      `json:"voicemail_url,omitempty"`
 
 	// loaded is the stored state this call was read from (nil: new), what
 	// its next save expects to replace.

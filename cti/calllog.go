@@ -56,7 +56,13 @@ func (e *Engine) logJob(a Agent, c *Call, set Settings) *LogJob {
 	// which an agent's disconnect must be able to erase.
 	a.ZoomUserID, a.ZoomEmail = "", ""
 	j := &LogJob{Agent: a, Task: e.buildTask(a, c, set)}
-	if c.LookupFailed != "" {
+	if c.Edit != nil {
+		// The agent's wrap-up or edit stays on every later update.
+		if t, err := applyEdit(WrapUp{Call: *callMessage(c, false, set).Call, Draft: j.Task}, *c.Edit, set); err == nil {
+			j.Task = t
+		}
+	}
+	if c.LookupFailed != "" && j.Task.WhoID == "" && j.Task.WhatID == "" {
 		j.Lookup = c.Other.Number
 	}
 	return j

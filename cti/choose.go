@@ -31,6 +31,12 @@ func (e *Engine) ChooseMatch(ctx context.Context, a Agent, callID, recordID stri
 		chosen := c.Matches[i]
 		c.Matches = append([]Match{chosen}, slices.Delete(slices.Clone(c.Matches), i, i+1)...)
 		c.Chosen = recordID
+		if c.Edit != nil {
+			// The latest pick names the record, over an earlier edit's.
+			edit := *c.Edit
+			edit.WhoID, edit.WhatID = "", ""
+			c.Edit = &edit
+		}
 		set, err := e.cfg.Settings(ctx, a.OrgID)
 		if err != nil {
 			return fmt.Errorf("cti: settings: %w", err)

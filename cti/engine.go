@@ -52,6 +52,10 @@ type Task struct {
 	WhatID       string `json:"what_id,omitempty"`
 	// Fields are the admin's extra Task fields (API name → value).
 	Fields map[string]string `json:"fields,omitempty"`
+	// ClearWho and ClearWhat empty the WhoId and WhatId of an existing
+	// Task (an update only: the agent took the call off a record).
+	ClearWho  bool `json:"clear_who,omitempty"`
+	ClearWhat bool `json:"clear_what,omitempty"`
 }
 
 // Directory finds the agent linked to a Zoom user.

@@ -412,6 +412,18 @@ func (c *fakeCRM) UpdateTask(_ context.Context, _ Agent, id string, t Task) erro
 	if t.WhatID != "" {
 		cur.WhatID = t.WhatID
 	}
+	if t.ClearWho && t.WhoID == "" {
+		cur.WhoID = ""
+	}
+	if t.ClearWhat && t.WhatID == "" {
+		cur.WhatID = ""
+	}
+	for k, v := range t.Fields {
+		if cur.Fields == nil {
+			cur.Fields = map[string]string{}
+		}
+		cur.Fields[k] = v
+	}
 	c.tasks[id] = cur
 	return nil
 }

@@ -90,8 +90,14 @@ func (e *Engine) runTaskUpdate(ctx context.Context, job outboxJob) error {
 		return nil
 	}
 	update := Task{Subject: j.Task.Subject, Description: j.Task.Description, CallDisposition: j.Task.CallDisposition}
-	if job.Relate {
+	if job.Relate || job.Edited {
 		update.WhoID, update.WhatID = j.Task.WhoID, j.Task.WhatID
+	}
+	if job.Edited {
+		// The agent's edit: what they cleared is cleared, and the admin's
+		// fields are written too.
+		update.Fields = j.Task.Fields
+		update.ClearWho, update.ClearWhat = j.Task.WhoID == "", j.Task.WhatID == ""
 	}
 	err = e.cfg.CRM.UpdateTask(ctx, j.Agent, string(id), update)
 	if errors.Is(err, ErrRejected) {

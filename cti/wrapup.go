@@ -87,7 +87,7 @@ func (e *Engine) WrapUps(ctx context.Context, a Agent) ([]WrapUp, error) {
 // CompleteWrapUp checks the agent's edit against the settings and queues
 // the Task. Invalid input gets FieldErrors and changes nothing.
 func (e *Engine) CompleteWrapUp(ctx context.Context, a Agent, callID string, edit WrapUpEdit) error {
-	b, err := e.cfg.KV.Get(ctx, wrapUpKey(a, callID))
+	raw, err := e.cfg.KV.Get(ctx, wrapUpKey(a, callID))
 	if errors.Is(err, e.cfg.NotFound) {
 		return ErrNoWrapUp
 	}
@@ -95,7 +95,7 @@ func (e *Engine) CompleteWrapUp(ctx context.Context, a Agent, callID string, edi
 		return err
 	}
 	var w WrapUp
-	if err := json.Unmarshal(b, &w); err != nil {
+	if err := json.Unmarshal(raw, &w); err != nil {
 		return err
 	}
 	set, err := e.cfg.Settings(ctx, a.OrgID)
@@ -114,10 +114,82 @@ func (e *Engine) CompleteWrapUp(ctx context.Context, a Agent, callID string, edi
 		return err
 	}
 	a.ZoomUserID, a.ZoomEmail = "", ""
-	if err := e.enqueue(ctx, outboxJob{Kind: JobTask, Log: &LogJob{Agent: a, Task: t}}); err != nil {
+	job := &LogJob{Agent: a, Task: t}
+	return e.withCall(ctx, a, callID, func(c *Call) error {
+		b := &batch{}
+		if c != nil {
+			// Kept with the call, so that a recording's link added to the
+			// Task later keeps the agent's notes and choices.
+			c.Edit = &edit
+			if c.LookupFailed != "" && t.WhoID == "" && t.WhatID == "" {
+				job.Lookup = c.Other.Number
+			}
+			if err := e.storeCall(b, a, c); err != nil {
+				return err
+			}
+		}
+		if err := b.enqueue(outboxJob{Kind: JobTask, Log: job}, false); err != nil {
+			return err
+		}
+		b.txn.Expect = append(b.txn.Expect, Cond{Key: wrapUpKey(a, callID), Value: raw})
+		b.del(wrapUpKey(a, callID))
+		err := e.apply(ctx, b, JobRef{})
+		if e.isConflict(err) {
+			if pending, perr := e.wrapUpPending(ctx, a, callID); perr == nil && !pending {
+				return ErrNoWrapUp // saved or discarded meanwhile (another tab)
+			}
+		}
+		return err
+	})
+}
+
+// ErrNotLogged says a call has no saved log to edit (yet): it is still
+// on, waits for its wrap-up, was discarded, or gets no Task.
+var ErrNotLogged = errors.New("cti: this call has no saved call log to edit")
+
+// EditCallLog changes a call's saved log: Name, Related To, notes,
+// disposition and the admin's fields, as a wrap-up would. The Task is
+// updated (once it is written, if auto-save is still writing it), never
+// written twice; the edit is kept with the call, so later updates (a
+// recording's link, a pick in the chooser) keep it. Invalid input gets
+// FieldErrors and changes nothing.
+func (e *Engine) EditCallLog(ctx context.Context, a Agent, callID string, edit WrapUpEdit) error {
+	set, err := e.cfg.Settings(ctx, a.OrgID)
+	if err != nil {
 		return err
 	}
-	return e.cfg.KV.Delete(ctx, wrapUpKey(a, callID))
+	if pending, err := e.wrapUpPending(ctx, a, callID); err != nil {
+		return err
+	} else if pending {
+		return ErrNotLogged // the wrap-up is the place for it
+	}
+	if done, err := e.cfg.KV.Get(ctx, logKey(a, callID)); err == nil && string(done) == discarded {
+		return ErrNotLogged
+	} else if err != nil && !errors.Is(err, e.cfg.NotFound) {
+		return err
+	}
+	return e.withCall(ctx, a, callID, func(c *Call) error {
+		if c == nil || !c.Over() || !c.Logged || c.NoLog != "" || c.Direction == Internal && set.IgnoreInternalCalls {
+			return ErrNotLogged
+		}
+		// The edit applies to the log as the call built it, not on top of
+		// an earlier edit: notes replace notes.
+		draft := e.buildTask(a, c, set)
+		if _, err := applyEdit(WrapUp{Call: *callMessage(c, false, set).Call, Draft: draft}, edit, set); err != nil {
+			return err
+		}
+		c.Edit = &edit
+		b := &batch{}
+		if err := e.storeCall(b, a, c); err != nil {
+			return err
+		}
+		if err := b.enqueue(outboxJob{Kind: JobTaskUpdate, Edited: true, Log: e.logJob(a, c, set), Until: e.now().Add(mediaWait)}, false); err != nil {
+			return err
+		}
+		msg := callMessage(c, false, set)
+		b.after = append(b.after, func(ctx context.Context) { e.push(ctx, a, c.ID, msg) })
+		return e.apply(ctx, b, JobRef{})
+	})
 }
 
 // DiscardWrapUp drops a waiting call log for good: the call is marked as

@@ -151,6 +151,12 @@ func taskUpdate(t cti.Task) map[string]any {
 	set("Description", truncate(t.Description, maxDescription), t.Description != "")
 	set("WhoId", t.WhoID, t.WhoID != "")
 	set("WhatId", t.WhatID, t.WhatID != "")
+	// An empty lookup is cleared with null (reference §4, sObject Rows).
+	set("WhoId", nil, t.WhoID == "" && t.ClearWho)
+	set("WhatId", nil, t.WhatID == "" && t.ClearWhat)
+	for k, v := range t.Fields {
+		fields[k] = v
+	}
 	set("CallDurationInSeconds", t.CallDurationInSeconds, t.CallDurationInSeconds > 0)
 	set("ActivityDate", t.ActivityDate, t.ActivityDate != "")
 	return fields

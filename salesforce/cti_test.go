@@ -152,6 +152,21 @@ func TestTaskRoundTrip(t *testing.T) {
 		rec.String("TaskSubtype") != "Call" || rec.String("OwnerId") != owner {
 		t.Fatalf("Task after the update: %v", rec)
 	}
+
+	// An agent's edit names a Contact, then takes the call off it again.
+	contact := e.org.Insert("Contact", map[string]any{"LastName": "Lovelace", "Phone": "+12025550142"})
+	if err := e.client.UpdateTask(ctx, id, cti.Task{WhoID: contact}); err != nil {
+		t.Fatalf("UpdateTask naming a Contact: %v", err)
+	}
+	if rec, err := e.client.Get(ctx, "Task", id); err != nil || rec.String("WhoId") != contact {
+		t.Fatalf("WhoId after naming the Contact: %v, %v", rec, err)
+	}
+	if err := e.client.UpdateTask(ctx, id, cti.Task{ClearWho: true}); err != nil {
+		t.Fatalf("UpdateTask clearing WhoId: %v", err)
+	}
+	if rec, err := e.client.Get(ctx, "Task", id); err != nil || rec.String("WhoId") != "" || rec.String("CallDisposition") != "Interested" {
+		t.Fatalf("Task after clearing WhoId: %v, %v", rec, err)
+	}
 }
 
 // The admin check reads the identity URL's custom_permissions as the

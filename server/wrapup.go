@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -57,6 +58,16 @@ func (s *Server) handleListWrapUps(w http.ResponseWriter, r *http.Request) {
 // handleSaveWrapUp answers POST /api/calllogs/{call}: the agent's wrap-up;
 // the Task goes to the outbox. Invalid input: 400 with a message per field.
 func (s *Server) handleSaveWrapUp(w http.ResponseWriter, r *http.Request) {
+	s.handleCallLogEdit(w, r, s.engine.CompleteWrapUp)
+}
+
+// handleEditCallLog answers PATCH /api/calllogs/{call}: the agent changes
+// the log of a call that was saved already (auto-saved, or wrapped up).
+func (s *Server) handleEditCallLog(w http.ResponseWriter, r *http.Request) {
+	s.handleCallLogEdit(w, r, s.engine.EditCallLog)
+}
+
+func (s *Server) handleCallLogEdit(w http.ResponseWriter, r *http.Request, apply func(context.Context, cti.Agent, string, cti.WrapUpEdit) error) {
 	a, err := s.agentForToken(r.Context(), bearer(r))
 	if err != nil {
 		s.writeError(w, r, err)
@@ -69,7 +80,7 @@ func (s *Server) handleSaveWrapUp(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errorf(KindInvalid, "the call log must be a JSON object: "+err.Error(), err))
 		return
 	}
-	err = s.engine.CompleteWrapUp(r.Context(), *a, r.PathValue("call"), edit)
+	err = apply(r.Context(), *a, r.PathValue("call"), edit)
 	var fe cti.FieldErrors
 	switch {
 	case errors.As(err, &fe):
@@ -77,6 +88,9 @@ func (s *Server) handleSaveWrapUp(w http.ResponseWriter, r *http.Request) {
 		return
 	case errors.Is(err, cti.ErrNoWrapUp):
 		s.writeError(w, r, errorf(KindNotFound, "no call log waiting for that call (saved or discarded already?)", err))
+		return
+	case errors.Is(err, cti.ErrNotLogged):
+		s.writeError(w, r, errorf(KindConflict, "this call has no saved call log to change (still on, waiting for its wrap-up, or discarded)", err))
 		return
 	case err != nil:
 		s.writeError(w, r, errorf(KindUnavailable, "not saved; try again", err))
