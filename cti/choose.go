@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 )
 
 // ErrNoSuchMatch is a choice of a record that is not one of the call's
@@ -55,4 +56,74 @@ func (e *Engine) ChooseMatch(ctx context.Context, a Agent, callID, recordID stri
 		b.after = append(b.after, func(ctx context.Context) { e.push(ctx, a, c.ID, msg) })
 		return e.apply(ctx, b, JobRef{})
 	})
+}
+
+// adoptSlack is how far before the call's first ring a record may have
+// been created and still count as created for the call (clocks differ).
+const adoptSlack = time.Minute
+
+// adoptWindow is how long after a call ended its card still takes a record
+// created for it (the agent finishing the new Contact's form).
+const adoptWindow = 30 * time.Minute
+
+// AdoptRecord logs a call that found no match on the Contact, Lead or
+// Account the agent created for it from the no-match pop: the console
+// reports the navigation to the new record, and search alone would miss a
+// record this fresh (its index lags). Only a record created since the call
+// began counts, and only for a call without a match; anything else is
+// ErrNoSuchMatch. It returns the caller's number, whose cached lookup is
+// stale now.
+func (e *Engine) AdoptRecord(ctx context.Context, a Agent, callID, recordID string) (string, error) {
+	var number string
+	err := e.withCall(ctx, a, callID, func(c *Call) error {
+		if c == nil || c.Direction == Internal || c.Other.Number == "" {
+			return ErrNoSuchMatch
+		}
+		if len(c.Matches) > 0 {
+			if c.Chosen == recordID {
+				return nil // adopted already (another tab)
+			}
+			return ErrNoSuchMatch
+		}
+		if c.Over() && e.now().Sub(c.Ended) > adoptWindow {
+			return ErrNoSuchMatch
+		}
+		m, created, err := e.cfg.CRM.CallRecord(ctx, a, recordID)
+		if err != nil {
+			return err
+		}
+		began := c.Ringing
+		if began.IsZero() {
+			began = c.Answered
+		}
+		if created.IsZero() || !began.IsZero() && created.Before(began.Add(-adoptSlack)) {
+			return fmt.Errorf("%w: %s was not created during the call", ErrNoSuchMatch, recordID)
+		}
+		set, err := e.cfg.Settings(ctx, a.OrgID)
+		if err != nil {
+			return fmt.Errorf("cti: settings: %w", err)
+		}
+		c.Matches, c.Chosen, c.LookupFailed = []Match{m}, m.ID, ""
+		number = c.Other.Number
+		b := &batch{}
+		if err := e.storeCall(b, a, c); err != nil {
+			return err
+		}
+		if c.Logged && c.NoLog == "" {
+			if pending, err := e.wrapUpPending(ctx, a, c.ID); err != nil {
+				return err
+			} else if pending {
+				// The waiting wrap-up's draft names the new record.
+				if err := e.saveWrapUp(b, a, c, set); err != nil {
+					return err
+				}
+			} else if err := b.enqueue(outboxJob{Kind: JobTaskUpdate, Relate: true, Log: e.logJob(a, c, set), Until: e.now().Add(mediaWait)}, false); err != nil {
+				return err
+			}
+		}
+		msg := callMessage(c, false, set)
+		b.after = append(b.after, func(ctx context.Context) { e.push(ctx, a, c.ID, msg) })
+		return e.apply(ctx, b, JobRef{})
+	})
+	return number, err
 }

@@ -79,3 +79,81 @@ func TestChoosingWhatIsNotAMatchIsRefused(t *testing.T) {
 		t.Errorf("Task on %q, want the first match", task.WhoID)
 	}
 }
+
+// A record the agent creates from the no-match pop during the call gets
+// the call: the console reports the navigation to it (search alone would
+// miss a record this fresh). Old records, calls with a match and foreign
+// ids are refused.
+func TestAdoptTheRecordCreatedForTheCall(t *testing.T) {
+	const newID = "003000000NEWBIE"
+	tests := []struct {
+		name    string
+		from    Party
+		created time.Duration // since the call began ringing
+		when    string        // "ringing", "after" (logged), "wrapup" (auto-save off), "late"
+		wantErr bool
+		who     string
+	}{
+		{name: "created while ringing, logged on it", from: stranger, created: 10 * time.Second, when: "ringing", who: newID},
+		{name: "created after the Task was written: the Task is updated", from: stranger, created: 90 * time.Second, when: "after", who: newID},
+		{name: "with Auto Save off: the wrap-up's draft names it", from: stranger, created: 90 * time.Second, when: "wrapup", who: newID},
+		{name: "a record older than the call is not adopted", from: stranger, created: -time.Hour, when: "ringing", wantErr: true},
+		{name: "a call with a match keeps it", from: ada, created: 10 * time.Second, when: "ringing", wantErr: true, who: "003ADA"},
+		{name: "long after the call, the card no longer takes one", from: stranger, created: 90 * time.Second, when: "late", wantErr: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			if tc.when == "wrapup" {
+				f.settings(func(s *Settings) { s.AutoSaveCallLogs = false })
+			}
+			f.crm.records = map[string]fakeRecord{newID: {Match: Match{ID: newID, Type: "Contact", Name: "New Caller"}, created: f.day.Add(tc.created)}}
+			c := f.inbound("C1", tc.from)
+			f.at(c, KindRinging)
+			if tc.when != "ringing" {
+				f.tick(5 * time.Second)
+				f.at(c, KindAnswered)
+				f.tick(time.Minute)
+				f.at(c, KindEnded)
+				f.runJobs()
+			}
+			if tc.when == "late" {
+				f.tick(adoptWindow + time.Minute)
+			}
+			number, err := f.e.AdoptRecord(context.Background(), *f.alice, "C1", newID)
+			if tc.wantErr != (err != nil) || err != nil && !errors.Is(err, ErrNoSuchMatch) {
+				t.Fatalf("AdoptRecord: %v, want error %v (ErrNoSuchMatch)", err, tc.wantErr)
+			}
+			if err == nil && number != tc.from.Number {
+				t.Errorf("number %q, want %q (its cached lookup is stale)", number, tc.from.Number)
+			}
+			if tc.when == "ringing" {
+				f.tick(5 * time.Second)
+				f.at(c, KindAnswered)
+				f.tick(time.Minute)
+				f.at(c, KindEnded)
+			}
+			if tc.when == "wrapup" {
+				w := f.wrapUps()
+				if len(w) != 1 || w[0].Draft.WhoID != tc.who {
+					t.Fatalf("wrap-ups %+v, want one naming %s", w, tc.who)
+				}
+				if err := f.e.CompleteWrapUp(context.Background(), *f.alice, "C1", WrapUpEdit{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			f.runJobs()
+			task := f.crm.only(t)
+			if task.WhoID != tc.who {
+				t.Errorf("Task WhoId %q, want %q", task.WhoID, tc.who)
+			}
+			if !tc.wantErr {
+				msgs := f.push.of(f.alice, "call")
+				last := msgs[len(msgs)-1].Call
+				if len(last.Matches) != 1 || last.Matches[0].ID != newID || last.Chosen != newID {
+					t.Errorf("the card shows %+v, want the new record", last)
+				}
+			}
+		})
+	}
+}

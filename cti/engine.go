@@ -75,6 +75,9 @@ type CRM interface {
 	// UpdateTask changes the fields of an existing Task that are set in t
 	// (non-empty strings, a positive duration); the others stay.
 	UpdateTask(ctx context.Context, a Agent, id string, t Task) error
+	// CallRecord reads a Contact, Lead or Account the agent can see, and
+	// when it was created; ErrNoSuchMatch when there is none.
+	CallRecord(ctx context.Context, a Agent, id string) (Match, time.Time, error)
 }
 
 // Notifier pushes a message to every softphone the agent has open.

@@ -300,6 +300,12 @@ type storedTask struct {
 	Owner string // the agent's Key
 }
 
+// fakeRecord is a record of the fake org, with when it was created.
+type fakeRecord struct {
+	Match
+	created time.Time
+}
+
 // fakeCRM is a Salesforce org: Tasks in a map, lookups from byNumber, the
 // calls a real org would bill counted, and switchable failures.
 type fakeCRM struct {
@@ -313,6 +319,8 @@ type fakeCRM struct {
 	lookupErr                         error // returned by FindByPhone while set
 	failAfterCreate                   int   // creates that succeed but report an error
 	onCreate                          func()
+	// records are the Contacts, Leads and Accounts CallRecord reads.
+	records map[string]fakeRecord
 	// reject refuses a Task Salesforce would never accept as it is.
 	reject func(Task) bool
 }
@@ -426,6 +434,20 @@ func (c *fakeCRM) UpdateTask(_ context.Context, _ Agent, id string, t Task) erro
 	}
 	c.tasks[id] = cur
 	return nil
+}
+
+// CallRecord finds a record the test put in records.
+func (c *fakeCRM) CallRecord(_ context.Context, _ Agent, id string) (Match, time.Time, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return Match{}, time.Time{}, c.err
+	}
+	r, ok := c.records[id]
+	if !ok {
+		return Match{}, time.Time{}, ErrNoSuchMatch
+	}
+	return r.Match, r.created, nil
 }
 
 // deleteTask is the agent deleting a Task in Salesforce.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/zoomcti/zoomcti/cti"
 )
@@ -222,4 +223,51 @@ func AsCTIError(err error) error {
 		return &SignInRequired{Reason: "Salesforce no longer accepts your session. Sign in again.", err: err}
 	}
 	return err
+}
+
+// CallRecord reads the Contact, Lead or Account id names, for a call to be
+// logged on it (a record the agent created during the call): what the
+// softphone shows of it, and when it was created. A record the user may
+// not see is KindNotFound, as Salesforce answers for it.
+func (c *Client) CallRecord(ctx context.Context, id string) (cti.Match, time.Time, error) {
+	if !validRecordID(id) {
+		return cti.Match{}, time.Time{}, fmt.Errorf("salesforce: %q is not a record id: %w", id, KindNotFound)
+	}
+	var soql string
+	switch id[:3] {
+	case "003":
+		soql = "SELECT Id, Name, Phone, AccountId, Account.Name, CreatedDate FROM Contact WHERE Id = '%s'"
+	case "00Q":
+		soql = "SELECT Id, Name, Phone, CreatedDate FROM Lead WHERE Id = '%s'"
+	case "001":
+		soql = "SELECT Id, Name, Phone, CreatedDate FROM Account WHERE Id = '%s'"
+	default:
+		return cti.Match{}, time.Time{}, fmt.Errorf("salesforce: %s is not a Contact, Lead or Account: %w", id, KindNotFound)
+	}
+	recs, err := c.Query(ctx, fmt.Sprintf(soql, EscapeSOQL(id)))
+	if err != nil {
+		return cti.Match{}, time.Time{}, err
+	}
+	if len(recs) == 0 {
+		return cti.Match{}, time.Time{}, fmt.Errorf("salesforce: record %s: %w", id, KindNotFound)
+	}
+	r := recs[0]
+	m := cti.Match{ID: r.ID(), Type: r.Type(), Name: r.String("Name"), Phone: r.String("Phone"), AccountID: r.String("AccountId")}
+	if acct, ok := r["Account"].(map[string]any); ok {
+		m.AccountName, _ = acct["Name"].(string)
+	}
+	return m, r.Time("CreatedDate"), nil
+}
+
+// validRecordID is a 15- or 18-character Salesforce id.
+func validRecordID(id string) bool {
+	if len(id) != 15 && len(id) != 18 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return true
 }

@@ -292,6 +292,33 @@ func (c *crm) closedStatus(ctx context.Context, orgID string, cl *salesforce.Cli
 	return status, nil
 }
 
+// CallRecord implements cti.CRM.
+func (c *crm) CallRecord(ctx context.Context, a cti.Agent, id string) (cti.Match, time.Time, error) {
+	var m cti.Match
+	var created time.Time
+	err := c.call(ctx, a, func(cl *salesforce.Client) error {
+		var err error
+		m, created, err = cl.CallRecord(ctx, id)
+		if errors.Is(err, salesforce.KindNotFound) {
+			return fmt.Errorf("%w: %v", cti.ErrNoSuchMatch, err)
+		}
+		return err
+	})
+	return m, created, err
+}
+
+// forgetNumber drops the agent's cached lookup of number, once a record
+// was created for it.
+func (c *crm) forgetNumber(ctx context.Context, a cti.Agent, number string) {
+	set, err := c.cfg.settings(ctx, a.OrgID)
+	if err != nil {
+		return
+	}
+	if n := cti.NormalizePhone(number, set.PhoneRules()); n.Valid {
+		_ = c.cfg.kv.Delete(ctx, phoneCacheKey(a, n.E164))
+	}
+}
+
 // FindTask implements cti.CRM.
 func (c *crm) FindTask(ctx context.Context, a cti.Agent, callObject string) (string, error) {
 	var id string

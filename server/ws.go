@@ -174,7 +174,7 @@ func (s *Server) wsReader(c *wsConn) {
 		var msg struct {
 			Type string `json:"type"`
 			cti.DialIntent
-			CallID string `json:"call_id"` // choose
+			CallID string `json:"call_id"` // choose, adopt
 		}
 		if err := c.ws.ReadJSON(&msg); err != nil {
 			return
@@ -204,6 +204,19 @@ func (s *Server) wsReader(c *wsConn) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			if err := s.engine.ChooseMatch(ctx, c.agent, msg.CallID, msg.RecordID); err != nil && !errors.Is(err, cti.ErrNoSuchMatch) {
 				s.log.Warn("cannot record the chosen match", "user_id", c.agent.UserID, "call_id", msg.CallID, "err", err)
+			}
+			cancel()
+		case "adopt":
+			// The agent created a record for a call without a match (the
+			// console reported the navigation to it): the call is logged
+			// on it. The engine checks it was created during the call.
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			number, err := s.engine.AdoptRecord(ctx, c.agent, msg.CallID, msg.RecordID)
+			switch {
+			case err == nil && number != "":
+				s.crm.forgetNumber(ctx, c.agent, number)
+			case err != nil && !errors.Is(err, cti.ErrNoSuchMatch):
+				s.log.Warn("cannot log the call on the new record", "user_id", c.agent.UserID, "call_id", msg.CallID, "err", err)
 			}
 			cancel()
 		}
