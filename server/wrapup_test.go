@@ -245,3 +245,78 @@ func TestWrapUpCanClearTheName(t *testing.T) {
 		t.Fatalf("Tasks %v, want one on no one", tasks)
 	}
 }
+
+// An auto-saved call's log is changed through the API: the Task in
+// Salesforce is updated, and no second Task is written.
+func TestEditAutoSavedCallLogThroughTheAPI(t *testing.T) {
+	e := newEnv(t)
+	e.setSettings(func(s *cti.Settings) { s.SalesEngagement = true })
+	token := e.session()
+	const id = "7700000000000000009"
+	if status, _ := e.api(http.MethodPatch, "/api/calllogs/"+id, token, map[string]any{"notes": "too early"}); status != http.StatusConflict {
+		t.Fatalf("editing a call zoomcti does not know: %d, want 409", status)
+	}
+	e.playCall(id)
+	if n := len(e.tasks(id)); n != 1 {
+		t.Fatalf("%d Tasks after the call, want 1", n)
+	}
+	status, out := e.api(http.MethodPatch, "/api/calllogs/"+id, token, map[string]any{"who_id": "003000000000001AAA"})
+	if fields, _ := out["fields"].(map[string]any); status != http.StatusBadRequest || fields["who_id"] == nil {
+		t.Fatalf("a Name that is not a match: %d %v", status, out)
+	}
+	status, _ = e.api(http.MethodPatch, "/api/calllogs/"+id, token, map[string]any{
+		"notes": "Wants a demo on Thursday", "disposition": "Meaningful Connect", "who_id": "none",
+	})
+	if status != http.StatusAccepted {
+		t.Fatalf("edit: status %d", status)
+	}
+	e.drain()
+	tasks := e.tasks(id)
+	if len(tasks) != 1 {
+		t.Fatalf("%d Tasks after the edit, want 1", len(tasks))
+	}
+	task := tasks[0]
+	if !strings.HasPrefix(task["Description"].(string), "Wants a demo on Thursday") || task["CallDisposition"] != "Meaningful Connect" || task["WhoId"] != nil {
+		t.Fatalf("Task after the edit = %v", task)
+	}
+}
+
+// The console's navigation to a Contact created during a call without a
+// match logs the call on it.
+func TestAdoptTheContactCreatedDuringTheCall(t *testing.T) {
+	e := newEnv(t)
+	ws := e.connectSoftphone()
+	const id = "7700000000000000010"
+	bodies, err := sim().Inbound(simSpecFrom(id, "+13125550123"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.send(bodies[0]) // ringing: nobody has this number
+	e.drain()
+	readMsg(t, ws, "call", 5*time.Second)
+	contact := e.org.Insert("Contact", map[string]any{"LastName": "Newcomer", "Phone": "+13125550123"})
+	old := e.contact("+12025550142")
+	for _, rec := range []string{old, contact} { // an old record is refused; the new one taken
+		if err := ws.WriteJSON(map[string]string{"type": "adopt", "call_id": id, "record_id": rec}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for {
+		m := readMsg(t, ws, "call", 5*time.Second)
+		call, _ := m["call"].(map[string]any)
+		if matches, _ := call["matches"].([]any); len(matches) == 1 {
+			if got := matches[0].(map[string]any)["id"]; got != contact {
+				t.Fatalf("the card shows %v, want the new Contact %s", got, contact)
+			}
+			break
+		}
+	}
+	for _, b := range bodies[1:] {
+		e.send(b)
+	}
+	e.drain()
+	tasks := e.tasks(id)
+	if len(tasks) != 1 || tasks[0]["WhoId"] != contact {
+		t.Fatalf("Tasks %v, want one on the new Contact %s", tasks, contact)
+	}
+}

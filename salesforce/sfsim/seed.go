@@ -1,5 +1,7 @@
 package sfsim
 
+import "time"
+
 // seed fills a new org with deterministic users and records. Phones are stored
 // as entered, in the mix of formats a real org accumulates (see reference §6).
 func (o *Org) seed() {
@@ -42,7 +44,11 @@ func (o *Org) seed() {
 		rec["CreatedById"], rec["LastModifiedById"] = o.adminUser.ID, o.adminUser.ID
 	}
 
+	// The org's records predate today: a record created during a call
+	// (the no-match pop's new Contact) is told apart by its CreatedDate.
+	seeded := sfTime(o.opts.Clock().Add(-90 * 24 * time.Hour))
 	ins := func(sobject string, rec map[string]any) string {
+		rec["CreatedDate"] = seeded
 		return o.insertLocked(o.schema[sobject], rec, o.adminUser.ID)
 	}
 	zoomAdmin := ins("PermissionSet", map[string]any{"Name": "Zoom_Admin", "Label": "Zoom Admin"})

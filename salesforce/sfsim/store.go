@@ -41,7 +41,14 @@ func (o *Org) insertLocked(s *sobject, rec map[string]any, userID string) string
 		rec["OwnerId"] = userID
 	}
 	rec["Id"] = id
-	rec["CreatedDate"], rec["LastModifiedDate"] = now, now
+	// A CreatedDate given here comes from the seed or a test's Insert
+	// (what Salesforce's "Set Audit Fields upon Record Creation" allows);
+	// the API's create refuses the field before it gets here.
+	created, _ := rec["CreatedDate"].(string)
+	if created == "" {
+		created = now
+	}
+	rec["CreatedDate"], rec["LastModifiedDate"] = created, now
 	rec["CreatedById"], rec["LastModifiedById"] = userID, userID
 	o.deriveLocked(s, rec)
 	t := o.data[s.Name]
