@@ -54,15 +54,20 @@ var agentPhoneFields = []struct{ object, field, label string }{
 // org for zoomcti.
 func (c *Client) Doctor(ctx context.Context, in DoctorInput) []cti.Check {
 	var out []cti.Check
-	out = append(out, c.checkScopes(ctx, in)...)
-	out = append(out, c.checkVersion(ctx, in))
-	out = append(out, c.checkPhoneFields(ctx, in))
-	if len(in.E164Fields) > 0 {
-		out = append(out, c.checkE164Fields(ctx, in))
+	add := func(id string, checks ...cti.Check) {
+		for _, ch := range checks {
+			out = append(out, ch.WithID(id))
+		}
 	}
-	out = append(out, c.checkTaskStatus(ctx, in))
-	out = append(out, c.checkCallCenter(ctx, in))
-	out = append(out, c.checkAdminPermission(ctx, in))
+	add(cti.CheckSFScopes, c.checkScopes(ctx, in)...)
+	add(cti.CheckSFVersion, c.checkVersion(ctx, in))
+	add(cti.CheckSFPhoneFields, c.checkPhoneFields(ctx, in))
+	if len(in.E164Fields) > 0 {
+		add(cti.CheckSFE164Fields, c.checkE164Fields(ctx, in))
+	}
+	add(cti.CheckSFTaskStatus, c.checkTaskStatus(ctx, in))
+	add(cti.CheckSFCallCenter, c.checkCallCenter(ctx, in))
+	add(cti.CheckSFAdminPermission, c.checkAdminPermission(ctx, in))
 	return out
 }
 

@@ -76,7 +76,7 @@ func (s *Server) doctor(ctx context.Context) (*DoctorReport, error) {
 	for i, org := range s.orgs.list {
 		if !seen[i] {
 			rep.Orgs = append(rep.Orgs, DoctorOrg{Name: org.Name, Checks: []cti.Check{{
-				Name: "Signed-in users", State: cti.CheckUnknown,
+				ID: cti.CheckSFSignedIn, Name: "Signed-in users", State: cti.CheckUnknown,
 				Detail: "nobody of this org has signed in to zoomcti; sign in as an admin from the softphone in its console, then run zoomcti doctor again",
 			}}})
 		}
@@ -119,12 +119,12 @@ func (s *Server) doctorOrg(ctx context.Context, name string, list []agentRecord)
 	out := DoctorOrg{Name: name, OrgID: run.OrgID, AsUser: run.Username}
 	cl, err := s.crm.client(ctx, run.Agent)
 	if err != nil {
-		out.Checks = append(out.Checks, cti.Check{Name: "Salesforce", State: cti.CheckUnknown, Detail: "cannot use " + run.Username + "'s sign-in: " + err.Error()})
+		out.Checks = append(out.Checks, cti.Check{ID: cti.CheckSFSignedIn, Name: "Salesforce", State: cti.CheckUnknown, Detail: "cannot use " + run.Username + "'s sign-in: " + err.Error()})
 		return out
 	}
 	set, err := s.settings(ctx, run.OrgID)
 	if err != nil {
-		out.Checks = append(out.Checks, cti.Check{Name: "Settings", State: cti.CheckUnknown, Detail: "cannot read zoomcti's settings: " + err.Error()})
+		out.Checks = append(out.Checks, cti.Check{ID: cti.CheckSFSignedIn, Name: "Settings", State: cti.CheckUnknown, Detail: "cannot read zoomcti's settings: " + err.Error()})
 		return out
 	}
 	in := salesforce.DoctorInput{
@@ -143,16 +143,23 @@ func (s *Server) doctorOrg(ctx context.Context, name string, list []agentRecord)
 	}
 	out.Checks = cl.Doctor(ctx, in)
 	if !run.Admin {
-		out.Checks = append(out.Checks, cti.Check{Name: "Admin signed in", State: cti.CheckUnknown,
+		out.Checks = append(out.Checks, cti.Check{ID: cti.CheckSFAdminSignedIn, Name: "Admin signed in", State: cti.CheckUnknown,
 			Detail: "no admin of this org is signed in, so this ran as the agent " + run.Username + "; for an admin's view, sign in from the softphone as a user with the " + s.cfg.SFAdminCustomPermission + " custom permission and run zoomcti doctor again"})
 	}
 	// What no API can tell.
 	if t := s.lastEvidence(ctx, run.OrgID, factSoftphone); !t.IsZero() {
-		out.Checks = append(out.Checks, cti.Check{Name: "Softphone in the utility bar", State: cti.CheckEvidence,
+		out.Checks = append(out.Checks, cti.Check{ID: cti.CheckSFUtilityBar, Name: "Softphone in the utility bar", State: cti.CheckEvidence,
 			Detail: "no API shows the utility bar; a softphone of this org last connected at " + t.Format(time.RFC3339)})
 	} else {
-		out.Checks = append(out.Checks, cti.Check{Name: "Softphone in the utility bar", State: cti.CheckUnknown,
+		out.Checks = append(out.Checks, cti.Check{ID: cti.CheckSFUtilityBar, Name: "Softphone in the utility bar", State: cti.CheckUnknown,
 			Detail: "can't check from here: no API shows the utility bar, and no softphone of this org has connected in 30 days"})
+	}
+	if t := s.lastEvidence(ctx, run.OrgID, factEmbed); !t.IsZero() {
+		out.Checks = append(out.Checks, cti.Check{ID: cti.CheckZoomEmbed, Name: "Zoom Phone Smart Embed", State: cti.CheckEvidence,
+			Detail: "no API shows the Smart Embed app's approved domains; a softphone of this org last heard from the embed at " + t.Format(time.RFC3339)})
+	} else {
+		out.Checks = append(out.Checks, cti.Check{ID: cti.CheckZoomEmbed, Name: "Zoom Phone Smart Embed", State: cti.CheckUnknown,
+			Detail: "can't check from here: no API shows the Smart Embed app's approved domains, and no softphone of this org has heard from the embed in 30 days (" + s.cfg.ZoomEmbedURL + "); add " + s.cfg.PublicURL + " to the Smart Embed app's approved domains and turn on \"Automatically Call From 3rd Party Apps\" in the Zoom account's phone settings"})
 	}
 	return out
 }
@@ -172,13 +179,13 @@ func (s *Server) doctorZoom(ctx context.Context, agents []agentRecord) []cti.Che
 	const scopes = "Zoom app scopes"
 	switch {
 	case s.cfg.ZoomClientID == "":
-		out = append(out, cti.Failed(scopes, "no Zoom app is configured", "Set ZOOMCTI_ZOOM_CLIENT_ID and ZOOMCTI_ZOOM_CLIENT_SECRET to the Zoom app's OAuth credentials."))
+		out = append(out, cti.Failed(scopes, "no Zoom app is configured", "Set ZOOMCTI_ZOOM_CLIENT_ID and ZOOMCTI_ZOOM_CLIENT_SECRET to the Zoom app's OAuth credentials.").WithID(cti.CheckZoomScopes))
 	case linked == nil:
-		out = append(out, cti.Check{Name: scopes, State: cti.CheckUnknown, Detail: "no agent has linked Zoom yet; the scopes are checked with a linked agent's grant"})
+		out = append(out, cti.Check{ID: cti.CheckZoomScopes, Name: scopes, State: cti.CheckUnknown, Detail: "no agent has linked Zoom yet; the scopes are checked with a linked agent's grant"})
 	default:
-		out = append(out, s.checkZoomScopes(ctx, *linked))
+		out = append(out, s.checkZoomScopes(ctx, *linked).WithID(cti.CheckZoomScopes))
 	}
-	out = append(out, s.checkWebhookURL(ctx))
+	out = append(out, s.checkWebhookURL(ctx).WithID(cti.CheckZoomWebhookURL))
 	var last time.Time
 	seen := map[string]bool{}
 	for _, a := range agents {
@@ -190,10 +197,10 @@ func (s *Server) doctorZoom(ctx context.Context, agents []agentRecord) []cti.Che
 		}
 	}
 	if last.IsZero() {
-		out = append(out, cti.Check{Name: "Event subscriptions", State: cti.CheckUnknown,
+		out = append(out, cti.Check{ID: cti.CheckZoomEvents, Name: "Event subscriptions", State: cti.CheckUnknown,
 			Detail: "can't check from here: no API shows them, and no " + factRinging + " has arrived for a signed-in agent in 30 days; in the Zoom app's Event Subscriptions, subscribe " + s.cfg.PublicURL + "/webhooks/zoom to the phone events the README lists"})
 	} else {
-		out = append(out, cti.Check{Name: "Event subscriptions", State: cti.CheckEvidence,
+		out = append(out, cti.Check{ID: cti.CheckZoomEvents, Name: "Event subscriptions", State: cti.CheckEvidence,
 			Detail: "no API shows them; the last " + factRinging + " for a signed-in agent arrived at " + last.Format(time.RFC3339)})
 	}
 	return out

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/zoomcti/zoomcti/cti"
 	"github.com/zoomcti/zoomcti/salesforce/sfsim"
@@ -188,5 +189,82 @@ func TestDoctorAsAnAgentSaysWhatNeedsAnAdmin(t *testing.T) {
 	c := got["Admin custom permission "+sfsim.DefaultAdminCustomPermission]
 	if c.State != cti.CheckUnknown || !strings.Contains(c.Detail, "sign in as an admin") {
 		t.Errorf("custom permission row as an agent: %s %q", c.State, c.Detail)
+	}
+}
+
+// The admin page's Set-up Guide shows the doctor's checks for the admin's
+// own org, every one under its step, in the order an admin sets things
+// up; a step breaks with its fix when its part of the setup does; an agent
+// may not read it.
+func TestSetupGuide(t *testing.T) {
+	e := doctorEnv(t)
+	admin := e.adminSession()
+	guide := func() (map[string]SetupStep, []string) {
+		t.Helper()
+		status, out := e.api(http.MethodGet, "/api/admin/setup", admin, nil)
+		if status != http.StatusOK {
+			t.Fatalf("GET /api/admin/setup: %d %v", status, out)
+		}
+		if out["org_id"] != e.org.OrgID() || out["as_user"] != e.org.AdminUser().Username {
+			t.Fatalf("guide for %v as %v, want the admin's own org as the admin", out["org_id"], out["as_user"])
+		}
+		steps := map[string]SetupStep{}
+		var order []string
+		list, _ := out["steps"].([]any)
+		for _, raw := range list {
+			m := raw.(map[string]any)
+			st := SetupStep{ID: m["id"].(string), State: cti.CheckState(m["state"].(string)), Title: m["title"].(string)}
+			for _, c := range m["checks"].([]any) {
+				cm := c.(map[string]any)
+				fix, _ := cm["fix"].(string)
+				st.Checks = append(st.Checks, cti.Check{ID: cm["id"].(string), State: cti.CheckState(cm["state"].(string)), Detail: cm["detail"].(string), Fix: fix})
+			}
+			steps[st.ID] = st
+			order = append(order, st.ID)
+		}
+		return steps, order
+	}
+	steps, order := guide()
+	want := []string{"sf-app", "sf-permissions", "sf-call-center", "sf-utility-bar", "sf-fields", "zoom-app", "zoom-events", "zoom-embed"}
+	if strings.Join(order, ",") != strings.Join(want, ",") {
+		t.Fatalf("steps %v, want %v (none left over)", order, want)
+	}
+	for _, id := range []string{"sf-app", "sf-permissions", "sf-call-center", "sf-fields", "zoom-app"} {
+		if steps[id].State != cti.CheckPassed {
+			t.Errorf("%s: %s %+v, want passed in a set-up org", id, steps[id].State, steps[id].Checks)
+		}
+	}
+	// No API shows the utility bar, the subscriptions or the embed's
+	// approved domains: unknown until seen, then evidence.
+	for _, id := range []string{"sf-utility-bar", "zoom-embed"} {
+		if steps[id].State != cti.CheckUnknown {
+			t.Errorf("%s before any softphone: %s", id, steps[id].State)
+		}
+	}
+	ws := e.connectSoftphone()
+	defer ws.Close()
+	if err := ws.WriteJSON(map[string]string{"type": "embed", "state": "ready"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, func() bool { return !e.s.lastEvidence(context.Background(), e.org.OrgID(), factEmbed).IsZero() }, "the embed's evidence")
+	steps, _ = guide()
+	for _, id := range []string{"sf-utility-bar", "zoom-embed"} {
+		if steps[id].State != cti.CheckEvidence {
+			t.Errorf("%s after the softphone heard from the embed: %s", id, steps[id].State)
+		}
+	}
+
+	// Break a step in the emulated org: it fails, with its fix.
+	for _, r := range e.org.Records("CallCenter") {
+		e.org.Delete("CallCenter", r["Id"].(string))
+	}
+	steps, _ = guide()
+	cc := steps["sf-call-center"]
+	if cc.State != cti.CheckFailed || len(cc.Checks) != 1 || !strings.Contains(cc.Checks[0].Fix, "/callcenter.xml") {
+		t.Errorf("call center step after deleting the call center: %+v", cc)
+	}
+
+	if status, _ := e.api(http.MethodGet, "/api/admin/setup", e.session(), nil); status != http.StatusForbidden {
+		t.Errorf("an agent reading the guide: %d, want 403", status)
 	}
 }

@@ -27,6 +27,7 @@ const (
 const (
 	factRinging   = "phone.callee_ringing"
 	factSoftphone = "softphone connected"
+	factEmbed     = "smart embed answered"
 )
 
 func evidenceKey(orgID, fact string) string { return "evidence:" + orgID + ":" + fact }

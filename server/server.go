@@ -185,6 +185,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/me", s.handleMe)
 	mux.HandleFunc("GET /api/stats", s.handleStats)
 	mux.HandleFunc("GET /api/admin/status", s.handleAdminStatus)
+	mux.HandleFunc("GET /api/admin/setup", s.handleSetupGuide)
 	mux.HandleFunc("POST /api/ops/reconcile", s.handleReconcile)
 	mux.HandleFunc("GET /api/ops/doctor", s.handleDoctor)
 	mux.HandleFunc("GET /api/settings", s.handleGetSettings)

@@ -175,6 +175,7 @@ func (s *Server) wsReader(c *wsConn) {
 			Type string `json:"type"`
 			cti.DialIntent
 			CallID string `json:"call_id"` // choose, adopt
+			State  string `json:"state"`   // embed
 		}
 		if err := c.ws.ReadJSON(&msg); err != nil {
 			return
@@ -206,6 +207,12 @@ func (s *Server) wsReader(c *wsConn) {
 				s.log.Warn("cannot record the chosen match", "user_id", c.agent.UserID, "call_id", msg.CallID, "err", err)
 			}
 			cancel()
+		case "embed":
+			// The softphone heard from Zoom's Smart Embed: its approved
+			// domains admit this org's console (the doctor's evidence).
+			if msg.State == "ready" {
+				s.noteEvidence(context.Background(), c.agent.OrgID, factEmbed)
+			}
 		case "adopt":
 			// The agent created a record for a call without a match (the
 			// console reported the navigation to it): the call is logged
