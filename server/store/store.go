@@ -51,8 +51,9 @@ type Job struct {
 // lease runs out (the consumer crashed), it becomes claimable again.
 //
 // A queue may be sharded: "outbox{p07}" names shard p07 of queue "outbox"
-// (see slot.go). Enqueue writes to the shard it names; Claim and Len take
-// the queue's name and cover every shard; a job's ID names its shard.
+// (see slot.go). Enqueue writes to the shard it names; Claim and Len given
+// the queue's name cover every shard (given a shard's name, that shard);
+// a job's ID names its shard.
 type Queue interface {
 	// Enqueue adds payload to queue (a shard of it, when the name has a
 	// tag) and returns the job id.
