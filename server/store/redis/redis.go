@@ -230,7 +230,7 @@ func (s *Store) Close() error {
 // script touches keys of one slot, and a shard lives in the slot of the KV
 // keys tagged like it. The registry of a queue's tagged shards is a set of
 // its own (queue.go).
-func (s *Store) kvKey(key string) string { return s.prefix + "kv:" + key }
+func (s *Store) kvKey(key string) string    { return s.prefix + "kv:" + key }
 func (s *Store) channel(name string) string { return s.prefix + "ps:" + name }
 
 // shardKey is the key kind of shard (queue, seq, job, once) with rest after it.
