@@ -150,7 +150,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		Directory:   s,
 		CRM:         s.crm,
 		Notifier:    s.hub,
-		KV:          engineKV{s.store, s.nudge, &s.intakes},
+		KV:          engineKV{s.store, s.nudge, &s.intakes, func() { s.metrics.add(counterJobsAckedApart, 1) }},
 		Outbox:      outbox{s},
 		NotFound:    store.ErrNotFound,
 		Conflict:    store.ErrConflict,
