@@ -74,8 +74,7 @@ func (k engineKV) Apply(ctx context.Context, txn cti.Txn) ([]string, error) {
 	if k.nudge != nil {
 		for _, j := range txn.Enqueue {
 			if j.Lease <= 0 {
-				q, _ := store.SplitQueue(j.Queue)
-				k.nudge(q)
+				k.nudge(j.Queue)
 			}
 		}
 	}
