@@ -233,12 +233,6 @@ func (s *Server) accept(ctx context.Context, ev cti.Event) (*accepted, error) {
 	if ev.Kind == cti.KindRinging {
 		a.queue = ringQueue
 	}
-	// A running instance with room claims the job as it stores it and runs
-	// it at once; otherwise the claim loops take it.
-	var lease time.Duration
-	if a.ctx = s.runCtx.Load(); a.ctx != nil && s.jobs.reserve() {
-		a.run, lease = true, inlineLease
-	}
 	// A call event goes to its agent's shard of the queue, so that the
 	// engine's step for it acknowledges it in the hash slot of the agent's
 	// keys (one script on a Redis Cluster); any other event, or one for a
@@ -250,6 +244,12 @@ func (s *Server) accept(ctx context.Context, ev cti.Event) (*accepted, error) {
 			return nil, err
 		}
 		shard = store.ShardName(a.queue, tag)
+	}
+	// A running instance with room claims the job as it stores it and runs
+	// it at once; otherwise the claim loops take it.
+	var lease time.Duration
+	if a.ctx = s.runCtx.Load(); a.ctx != nil && s.jobs.reserve() {
+		a.run, lease = true, inlineLease
 	}
 	// Hashed, so no Zoom user id stays in the store's key names after an
 	// agent disconnects. The mark and the job are one atomic write: were
