@@ -135,19 +135,25 @@ func (s *Store) dueShards(ctx context.Context, queue string) ([]string, error) {
 		at    int64
 	}
 	var dues []due
+	var failed error
 	for i, c := range peeks {
 		v, err := c.Text()
 		if errors.Is(err, goredis.Nil) {
 			continue
 		}
 		if err != nil {
-			return nil, err
+			// A master that does not answer holds back its shards only.
+			failed = err
+			continue
 		}
 		at, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
 			return nil, errors.New("peek " + shards[i] + ": due time " + strconv.Quote(v))
 		}
 		dues = append(dues, due{shards[i], at})
+	}
+	if len(dues) == 0 && failed != nil {
+		return nil, failed
 	}
 	slices.SortStableFunc(dues, func(a, b due) int { return cmp.Compare(a.at, b.at) })
 	names := make([]string, len(dues))
