@@ -30,7 +30,6 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	goredis "github.com/redis/go-redis/v9"
 	"golang.org/x/oauth2"
 
 	"github.com/zoomcti/zoomcti/cti"
@@ -384,26 +383,9 @@ func (b *rig) openStore(ctx context.Context, cfg *server.Config) (store.Store, s
 }
 
 func deleteRedisPrefix(url, prefix string) {
-	o, err := goredis.ParseURL(url)
-	if err != nil {
-		return
-	}
-	c := goredis.NewClient(o)
-	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-	var keys []string
-	for iter.Next(ctx) {
-		keys = append(keys, iter.Val())
-		if len(keys) == 500 {
-			c.Unlink(ctx, keys...)
-			keys = keys[:0]
-		}
-	}
-	if len(keys) > 0 {
-		c.Unlink(ctx, keys...)
-	}
+	_ = redisstore.DeletePrefix(ctx, url, prefix)
 }
 
 // close stops everything start started, in reverse.

@@ -50,6 +50,17 @@ func (e *Engine) lookupJob(a Agent, callID string) *LookupJob {
 	return &LookupJob{Agent: a, CallID: callID}
 }
 
+// shard is the outbox shard the job goes to: its agent's.
+func (j outboxJob) shard() string {
+	switch {
+	case j.Log != nil:
+		return OutboxShard(j.Log.Agent)
+	case j.SMS != nil:
+		return OutboxShard(j.SMS.Agent)
+	}
+	return OutboxQueue
+}
+
 // logJob is the outbox job that writes the call's Task.
 func (e *Engine) logJob(a Agent, c *Call, set Settings) *LogJob {
 	// The outbox writes as the Salesforce user; it keeps no Zoom identity,
@@ -74,7 +85,7 @@ func (e *Engine) enqueue(ctx context.Context, job outboxJob) error {
 	if err != nil {
 		return err
 	}
-	if _, err := e.cfg.Outbox.Enqueue(ctx, OutboxQueue, b); err != nil {
+	if _, err := e.cfg.Outbox.Enqueue(ctx, job.shard(), b); err != nil {
 		return fmt.Errorf("cti: enqueue %s: %w", job.Kind, err)
 	}
 	return nil

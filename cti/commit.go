@@ -13,7 +13,7 @@ import (
 // What one event changes in the store is applied in one step: the call's
 // new state (if nobody changed it since it was read), the markers and
 // outbox jobs the event decided on, and the acknowledgement of the event
-// itself. On the embedded store that is one transaction and one disk sync;
+// itself, all keys of one hash slot (the agent's tag, keys.go). On the embedded store that is one transaction and one disk sync;
 // on Redis one script. Events of one call are applied one at a time in
 // this process (a mutex per call), and across instances by the expectation
 // on the call's state: the loser of a race reads again and redoes its event.
@@ -82,13 +82,14 @@ func (b *batch) setIfAbsent(key string, value []byte, ttl time.Duration) {
 
 func (b *batch) del(key string) { b.txn.Delete = append(b.txn.Delete, key) }
 
-// enqueue adds an outbox job; run says whether this process runs it at once.
+// enqueue adds an outbox job, on its agent's shard (in the slot of the
+// agent's keys); run says whether this process runs it at once.
 func (b *batch) enqueue(job outboxJob, run bool) error {
 	p, err := json.Marshal(job)
 	if err != nil {
 		return err
 	}
-	b.txn.Enqueue = append(b.txn.Enqueue, NewJob{Queue: OutboxQueue, Payload: p})
+	b.txn.Enqueue = append(b.txn.Enqueue, NewJob{Queue: job.shard(), Payload: p})
 	b.inline = append(b.inline, run)
 	return nil
 }

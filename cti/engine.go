@@ -104,7 +104,8 @@ type Enqueuer interface {
 	Enqueue(ctx context.Context, queue string, payload []byte) (string, error)
 }
 
-// OutboxQueue is the durable queue every Salesforce write goes through.
+// OutboxQueue is the durable queue every Salesforce write goes through; each
+// agent's jobs go to its shard OutboxShard.
 const OutboxQueue = "outbox"
 
 // errNoValue and errNoConflict stand in for EngineConfig.NotFound and
@@ -246,7 +247,9 @@ func (e *Engine) handleCall(ctx context.Context, agent Agent, call *Call, ev Eve
 		}
 		return e.apply(ctx, b, job)
 	}
-	e.noteQueueAnswer(b, agent, call, ev)
+	if err := e.noteQueueAnswer(ctx, agent, call, ev); err != nil {
+		return err
+	}
 	if err := e.checkDialed(ctx, b, agent, call); err != nil {
 		return err
 	}

@@ -54,6 +54,9 @@ var errConflict = errors.New("conflict")
 // changes or none. The fault hook sees each key under the operation of the
 // single call it stands for ("set", "setnx", "delete").
 func (k *memKV) Apply(_ context.Context, txn Txn) ([]string, error) {
+	if err := oneSlot(txn); err != nil {
+		return nil, err
+	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	for _, p := range txn.Set {
@@ -102,6 +105,42 @@ func (k *memKV) Apply(_ context.Context, txn Txn) ([]string, error) {
 		ids = append(ids, id)
 	}
 	return ids, nil
+}
+
+// oneSlot is the store's rule (package store, Txn.Slot) that every step
+// the engine applies keeps to: its keys and the queue shards it enqueues on
+// carry one hash tag, or it touches a single untagged key. The fake's job
+// ids are not the store's, so acknowledgements are left out here; the
+// server's tests check them on the real stores.
+func oneSlot(txn Txn) error {
+	tag := func(s string) string {
+		i := strings.IndexByte(s, '{')
+		if i < 0 {
+			return "key " + s
+		}
+		j := strings.IndexByte(s[i+1:], '}')
+		if j <= 0 {
+			return "key " + s
+		}
+		return s[i : i+j+2]
+	}
+	var names []string
+	for _, c := range txn.Expect {
+		names = append(names, c.Key)
+	}
+	for _, p := range txn.Set {
+		names = append(names, p.Key)
+	}
+	names = append(names, txn.Delete...)
+	for _, j := range txn.Enqueue {
+		names = append(names, j.Queue)
+	}
+	for _, n := range names {
+		if tag(n) != tag(names[0]) {
+			return fmt.Errorf("transaction spans hash slots: %s and %s", names[0], n)
+		}
+	}
+	return nil
 }
 
 func newMemKV(now func() time.Time) *memKV { return &memKV{m: map[string]kvEntry{}, now: now} }
@@ -236,7 +275,7 @@ func (o *memOutbox) Enqueue(_ context.Context, queue string, payload []byte) (st
 	if o.err != nil {
 		return "", o.err
 	}
-	if queue != OutboxQueue {
+	if queue != OutboxQueue && !strings.HasPrefix(queue, OutboxQueue+"{") {
 		return "", fmt.Errorf("unknown queue %q", queue)
 	}
 	o.jobs = append(o.jobs, &queued{payload: payload})

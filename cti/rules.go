@@ -90,11 +90,17 @@ func (e *Engine) checkDialed(ctx context.Context, b *batch, a Agent, c *Call) er
 }
 
 // noteQueueAnswer claims a queue call for the member who answered it, so
-// that members who only rang never log it as missed.
-func (e *Engine) noteQueueAnswer(b *batch, a Agent, c *Call, ev Event) {
+// that members who only rang never log it as missed. The claim is a write
+// of its own, before the event's step: the key is the queue's members', in
+// no agent's slot. Written again when the step is redone, it changes
+// nothing; written for a step that then fails, it still says who answered.
+func (e *Engine) noteQueueAnswer(ctx context.Context, a Agent, c *Call, ev Event) error {
 	if c.Queue.IsQueue() && ev.Kind == KindAnswered {
-		b.setIfAbsent(queueLogKey(a, c.ID), []byte(a.Key()), loggedTTL)
+		if _, err := e.cfg.KV.SetNX(ctx, queueLogKey(a, c.ID), []byte(a.Key()), loggedTTL); err != nil {
+			return fmt.Errorf("cti: claim queue call: %w", err)
+		}
 	}
+	return nil
 }
 
 // finish settles the log of a call that is over, as the settings say.

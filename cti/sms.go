@@ -226,7 +226,7 @@ func (e *Engine) ensureSMSJob(ctx context.Context, a Agent, key string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := e.cfg.Outbox.Enqueue(ctx, OutboxQueue, b); err != nil {
+	if _, err := e.cfg.Outbox.Enqueue(ctx, OutboxShard(a), b); err != nil {
 		// Give the marker back so that the retry of this event (or the
 		// next message) enqueues.
 		_, _ = e.cfg.KV.CompareAndDelete(context.WithoutCancel(ctx), smsPendingKey(a, key), []byte(token))

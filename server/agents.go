@@ -74,6 +74,20 @@ func (s *Server) AgentByZoomUser(ctx context.Context, zoomUserID string) (*cti.A
 	return &a.Agent, nil
 }
 
+// zoomUserTag returns the hash tag of the agent a Zoom user is linked to
+// (cti.AgentTag), or "" when the user is linked to nobody.
+func (s *Server) zoomUserTag(ctx context.Context, zoomUserID string) (string, error) {
+	var ref struct{ OrgID, UserID string }
+	ok, err := getJSON(ctx, s.store, zoomLinkKey(zoomUserID), &ref)
+	if err != nil {
+		return "", fmt.Errorf("load zoom link: %w", err)
+	}
+	if !ok {
+		return "", nil
+	}
+	return cti.AgentTag(cti.Agent{OrgID: ref.OrgID, UserID: ref.UserID}), nil
+}
+
 // SaveAgent stores a signed-in agent and their Salesforce token (encrypted).
 func (s *Server) SaveAgent(ctx context.Context, a agentRecord, tok *oauth2.Token) error {
 	b, err := json.Marshal(a)

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	redisstore "github.com/zoomcti/zoomcti/server/store/redis"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -250,8 +251,8 @@ func (c *Config) Validate() error {
 		bad("ZOOMCTI_ENCRYPTION_KEY", "is one byte value repeated (e.g. all zeros), not a random key (try: openssl rand -base64 32)")
 	}
 	if c.RedisURL != "" {
-		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") {
-			bad("ZOOMCTI_REDIS_URL", "must be a redis://, rediss:// or unix:// URL")
+		if err := redisstore.CheckURL(c.RedisURL); err != nil {
+			bad("ZOOMCTI_REDIS_URL", "must be a redis://, rediss:// or unix:// URL, or redis+cluster://host:port?addr=host2:port2 (rediss+cluster:// with TLS) for a Redis Cluster: "+err.Error())
 		}
 	} else if c.StorePath == "" {
 		bad("ZOOMCTI_STORE_PATH", "required when ZOOMCTI_REDIS_URL is not set")
@@ -433,6 +434,9 @@ func (c Config) LogValue() slog.Value {
 	store := "embedded:" + c.StorePath
 	if c.RedisURL != "" {
 		store = "redis"
+		if redisstore.IsClusterURL(c.RedisURL) {
+			store = "redis cluster"
+		}
 	}
 	return slog.GroupValue(
 		slog.String("addr", c.Addr),

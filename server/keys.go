@@ -44,3 +44,7 @@ func sfRefreshLockKey(orgID, userID string) string { return "lock:sfrefresh:" + 
 func zoomRefreshLockKey(orgID, userID string) string {
 	return "lock:zoomrefresh:" + orgID + ":" + userID
 }
+
+// keysMigratedKey marks a store whose agent keys carry their hash tags:
+// cti's MigrateKeys ran to the end on it once.
+const keysMigratedKey = "migrated:agent-tags"

@@ -36,6 +36,9 @@ const (
 	counterJobsDeadOther          counter = "jobs_dead:other"
 	counterJobsWaitingOther       counter = "jobs_waiting:other"
 	counterJobsRetriedOther       counter = "jobs_retried:other"
+	// counterJobsAckedApart counts jobs acknowledged after their step rather
+	// than in it, being queued outside their agent's hash slot (enginekv.go).
+	counterJobsAckedApart counter = "jobs_acked_apart"
 )
 
 // oauthErrors are the error codes of RFC 6749 §4.1.2.1 that Salesforce and
@@ -66,6 +69,7 @@ var knownCounters = func() map[counter]bool {
 		counterSalesforceLimitPauses, counterPhoneCacheHits, counterSalesforceTokenRefresh,
 		counterZoomTokenRefresh, counterZoomLinkMismatch, counterSigninRefusedOther,
 		counterZoomLinkRefusedOther, counterJobsDeadOther, counterJobsWaitingOther, counterJobsRetriedOther,
+		counterJobsAckedApart,
 	} {
 		k[c] = true
 	}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/zoomcti/zoomcti/salesforce/sfsim"
 	"github.com/zoomcti/zoomcti/server/store/redis"
@@ -30,15 +29,17 @@ type cluster struct {
 
 func newCluster(t *testing.T, n int, mods ...func(*Config)) *cluster {
 	t.Helper()
-	url := storetest.RedisURL(t)
+	return newClusterAt(t, storetest.RedisURL(t), n, mods...)
+}
+
+// newClusterAt is newCluster on the Redis at url: one server, or a Redis
+// Cluster.
+func newClusterAt(t *testing.T, url string, n int, mods ...func(*Config)) *cluster {
+	t.Helper()
 	prefix := fmt.Sprintf("zoomcti-test:%s:%d:", t.Name(), time.Now().UnixNano())
 	t.Cleanup(func() {
-		opt, _ := goredis.ParseURL(url)
-		c := goredis.NewClient(opt)
-		defer c.Close()
-		ctx := context.Background()
-		if keys, _ := c.Keys(ctx, prefix+"*").Result(); len(keys) > 0 {
-			c.Del(ctx, keys...)
+		if err := redis.DeletePrefix(context.Background(), url, prefix); err != nil {
+			t.Errorf("cleanup: %v", err)
 		}
 	})
 	c := &cluster{org: sfsim.New(sfsim.Options{}), refreshes: new(atomic.Int64)}
@@ -93,8 +94,22 @@ func (c *cluster) env(t *testing.T, i int) *env {
 // Two instances share Redis behind a load balancer: Zoom's webhooks land on
 // one, the agent's softphone is connected to the other. The pop still
 // reaches the agent, and the call is logged once.
+//
+// It runs on one Redis server and on a three-master Redis Cluster: every
+// step the engine applies on the way, from the intake's write to the Task's
+// record, keeps to one hash slot.
 func TestTwoInstancesSharingRedis(t *testing.T) {
-	c := newCluster(t, 2)
+	for _, tt := range []struct{ name, url string }{
+		{"server", storetest.RedisURL(t)},
+		{"cluster", storetest.RedisClusterURL(t)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			testTwoInstancesSharingRedis(t, newClusterAt(t, tt.url, 2))
+		})
+	}
+}
+
+func testTwoInstancesSharingRedis(t *testing.T, c *cluster) {
 	a, b := c.env(t, 0), c.env(t, 1)
 	// The session was created on A; the softphone connects to B.
 	token := a.session()
@@ -126,6 +141,13 @@ func TestTwoInstancesSharingRedis(t *testing.T) {
 	a.drain()
 	if n := len(a.tasks(callID)); n != 1 {
 		t.Fatalf("%d Tasks, want 1", n)
+	}
+	// Every event was queued on its agent's shard and acknowledged in its
+	// step, none apart from it.
+	for i, s := range c.servers {
+		if n := s.metrics.snapshot()[string(counterJobsAckedApart)]; n != 0 {
+			t.Errorf("instance %d acknowledged %d jobs apart from their step, want 0", i, n)
+		}
 	}
 }
 

@@ -150,7 +150,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		Directory:   s,
 		CRM:         s.crm,
 		Notifier:    s.hub,
-		KV:          engineKV{s.store, s.nudge, &s.intakes},
+		KV:          engineKV{s.store, s.nudge, &s.intakes, func() { s.metrics.add(counterJobsAckedApart, 1) }},
 		Outbox:      outbox{s},
 		NotFound:    store.ErrNotFound,
 		Conflict:    store.ErrConflict,
@@ -210,12 +210,33 @@ func (s *Server) Start(ctx context.Context) error {
 	if err := s.cache.start(ctx); err != nil {
 		return fmt.Errorf("server: read cache: %w", err)
 	}
+	if err := s.migrateKeys(ctx); err != nil {
+		return fmt.Errorf("server: move agent keys to their tagged names: %w", err)
+	}
 	s.runCtx.Store(&ctx)
 	s.wg.Go(func() { s.runReconcileLoop(ctx) })
 	for _, q := range []string{ringQueue, eventQueue, cti.OutboxQueue} {
 		s.wg.Go(func() { s.claimLoop(ctx, q) })
 	}
 	return nil
+}
+
+// migrateKeys moves the agent keys of a store an earlier version wrote
+// (without hash tags) to their tagged names, once per store: the first
+// start of this version finds them, every later start finds the mark.
+func (s *Server) migrateKeys(ctx context.Context) error {
+	_, err := s.store.Get(ctx, keysMigratedKey)
+	if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	n, err := s.engine.MigrateKeys(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		s.log.Info("agent keys moved to their hash-tagged names", "keys", n)
+	}
+	return s.store.Set(ctx, keysMigratedKey, []byte(s.now().UTC().Format(time.RFC3339)), 0)
 }
 
 // Wait blocks until the workers started by Start have stopped.

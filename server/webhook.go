@@ -233,6 +233,18 @@ func (s *Server) accept(ctx context.Context, ev cti.Event) (*accepted, error) {
 	if ev.Kind == cti.KindRinging {
 		a.queue = ringQueue
 	}
+	// A call event goes to its agent's shard of the queue, so that the
+	// engine's step for it acknowledges it in the hash slot of the agent's
+	// keys (one script on a Redis Cluster); any other event, or one for a
+	// Zoom user linked to nobody, to the default shard.
+	shard := a.queue
+	if ev.IsCall() && ev.UserID != "" {
+		tag, err := s.zoomUserTag(ctx, ev.UserID)
+		if err != nil {
+			return nil, err
+		}
+		shard = store.ShardName(a.queue, tag)
+	}
 	// A running instance with room claims the job as it stores it and runs
 	// it at once; otherwise the claim loops take it.
 	var lease time.Duration
@@ -243,10 +255,11 @@ func (s *Server) accept(ctx context.Context, ev cti.Event) (*accepted, error) {
 	// agent disconnects. The mark and the job are one atomic write: were
 	// they two, a crash between them would leave a mark without its event,
 	// and Zoom's retry would be taken for a duplicate and dropped. An
-	// event's id names its type, so a redelivery goes to the same queue and
-	// meets its mark there.
-	mark := &store.Mark{Queue: a.queue, Key: seenKey(ev.ID), TTL: dedupeTTL}
-	txn := store.Txn{Once: mark, Enqueue: []store.NewJob{{Queue: a.queue, Payload: payload, Lease: lease}}}
+	// event's id names its type and its user, so a redelivery goes to the
+	// same queue and shard and meets its mark there (unless the user was
+	// linked to another agent in between).
+	mark := &store.Mark{Queue: shard, Key: seenKey(ev.ID), TTL: dedupeTTL}
+	txn := store.Txn{Once: mark, Enqueue: []store.NewJob{{Queue: shard, Payload: payload, Lease: lease}}}
 	var early *intake
 	if a.run && ev.Kind == cti.KindRinging {
 		// The pop's lookup need not wait for this write; its commit does.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/zoomcti/zoomcti/server/store"
 )
 
 const (
@@ -68,7 +70,9 @@ func (s *Server) wakeup(queue string) chan struct{} {
 	return c
 }
 
+// nudge wakes the claim loop of queue, which serves every shard of it.
 func (s *Server) nudge(queue string) {
+	queue, _ = store.SplitQueue(queue)
 	select {
 	case s.wakeup(queue) <- struct{}{}:
 	default:

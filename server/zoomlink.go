@@ -285,7 +285,7 @@ func (s *Server) unlinkZoom(ctx context.Context, a *agentRecord, revoke bool, re
 			keys = append(keys, zoomLinkKey(a.ZoomUserID))
 		}
 	}
-	calls, err := s.store.Keys(ctx, "call:"+a.Key()+":")
+	calls, err := s.store.Keys(ctx, cti.CallKeyPrefix(a.Agent))
 	if err != nil {
 		return err
 	}

@@ -2,8 +2,10 @@
 // store with TTLs, set-if-absent for dedupe and locks, a durable work queue
 // with claim / ack / retry, and publish / subscribe. Two implementations
 // satisfy it: the embedded store (package bolt, one file on disk, one
-// instance) and Redis (package redis, shared by many instances). The contract
-// suite in package storetest runs against both.
+// instance) and Redis (package redis, shared by many instances, on one
+// server or a Redis Cluster). The contract suite in package storetest runs
+// against all three. Keys, queues and transactions follow one hash-slot
+// rule on every store (slot.go), so that what runs on one runs on a cluster.
 package store
 
 import (
@@ -47,17 +49,25 @@ type Job struct {
 // Queue is a durable, at-least-once work queue. A claimed job is invisible to
 // other consumers for its lease; if it is neither acked nor retried before the
 // lease runs out (the consumer crashed), it becomes claimable again.
+//
+// A queue may be sharded: "outbox{p07}" names shard p07 of queue "outbox"
+// (see slot.go). Enqueue writes to the shard it names; Claim and Len given
+// the queue's name cover every shard (given a shard's name, that shard);
+// a job's ID names its shard.
 type Queue interface {
-	// Enqueue adds payload to queue and returns the job id.
+	// Enqueue adds payload to queue (a shard of it, when the name has a
+	// tag) and returns the job id.
 	Enqueue(ctx context.Context, queue string, payload []byte) (string, error)
-	// Claim takes the oldest due job of queue and leases it for lease. It
-	// returns (nil, nil) when no job is due.
+	// Claim takes the job of queue, across its shards, that has been due
+	// longest and leases it for lease. It returns (nil, nil) when no job
+	// is due.
 	Claim(ctx context.Context, queue string, lease time.Duration) (*Job, error)
 	// Ack removes a claimed job for good.
 	Ack(ctx context.Context, queue, id string) error
 	// Retry makes a claimed job due again after delay, recording reason.
 	Retry(ctx context.Context, queue, id string, delay time.Duration, reason string) error
-	// Len reports how many jobs queue holds (due, delayed and claimed).
+	// Len reports how many jobs queue holds (due, delayed and claimed),
+	// across its shards.
 	Len(ctx context.Context, queue string) (int, error)
 }
 
@@ -93,7 +103,9 @@ var ErrConflict = errors.New("store: conflict")
 var ErrDuplicate = errors.New("store: duplicate")
 
 // Txn is a set of changes Apply makes as one atomic step: all of them or, on
-// any error, none. Its parts apply in the order of the fields.
+// any error, none. Its parts apply in the order of the fields. All of them
+// must be in one hash slot (Txn.Slot): Apply refuses any other Txn with
+// ErrCrossSlot.
 type Txn struct {
 	// Once, when set, makes the transaction a first delivery: if Once.Queue
 	// holds a live mark for Once.Key, Apply writes nothing and returns
@@ -116,7 +128,8 @@ type Txn struct {
 	Ack []JobRef
 }
 
-// Mark is a queue's dedupe mark.
+// Mark is a queue's dedupe mark. Marks belong to a shard: the same key on
+// two shards of a queue is two marks.
 type Mark struct {
 	Queue, Key string
 	TTL        time.Duration // <= 0: never expires
@@ -156,6 +169,8 @@ type Txner interface {
 	// Apply makes the changes of txn in one atomic step and returns the ids
 	// of the jobs it enqueued. On the embedded store it is one transaction
 	// (one disk sync, shared with concurrent writers); on Redis one script.
+	// A txn whose parts span hash slots is refused with ErrCrossSlot, on
+	// every store, before anything is written.
 	Apply(ctx context.Context, txn Txn) ([]string, error)
 }
 

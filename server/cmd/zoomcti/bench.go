@@ -61,7 +61,7 @@ func cmdBenchIntake(ctx context.Context, args []string, stdout, stderr io.Writer
 	var cfg bench.IntakeConfig
 	fs.IntVar(&cfg.Senders, "senders", 32, "concurrent senders against each target")
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "how long each target is sent to")
-	fs.StringVar(&cfg.RedisURL, "redis", "", "use this Redis (redis://host:port/db) instead of an embedded store")
+	fs.StringVar(&cfg.RedisURL, "redis", "", "use this Redis (redis://host:port/db, or redis+cluster://host:port?addr=host2:port2 for a Redis Cluster) instead of an embedded store")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the zoomcti phase to this file (go tool pprof)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -100,7 +100,7 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	fs.Float64Var(&cfg.Rate, "rate", 50, "inbound calls started per second")
 	fs.DurationVar(&cfg.Duration, "duration", 30*time.Second, "how long calls are started")
 	fs.DurationVar(&cfg.SFLatency, "sf-latency", 50*time.Millisecond, "latency the emulated org adds to every API request")
-	fs.StringVar(&cfg.RedisURL, "redis", "", "use this Redis (redis://host:port/db) instead of an embedded store")
+	fs.StringVar(&cfg.RedisURL, "redis", "", "use this Redis (redis://host:port/db, or redis+cluster://host:port?addr=host2:port2 for a Redis Cluster) instead of an embedded store")
 	fs.DurationVar(&cfg.Ring, "ring", 2*time.Second, "ringing time of each call")
 	fs.DurationVar(&cfg.Talk, "talk", 5*time.Second, "talk time of each call")
 	fs.DurationVar(&cfg.Wrap, "wrap", time.Second, "from hang-up to the call history event; the agent is free after it")

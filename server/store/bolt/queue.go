@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -22,6 +23,12 @@ import (
 // The due index sorts by due time, then enqueue order, so Claim reads the
 // first entry. A claimed job stays in the index, re-keyed to the end of its
 // lease: if the consumer dies it simply becomes due again.
+//
+// Each shard of a queue ("outbox{p07}", see store.SplitQueue) is a bucket of
+// its own, named so; a job's id is its sequence number in its shard, after
+// the shard's tag ("{p07}12"; "12" in the default shard). Claim on a queue
+// looks at the first entry of each shard's due index and takes the one due
+// longest.
 const (
 	jobsBucket = "jobs"
 	dueBucket  = "due"
@@ -125,17 +132,14 @@ func (s *Store) putJob(tx *bbolt.Tx, queue string, payload []byte) (string, erro
 	return s.putLeasedJob(tx, queue, payload, 0)
 }
 
-// Claim leases the job that has been due longest, or returns nil, nil.
+// Claim leases the job that has been due longest, across queue's shards
+// (only that shard when queue names one), or returns nil, nil.
 func (s *Store) Claim(ctx context.Context, queue string, lease time.Duration) (*store.Job, error) {
 	// Idle workers poll: look first without a write transaction, which
 	// would cost a disk sync even when there is nothing to claim.
 	var ready bool
 	if err := s.view(ctx, "claim", func(tx *bbolt.Tx) error {
-		_, due, err := queueBuckets(tx, queue, false)
-		if due == nil || err != nil {
-			return err
-		}
-		k, _ := due.Cursor().First()
+		_, k := oldestDue(tx, queue)
 		ready = k != nil && dueOf(k) <= s.clock().UnixNano()
 		return nil
 	}); err != nil || !ready {
@@ -144,16 +148,16 @@ func (s *Store) Claim(ctx context.Context, queue string, lease time.Duration) (*
 	var job *store.Job
 	err := s.update(ctx, "claim", func(tx *bbolt.Tx) error {
 		job = nil
-		jobs, due, err := queueBuckets(tx, queue, false)
-		if jobs == nil || err != nil {
-			return err
-		}
 		now := s.clock().UnixNano()
-		k, v := due.Cursor().First()
+		shard, k := oldestDue(tx, queue)
 		if k == nil || dueOf(k) > now {
 			return nil
 		}
-		id := string(v)
+		jobs, due, err := queueBuckets(tx, shard, false)
+		if jobs == nil || err != nil {
+			return err
+		}
+		id := string(due.Get(k))
 		r, err := getRecord(jobs, id)
 		if err != nil {
 			return err
@@ -172,13 +176,46 @@ func (s *Store) Claim(ctx context.Context, queue string, lease time.Duration) (*
 	return job, err
 }
 
+// shards lists the buckets of queue's shards that exist: every shard of
+// it, or only the one it names.
+func shards(tx *bbolt.Tx, queue string) []string {
+	q, tag := store.SplitQueue(queue)
+	if tag != "" {
+		return []string{queue}
+	}
+	var names []string
+	c := tx.Bucket([]byte(queuesBucket)).Cursor()
+	for k, _ := c.Seek([]byte(q)); k != nil && bytes.HasPrefix(k, []byte(q)); k, _ = c.Next() {
+		if base, _ := store.SplitQueue(string(k)); base == q {
+			names = append(names, string(k))
+		}
+	}
+	return names
+}
+
+// oldestDue returns the shard of queue whose first due-index entry comes
+// first, and that entry's key (nil when every shard is empty).
+func oldestDue(tx *bbolt.Tx, queue string) (shard string, key []byte) {
+	for _, name := range shards(tx, queue) {
+		_, due, err := queueBuckets(tx, name, false)
+		if due == nil || err != nil {
+			continue
+		}
+		k, _ := due.Cursor().First()
+		if k != nil && (key == nil || dueOf(k) < dueOf(key)) {
+			shard, key = name, k
+		}
+	}
+	return shard, key
+}
+
 // Ack removes job id from queue, or returns store.ErrNotFound.
 func (s *Store) Ack(ctx context.Context, queue, id string) error {
 	return s.update(ctx, "ack", func(tx *bbolt.Tx) error { return ackJob(tx, queue, id) })
 }
 
 func ackJob(tx *bbolt.Tx, queue, id string) error {
-	jobs, _, _, err := unindexJob(tx, queue, id)
+	jobs, _, _, err := unindexJob(tx, store.JobShard(queue, id), id)
 	if err != nil {
 		return err
 	}
@@ -207,7 +244,7 @@ func unindexJob(tx *bbolt.Tx, queue, id string) (jobs, due *bbolt.Bucket, r *job
 // Retry makes job id due again after delay, recording reason.
 func (s *Store) Retry(ctx context.Context, queue, id string, delay time.Duration, reason string) error {
 	return s.update(ctx, "retry", func(tx *bbolt.Tx) error {
-		jobs, due, r, err := unindexJob(tx, queue, id)
+		jobs, due, r, err := unindexJob(tx, store.JobShard(queue, id), id)
 		if err != nil {
 			return err
 		}
@@ -217,15 +254,21 @@ func (s *Store) Retry(ctx context.Context, queue, id string, delay time.Duration
 	})
 }
 
-// Len reports how many jobs queue holds, claimed ones included.
+// Len reports how many jobs queue holds, claimed ones included, across its
+// shards (only that shard when queue names one).
 func (s *Store) Len(ctx context.Context, queue string) (int, error) {
 	var n int
 	err := s.view(ctx, "len", func(tx *bbolt.Tx) error {
-		jobs, _, err := queueBuckets(tx, queue, false)
-		if jobs != nil {
-			n = jobs.Stats().KeyN
+		for _, name := range shards(tx, queue) {
+			jobs, _, err := queueBuckets(tx, name, false)
+			if err != nil {
+				return err
+			}
+			if jobs != nil {
+				n += jobs.Stats().KeyN
+			}
 		}
-		return err
+		return nil
 	})
 	return n, err
 }

@@ -15,6 +15,10 @@ import (
 // Apply makes txn's changes in one bbolt transaction, batched with other
 // writers' so that they share one disk sync.
 func (s *Store) Apply(ctx context.Context, txn store.Txn) ([]string, error) {
+	// One file has no slots, but the contract is the same on every store.
+	if _, err := txn.Slot(); err != nil {
+		return nil, err
+	}
 	var ids []string
 	var refused error // a failed check: nothing is written, but the batch goes on
 	err := s.update(ctx, "apply", func(tx *bbolt.Tx) error {
@@ -108,6 +112,9 @@ func (s *Store) putLeasedJob(tx *bbolt.Tx, queue string, payload []byte, lease t
 		r.Due, r.Attempts = now+int64(lease), 1
 	}
 	id := strconv.FormatUint(seq, 10)
+	if _, tag := store.SplitQueue(queue); tag != "" {
+		id = "{" + tag + "}" + id
+	}
 	if err := putRecord(jobs, due, id, r); err != nil {
 		return "", err
 	}

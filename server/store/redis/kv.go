@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -60,38 +61,54 @@ func (s *Store) CompareAndDelete(ctx context.Context, key string, value []byte) 
 	return n == 1, nil
 }
 
-// Delete removes keys; missing keys are not an error.
+// Delete removes keys; missing keys are not an error. Each key is its own
+// DEL, pipelined: on a cluster the keys may live in different slots.
 func (s *Store) Delete(ctx context.Context, keys ...string) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	full := make([]string, len(keys))
-	for i, k := range keys {
-		full[i] = s.kvKey(k)
+	cmds, err := s.client.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		for _, k := range keys {
+			p.Del(ctx, s.kvKey(k))
+		}
+		return nil
+	})
+	if err == nil {
+		for _, c := range cmds {
+			if err = c.Err(); err != nil {
+				break
+			}
+		}
 	}
-	if err := s.client.Del(ctx, full...).Err(); err != nil {
+	if err != nil {
 		return fmt.Errorf("redis: delete: %w", err)
 	}
 	return nil
 }
 
-// Keys lists the live keys starting with prefix, found with SCAN so a large
-// keyspace never blocks the server.
+// Keys lists the live keys starting with prefix, found with SCAN (on every
+// master of a cluster) so a large keyspace never blocks the server.
 func (s *Store) Keys(ctx context.Context, prefix string) ([]string, error) {
 	strip := s.kvKey("")
 	match := globEscape(strip+prefix) + "*"
 	// SCAN may return a key more than once; the set removes repeats.
+	var mu sync.Mutex
 	seen := make(map[string]struct{})
 	var keys []string
-	iter := s.client.Scan(ctx, 0, match, 500).Iterator()
-	for iter.Next(ctx) {
-		k := strings.TrimPrefix(iter.Val(), strip)
-		if _, dup := seen[k]; !dup {
-			seen[k] = struct{}{}
-			keys = append(keys, k)
+	err := s.forEachMaster(ctx, func(ctx context.Context, c goredis.UniversalClient) error {
+		iter := c.Scan(ctx, 0, match, 500).Iterator()
+		for iter.Next(ctx) {
+			k := strings.TrimPrefix(iter.Val(), strip)
+			mu.Lock()
+			if _, dup := seen[k]; !dup {
+				seen[k] = struct{}{}
+				keys = append(keys, k)
+			}
+			mu.Unlock()
 		}
-	}
-	if err := iter.Err(); err != nil {
+		return iter.Err()
+	})
+	if err != nil {
 		return nil, fmt.Errorf("redis: keys: %w", err)
 	}
 	return keys, nil

@@ -74,8 +74,23 @@ func (sub *subscription) forward(in <-chan *goredis.Message) {
 }
 
 // Publish sends payload to every subscriber of channel on every instance.
+//
+// A cluster forwards every PUBLISH to every node, whichever node takes it,
+// but a client left to itself sends each to any node, and two messages
+// that took different nodes can overtake each other on their way to a
+// subscriber. So on a cluster every message goes through one node, the
+// master of the channels' prefix's slot: a publisher's messages then reach
+// each subscriber in the order sent, as on one server.
 func (s *Store) Publish(ctx context.Context, channel string, payload []byte) error {
-	if err := s.client.Publish(ctx, s.channel(channel), payload).Err(); err != nil {
+	var c goredis.UniversalClient = s.client
+	if s.cluster != nil {
+		node, err := s.cluster.MasterForKey(ctx, s.channel(""))
+		if err != nil {
+			return fmt.Errorf("redis: publish: %w", err)
+		}
+		c = node
+	}
+	if err := c.Publish(ctx, s.channel(channel), payload).Err(); err != nil {
 		return fmt.Errorf("redis: publish: %w", err)
 	}
 	return nil

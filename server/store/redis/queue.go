@@ -12,29 +12,45 @@ import (
 	"github.com/zoomcti/zoomcti/server/store"
 )
 
-// A queue is a sorted set of job ids scored by the time (Redis TIME, in ms)
-// each job is next due, plus one hash per job: payload, attempts, enqueued
-// (ms) and last_err. Claiming re-scores the job to the end of its lease, so
-// a job whose consumer died becomes due again with no sweeper. Ids are
-// zero-padded counters: for equal scores Redis orders members bytewise,
-// which keeps enqueue order.
+// A queue shard is a sorted set of job ids scored by the time (Redis TIME,
+// in ms) each job is next due, plus one hash per job: payload, attempts,
+// enqueued (ms) and last_err. Claiming re-scores the job to the end of its
+// lease, so a job whose consumer died becomes due again with no sweeper. Ids
+// are the shard's tag (none in the default shard) and a zero-padded counter:
+// for equal scores Redis orders members bytewise, which keeps enqueue order.
 //
 // Claim derives the job's hash key from the id it picks, a key the script
-// does not declare. That is fine on a single server, which is what Open
-// connects to, and the key shares the queue's hash tag (see redis.go), so
-// on a cluster it lives in the same slot as the declared ones.
+// does not declare; it shares the shard's hash tag (see redis.go), so on a
+// cluster it lives in the slot of the declared ones, which Redis allows.
+//
+// The tagged shards of a queue are listed in a set, its registry, which an
+// instance adds a shard to before its first write there: a claimer reads
+// the registry with the first look at each shard it knows (one pipeline),
+// so a new shard is never missed. Claim on a queue then asks each shard for
+// the due time of its oldest due job (peekLua, pipelined: one round trip
+// per master) and claims from the shard whose job has been due longest,
+// falling back to the next when another instance took it first.
 
 const nowLua = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `
 
-// KEYS[1] queue, KEYS[2] sequence; ARGV[1] job key prefix, ARGV[2] payload.
+// KEYS[1] queue, KEYS[2] sequence; ARGV[1] job key prefix, ARGV[2] payload,
+// ARGV[3] id prefix.
 const enqueueLua = nowLua + `
-local id = string.format('%016d', redis.call('INCR', KEYS[2]))
+local id = ARGV[3] .. string.format('%016d', redis.call('INCR', KEYS[2]))
 redis.call('HSET', ARGV[1] .. id, 'payload', ARGV[2], 'attempts', 0, 'enqueued', string.format('%d', now))
 redis.call('ZADD', KEYS[1], now, id)
 return id
+`
+
+// KEYS[1] queue. Returns the due time (ms) of the job due longest, or nil
+// when none is due.
+const peekLua = nowLua + `
+local r = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'WITHSCORES', 'LIMIT', 0, 1)
+if r[2] then return r[2] end
+return false
 `
 
 // KEYS[1] queue; ARGV[1] job key prefix, ARGV[2] lease in ms.
@@ -72,20 +88,43 @@ redis.call('HSET', KEYS[2], 'last_err', ARGV[3])
 return 1
 `
 
-// Enqueue adds payload to queue, due now.
+// Enqueue adds payload to queue (the shard it names), due now.
 func (s *Store) Enqueue(ctx context.Context, queue string, payload []byte) (string, error) {
+	if err := s.shards.register(ctx, s, queue); err != nil {
+		return "", fmt.Errorf("redis: enqueue: %w", err)
+	}
 	id, err := s.enqueue.Run(ctx, s.client,
-		[]string{s.queueKey(queue), s.seqKey(queue)}, s.jobKeyPrefix(queue), payload).Text()
+		[]string{s.queueKey(queue), s.seqKey(queue)}, s.jobKeyPrefix(queue), payload, idPrefix(queue)).Text()
 	if err != nil {
 		return "", fmt.Errorf("redis: enqueue: %w", err)
 	}
 	return id, nil
 }
 
-// Claim leases the job that has been due longest, or returns nil, nil.
+// Claim leases the job that has been due longest across queue's shards
+// (only that shard when queue names one), or returns nil, nil.
 func (s *Store) Claim(ctx context.Context, queue string, lease time.Duration) (*store.Job, error) {
+	if _, tag := store.SplitQueue(queue); tag != "" {
+		return s.claimShard(ctx, queue, lease)
+	}
+	due, err := s.dueShards(ctx, queue)
+	if err != nil {
+		return nil, fmt.Errorf("redis: claim: %w", err)
+	}
+	for _, shard := range due {
+		job, err := s.claimShard(ctx, shard, lease)
+		if job != nil || err != nil {
+			return job, err
+		}
+		// Another claimer took it: the next shard's job is due too.
+	}
+	return nil, nil
+}
+
+// claimShard leases the job of shard that has been due longest.
+func (s *Store) claimShard(ctx context.Context, shard string, lease time.Duration) (*store.Job, error) {
 	res, err := s.claim.Run(ctx, s.client,
-		[]string{s.queueKey(queue)}, s.jobKeyPrefix(queue), ms(lease)).Slice()
+		[]string{s.queueKey(shard)}, s.jobKeyPrefix(shard), ms(lease)).Slice()
 	if errors.Is(err, goredis.Nil) {
 		return nil, nil
 	}
@@ -122,8 +161,9 @@ func parseJob(res []any) (*store.Job, error) {
 
 // Ack removes job id from queue, or returns store.ErrNotFound.
 func (s *Store) Ack(ctx context.Context, queue, id string) error {
+	shard := store.JobShard(queue, id)
 	n, err := s.ack.Run(ctx, s.client,
-		[]string{s.queueKey(queue), s.jobKeyPrefix(queue) + id}, id).Int()
+		[]string{s.queueKey(shard), s.jobKeyPrefix(shard) + id}, id).Int()
 	if err != nil {
 		return fmt.Errorf("redis: ack: %w", err)
 	}
@@ -135,8 +175,9 @@ func (s *Store) Ack(ctx context.Context, queue, id string) error {
 
 // Retry makes job id due again after delay, recording reason.
 func (s *Store) Retry(ctx context.Context, queue, id string, delay time.Duration, reason string) error {
+	shard := store.JobShard(queue, id)
 	n, err := s.retry.Run(ctx, s.client,
-		[]string{s.queueKey(queue), s.jobKeyPrefix(queue) + id}, id, ms(delay), reason).Int()
+		[]string{s.queueKey(shard), s.jobKeyPrefix(shard) + id}, id, ms(delay), reason).Int()
 	if err != nil {
 		return fmt.Errorf("redis: retry: %w", err)
 	}
@@ -146,11 +187,29 @@ func (s *Store) Retry(ctx context.Context, queue, id string, delay time.Duration
 	return nil
 }
 
-// Len reports how many jobs queue holds, claimed ones included.
+// Len reports how many jobs queue holds, claimed ones included, across its
+// shards (only that shard when queue names one).
 func (s *Store) Len(ctx context.Context, queue string) (int, error) {
-	n, err := s.client.ZCard(ctx, s.queueKey(queue)).Result()
+	shards := []string{queue}
+	if _, tag := store.SplitQueue(queue); tag == "" {
+		var err error
+		if shards, err = s.shards.all(ctx, s, queue); err != nil {
+			return 0, fmt.Errorf("redis: len: %w", err)
+		}
+	}
+	cmds := make([]*goredis.IntCmd, len(shards))
+	_, err := s.client.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		for i, shard := range shards {
+			cmds[i] = p.ZCard(ctx, s.queueKey(shard))
+		}
+		return nil
+	})
 	if err != nil {
 		return 0, fmt.Errorf("redis: len: %w", err)
 	}
-	return int(n), nil
+	n := 0
+	for _, c := range cmds {
+		n += int(c.Val())
+	}
+	return n, nil
 }

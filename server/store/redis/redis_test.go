@@ -3,8 +3,11 @@ package redis_test
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 	"maps"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,8 +18,8 @@ import (
 	"github.com/zoomcti/zoomcti/server/store/storetest"
 )
 
-// openPrefix opens a store on the test server under prefix and deletes the
-// prefix's keys when the test ends.
+// openPrefix opens a store on the test server (or cluster) at url under
+// prefix and deletes the prefix's keys when the test ends.
 func openPrefix(t *testing.T, url, prefix string) *redis.Store {
 	t.Helper()
 	ctx := context.Background()
@@ -26,7 +29,9 @@ func openPrefix(t *testing.T, url, prefix string) *redis.Store {
 	}
 	t.Cleanup(func() {
 		_ = s.Close()
-		deletePrefix(t, url, prefix)
+		if err := redis.DeletePrefix(context.Background(), url, prefix); err != nil {
+			t.Errorf("cleanup %s: %v", prefix, err)
+		}
 	})
 	return s
 }
@@ -37,26 +42,6 @@ func uniquePrefix() string {
 	return "zoomcti-test:" + rand.Text()[:12] + ":"
 }
 
-func deletePrefix(t *testing.T, url, prefix string) {
-	ctx := context.Background()
-	o, err := goredis.ParseURL(url)
-	if err != nil {
-		t.Error(err)
-		return
-	}
-	c := goredis.NewClient(o)
-	defer c.Close()
-	iter := c.Scan(ctx, 0, prefix+"*", 500).Iterator()
-	for iter.Next(ctx) {
-		if err := c.Unlink(ctx, iter.Val()).Err(); err != nil {
-			t.Errorf("cleanup %s: %v", iter.Val(), err)
-		}
-	}
-	if err := iter.Err(); err != nil {
-		t.Errorf("cleanup %s: %v", prefix, err)
-	}
-}
-
 func TestContract(t *testing.T) {
 	url := storetest.RedisURL(t)
 	storetest.Run(t, func(t *testing.T) store.Store {
@@ -64,15 +49,42 @@ func TestContract(t *testing.T) {
 	})
 }
 
+// TestContractCluster runs the contract against a three-master Redis
+// Cluster (./scripts/redis-cluster, which ./scripts/test runs): every Txn
+// the contract applies, and every script, keeps to one slot; Keys scans
+// every master; pub/sub reaches subscribers on any node.
+func TestContractCluster(t *testing.T) {
+	url := storetest.RedisClusterURL(t)
+	storetest.Run(t, func(t *testing.T) store.Store {
+		return openPrefix(t, url, uniquePrefix())
+	})
+}
+
+// servers are the Redis deployments a test runs on: one server and a
+// cluster.
+func servers(t *testing.T) []struct{ name, url string } {
+	return []struct{ name, url string }{
+		{"server", storetest.RedisURL(t)},
+		{"cluster", storetest.RedisClusterURL(t)},
+	}
+}
+
 // TestInstancesShare checks what Redis is for: two instances (two Stores on
 // one prefix) see each other's keys, jobs and messages.
 func TestInstancesShare(t *testing.T) {
 	t.Parallel()
-	url := storetest.RedisURL(t)
-	prefix := uniquePrefix()
-	a, b := openPrefix(t, url, prefix), openPrefix(t, url, prefix)
-	ctx := context.Background()
+	for _, srv := range servers(t) {
+		t.Run(srv.name, func(t *testing.T) {
+			t.Parallel()
+			prefix := uniquePrefix()
+			a, b := openPrefix(t, srv.url, prefix), openPrefix(t, srv.url, prefix)
+			testInstancesShare(t, a, b)
+		})
+	}
+}
 
+func testInstancesShare(t *testing.T, a, b *redis.Store) {
+	ctx := context.Background()
 	if ok, err := a.SetNX(ctx, "refresh-lock:u1", []byte("a"), time.Minute); err != nil || !ok {
 		t.Fatalf("a.SetNX = %v, %v", ok, err)
 	}
@@ -91,6 +103,21 @@ func TestInstancesShare(t *testing.T) {
 	if err := a.Ack(ctx, "outbox", id); err != nil {
 		t.Fatalf("a.Ack of b's job: %v", err)
 	}
+	// b has claimed from the queue already: a shard a creates after that
+	// is still found by b's next claim (the registry is read with it).
+	for _, tag := range []string{"p1", "p2"} {
+		id, err := a.Enqueue(ctx, "outbox{"+tag+"}", []byte("log "+tag))
+		if err != nil {
+			t.Fatal(err)
+		}
+		job, err := b.Claim(ctx, "outbox", time.Minute)
+		if err != nil || job == nil || job.ID != id {
+			t.Fatalf("b.Claim after a wrote shard %s = %+v, %v; want job %s", tag, job, err, id)
+		}
+	}
+	if n, err := b.Len(ctx, "outbox"); err != nil || n != 2 {
+		t.Fatalf("b.Len = %d, %v; want 2", n, err)
+	}
 
 	sub, err := b.Subscribe(ctx, "agent:1")
 	if err != nil {
@@ -107,6 +134,113 @@ func TestInstancesShare(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("b got no message published by a")
+	}
+}
+
+// TestClusterKeysEveryMaster: on a cluster, Keys finds the keys of every
+// master, and Delete removes keys of several slots at once.
+func TestClusterKeysEveryMaster(t *testing.T) {
+	t.Parallel()
+	url := storetest.RedisClusterURL(t)
+	prefix := uniquePrefix()
+	s := openPrefix(t, url, prefix)
+	ctx := context.Background()
+	var want []string
+	for i := range 30 {
+		k := fmt.Sprint("k:", i)
+		want = append(want, k)
+		if err := s.Set(ctx, k, []byte("v"), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The keys are spread: every master holds some.
+	u, _ := strings.CutPrefix(url, "redis+cluster://")
+	o, err := goredis.ParseClusterURL("redis://" + u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := goredis.NewClusterClient(o)
+	defer c.Close()
+	var mu sync.Mutex
+	perMaster := map[string]int{}
+	err = c.ForEachMaster(ctx, func(ctx context.Context, m *goredis.Client) error {
+		n := 0
+		iter := m.Scan(ctx, 0, prefix+"kv:*", 100).Iterator()
+		for iter.Next(ctx) {
+			n++
+		}
+		mu.Lock()
+		perMaster[m.Options().Addr] = n
+		mu.Unlock()
+		return iter.Err()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(perMaster) < 3 {
+		t.Fatalf("masters = %v, want three", perMaster)
+	}
+	for addr, n := range perMaster {
+		if n == 0 {
+			t.Fatalf("master %s holds none of the 30 keys (%v): the test proves nothing", addr, perMaster)
+		}
+	}
+	got, err := s.Keys(ctx, "k:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("Keys = %q, want %q", got, want)
+	}
+	if err := s.Delete(ctx, want...); err != nil {
+		t.Fatalf("Delete of keys in several slots: %v", err)
+	}
+	if got, err := s.Keys(ctx, ""); err != nil || len(got) != 0 {
+		t.Fatalf("Keys after Delete = %q, %v", got, err)
+	}
+}
+
+// TestOpenWrongKind: a cluster URL naming one server, or a plain URL naming
+// a cluster node, fails at Open with a message saying which to use.
+func TestOpenWrongKind(t *testing.T) {
+	t.Parallel()
+	single, cluster := storetest.RedisURL(t), storetest.RedisClusterURL(t)
+	ctx := context.Background()
+	host := strings.TrimPrefix(single, "redis://")
+	host, _, _ = strings.Cut(host, "/")
+	node := strings.TrimPrefix(cluster, "redis+cluster://")
+	node, _, _ = strings.Cut(node, "?")
+	tests := []struct{ name, url, want string }{
+		{"cluster url, one server", "redis+cluster://" + host, "use a redis:// URL"},
+		{"plain url, a cluster node", "redis://" + node, "use a redis+cluster:// URL"},
+		{"brace in the prefix", single, "brace"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			prefix := uniquePrefix()
+			if tt.want == "brace" {
+				prefix = "zoomcti{x}:"
+			}
+			s, err := redis.Open(ctx, tt.url, redis.Options{Prefix: prefix})
+			if err == nil {
+				s.Close()
+				t.Fatalf("Open(%s) succeeded", tt.url)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Open(%s) = %v, want it to say %q", tt.url, err, tt.want)
+			}
+		})
+	}
+	if err := redis.CheckURL("redis+cluster://a:1?addr=b:2&addr=c:3"); err != nil {
+		t.Fatalf("CheckURL(cluster) = %v", err)
+	}
+	if err := redis.CheckURL("redis+cluster://a:1?nonsense=1"); err == nil {
+		t.Fatal("CheckURL accepted an unknown cluster option")
+	}
+	if err := redis.CheckURL("redis+cluster://u:s3cret@a:1?addr=nope"); err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("CheckURL(bad addr) = %v; want an error without the password", err)
 	}
 }
 
@@ -170,15 +304,16 @@ func TestEnqueueOnceFailureLeavesNoMark(t *testing.T) {
 }
 
 // TestQueueKeysShareHashTag: every key one queue operation touches carries
-// the queue's name as its hash tag, so on a Redis Cluster each script stays
-// within one slot.
+// its shard's hash tag (the queue's name for the default shard), so on a
+// Redis Cluster each script stays within one slot, beside the KV keys
+// tagged like the shard.
 func TestQueueKeysShareHashTag(t *testing.T) {
 	t.Parallel()
 	url := storetest.RedisURL(t)
 	prefix := uniquePrefix()
 	s := openPrefix(t, url, prefix)
 	ctx := context.Background()
-	for _, q := range []string{"events", "events.ring"} {
+	for _, q := range []string{"events", "events.ring", "events{p07}"} {
 		if _, _, err := store.EnqueueOnce(ctx, s, q, "seen:e1", time.Hour, []byte("x")); err != nil {
 			t.Fatal(err)
 		}
@@ -204,16 +339,16 @@ func TestQueueKeysShareHashTag(t *testing.T) {
 		}
 		// Redis Cluster's rule: the tag is what lies between the first '{'
 		// and the first '}' after it.
-		_, after, ok := strings.Cut(rest, "{")
-		tag, _, closed := strings.Cut(after, "}")
-		if !ok || !closed || tag == "" {
+		tag := store.Tag(rest)
+		if tag == "" {
 			t.Errorf("queue key %q has no hash tag", k)
 			continue
 		}
 		byTag[tag]++
 	}
-	// Per queue: the due set, the counter, two job hashes and one mark.
-	want := map[string]int{"events": 5, "events.ring": 5}
+	// Per shard: the due set, the counter, two job hashes and one mark; the
+	// registry of events' tagged shards is tagged {events}.
+	want := map[string]int{"events": 6, "events.ring": 5, "p07": 5}
 	if !maps.Equal(byTag, want) {
 		t.Fatalf("queue keys by hash tag = %v, want %v (keys %q)", byTag, want, keys)
 	}

@@ -17,7 +17,8 @@ import (
 // per enqueue, (queue, job hash) per ack.
 // ARGV[1..7]: has once, once ttl ms, #expect, #set, #delete, #enqueue, #ack;
 // then per expect (present 0/1, value), per set (value, ttl ms, if absent
-// 0/1), per enqueue (job key prefix, payload, lease ms), per ack (id).
+// 0/1), per enqueue (job key prefix, payload, lease ms, id prefix), per ack
+// (id).
 // Returns {'ok', ids...}, {'dup'} or {'conflict'}.
 const applyLua = nowLua + `
 local hasOnce = ARGV[1] == '1'
@@ -51,14 +52,14 @@ for i = 1, nD do
 end
 local out = {'ok'}
 for i = 1, nQ do
-  local id = string.format('%016d', redis.call('INCR', KEYS[k + 1]))
+  local id = ARGV[a + 3] .. string.format('%016d', redis.call('INCR', KEYS[k + 1]))
   local lease = tonumber(ARGV[a + 2])
   local attempts, due = 0, now
   if lease > 0 then attempts, due = 1, now + lease end
   redis.call('HSET', ARGV[a] .. id, 'payload', ARGV[a + 1], 'attempts', attempts, 'enqueued', string.format('%d', now))
   redis.call('ZADD', KEYS[k], due, id)
   out[#out + 1] = id
-  k, a = k + 2, a + 3
+  k, a = k + 2, a + 4
 end
 for i = 1, nA do
   if redis.call('ZREM', KEYS[k], ARGV[a]) == 1 then redis.call('DEL', KEYS[k + 1]) end
@@ -71,14 +72,21 @@ end
 return out
 `
 
-// Apply makes txn's changes in one script (one round trip).
-//
-// On a Redis Cluster every key of one transaction would have to share a
-// hash slot; the keys of a Txn span KV keys and queues, so Apply needs a
-// single Redis server (or one primary), as Open connects to today.
+// Apply makes txn's changes in one script (one round trip). A txn whose
+// parts are not in one hash slot is refused with store.ErrCrossSlot before
+// anything is sent, on one server as on a cluster (which would refuse the
+// script anyway, but only once it is a cluster).
 func (s *Store) Apply(ctx context.Context, txn store.Txn) ([]string, error) {
+	if _, err := txn.Slot(); err != nil {
+		return nil, fmt.Errorf("redis: apply: %w", err)
+	}
+	for _, j := range txn.Enqueue {
+		if err := s.shards.register(ctx, s, j.Queue); err != nil {
+			return nil, fmt.Errorf("redis: apply: %w", err)
+		}
+	}
 	var keys []string
-	args := make([]any, 7, 7+2*len(txn.Expect)+3*len(txn.Set)+3*len(txn.Enqueue)+len(txn.Ack))
+	args := make([]any, 7, 7+2*len(txn.Expect)+3*len(txn.Set)+4*len(txn.Enqueue)+len(txn.Ack))
 	args[0], args[1] = "0", int64(0)
 	if m := txn.Once; m != nil {
 		keys = append(keys, s.onceKey(m.Queue, m.Key))
@@ -106,10 +114,11 @@ func (s *Store) Apply(ctx context.Context, txn store.Txn) ([]string, error) {
 	}
 	for _, j := range txn.Enqueue {
 		keys = append(keys, s.queueKey(j.Queue), s.seqKey(j.Queue))
-		args = append(args, s.jobKeyPrefix(j.Queue), j.Payload, ms(j.Lease))
+		args = append(args, s.jobKeyPrefix(j.Queue), j.Payload, ms(j.Lease), idPrefix(j.Queue))
 	}
 	for _, r := range txn.Ack {
-		keys = append(keys, s.queueKey(r.Queue), s.jobKeyPrefix(r.Queue)+r.ID)
+		shard := store.JobShard(r.Queue, r.ID)
+		keys = append(keys, s.queueKey(shard), s.jobKeyPrefix(shard)+r.ID)
 		args = append(args, r.ID)
 	}
 	res, err := s.apply.Run(ctx, s.pipe, keys, args...).StringSlice()

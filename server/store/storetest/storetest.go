@@ -58,6 +58,11 @@ func RunWithClock(t *testing.T, open Opener) {
 		{"ApplyOnce", testApplyOnce},
 		{"ApplyLeasedJob", testApplyLeasedJob},
 		{"ApplyConcurrentCAS", testApplyConcurrentCAS},
+		{"ApplyCrossSlot", testApplyCrossSlot},
+		{"ShardsClaimOldestFirst", testShardsClaimOldestFirst},
+		{"ShardsJobs", testShardsJobs},
+		{"ShardsMarks", testShardsMarks},
+		{"ShardsConcurrentClaimers", testShardsConcurrentClaimers},
 		{"PubSub", testPubSub},
 		{"PubSubSlowSubscriber", testPubSubSlowSubscriber},
 		{"CloseEndsSubscriptions", testCloseEndsSubscriptions},
@@ -97,13 +102,33 @@ func ctxFor(t *testing.T) context.Context {
 // that silently skips in CI would hide a broken shared store, so it fails.
 func RedisURL(t testing.TB) string {
 	t.Helper()
-	raw := os.Getenv("ZOOMCTI_TEST_REDIS_URL")
+	return reachable(t, "ZOOMCTI_TEST_REDIS_URL", "redis://127.0.0.1:6379/0", "redis-server", "")
+}
+
+// DefaultRedisClusterURL is the cluster scripts/redis-cluster starts.
+const DefaultRedisClusterURL = "redis+cluster://127.0.0.1:7000?addr=127.0.0.1:7001&addr=127.0.0.1:7002"
+
+// RedisClusterURL returns the Redis Cluster that cluster tests use:
+// ZOOMCTI_TEST_REDIS_CLUSTER_URL, default DefaultRedisClusterURL (three
+// masters on ports 7000-7002, as ./scripts/redis-cluster starts them). Like
+// RedisURL it skips when nothing answers, and fails when CI is set.
+func RedisClusterURL(t testing.TB) string {
+	t.Helper()
+	return reachable(t, "ZOOMCTI_TEST_REDIS_CLUSTER_URL", DefaultRedisClusterURL, "Redis Cluster",
+		" (start one with ./scripts/redis-cluster)")
+}
+
+// reachable returns the URL in env (or def) once its first address answers
+// a TCP connection; else it skips t, or fails it when CI is set.
+func reachable(t testing.TB, env, def, what, hint string) string {
+	t.Helper()
+	raw := os.Getenv(env)
 	if raw == "" {
-		raw = "redis://127.0.0.1:6379/0"
+		raw = def
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		t.Fatalf("ZOOMCTI_TEST_REDIS_URL: %v", err)
+		t.Fatalf("%s: %v", env, err)
 	}
 	network, addr := "tcp", u.Host
 	switch {
@@ -114,11 +139,11 @@ func RedisURL(t testing.TB) string {
 	}
 	conn, err := net.DialTimeout(network, addr, 2*time.Second)
 	if err != nil {
-		msg := fmt.Sprintf("%s (set ZOOMCTI_TEST_REDIS_URL): %v", u.Redacted(), err)
+		msg := fmt.Sprintf("%s (set %s%s): %v", u.Redacted(), env, hint, err)
 		if os.Getenv("CI") != "" {
-			t.Fatalf("redis-server required in CI: %s", msg)
+			t.Fatalf("%s required in CI: %s", what, msg)
 		}
-		t.Skipf("redis-server not reachable at %s", msg)
+		t.Skipf("%s not reachable at %s", what, msg)
 	}
 	_ = conn.Close()
 	return raw

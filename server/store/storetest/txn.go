@@ -37,30 +37,31 @@ func wantValue(t *testing.T, s store.Store, key, want string) {
 }
 
 // testApplyAll: sets, set-if-absent, deletes, enqueues and acks in one step.
+// Every part carries the hash tag {t}, so the step is in one slot.
 func testApplyAll(t *testing.T, s store.Store, _ func(time.Duration)) {
 	ctx := ctxFor(t)
-	for k, v := range map[string]string{"gone": "1", "kept": "old"} {
+	for k, v := range map[string]string{"gone:{t}": "1", "kept:{t}": "old"} {
 		if err := s.Set(ctx, k, []byte(v), 0); err != nil {
 			t.Fatal(err)
 		}
 	}
-	done := mustEnqueue(t, s, "events", "event")
+	done := mustEnqueue(t, s, "events{t}", "event")
 	mustClaim(t, s, "events", time.Minute, done, "event", 1)
 	ids := mustApply(t, s, store.Txn{
-		Expect: []store.Cond{{Key: "kept", Value: []byte("old")}, {Key: "new", Value: nil}},
+		Expect: []store.Cond{{Key: "kept:{t}", Value: []byte("old")}, {Key: "new:{t}", Value: nil}},
 		Set: []store.Put{
-			{Key: "new", Value: []byte("v"), TTL: time.Hour},
-			{Key: "kept", Value: []byte("not written"), IfAbsent: true},
-			{Key: "fresh", Value: []byte("written"), IfAbsent: true},
+			{Key: "new:{t}", Value: []byte("v"), TTL: time.Hour},
+			{Key: "kept:{t}", Value: []byte("not written"), IfAbsent: true},
+			{Key: "fresh:{t}", Value: []byte("written"), IfAbsent: true},
 		},
-		Delete:  []string{"gone", "never-there"},
-		Enqueue: []store.NewJob{{Queue: "outbox", Payload: []byte("task")}},
+		Delete:  []string{"gone:{t}", "never-there:{t}"},
+		Enqueue: []store.NewJob{{Queue: "outbox{t}", Payload: []byte("task")}},
 		Ack:     []store.JobRef{{Queue: "events", ID: done}},
 	})
-	wantValue(t, s, "new", "v")
-	wantValue(t, s, "kept", "old")
-	wantValue(t, s, "fresh", "written")
-	wantValue(t, s, "gone", "")
+	wantValue(t, s, "new:{t}", "v")
+	wantValue(t, s, "kept:{t}", "old")
+	wantValue(t, s, "fresh:{t}", "written")
+	wantValue(t, s, "gone:{t}", "")
 	wantLen(t, s, "events", 0)
 	mustClaim(t, s, "outbox", time.Minute, ids[0], "task", 1)
 	// Acking a job that is already gone is not an error in a transaction.
@@ -70,34 +71,83 @@ func testApplyAll(t *testing.T, s store.Store, _ func(time.Duration)) {
 // testApplyConflict: a failed expectation writes nothing at all.
 func testApplyConflict(t *testing.T, s store.Store, _ func(time.Duration)) {
 	ctx := ctxFor(t)
-	if err := s.Set(ctx, "call", []byte("v2"), 0); err != nil {
+	if err := s.Set(ctx, "call:{t}", []byte("v2"), 0); err != nil {
 		t.Fatal(err)
 	}
-	job := mustEnqueue(t, s, "events", "event")
+	job := mustEnqueue(t, s, "events{t}", "event")
 	mustClaim(t, s, "events", time.Minute, job, "event", 1)
 	for _, tc := range []struct {
 		name string
 		cond store.Cond
 	}{
-		{"stale value", store.Cond{Key: "call", Value: []byte("v1")}},
-		{"expected absent", store.Cond{Key: "call"}},
-		{"expected present", store.Cond{Key: "missing", Value: []byte("x")}},
+		{"stale value", store.Cond{Key: "call:{t}", Value: []byte("v1")}},
+		{"expected absent", store.Cond{Key: "call:{t}"}},
+		{"expected present", store.Cond{Key: "missing:{t}", Value: []byte("x")}},
 	} {
 		_, err := s.Apply(ctx, store.Txn{
 			Expect:  []store.Cond{tc.cond},
-			Set:     []store.Put{{Key: "call", Value: []byte("v3")}, {Key: "other", Value: []byte("x")}},
-			Delete:  []string{"call"},
-			Enqueue: []store.NewJob{{Queue: "outbox", Payload: []byte("task")}},
+			Set:     []store.Put{{Key: "call:{t}", Value: []byte("v3")}, {Key: "other:{t}", Value: []byte("x")}},
+			Delete:  []string{"call:{t}"},
+			Enqueue: []store.NewJob{{Queue: "outbox{t}", Payload: []byte("task")}},
 			Ack:     []store.JobRef{{Queue: "events", ID: job}},
 		})
 		if !errors.Is(err, store.ErrConflict) {
 			t.Fatalf("%s: Apply = %v, want ErrConflict", tc.name, err)
 		}
-		wantValue(t, s, "call", "v2")
-		wantValue(t, s, "other", "")
+		wantValue(t, s, "call:{t}", "v2")
+		wantValue(t, s, "other:{t}", "")
 		wantLen(t, s, "outbox", 0)
 		wantLen(t, s, "events", 1)
 	}
+}
+
+// testApplyCrossSlot: a transaction whose parts would be in different hash
+// slots of a Redis Cluster is refused on every store before anything is
+// written, so that a test on one server or the embedded store catches what
+// a cluster would refuse.
+func testApplyCrossSlot(t *testing.T, s store.Store, _ func(time.Duration)) {
+	ctx := ctxFor(t)
+	job := mustEnqueue(t, s, "events{a}", "event")
+	mustClaim(t, s, "events", time.Minute, job, "event", 1)
+	for _, tc := range []struct {
+		name string
+		txn  store.Txn
+	}{
+		{"two untagged keys", store.Txn{
+			Set: []store.Put{{Key: "x", Value: []byte("1")}, {Key: "y", Value: []byte("1")}},
+		}},
+		{"two tags", store.Txn{
+			Set: []store.Put{{Key: "x:{a}", Value: []byte("1")}, {Key: "y:{b}", Value: []byte("1")}},
+		}},
+		{"a key and another shard's job", store.Txn{
+			Set:     []store.Put{{Key: "x:{a}", Value: []byte("1")}},
+			Enqueue: []store.NewJob{{Queue: "outbox{b}", Payload: []byte("task")}},
+		}},
+		{"a key and a default shard", store.Txn{
+			Set:     []store.Put{{Key: "x:{a}", Value: []byte("1")}},
+			Enqueue: []store.NewJob{{Queue: "outbox", Payload: []byte("task")}},
+		}},
+		{"an ack of another shard's job", store.Txn{
+			Set: []store.Put{{Key: "x:{b}", Value: []byte("1")}},
+			Ack: []store.JobRef{{Queue: "events", ID: job}},
+		}},
+		{"a mark on another shard", store.Txn{
+			Once:    &store.Mark{Queue: "events{b}", Key: "seen:1"},
+			Enqueue: []store.NewJob{{Queue: "events{a}", Payload: []byte("event")}},
+		}},
+	} {
+		if _, err := s.Apply(ctx, tc.txn); !errors.Is(err, store.ErrCrossSlot) {
+			t.Fatalf("%s: Apply = %v, want ErrCrossSlot", tc.name, err)
+		}
+	}
+	wantKeys(t, s, "")
+	wantLen(t, s, "outbox", 0)
+	wantLen(t, s, "events", 1)
+	// Nor was the refused mark written: the same step on one shard is fresh.
+	mustApply(t, s, store.Txn{
+		Once:    &store.Mark{Queue: "events{b}", Key: "seen:1"},
+		Enqueue: []store.NewJob{{Queue: "events{b}", Payload: []byte("event")}},
+	})
 }
 
 // testApplyOnce: a transaction with a dedupe mark happens once per mark and
