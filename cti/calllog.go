@@ -57,6 +57,8 @@ func (j outboxJob) shard() string {
 		return OutboxShard(j.Log.Agent)
 	case j.SMS != nil:
 		return OutboxShard(j.SMS.Agent)
+	case j.Lookup != nil:
+		return OutboxShard(j.Lookup.Agent)
 	}
 	return OutboxQueue
 }
