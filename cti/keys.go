@@ -7,7 +7,7 @@ import (
 
 // The names of everything the engine keeps in the store, in one place.
 //
-// Every key of one agent carries the agent's hash tag, {pNN} (AgentTag),
+// Every key of one agent carries the agent's hash tag, {pNN-k} (AgentTag),
 // and so do the outbox shard the agent's jobs go to (OutboxShard) and the
 // event shard the server queues the agent's webhooks on: one event's step
 // (the call's state, its markers, its jobs and the event's acknowledgement)
@@ -21,12 +21,53 @@ import (
 // the agents of a large org over the masters of a cluster.
 const Partitions = 32
 
-// AgentTag is the hash tag of the agent's keys and shards, "p00" to "p31":
-// a hash of the agent's org and user, which never change.
+// AgentTag is the hash tag of the agent's keys and shards, one of
+// partitionTags: a hash of the agent's org and user, which never change.
 func AgentTag(a Agent) string {
 	h := fnv.New32a()
 	h.Write([]byte(a.Key()))
-	return fmt.Sprintf("p%02d", h.Sum32()%Partitions)
+	return partitionTags[h.Sum32()%Partitions]
+}
+
+// clusterSlots is how many hash slots a Redis Cluster has.
+const clusterSlots = 16384
+
+// partitionTags are the Partitions hash tags, "p00-…" to "p31-…", each the
+// first "pNN-k" whose slot falls in the NNth of Partitions equal ranges of
+// the cluster's slots. A cluster whose masters hold equal ranges of slots
+// (as redis-cli --cluster create makes them) then holds as many tags on
+// each master as it can: with three, 11, 11 and 10 (plain "p00".."p31"
+// fell 8, 10 and 14).
+var partitionTags = func() [Partitions]string {
+	var out [Partitions]string
+	width := clusterSlots / Partitions
+	for i := range out {
+		for k := 0; ; k++ {
+			t := fmt.Sprintf("p%02d-%d", i, k)
+			if int(crc16([]byte(t)))%clusterSlots/width == i {
+				out[i] = t
+				break
+			}
+		}
+	}
+	return out
+}()
+
+// crc16 is Redis Cluster's key hash (CRC-16/XMODEM: polynomial 0x1021,
+// initial value 0), whose value modulo 16384 is a key's slot.
+func crc16(b []byte) uint16 {
+	var crc uint16
+	for _, c := range b {
+		crc ^= uint16(c) << 8
+		for range 8 {
+			if crc&0x8000 != 0 {
+				crc = crc<<1 ^ 0x1021
+			} else {
+				crc <<= 1
+			}
+		}
+	}
+	return crc
 }
 
 // agentKey is the agent's part of a key name: its tag, org and user.
