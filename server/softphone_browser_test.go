@@ -198,7 +198,8 @@ func TestWrapUpSavesNotesDispositionAndFields(t *testing.T) {
 	waitJS(t, ctx, `(() => { const e = document.querySelector('[data-error-for="fields.Notes_Summary__c"]'); return e && !e.hidden && e.textContent.includes("Summary is required") })()`, 10*time.Second)
 	next := evalJS[bool](t, ctx, `(() => {
 		const c = document.querySelector('[data-field="Notes_Summary__c"]');
-		return c.nextElementSibling.dataset.errorFor === "fields.Notes_Summary__c" && c.getAttribute("aria-invalid") === "true" && document.activeElement === c })()`)
+		const e = c.closest(".slds-form-element").querySelector("[data-error-for]");
+		return e.dataset.errorFor === "fields.Notes_Summary__c" && !e.hidden && c.getAttribute("aria-invalid") === "true" && document.activeElement === c })()`)
 	if !next {
 		t.Error("the error is not next to the Summary box, or the box is not marked invalid and focused")
 	}
@@ -248,9 +249,9 @@ func TestWrapUpSearchesAnyContactOrLead(t *testing.T) {
 
 	evalJS[string](t, ctx, `document.getElementById("wu-who-q").value = "-"`) // the agent clears the box…
 	typeInto(t, ctx, "#wu-who-q", "\bHedy")                                   // …and types a name
-	waitJS(t, ctx, fmt.Sprintf(`!!document.querySelector('#wu-who-results button[data-record-id=%q]')`, hedy), 10*time.Second)
+	waitJS(t, ctx, fmt.Sprintf(`!!document.querySelector('#wu-who-results [role=option][data-record-id=%q]')`, hedy), 10*time.Second)
 	screenshot(t, ctx, "wrapup-name-search")
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(`#wu-who-results button[data-record-id=%q]`, hedy)))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(`#wu-who-results [role=option][data-record-id=%q]`, hedy)))); err != nil {
 		t.Fatal(err)
 	}
 	if !evalJS[bool](t, ctx, `document.getElementById("wu-what-q").disabled && document.getElementById("wu-what-q").value === ""`) {
