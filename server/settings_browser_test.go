@@ -267,3 +267,78 @@ func TestSettingsHiddenFromAgents(t *testing.T) {
 		t.Fatalf("GET /api/settings as an agent: %d (%v), want 403", status, err)
 	}
 }
+
+// The cards' own checks: a country code that does not exist and a
+// disposition listed twice are named under their own control (the second
+// copy under its own row) before anything is sent, and they keep the
+// server's other errors on screen, which are still true.
+func TestSettingsChecksKeepTheServersErrorsAndNameEachRow(t *testing.T) {
+	d := startDemo(t)
+	ctx := signInAdmin(t, d)
+	openSettings(t, ctx)
+
+	// The server refuses a softphone too short.
+	setValue(t, ctx, "#set-softphone_height", "100")
+	click(t, ctx, "set-save")
+	waitJS(t, ctx, `!document.getElementById("set-softphone_height-err").hidden`, 10*time.Second)
+
+	// Then the admin types a country that does not exist and lists a
+	// disposition twice (Sales Engagement shows the list).
+	clickLabel(t, ctx, "set-sales_engagement")
+	waitJS(t, ctx, `!document.getElementById("set-dispositions").closest(".zc-field").hidden`, 5*time.Second)
+	setValue(t, ctx, "#set-default_country", "ZZ")
+	setValue(t, ctx, "#set-dispositions-3", "left voicemail") // row 2 is "Left Voicemail"
+	evalJS[bool](t, ctx, `(window.settingsPuts = 0, window.realFetch = window.fetch, window.fetch = (u, init) => {
+		if (String(u).endsWith("/api/settings") && init && init.method === "PUT") window.settingsPuts++;
+		return window.realFetch(u, init) }, true)`)
+	click(t, ctx, "set-save")
+	waitJS(t, ctx, `!document.getElementById("set-default_country-err").hidden`, 5*time.Second)
+	if n := evalJS[int](t, ctx, `window.settingsPuts`); n != 0 {
+		t.Errorf("%d PUTs with errors the page can see, want 0", n)
+	}
+
+	shown := func(key string) string {
+		return evalJS[string](t, ctx, fmt.Sprintf(`(() => {
+			const e = [...document.querySelectorAll("[data-error-for]")].find((x) => x.dataset.errorFor === %q);
+			return e && !e.hidden ? e.textContent : "" })()`, key))
+	}
+	if got := shown("softphone_height"); !strings.Contains(got, "between 240 and 2560") {
+		t.Errorf("the server's height error was dropped by the page's checks: %q", got)
+	}
+	if got := shown("default_country"); !strings.Contains(got, "ZZ is not a country code") {
+		t.Errorf("default country error = %q", got)
+	}
+	if got := shown("dispositions[3]"); !strings.Contains(got, "already in the list") {
+		t.Errorf("the duplicate disposition's row says %q", got)
+	}
+	// Under its own row: the row's input and its message share a list item,
+	// and only that row is marked.
+	if !evalJS[bool](t, ctx, `(() => {
+		const input = document.getElementById("set-dispositions-3");
+		const li = input.closest("li");
+		return li.querySelector('[data-error-for="dispositions[3]"]') !== null && input.getAttribute("aria-invalid") === "true" &&
+			input.getAttribute("aria-describedby").includes("set-dispositions-3-err") &&
+			!document.getElementById("set-dispositions-1").hasAttribute("aria-invalid") })()`) {
+		t.Error("the duplicate's message is not under its own row, or the wrong row is marked")
+	}
+	// Errors look like errors: the message in the error colour, the control's
+	// element marked, the Save bar's toast an error toast.
+	if !evalJS[bool](t, ctx, `(() => {
+		const e = document.getElementById("set-default_country-err");
+		const toast = document.getElementById("set-msg").closest(".zc-toast");
+		return e.closest(".slds-form-element").classList.contains("slds-has-error") && getComputedStyle(e).color === "rgb(186, 5, 23)" &&
+			toast.dataset.tone === "error" && getComputedStyle(toast).backgroundColor === "rgb(186, 5, 23)" })()`) {
+		t.Error("the errors do not look like errors")
+	}
+
+	// Fixed, they save; the server's list of countries is the real one.
+	setValue(t, ctx, "#set-default_country", "gb")
+	setValue(t, ctx, "#set-dispositions-3", "Voicemail box full")
+	setValue(t, ctx, "#set-softphone_height", "600")
+	click(t, ctx, "set-save")
+	waitJS(t, ctx, `document.getElementById("set-msg").textContent === "Saved — applies to the next call."`, 10*time.Second)
+	got := storedSettings(t, d)
+	if got.DefaultCountry != "GB" || got.SoftphoneHeight != 600 || got.Dispositions[3] != "Voicemail box full" {
+		t.Errorf("stored %s, %d, %v", got.DefaultCountry, got.SoftphoneHeight, got.Dispositions)
+	}
+}

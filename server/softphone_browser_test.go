@@ -501,3 +501,39 @@ func TestConsoleClickToDialCompletesSalesEngagementWork(t *testing.T) {
 		t.Errorf("%d screen pops for a call dialled from the record, want 0", n)
 	}
 }
+
+// A refused wrap-up looks refused (an error toast, each message in the
+// error colour under its control) and a message goes away once the agent
+// fixes its field: choosing the required Outcome clears "Outcome is
+// required" before any new save.
+func TestWrapUpErrorClearsOnceTheFieldIsFixed(t *testing.T) {
+	d := startDemo(t)
+	setSettings(t, d, manualLogs(func(s *cti.Settings) {
+		f := outcomeField
+		f.Required = true
+		s.CallLogFields = []cti.CallLogField{f}
+	}))
+	ctx := openSignedIn(t, d)
+	const callID = "7400000000000000911"
+	bodies, err := sim().Inbound(simSpec(callID))
+	playCall(t, d, bodies, err)
+	waitForm(t, ctx, callID)
+
+	click(t, ctx, "wu-save")
+	const outcomeErr = `document.querySelector('[data-error-for="fields.Call_Outcome__c"]')`
+	waitJS(t, ctx, outcomeErr+` && !`+outcomeErr+`.hidden && `+outcomeErr+`.textContent.includes("Outcome is required")`, 10*time.Second)
+	if !evalJS[bool](t, ctx, `(() => {
+		const e = `+outcomeErr+`, toast = document.getElementById("wu-msg").closest(".zc-toast");
+		return e.closest(".slds-form-element").classList.contains("slds-has-error") && getComputedStyle(e).color === "rgb(186, 5, 23)" &&
+			toast.dataset.tone === "error" && !toast.hidden && getComputedStyle(toast).backgroundColor === "rgb(186, 5, 23)" })()`) {
+		t.Error("the refused save does not look like an error")
+	}
+
+	setValue(t, ctx, `[data-field="Call_Outcome__c"]`, "Left Voicemail")
+	waitJS(t, ctx, outcomeErr+`.hidden && !document.querySelector('[data-field="Call_Outcome__c"]').hasAttribute("aria-invalid") && !`+outcomeErr+`.closest(".slds-form-element").classList.contains("slds-has-error")`, 5*time.Second)
+
+	click(t, ctx, "wu-save")
+	if task := waitTasks(t, d, callID, 1)[0]; task["Call_Outcome__c"] != "Left Voicemail" {
+		t.Errorf("Task Call_Outcome__c = %v", task["Call_Outcome__c"])
+	}
+}

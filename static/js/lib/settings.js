@@ -168,19 +168,11 @@ export function validate(doc, rows, countries) {
   return errs;
 }
 
-// checkedHere says whether validate looks at this error key: its verdict
-// replaces what was shown for it.
-export function checkedHere(key) {
-  const base = key.replace(/\[\d+\]$/, "");
-  return NUMBERS.includes(key) || key === "default_country" || (LISTS.includes(base) && base !== key);
-}
-
 // afterLocalCheck is what the form shows when the page's own checks fail:
-// the server's other errors stay (they are still true: each is cleared
-// when its control is edited), the page's replace its own.
+// the server's errors stay (each is still true until its control is edited,
+// which drops it), and the page's are added.
 export function afterLocalCheck(shown, local) {
-  const kept = Object.fromEntries(Object.entries(shown || {}).filter(([k]) => !checkedHere(k)));
-  return { ...kept, ...local };
+  return { ...(shown || {}), ...local };
 }
 
 // withoutKey drops the error of an edited control (and of a list's rows
