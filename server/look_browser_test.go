@@ -37,6 +37,11 @@ func checkState(t *testing.T, ctx context.Context, state string) {
 	if got[2] != 1 || got[3] != 1 {
 		t.Errorf("%s: %d headers and %d h1 shown, want one of each", state, got[2], got[3])
 	}
+	// Every icon and stylesheet it asked for was there.
+	if bad := evalJS[[]string](t, ctx, `performance.getEntriesByType("resource")
+		.filter((e) => e.name.includes("/static/") && e.responseStatus >= 400).map((e) => e.responseStatus + " " + e.name)`); len(bad) > 0 {
+		t.Errorf("%s: failed loads: %v", state, bad)
+	}
 	screenshot(t, ctx, "state-"+strings.ReplaceAll(state, " ", "-"))
 }
 
