@@ -1,6 +1,7 @@
 package cti
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 
@@ -177,4 +178,21 @@ func internalDigits(s string) (string, bool) {
 		}
 	}
 	return d, true
+}
+
+// CountryCodes are the regions numbers can be read in (ISO 3166-1
+// alpha-2, as libphonenumber knows them), sorted: what the settings' default
+// country may be.
+func CountryCodes() []string {
+	codes := make([]string, 0, 256)
+	for r := range phonenumbers.GetSupportedRegions() {
+		codes = append(codes, r)
+	}
+	slices.Sort(codes)
+	return codes
+}
+
+// IsCountry says whether code is one of CountryCodes.
+func IsCountry(code string) bool {
+	return phonenumbers.GetSupportedRegions()[code]
 }

@@ -155,6 +155,8 @@ func (s Settings) Validate() error {
 	}
 	if len(s.DefaultCountry) != 2 || strings.ToUpper(s.DefaultCountry) != s.DefaultCountry {
 		errs["default_country"] = "must be a two-letter country code in capitals, such as US, GB or JP"
+	} else if !IsCountry(s.DefaultCountry) {
+		errs["default_country"] = s.DefaultCountry + " is not a country code: use a two-letter ISO code such as US, GB or JP"
 	}
 	for _, p := range s.StripPrefixes {
 		if !prefixRE.MatchString(p) {
@@ -180,9 +182,14 @@ func (s Settings) Validate() error {
 	if len(s.Dispositions) > 100 {
 		errs["dispositions"] = "at most 100 values"
 	}
+	seenDisposition := map[string]bool{}
 	for _, d := range s.Dispositions {
 		if strings.TrimSpace(d) == "" || len(d) > 255 {
 			errs["dispositions"] = "each value must be 1 to 255 characters (Task.CallDisposition)"
+		} else if k := strings.ToLower(strings.TrimSpace(d)); seenDisposition[k] {
+			errs["dispositions"] = fmt.Sprintf("%q is listed twice", d)
+		} else {
+			seenDisposition[k] = true
 		}
 	}
 	if s.TaskStatus != "" && (strings.TrimSpace(s.TaskStatus) != s.TaskStatus || len([]rune(s.TaskStatus)) > 255 ||

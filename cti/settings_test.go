@@ -72,6 +72,8 @@ func TestSettingsValidate(t *testing.T) {
 		{"too wide", func(s *Settings) { s.SoftphoneWidth = 2000 }, []string{"softphone_width"}},
 		{"country in small letters", func(s *Settings) { s.DefaultCountry = "gb" }, []string{"default_country"}},
 		{"country of three letters", func(s *Settings) { s.DefaultCountry = "USA" }, []string{"default_country"}},
+		{"a country that does not exist", func(s *Settings) { s.DefaultCountry = "ZZ" }, []string{"default_country"}},
+		{"a disposition listed twice", func(s *Settings) { s.Dispositions = []string{"Sold", "Left Voicemail", "sold"} }, []string{"dispositions"}},
 		{"prefixes", func(s *Settings) { s.StripPrefixes, s.AddPrefix = []string{"9", "0#"}, "+44" }, nil},
 		{"a prefix that is not digits", func(s *Settings) { s.StripPrefixes = []string{"9", "x"} }, []string{"strip_prefixes"}},
 		{"a prefix too long", func(s *Settings) { s.AddPrefix = "1234567" }, []string{"add_prefix"}},

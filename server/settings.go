@@ -36,8 +36,9 @@ func (s *Server) saveSettings(ctx context.Context, orgID string, set cti.Setting
 	return s.store.Set(ctx, settingsKey(orgID), b, 0)
 }
 
-// handleGetSettings answers GET /api/settings (admins): the org's settings
-// and the defaults.
+// handleGetSettings answers GET /api/settings (admins): the org's settings,
+// the defaults, and the country codes the default country may be (the
+// cards check it before saving).
 func (s *Server) handleGetSettings(w http.ResponseWriter, r *http.Request) {
 	a, ok := s.requireAdmin(w, r)
 	if !ok {
@@ -50,7 +51,7 @@ func (s *Server) handleGetSettings(w http.ResponseWriter, r *http.Request) {
 	}
 	defaults := cti.DefaultSettings()
 	defaults.DefaultCountry = s.cfg.DefaultCountry
-	writeJSON(w, http.StatusOK, map[string]any{"settings": set, "defaults": defaults})
+	writeJSON(w, http.StatusOK, map[string]any{"settings": set, "defaults": defaults, "countries": cti.CountryCodes()})
 }
 
 // handlePutSettings answers PUT /api/settings (admins): replaces the org's

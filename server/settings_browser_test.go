@@ -54,6 +54,15 @@ func storedSettings(t *testing.T, d *Demo) cti.Settings {
 	return set
 }
 
+// clickLabel clicks the label of a checkbox, toggle or radio button, as the
+// admin does: SLDS draws those and hides the input itself.
+func clickLabel(t *testing.T, ctx context.Context, id string) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(fmt.Sprintf("label[for=%q]", id)))); err != nil {
+		t.Fatalf("click the label of #%s: %v", id, err)
+	}
+}
+
 func checked(t *testing.T, ctx context.Context, id string) bool {
 	t.Helper()
 	return evalJS[bool](t, ctx, fmt.Sprintf(`document.getElementById(%q).checked`, id))
@@ -79,8 +88,8 @@ func TestSettingsAdminChangesCardsInTheSoftphone(t *testing.T) {
 		t.Error("Health shows no outbox length")
 	}
 
-	click(t, ctx, "set-auto_save_call_logs")
-	click(t, ctx, "set-pop_on-answered")
+	clickLabel(t, ctx, "set-auto_save_call_logs")
+	clickLabel(t, ctx, "set-pop_on-answered")
 	waitJS(t, ctx, `!document.getElementById("set-dirty").hidden`, 5*time.Second)
 
 	// Two extra call log fields, the second moved up.
@@ -88,14 +97,14 @@ func TestSettingsAdminChangesCardsInTheSoftphone(t *testing.T) {
 	setValue(t, ctx, "#set-clf-0-name", "Call_Outcome__c")
 	setValue(t, ctx, "#set-clf-0-label", "Outcome")
 	setValue(t, ctx, "#set-clf-0-type", "picklist")
-	waitJS(t, ctx, `!document.querySelector('#set-clf-0-options').closest('.field').hidden`, 5*time.Second)
+	waitJS(t, ctx, `!document.querySelector('#set-clf-0-options').closest('.slds-form-element').hidden`, 5*time.Second)
 	setValue(t, ctx, "#set-clf-0-options", "Connected\nLeft Voicemail\n")
 	setValue(t, ctx, "#set-clf-0-default", "Left Voicemail")
-	click(t, ctx, "set-clf-0-required")
+	clickLabel(t, ctx, "set-clf-0-required")
 	click(t, ctx, "set-call_log_fields-add")
 	setValue(t, ctx, "#set-clf-1-name", "Follow_Up__c")
 	setValue(t, ctx, "#set-clf-1-label", "Follow-up")
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#set-call_log_fields [data-index="1"] button.up`))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#set-call_log_fields [data-index="1"] button.zc-up`))); err != nil {
 		t.Fatal(err)
 	}
 	waitJS(t, ctx, `document.getElementById("set-clf-0-name").value === "Follow_Up__c"`, 5*time.Second)
@@ -138,7 +147,7 @@ func TestSettingsAdminChangesCardsInTheSoftphone(t *testing.T) {
 	// Salesforce reports the org's usage with it; a pause after
 	// REQUEST_LIMIT_EXCEEDED shows too.
 	status, err := chromedp.Run(ctx, chromedp.Evaluate[int](
-		`fetch("/api/records?for=what&q=Analytical", { headers: { Authorization: "Bearer " + window.zoomcti.state.token } }).then((r) => r.status)`,
+		`fetch("/api/records?for=what&q=Analytical", { headers: { Authorization: "Bearer " + sessionStorage.getItem("zoomcti.token") } }).then((r) => r.status)`,
 		chromedp.EvalAwaitPromise))
 	if err != nil || status != 200 {
 		t.Fatalf("record search as the admin: %d (%v)", status, err)
@@ -174,7 +183,7 @@ func TestSettingsRefusedValuesShowNextToTheirControls(t *testing.T) {
 	setValue(t, ctx, "#set-clf-0-type", "picklist")
 	setValue(t, ctx, "#set-softphone_height", "100")
 	setValue(t, ctx, "#set-no_match", "flow")
-	waitJS(t, ctx, `!document.getElementById("set-no_match_flow").closest(".field").hidden`, 5*time.Second)
+	waitJS(t, ctx, `!document.getElementById("set-no_match_flow").closest(".zc-field").hidden`, 5*time.Second)
 	click(t, ctx, "set-save")
 	waitJS(t, ctx, `document.getElementById("set-msg").classList.contains("is-error")`, 10*time.Second)
 
@@ -193,7 +202,7 @@ func TestSettingsRefusedValuesShowNextToTheirControls(t *testing.T) {
 				const err = [...document.querySelectorAll("[data-error-for]")].find((e) => e.dataset.errorFor === %q);
 				const c = document.getElementById(%q);
 				if (!err || err.hidden) return "no message shown";
-				if (err.closest(".field") !== c.closest(".field")) return "message away from its control: " + err.textContent;
+				if (err.closest(".slds-form-element") !== c.closest(".slds-form-element")) return "message away from its control: " + err.textContent;
 				if (c.getAttribute("aria-invalid") !== "true") return "control not marked invalid";
 				if (!c.getAttribute("aria-describedby").split(" ").includes(err.id)) return "control not described by its message";
 				return err.textContent;
@@ -224,8 +233,8 @@ func TestSettingsRefusedValuesShowNextToTheirControls(t *testing.T) {
 
 	// Reset fills in the defaults, but stores nothing until Save.
 	click(t, ctx, "set-reset")
-	waitJS(t, ctx, `document.getElementById("set-softphone_height").value === "640" && document.getElementById("set-no_match").value === "new_contact" && document.querySelectorAll("#set-call_log_fields li.clf").length === 0 && document.getElementById("set-no_match_flow").closest(".field").hidden`, 5*time.Second)
-	click(t, ctx, "set-ignore_internal_calls")
+	waitJS(t, ctx, `document.getElementById("set-softphone_height").value === "640" && document.getElementById("set-no_match").value === "new_contact" && document.querySelectorAll("#set-call_log_fields li.zc-clf").length === 0 && document.getElementById("set-no_match_flow").closest(".zc-field").hidden`, 5*time.Second)
+	clickLabel(t, ctx, "set-ignore_internal_calls")
 	click(t, ctx, "set-back")
 	waitJS(t, ctx, `!document.getElementById("set-confirm").hidden`, 5*time.Second)
 	click(t, ctx, "set-confirm-leave")
@@ -252,9 +261,84 @@ func TestSettingsHiddenFromAgents(t *testing.T) {
 	}
 	// The server refuses her anyway.
 	status, err := chromedp.Run(ctx, chromedp.Evaluate[int](
-		`fetch("/api/settings", { headers: { Authorization: "Bearer " + window.zoomcti.state.token } }).then((r) => r.status)`,
+		`fetch("/api/settings", { headers: { Authorization: "Bearer " + sessionStorage.getItem("zoomcti.token") } }).then((r) => r.status)`,
 		chromedp.EvalAwaitPromise))
 	if err != nil || status != 403 {
 		t.Fatalf("GET /api/settings as an agent: %d (%v), want 403", status, err)
+	}
+}
+
+// The cards' own checks: a country code that does not exist and a
+// disposition listed twice are named under their own control (the second
+// copy under its own row) before anything is sent, and they keep the
+// server's other errors on screen, which are still true.
+func TestSettingsChecksKeepTheServersErrorsAndNameEachRow(t *testing.T) {
+	d := startDemo(t)
+	ctx := signInAdmin(t, d)
+	openSettings(t, ctx)
+
+	// The server refuses a softphone too short.
+	setValue(t, ctx, "#set-softphone_height", "100")
+	click(t, ctx, "set-save")
+	waitJS(t, ctx, `!document.getElementById("set-softphone_height-err").hidden`, 10*time.Second)
+
+	// Then the admin types a country that does not exist and lists a
+	// disposition twice (Sales Engagement shows the list).
+	clickLabel(t, ctx, "set-sales_engagement")
+	waitJS(t, ctx, `!document.getElementById("set-dispositions").closest(".zc-field").hidden`, 5*time.Second)
+	setValue(t, ctx, "#set-default_country", "ZZ")
+	setValue(t, ctx, "#set-dispositions-3", "left voicemail") // row 2 is "Left Voicemail"
+	evalJS[bool](t, ctx, `(window.settingsPuts = 0, window.realFetch = window.fetch, window.fetch = (u, init) => {
+		if (String(u).endsWith("/api/settings") && init && init.method === "PUT") window.settingsPuts++;
+		return window.realFetch(u, init) }, true)`)
+	click(t, ctx, "set-save")
+	waitJS(t, ctx, `!document.getElementById("set-default_country-err").hidden`, 5*time.Second)
+	if n := evalJS[int](t, ctx, `window.settingsPuts`); n != 0 {
+		t.Errorf("%d PUTs with errors the page can see, want 0", n)
+	}
+
+	shown := func(key string) string {
+		return evalJS[string](t, ctx, fmt.Sprintf(`(() => {
+			const e = [...document.querySelectorAll("[data-error-for]")].find((x) => x.dataset.errorFor === %q);
+			return e && !e.hidden ? e.textContent : "" })()`, key))
+	}
+	if got := shown("softphone_height"); !strings.Contains(got, "between 240 and 2560") {
+		t.Errorf("the server's height error was dropped by the page's checks: %q", got)
+	}
+	if got := shown("default_country"); !strings.Contains(got, "ZZ is not a country code") {
+		t.Errorf("default country error = %q", got)
+	}
+	if got := shown("dispositions[3]"); !strings.Contains(got, "already in the list") {
+		t.Errorf("the duplicate disposition's row says %q", got)
+	}
+	// Under its own row: the row's input and its message share a list item,
+	// and only that row is marked.
+	if !evalJS[bool](t, ctx, `(() => {
+		const input = document.getElementById("set-dispositions-3");
+		const li = input.closest("li");
+		return li.querySelector('[data-error-for="dispositions[3]"]') !== null && input.getAttribute("aria-invalid") === "true" &&
+			input.getAttribute("aria-describedby").includes("set-dispositions-3-err") &&
+			!document.getElementById("set-dispositions-1").hasAttribute("aria-invalid") })()`) {
+		t.Error("the duplicate's message is not under its own row, or the wrong row is marked")
+	}
+	// Errors look like errors: the message in the error colour, the control's
+	// element marked, the Save bar's toast an error toast.
+	if !evalJS[bool](t, ctx, `(() => {
+		const e = document.getElementById("set-default_country-err");
+		const toast = document.getElementById("set-msg").closest(".zc-toast");
+		return e.closest(".slds-form-element").classList.contains("slds-has-error") && getComputedStyle(e).color === "rgb(186, 5, 23)" &&
+			toast.dataset.tone === "error" && getComputedStyle(toast).backgroundColor === "rgb(186, 5, 23)" })()`) {
+		t.Error("the errors do not look like errors")
+	}
+
+	// Fixed, they save; the server's list of countries is the real one.
+	setValue(t, ctx, "#set-default_country", "gb")
+	setValue(t, ctx, "#set-dispositions-3", "Voicemail box full")
+	setValue(t, ctx, "#set-softphone_height", "600")
+	click(t, ctx, "set-save")
+	waitJS(t, ctx, `document.getElementById("set-msg").textContent === "Saved — applies to the next call."`, 10*time.Second)
+	got := storedSettings(t, d)
+	if got.DefaultCountry != "GB" || got.SoftphoneHeight != 600 || got.Dispositions[3] != "Voicemail box full" {
+		t.Errorf("stored %s, %d, %v", got.DefaultCountry, got.SoftphoneHeight, got.Dispositions)
 	}
 }

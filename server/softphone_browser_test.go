@@ -198,7 +198,8 @@ func TestWrapUpSavesNotesDispositionAndFields(t *testing.T) {
 	waitJS(t, ctx, `(() => { const e = document.querySelector('[data-error-for="fields.Notes_Summary__c"]'); return e && !e.hidden && e.textContent.includes("Summary is required") })()`, 10*time.Second)
 	next := evalJS[bool](t, ctx, `(() => {
 		const c = document.querySelector('[data-field="Notes_Summary__c"]');
-		return c.nextElementSibling.dataset.errorFor === "fields.Notes_Summary__c" && c.getAttribute("aria-invalid") === "true" && document.activeElement === c })()`)
+		const e = c.closest(".slds-form-element").querySelector("[data-error-for]");
+		return e.dataset.errorFor === "fields.Notes_Summary__c" && !e.hidden && c.getAttribute("aria-invalid") === "true" && document.activeElement === c })()`)
 	if !next {
 		t.Error("the error is not next to the Summary box, or the box is not marked invalid and focused")
 	}
@@ -248,9 +249,9 @@ func TestWrapUpSearchesAnyContactOrLead(t *testing.T) {
 
 	evalJS[string](t, ctx, `document.getElementById("wu-who-q").value = "-"`) // the agent clears the box…
 	typeInto(t, ctx, "#wu-who-q", "\bHedy")                                   // …and types a name
-	waitJS(t, ctx, fmt.Sprintf(`!!document.querySelector('#wu-who-results button[data-record-id=%q]')`, hedy), 10*time.Second)
+	waitJS(t, ctx, fmt.Sprintf(`!!document.querySelector('#wu-who-results [role=option][data-record-id=%q]')`, hedy), 10*time.Second)
 	screenshot(t, ctx, "wrapup-name-search")
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(`#wu-who-results button[data-record-id=%q]`, hedy)))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(`#wu-who-results [role=option][data-record-id=%q]`, hedy)))); err != nil {
 		t.Fatal(err)
 	}
 	if !evalJS[bool](t, ctx, `document.getElementById("wu-what-q").disabled && document.getElementById("wu-what-q").value === ""`) {
@@ -498,5 +499,41 @@ func TestConsoleClickToDialCompletesSalesEngagementWork(t *testing.T) {
 	// Dialled from Ada's record: the call did not pop her again.
 	if n := evalJS[int](t, ctx, `window.openctiCalls.filter(c => c.method === "screenPop" || c.method === "searchAndScreenPop").length`); n != 0 {
 		t.Errorf("%d screen pops for a call dialled from the record, want 0", n)
+	}
+}
+
+// A refused wrap-up looks refused (an error toast, each message in the
+// error colour under its control) and a message goes away once the agent
+// fixes its field: choosing the required Outcome clears "Outcome is
+// required" before any new save.
+func TestWrapUpErrorClearsOnceTheFieldIsFixed(t *testing.T) {
+	d := startDemo(t)
+	setSettings(t, d, manualLogs(func(s *cti.Settings) {
+		f := outcomeField
+		f.Required = true
+		s.CallLogFields = []cti.CallLogField{f}
+	}))
+	ctx := openSignedIn(t, d)
+	const callID = "7400000000000000911"
+	bodies, err := sim().Inbound(simSpec(callID))
+	playCall(t, d, bodies, err)
+	waitForm(t, ctx, callID)
+
+	click(t, ctx, "wu-save")
+	const outcomeErr = `document.querySelector('[data-error-for="fields.Call_Outcome__c"]')`
+	waitJS(t, ctx, outcomeErr+` && !`+outcomeErr+`.hidden && `+outcomeErr+`.textContent.includes("Outcome is required")`, 10*time.Second)
+	if !evalJS[bool](t, ctx, `(() => {
+		const e = `+outcomeErr+`, toast = document.getElementById("wu-msg").closest(".zc-toast");
+		return e.closest(".slds-form-element").classList.contains("slds-has-error") && getComputedStyle(e).color === "rgb(186, 5, 23)" &&
+			toast.dataset.tone === "error" && !toast.hidden && getComputedStyle(toast).backgroundColor === "rgb(186, 5, 23)" })()`) {
+		t.Error("the refused save does not look like an error")
+	}
+
+	setValue(t, ctx, `[data-field="Call_Outcome__c"]`, "Left Voicemail")
+	waitJS(t, ctx, outcomeErr+`.hidden && !document.querySelector('[data-field="Call_Outcome__c"]').hasAttribute("aria-invalid") && !`+outcomeErr+`.closest(".slds-form-element").classList.contains("slds-has-error")`, 5*time.Second)
+
+	click(t, ctx, "wu-save")
+	if task := waitTasks(t, d, callID, 1)[0]; task["Call_Outcome__c"] != "Left Voicemail" {
+		t.Errorf("Task Call_Outcome__c = %v", task["Call_Outcome__c"])
 	}
 }

@@ -33,8 +33,14 @@ func TestStaticServesNoListingAndNoTemplate(t *testing.T) {
 		{"the softphone template", "/static/softphone.html", http.StatusNotFound},
 		{"index.html", "/static/index.html", http.StatusNotFound},
 		{"the static package source", "/static/static.go", http.StatusNotFound},
-		{"a script", "/static/softphone.js", http.StatusOK},
+		{"a script", "/static/js/main.js", http.StatusOK},
+		{"a script module", "/static/js/lib/callcard.js", http.StatusOK},
 		{"the styles", "/static/softphone.css", http.StatusOK},
+		{"SLDS", "/static/vendor/slds/styles/salesforce-lightning-design-system.min.css", http.StatusOK},
+		{"an SLDS icon", "/static/vendor/slds/icons/utility/call.svg", http.StatusOK},
+		{"the vendored versions", "/static/vendor/VERSIONS", http.StatusNotFound},
+		{"a unit test", "/static/test/callcard.test.js", http.StatusNotFound},
+		{"the js directory", "/static/js/", http.StatusNotFound},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -54,7 +60,7 @@ func TestStaticServesNoListingAndNoTemplate(t *testing.T) {
 			if w.Code != tc.code {
 				t.Fatalf("GET %s: %d, want %d; body %.200q", tc.path, w.Code, tc.code, w.Body.String())
 			}
-			if bytes.Contains(w.Body.Bytes(), []byte("{{")) || strings.Contains(w.Body.String(), `href="softphone.js"`) {
+			if bytes.Contains(w.Body.Bytes(), []byte("{{")) || strings.Contains(w.Body.String(), `href="main.js"`) {
 				t.Fatalf("GET %s served a template or a listing: %.200q", tc.path, w.Body.String())
 			}
 		})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -56,6 +57,56 @@ func authorizeZoomAs(t *testing.T, ctx context.Context, zoomUserID string) {
 	click(t, popup, "authorize")
 }
 
+// disconnectZoom presses Disconnect and confirms it.
+func disconnectZoom(t *testing.T, ctx context.Context) {
+	t.Helper()
+	click(t, ctx, "zoom-disconnect-btn")
+	waitJS(t, ctx, `!document.getElementById("zoom-confirm").hidden`, 5*time.Second)
+	click(t, ctx, "zoom-disconnect-yes")
+	zoomIs(t, ctx, "not_linked")
+}
+
+// statusBadge is the header's connection status: its text and tone.
+func statusBadge(t *testing.T, ctx context.Context) (text, tone, background string) {
+	t.Helper()
+	got := evalJS[[]string](t, ctx, `(() => { const b = document.getElementById("conn");
+		return [document.getElementById("conn-text").textContent, b.dataset.tone, getComputedStyle(b).backgroundColor] })()`)
+	return got[0], got[1], got[2]
+}
+
+// Disconnect asks first (it stops the call logs), and while Zoom is not
+// linked the header never says "Connected" in green: calls would not
+// reach the agent.
+func TestZoomDisconnectAsksFirstAndStatusIsNotGreen(t *testing.T) {
+	d := startDemo(t)
+	ctx := openSignedIn(t, d)
+	zoomIs(t, ctx, "linked")
+	text, tone, bg := statusBadge(t, ctx)
+	if text != "Connected" || tone != "success" {
+		t.Fatalf("linked and connected: the status says %q (%s)", text, tone)
+	}
+	green := bg
+
+	click(t, ctx, "zoom-disconnect-btn")
+	waitJS(t, ctx, `!document.getElementById("zoom-confirm").hidden && document.activeElement.id === "zoom-disconnect-no"`, 5*time.Second)
+	a := d.Server.demoAgent
+	if _, err := d.Store.Get(context.Background(), zoomTokenKey(a.OrgID, a.UserID)); err != nil {
+		t.Fatalf("Disconnect without confirming dropped the Zoom token: %v", err)
+	}
+	click(t, ctx, "zoom-disconnect-no")
+	waitJS(t, ctx, `document.getElementById("zoom-confirm").hidden && document.getElementById("zoom").dataset.status === "linked"`, 5*time.Second)
+
+	disconnectZoom(t, ctx)
+	waitJS(t, ctx, `document.getElementById("conn").dataset.tone !== "success"`, 5*time.Second)
+	text, tone, bg = statusBadge(t, ctx)
+	if text == "Connected" || tone == "success" || bg == green || !strings.Contains(text, "Zoom not linked") {
+		t.Errorf("Zoom not linked: the status says %q (%s, %s; green is %s)", text, tone, bg, green)
+	}
+	if !evalJS[bool](t, ctx, `document.body.dataset.connected === "true"`) {
+		t.Error("the websocket is up: body[data-connected] should still say so")
+	}
+}
+
 // Disconnect forgets everything Zoom at once; authorizing again as the
 // matching Zoom user links the agent back, and calls are logged again.
 func TestZoomDisconnectAndLink(t *testing.T) {
@@ -63,8 +114,7 @@ func TestZoomDisconnectAndLink(t *testing.T) {
 	ctx := openSignedIn(t, d)
 	zoomIs(t, ctx, "linked")
 
-	click(t, ctx, "zoom-disconnect-btn")
-	zoomIs(t, ctx, "not_linked")
+	disconnectZoom(t, ctx)
 	if hits := storeMentions(t, d, DemoZoomUserID); len(hits) > 0 {
 		t.Fatalf("after disconnect the store still holds the Zoom user id in %v", hits)
 	}
@@ -90,7 +140,7 @@ func TestZoomDisconnectAndLink(t *testing.T) {
 
 	authorizeZoomAs(t, ctx, DemoZoomUserID)
 	zoomIs(t, ctx, "linked")
-	waitJS(t, ctx, `document.getElementById("zoom-status").textContent.includes("alice@example.com")`, 5*time.Second)
+	waitJS(t, ctx, `document.getElementById("zoom-status").textContent === "Linked" && document.getElementById("zoom-email").textContent === "alice@example.com"`, 5*time.Second)
 	bodies, err = sim().Inbound(simSpec("7400000000000002002"))
 	if err != nil {
 		t.Fatal(err)
@@ -119,8 +169,7 @@ func TestZoomLinkRefusals(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			d := startDemo(t)
 			ctx := openSignedIn(t, d)
-			click(t, ctx, "zoom-disconnect-btn")
-			zoomIs(t, ctx, "not_linked")
+			disconnectZoom(t, ctx)
 			authorizeZoomAs(t, ctx, tc.as)
 			zoomMessage(t, ctx, tc.want)
 			zoomIs(t, ctx, "not_linked")

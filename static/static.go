@@ -1,13 +1,15 @@
 // Package static holds the pages zoomcti serves — the Open CTI softphone and
-// its script and styles — embedded into the binary.
+// its scripts and styles — embedded into the binary.
 package static
 
 import "embed"
 
-// FS holds the files served as they are under /static/: scripts and
-// styles, never a template.
+// FS holds the files served as they are under /static/: the ES modules
+// under js/ (js/main.js is the page's entry), the styles, and the Lightning
+// Design System files in vendor/slds (scripts/vendor-frontend); never a
+// template, and never the unit tests in test/.
 //
-//go:embed softphone.js wrapup.js settings.js embed.js softphone.css
+//go:embed js softphone.css vendor/slds
 var FS embed.FS
 
 // Pages holds the templates the server renders with their headers (the

@@ -1,0 +1,117 @@
+// The call card and Recent calls. This module owns the call on the card,
+// its timer, the recent list and the calls seen lately (for messages that
+// name a call by id).
+import { $, el, icon, recordIcon } from "./dom.js";
+import { elapsed, view } from "./lib/callcard.js";
+import { KnownCalls } from "./lib/known.js";
+import { fmtDuration } from "./lib/numbers.js";
+import * as recent from "./lib/recent.js";
+
+const known = new KnownCalls();
+let onCard = null; // the call on the card
+let timer = null;
+let recentCalls = [];
+let onPick = () => {};
+
+// onChoose is told the record the agent picked among several matches.
+export function onChoose(fn) {
+  onPick = fn;
+}
+
+export function know(call) {
+  known.know(call);
+}
+
+export function get(id) {
+  return known.get(id);
+}
+
+// current is the call on the card, or null.
+export function current() {
+  return onCard;
+}
+
+// show draws a call the server described.
+export function show(call) {
+  know(call);
+  onCard = call;
+  render(call);
+  if (call.state === "ended") remember(call);
+}
+
+// logged marks the call's Task as written.
+export function logged(callID) {
+  known.markLogged(callID);
+  const before = recentCalls;
+  recentCalls = recent.markLogged(recentCalls, callID);
+  if (recentCalls !== before) renderRecent();
+  if (onCard && onCard.id === callID) $("call-note").textContent = "Call logged to Salesforce.";
+}
+
+const DIR_ICON = { inbound: "incoming_call", outbound: "outbound_call" };
+
+function render(call) {
+  const v = view(call);
+  const card = $("call");
+  card.hidden = false;
+  card.dataset.callId = v.id;
+  card.dataset.state = v.state;
+  card.classList.toggle("zc-ended", v.ended);
+  const ic = $("call-icon");
+  ic.textContent = "";
+  ic.append(icon(DIR_ICON[call.direction] || "call", { size: "small" }));
+  $("call-dir").textContent = v.direction;
+  $("call-state").textContent = v.stateLabel;
+  $("call-state").dataset.state = v.state;
+  $("call-number").textContent = v.number;
+  $("call-name").textContent = v.name;
+  $("call-queue").textContent = v.queue;
+  const list = $("call-matches");
+  list.textContent = "";
+  for (const m of v.matches) {
+    const b = el("button", { type: "button", class: "slds-button zc-match", "data-record-id": m.id },
+      recordIcon(m.type), el("span", { class: "zc-match-label", text: m.label }));
+    if (m.pressed !== null) {
+      // The one picked is the one the call is logged on; it stays marked
+      // across a reload and in every tab (the server keeps it).
+      b.setAttribute("aria-pressed", String(m.pressed));
+      if (m.pressed) b.append(icon("check", { label: "picked" }));
+    }
+    b.onclick = () => onPick(call, m.id, v.several);
+    list.append(el("li", {}, b));
+  }
+  $("call-note").textContent = v.note;
+  clearInterval(timer);
+  const tick = () => {
+    const s = elapsed(call, Date.now());
+    $("call-timer").textContent = s === null ? "" : fmtDuration(s);
+  };
+  tick();
+  if (!v.ended) timer = setInterval(tick, 1000);
+}
+
+function remember(call) {
+  recentCalls = recent.remember(recentCalls, call);
+  renderRecent();
+}
+
+function renderRecent() {
+  const ul = $("recent");
+  ul.textContent = "";
+  if (recentCalls.length === 0) {
+    ul.append(el("li", { class: "slds-text-color_weak zc-empty", text: "No calls yet." }));
+    return;
+  }
+  for (const c of recentCalls) {
+    const r = recent.row(c);
+    ul.append(el("li", { class: "slds-item zc-recent-row" },
+      el("span", { class: "slds-truncate", text: r.who }), el("span", { class: "slds-text-color_weak", text: r.how })));
+  }
+}
+
+// embedSays lets Zoom's embed be first to say the live call moved on: the
+// card's label only, and only for the call on the card.
+export function embedSays(callID, label) {
+  if (!onCard || onCard.id !== callID || onCard.state === "ended" || $("call").hidden) return;
+  $("call-state").textContent = label;
+}

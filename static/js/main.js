@@ -1,0 +1,140 @@
+// The zoomcti softphone: the Open CTI adapter page Salesforce shows in the
+// Lightning utility bar. This module only wires the others together; each
+// of them owns its own state:
+//
+//   session.js      the agent's token, and API requests with it
+//   agent.js        sign-in and sign-out, the agent's row, the Zoom link
+//   connection.js   the websocket: messages in, reconnects (lib/backoff.js)
+//   header.js       the one header and its connection status (lib/status.js)
+//   opencti.js      Salesforce's Open CTI; pop.js screen pops; work.js Sales Engagement
+//   calls.js        the call card and Recent calls (lib/callcard.js, lib/recent.js)
+//   wrapup/         the wrap-up form, its record pickers, unlinked call logs
+//   settings/       the admin's settings cards and Health
+//   embed.js        Zoom Phone Smart Embed in the Phone tab; tabs.js the tabs
+//
+// lib/ holds the rules with no page: static/test/ unit-tests them with
+// Node's test runner (scripts/test runs it).
+import { $ } from "./dom.js";
+import * as agent from "./agent.js";
+import * as calls from "./calls.js";
+import * as connection from "./connection.js";
+import * as embed from "./embed.js";
+import * as opencti from "./opencti.js";
+import * as pop from "./pop.js";
+import * as tabs from "./tabs.js";
+import * as work from "./work.js";
+import * as settings from "./settings/panel.js";
+import * as wrapupForm from "./wrapup/form.js";
+import * as wrapups from "./wrapup/list.js";
+import * as toast from "./toast.js";
+
+function showError(msg) {
+  toast.show($("error"), msg, "error");
+}
+
+// Click to dial hands the number to Zoom; its call events then come back
+// through the webhooks like any other call. The server hears first which
+// record the agent dialled from, so that the call does not pop that record
+// again and is logged against it.
+let dialNoted = null;
+function onClickToDial(payload) {
+  const raw = String(payload && payload.number || "");
+  if (!raw.replace(/[^\d+*#]/g, "")) return;
+  const sent = connection.send({
+    type: "dial", number: raw, // as clicked: the server applies the org's number rules
+    record_id: payload.recordId || "", record_name: payload.recordName || "", object_type: payload.objectType || "",
+  });
+  // Once the server has noted the record (dial_noted), or after a second
+  // without an answer; + kept either way.
+  if (!sent) { embed.dial(raw); return; }
+  let done = false;
+  const once = (e164) => { if (!done) { done = true; dialNoted = null; embed.dial(e164 || raw); } };
+  dialNoted = (msg) => { if (msg.number === raw) once(msg.e164); };
+  setTimeout(() => once(), 1000);
+}
+
+// --- messages from the server -------------------------------------------------------
+
+connection.on("hello", (msg) => {
+  showError("");
+  if (msg.agent) { agent.update(msg.agent); settings.setAgent(msg.agent); }
+  if (msg.softphone) opencti.sizePanel(msg.softphone);
+  agent.renderPresence(msg.presence);
+  wrapups.load(); // calls may have ended while we were away
+});
+
+connection.on("call", (msg) => {
+  const call = msg.call;
+  work.onCall(call);
+  calls.show(call);
+  embed.onServerCall(call);
+  settings.noteCall();
+  pop.pop(msg);
+});
+
+// The call's Task is in Salesforce: say so, and refresh the console so the
+// record's Activity shows it.
+connection.on("logged", (msg) => {
+  calls.logged(msg.call_id);
+  if (wrapups.has(msg.call_id)) {
+    // Saved from another window: this one's copy is stale.
+    if (wrapupForm.openID() === msg.call_id) wrapupForm.close();
+    wrapups.drop(msg.call_id);
+  }
+  if (wrapups.reportsOn(msg.call_id)) wrapups.setMessage("Call log saved to Salesforce.", msg.call_id, "success");
+  work.complete(msg.call_id, msg.task_id, calls.get(msg.call_id), showError);
+  opencti.refreshView();
+});
+
+connection.on("zoom", (msg) => agent.renderZoom(msg.zoom, msg.message));
+connection.on("presence", (msg) => agent.renderPresence(msg.presence));
+connection.on("dial_noted", (msg) => { if (dialNoted) dialNoted(msg); });
+
+// A call just ended: list it at once and open its form, unless the agent
+// is busy with another one.
+connection.on("wrapup", async (msg) => {
+  const w = msg.wrapup;
+  if (!w || !w.call) return;
+  calls.know(w.call);
+  wrapups.add(w);
+  await wrapups.load();
+  if (!wrapupForm.isOpen() && wrapups.has(w.call.id)) wrapupForm.show(w.call.id);
+});
+
+connection.on("signin_required", (msg) => agent.sessionEnded(msg.message));
+
+connection.onGiveUp((why) => {
+  if (why === "sign-in") agent.sessionEnded("Your session ended. Sign in again.");
+  else agent.closedForTooManyTabs();
+});
+
+// --- wiring -----------------------------------------------------------------------------
+
+agent.listen({
+  signedIn(a) {
+    settings.setAgent(a); // admins get the Settings button
+    connection.connect();
+  },
+  signedOut() {
+    connection.close();
+    wrapupForm.close();
+    wrapups.reset();
+    settings.setAgent(null);
+  },
+});
+
+calls.onChoose((call, recordID, several) => {
+  pop.popRecord(recordID);
+  if (several) connection.send({ type: "choose", call_id: call.id, record_id: recordID });
+});
+
+wrapups.listen({ open: wrapupForm.show, known: calls.know });
+
+pop.forgetOldPops();
+agent.init();
+tabs.init();
+wrapupForm.init();
+settings.init();
+embed.start();
+opencti.load({ onClickToDial, onWorkStart: work.onWorkStart, fail: showError });
+agent.start().catch((e) => showError(e.message));
