@@ -44,3 +44,13 @@ func sfRefreshLockKey(orgID, userID string) string { return "lock:sfrefresh:" + 
 func zoomRefreshLockKey(orgID, userID string) string {
 	return "lock:zoomrefresh:" + orgID + ":" + userID
 }
+
+// The admin health series' counter sets (store.Counters, not KV keys): an
+// org's bucket of the hour or the day view (bucket "m:<Unix minute>" or
+// "q:<Unix minute of the quarter hour>", see health.go), and when each of
+// its agents last had a call.
+func healthBucketKey(orgID, bucket string) string { return "health:" + orgID + ":" + bucket }
+func healthLastCallKey(orgID string) string       { return "health:" + orgID + ":lastcall" }
+
+// reconcileLockKey is held while an admin's reconcile of the org runs.
+func reconcileLockKey(orgID string) string { return "lock:reconcile:" + orgID }
