@@ -50,6 +50,9 @@ const (
 	maxHealthZoomUsers = 50_000  // Zoom users whose org is not known yet, and the memo of known ones
 	maxHealthOutbox    = 200_000 // outbox jobs tracked
 	maxHealthLastCalls = 200_000 // agents with a call since the last flush
+	// maxHealthLookups bounds the store reads a flush makes to name the org
+	// of a webhook's Zoom user the engine has not looked up itself.
+	maxHealthLookups = 1_000
 )
 
 // deploymentOrg holds the figures no org can be named for: deliveries
@@ -188,9 +191,10 @@ func (h *healthRecorder) raise(org, field string, v int64) {
 }
 
 // webhook counts a signed delivery for the org of zoomUser (Zoom's user
-// id in the event), found at the next flush; an event naming no user, or
-// a user linked to no agent, is no org's.
-func (h *healthRecorder) webhook(zoomUser, field string) {
+// id in the event): at once when the engine looked that user up lately,
+// else at the next flush (unless known says only a known user's count).
+// An event naming no user, or a user linked to no agent, is no org's.
+func (h *healthRecorder) webhook(zoomUser, field string, known bool) {
 	if zoomUser == "" {
 		return
 	}
@@ -198,9 +202,12 @@ func (h *healthRecorder) webhook(zoomUser, field string) {
 	defer h.mu.Unlock()
 	now := h.now()
 	if org, ok := h.orgOf[zoomUser]; ok {
-		if t := h.slot(org, now); t != nil {
+		if t := h.slot(org, now); org != "" && t != nil {
 			t.addN(field, 1)
 		}
+		return
+	}
+	if known {
 		return
 	}
 	k := zoomSlot{zoomUser, now.Unix() / 60}
@@ -216,15 +223,11 @@ func (h *healthRecorder) webhook(zoomUser, field string) {
 	t.addN(field, 1)
 }
 
-// learn remembers that zoomUser belongs to org ("": to nobody any more).
+// learn remembers that zoomUser belongs to org ("": to no org).
 func (h *healthRecorder) learn(zoomUser, org string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if org == "" {
-		delete(h.orgOf, zoomUser)
-		return
-	}
-	if h.orgOf[zoomUser] == org {
+	if cur, ok := h.orgOf[zoomUser]; ok && cur == org {
 		return
 	}
 	if len(h.orgOf) >= maxHealthZoomUsers {
@@ -316,9 +319,15 @@ func (h *healthRecorder) flush(ctx context.Context, st store.Counters, resolve f
 	}
 	h.mu.Unlock()
 
+	lookups := 0
 	for k, t := range zoom {
 		org, ok := known[k.user]
 		if !ok {
+			if lookups >= maxHealthLookups {
+				h.dropped("bound", 1)
+				continue
+			}
+			lookups++
 			org = resolve(ctx, k.user)
 			known[k.user] = org
 		}

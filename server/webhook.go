@@ -144,7 +144,7 @@ func (s *Server) handleZoomWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	if ev.Kind == cti.KindUnknown {
 		s.metrics.webhook(whIgnored, ev.Kind)
-		s.health.webhook(ev.UserID, hfIgnored)
+		s.health.webhook(ev.UserID, hfIgnored, true)
 		s.log.Info("unknown zoom event acknowledged", "event", ev.Type)
 		writeWebhookStatus(w, webhookIgnored)
 		return
@@ -152,7 +152,7 @@ func (s *Server) handleZoomWebhook(w http.ResponseWriter, r *http.Request) {
 	job, err := s.accept(r.Context(), ev, arrived)
 	if errors.Is(err, store.ErrDuplicate) {
 		s.metrics.webhook(whDuplicate, ev.Kind)
-		s.health.webhook(ev.UserID, hfDuplicate)
+		s.health.webhook(ev.UserID, hfDuplicate, false)
 		s.log.Debug("zoom event is a duplicate", "event", ev.Type, "call_id", ev.CallID)
 		writeWebhookStatus(w, webhookDuplicate)
 		return
@@ -163,7 +163,7 @@ func (s *Server) handleZoomWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.metrics.webhook(whAccepted, ev.Kind)
-	s.health.webhook(ev.UserID, hfReceived)
+	s.health.webhook(ev.UserID, hfReceived, false)
 	// The call id follows the event to its Task: "call logged" carries it too.
 	s.log.Debug("zoom event accepted", "event", ev.Type, "call_id", ev.CallID, "job", job.queue+"/"+job.job.ID)
 	writeWebhookStatus(w, webhookReceived)
