@@ -407,3 +407,21 @@ func TestLogsFollowACallFromWebhookToTask(t *testing.T) {
 		t.Errorf("call_id %s on %d webhook lines (want %d) and %d Task lines (want 1)", callID, taken, len(bodies), logged)
 	}
 }
+
+// Zoom's 429s to an agent's requests count for the agent's org (and in
+// the metrics, with no org).
+func TestHealthCountsZoomRateLimits(t *testing.T) {
+	e := newEnv(t)
+	e.zoom.Throttle(2, time.Now()) // Retry-After: now, so the client tries again at once
+	sum := e.reconcile(time.Now().Add(-time.Hour), time.Now())
+	if sum.Agents != 1 || sum.Failed != 0 {
+		t.Fatalf("reconcile through the throttle: %+v", sum)
+	}
+	e.s.flushHealth(context.Background())
+	if got := e.health(e.adminSession(), "hour").total(hfZoomLimited); got != 2 {
+		t.Errorf("Zoom rate limits for the org: %v, want 2", got)
+	}
+	if got := histogramCount(t, e.s, "zoomcti_upstream_request_duration_seconds", "service", "zoom", "outcome", "rate_limited"); got != 2 {
+		t.Errorf("Zoom requests timed as rate limited: %d, want 2", got)
+	}
+}

@@ -41,14 +41,23 @@ import (
 //	  "zoom_linked": true, "zoom_reauth": "", "salesforce_signin_required": "",
 //	  "signed_in": "…", "last_call": "…" | null}]}
 //
-// POST /api/admin/reconcile {"from": RFC 3339, "to": RFC 3339} streams JSON
-// lines as it goes, one per agent of the org, then the summary:
+// It lists the org's agents from the store's keys (a SCAN on Redis): poll
+// it every minute or so, not every few seconds.
 //
+// POST /api/admin/reconcile {"from": RFC 3339, "to": RFC 3339} streams JSON
+// lines as it goes: one when it starts ("done": 0, with the number of
+// agents), one per agent of the org as it is done, then the summary:
+//
+//	{"progress": {"agent": "", "done": 0, "total": 4, …zeros}}
 //	{"progress": {"agent": "…", "done": 1, "total": 4, "seen": 6, "already_logged": 4,
 //	              "logged_now": 1, "unsaved_wrapups": 1, "ignored": 0, "failed": 0}}
-//	{"summary": {…ReconcileSummary…}}   or   {"error": "…"}
+//	{"summary": {"from": …, "to": …, "agents": 4, "seen": 20, "already_logged": 15, "logged_now": 2,
+//	             "unsaved_wrapups": 3, "ignored": 0, "failed": 0, "errors": […]}}   or   {"error": "…"}
 //
-// 409 while a reconcile of the org started by an admin runs.
+// unsaved_wrapups are calls waiting for their agent's wrap-up (Auto Save
+// Call Logs off): not logged, and not lost. 409 while another admin's
+// reconcile of the org runs; closing the request stops the run after the
+// agent in progress.
 
 // healthRange is one view's buckets.
 type healthRange struct {
