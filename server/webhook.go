@@ -165,7 +165,7 @@ func (s *Server) handleZoomWebhook(w http.ResponseWriter, r *http.Request) {
 	s.metrics.webhook(whAccepted, ev.Kind)
 	s.health.webhook(ev.UserID, hfReceived, false)
 	// The call id follows the event to its Task: "call logged" carries it too.
-	s.log.Debug("zoom event accepted", "event", ev.Type, "call_id", ev.CallID, "job", job.queue+"/"+job.job.ID)
+	s.log.Debug("zoom event accepted", "event", ev.Type, "call_id", ev.CallID, "queue", job.queue, "job", job.job.ID)
 	writeWebhookStatus(w, webhookReceived)
 	switch {
 	case job.early:
