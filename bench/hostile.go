@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/zoomcti/zoomcti/cti/zoom/zoomsim"
 	"github.com/zoomcti/zoomcti/server"
 )
 
@@ -42,18 +44,26 @@ type HostileOptions struct {
 	// InFlight is called once every webhook has either sent all but the
 	// last byte of its body or been answered: the moment to measure.
 	InFlight func()
+	// Events are correctly signed webhooks (with WebhookSecret), each of a
+	// made-up event type, account and user: they pass every check, so
+	// they reach what counts webhooks by kind (issue 12: the metrics'
+	// series stay as many). Sent after the callbacks, before the slow
+	// bodies.
+	Events        int
+	WebhookSecret string
 }
 
 // HostileResult counts the answers by HTTP status (0: no answer).
 type HostileResult struct {
 	Callbacks map[int]int
+	Events    map[int]int
 	Webhooks  map[int]int
 }
 
 // Hostile plays opts against a running server. It stops when every request
 // has been answered or ctx is done.
 func Hostile(ctx context.Context, opts HostileOptions) (HostileResult, error) {
-	res := HostileResult{Callbacks: map[int]int{}, Webhooks: map[int]int{}}
+	res := HostileResult{Callbacks: map[int]int{}, Events: map[int]int{}, Webhooks: map[int]int{}}
 	base, err := url.Parse(strings.TrimRight(opts.BaseURL, "/"))
 	if err != nil || base.Host == "" {
 		return res, fmt.Errorf("hostile: bad server URL %q", opts.BaseURL)
@@ -104,6 +114,22 @@ func Hostile(ctx context.Context, opts HostileOptions) (HostileResult, error) {
 	close(jobs)
 	wg.Wait()
 
+	// Signed events of made-up types, each from a new user of a new account.
+	sender := &zoomsim.Sender{URL: base.String() + "/webhooks/zoom", Secret: opts.WebhookSecret, Client: client}
+	events := make(chan int)
+	for range 16 {
+		wg.Go(func() {
+			for i := range events {
+				count(res.Events, hostileEvent(ctx, sender, i))
+			}
+		})
+	}
+	for i := 0; i < opts.Events && ctx.Err() == nil; i++ {
+		events <- i
+	}
+	close(events)
+	wg.Wait()
+
 	// Webhooks: all in flight together, each holding back its last byte
 	// until every one is either stalled or answered.
 	var ready, done sync.WaitGroup
@@ -126,6 +152,28 @@ func Hostile(ctx context.Context, opts HostileOptions) (HostileResult, error) {
 // loopbackSource is the i-th source address, in 127.10.0.0/16.
 func loopbackSource(i uint32) netip.Addr {
 	return netip.AddrFrom4([4]byte{127, 10, byte(i / 250), byte(i%250 + 1)})
+}
+
+// hostileEvent sends the i-th signed event of a made-up type.
+func hostileEvent(ctx context.Context, s *zoomsim.Sender, i int) int {
+	r := randomHex(8)
+	body, _ := json.Marshal(map[string]any{
+		"event":    "phone.made_up_" + r + "_" + strconv.Itoa(i),
+		"event_ts": time.Now().UnixMilli(),
+		"payload": map[string]any{"account_id": "acct_" + r, "object": map[string]any{
+			"id": "obj_" + r, "user_id": "user_" + r, "call_id": "call_" + r, "email": r + "@hostile.example"}},
+	})
+	d, _ := s.Send(ctx, body)
+	if d == nil {
+		return 0 // no answer
+	}
+	return d.StatusCode
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // hostileCallback starts a sign-in and comes back, in the same browser (its

@@ -20,9 +20,11 @@ type LogOutcome int
 
 // The outcomes of LogRecord.
 const (
-	AlreadyLogged LogOutcome = iota // the call had its Task already
+	AlreadyLogged LogOutcome = iota // the call had its Task already (or the agent discarded its wrap-up)
 	LoggedNow                       // LogRecord wrote the Task
-	WrapUpQueued                    // the call waits for the agent's wrap-up (Auto Save Call Logs is off)
+	WrapUpQueued                    // the call now waits for the agent's wrap-up (Auto Save Call Logs is off)
+	WrapUpWaiting                   // the call was waiting for the agent's wrap-up already: not logged yet
+	Ignored                         // an internal call, and the settings ignore those
 )
 
 // recordCall turns a post-call record into the call the agent had.
@@ -93,10 +95,12 @@ func (e *Engine) LogRecord(ctx context.Context, a Agent, rec CallRecord) (LogOut
 	}
 	c := recordCall(rec)
 	if c.Direction == Internal && set.IgnoreInternalCalls {
-		return AlreadyLogged, nil
+		return Ignored, nil
 	}
-	if pending, err := e.wrapUpPending(ctx, a, rec.CallID); err != nil || pending {
-		return AlreadyLogged, err // waiting for the agent's wrap-up
+	if pending, err := e.wrapUpPending(ctx, a, rec.CallID); err != nil {
+		return AlreadyLogged, err
+	} else if pending {
+		return WrapUpWaiting, nil
 	}
 	if err := e.match(ctx, a, c); err != nil {
 		return AlreadyLogged, err

@@ -126,7 +126,14 @@ func (s *Server) handleAdminStatus(w http.ResponseWriter, r *http.Request) {
 	if p := s.lastZoomProblem(ctx); p != nil {
 		out["zoom_refusal"] = p // a missing scope, refused credentials: for the admin to fix
 	}
-	out["counters"] = s.metrics.snapshot()
+	// The org's own last hour (GET /api/admin/health has the series):
+	// another org's figures are never shown, nor the instance's.
+	totals, err := s.lastHourTotals(ctx, a.OrgID)
+	if err != nil {
+		s.writeError(w, r, errorf(KindUnavailable, "store unavailable", err))
+		return
+	}
+	out["counters"] = totals
 	writeJSON(w, http.StatusOK, out)
 }
 

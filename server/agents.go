@@ -64,6 +64,8 @@ func (s *Server) AgentByZoomUser(ctx context.Context, zoomUserID string) (*cti.A
 	if err != nil || !ok {
 		if err != nil {
 			err = fmt.Errorf("load zoom link: %w", err)
+		} else {
+			s.health.learn(zoomUserID, "")
 		}
 		return nil, err
 	}
@@ -71,6 +73,8 @@ func (s *Server) AgentByZoomUser(ctx context.Context, zoomUserID string) (*cti.A
 	if err != nil || a == nil {
 		return nil, err
 	}
+	// The health figures name a webhook's org from what the engine found.
+	s.health.learn(zoomUserID, a.OrgID)
 	return &a.Agent, nil
 }
 

@@ -68,8 +68,13 @@ type Config struct {
 	// the origins the softphone will load opencti_min.js from.
 	FrameAncestors []string
 
-	// OpsToken lets operators call /api/ops/* (zoomcti reconcile).
+	// OpsToken lets operators call /api/ops/* (zoomcti reconcile) and
+	// scrape /metrics.
 	OpsToken string
+	// MetricsAddr (ZOOMCTI_METRICS_ADDR), when set, is a second listen
+	// address serving only GET /metrics, without a token: for a network
+	// only Prometheus reaches.
+	MetricsAddr string
 	// ReconcileEvery is how often the last day's call history is
 	// reconciled (0: never).
 	ReconcileEvery time.Duration
@@ -149,6 +154,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		AllowedOrigins:          strings.Fields(strings.ReplaceAll(get("ZOOMCTI_ALLOWED_ORIGINS", ""), ",", " ")),
 		FrameAncestors:          strings.Fields(strings.ReplaceAll(get("ZOOMCTI_FRAME_ANCESTORS", defaultFrameAncestors), ",", " ")),
 		OpsToken:                secret("ZOOMCTI_OPS_TOKEN"),
+		MetricsAddr:             get("ZOOMCTI_METRICS_ADDR", ""),
 		WebhookWindow:           zoom.MaxWebhookAge,
 		Workers:                 4,
 	}
@@ -301,6 +307,13 @@ func (c *Config) Validate() error {
 	if c.OpsToken != "" && len(c.OpsToken) < 16 {
 		bad("ZOOMCTI_OPS_TOKEN", "must be at least 16 characters (try: openssl rand -hex 24)")
 	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			bad("ZOOMCTI_METRICS_ADDR", "must be HOST:PORT, e.g. 10.0.0.5:9090 (metrics are served there without a token)")
+		} else if c.MetricsAddr == c.Addr {
+			bad("ZOOMCTI_METRICS_ADDR", "must differ from ZOOMCTI_ADDR")
+		}
+	}
 	if c.ReconcileEvery > 0 && c.ReconcileEvery < time.Minute {
 		bad("ZOOMCTI_RECONCILE_EVERY", "must be at least 1m (each run reads every linked agent's call history)")
 	}
@@ -448,6 +461,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("zoom_client_id", set(c.ZoomClientID)),
 		slog.String("zoom_webhook_secret", set(c.ZoomWebhookSecret)),
 		slog.String("ops_token", set(c.OpsToken)),
+		slog.String("metrics_addr", c.MetricsAddr),
 		slog.Bool("demo", c.Demo),
 	)
 }

@@ -246,6 +246,7 @@ func TestConfigReadsEveryVariableTheREADMELists(t *testing.T) {
 		}},
 		{"ZOOMCTI_WORKERS", "13", func(c Config) bool { return c.Workers == 13 }},
 		{"ZOOMCTI_OPS_TOKEN", "readme-ops-token-0123456789", func(c Config) bool { return c.OpsToken == "readme-ops-token-0123456789" }},
+		{"ZOOMCTI_METRICS_ADDR", "10.0.0.5:9090", func(c Config) bool { return c.MetricsAddr == "10.0.0.5:9090" }},
 		{"ZOOMCTI_RECONCILE_EVERY", "42m", func(c Config) bool { return c.ReconcileEvery == 42*time.Minute }},
 		{"ZOOMCTI_LOG_LEVEL", "debug", func(c Config) bool { return c.LogLevel == slog.LevelDebug }},
 	}
@@ -344,6 +345,7 @@ func TestConfigRefusesWeakSecrets(t *testing.T) {
 		{"all-'A' key", map[string]string{"ZOOMCTI_ENCRYPTION_KEY": b64(bytes.Repeat([]byte("A"), 32))}, "ZOOMCTI_ENCRYPTION_KEY: is one byte value repeated"},
 		{"key with one byte that differs", map[string]string{"ZOOMCTI_ENCRYPTION_KEY": b64(oneOff)}, ""},
 		{"15-character ops token", map[string]string{"ZOOMCTI_OPS_TOKEN": strings.Repeat("o", 15)}, "ZOOMCTI_OPS_TOKEN"},
+		{"metrics address without a port", map[string]string{"ZOOMCTI_METRICS_ADDR": "10.0.0.5"}, "ZOOMCTI_METRICS_ADDR"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -37,6 +37,7 @@ type crmConfig struct {
 	// sign in again.
 	signedOut func(ctx context.Context, orgID, userID, reason string)
 	metrics   *metrics
+	health    *healthRecorder // the org's Tasks written and API usage, for its admin
 	now       func() time.Time
 	log       *slog.Logger
 }
@@ -126,6 +127,8 @@ func (c *crm) noteLimits(orgID string, used, limit int) {
 	if orgID == "" {
 		return // a client used during sign-in, before the org is known
 	}
+	c.cfg.health.raise(orgID, hfSFUsed, int64(used))
+	c.cfg.health.raise(orgID, hfSFLimit, int64(limit))
 	now := c.cfg.now()
 	c.mu.Lock()
 	if now.Sub(c.limits[orgID]) < limitsWriteGap {
@@ -163,7 +166,7 @@ func (c *crm) call(ctx context.Context, a cti.Agent, fn func(*salesforce.Client)
 		// Stop asking for a while instead of hammering an org that is out
 		// of budget.
 		c.cfg.log.Warn("salesforce API limit reached; pausing this org", "org_id", a.OrgID, "for", limitPause)
-		c.cfg.metrics.add(counterSalesforceLimitPauses, 1)
+		c.cfg.metrics.sfPauses.Inc()
 		if perr := c.cfg.kv.Set(ctx, orgPauseKey(a.OrgID), []byte("1"), limitPause); perr != nil {
 			c.cfg.log.Error("cannot pause org", "org_id", a.OrgID, "err", perr)
 		}
@@ -185,7 +188,7 @@ func (c *crm) FindByPhone(ctx context.Context, a cti.Agent, number string) ([]ct
 	key := phoneCacheKey(a, cti.NormalizePhone(number, rules).E164)
 	var cached []cti.Match
 	if ok, err := getJSON(ctx, c.cfg.kv, key, &cached); ok && err == nil {
-		c.cfg.metrics.add(counterPhoneCacheHits, 1)
+		c.cfg.metrics.phoneCacheHits.Inc()
 		return cached, nil
 	}
 	var out []cti.Match
@@ -228,6 +231,9 @@ func (c *crm) CreateTask(ctx context.Context, a cti.Agent, t cti.Task) (string, 
 			return err
 		})
 	})
+	if err == nil {
+		c.cfg.health.add(a.OrgID, hfTasksWritten, 1)
+	}
 	return id, err
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -116,17 +117,27 @@ func (s *Server) runJob(ctx context.Context, queue string, job *store.Job, ev *c
 	switch queue {
 	case cti.OutboxQueue:
 		tenant = outboxTenant(job.Payload)
+		now := s.now()
+		age := time.Duration(0) // a job run at once is not older than its call's end
+		if !job.Enqueued.IsZero() {
+			age = now.Sub(job.Enqueued)
+		}
+		s.metrics.outboxAge.observe(now, age)
+		if org := strings.TrimPrefix(tenant, "sf:"); org != "" {
+			s.health.outboxHeld(job.ID, org, false, now.Add(jobLease))
+		}
 		run = func(ctx context.Context) (bool, error) {
 			return s.engine.RunJob(ctx, cti.Job{Ref: ref, Payload: job.Payload, Attempts: job.Attempts})
 		}
 	default:
 		if ev == nil {
-			e, err := decodeQueued(job.Payload)
+			e, arrived, err := decodeQueuedAt(job.Payload)
 			if err != nil {
 				s.settle(ctx, queue, job, false, err)
 				return
 			}
 			ev = &e
+			ctx = withArrival(ctx, arrived)
 		}
 		tenant = "zoom:" + ev.AccountID
 		run = func(ctx context.Context) (bool, error) { return s.processEvent(ctx, *ev, ref) }
@@ -189,30 +200,58 @@ func outboxTenant(payload []byte) string {
 func (s *Server) settle(ctx context.Context, queue string, job *store.Job, acked bool, err error) {
 	ackCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
+	// What the admin's health shows of the org's Salesforce writes: done,
+	// set aside, or held by this instance until it is tried again.
+	org := ""
+	if queue == cti.OutboxQueue {
+		org = strings.TrimPrefix(outboxTenant(job.Payload), "sf:")
+	}
+	held := func(delay time.Duration, waiting bool) {
+		if org != "" {
+			s.health.outboxHeld(job.ID, org, waiting, s.now().Add(delay+jobLease))
+		}
+	}
+	gone := func() {
+		if org != "" {
+			s.health.outboxDone(job.ID)
+		}
+	}
 	var deferred *cti.DeferError
 	switch {
 	case err == nil && acked:
+		s.metrics.job(queue, jobDone)
+		gone()
 		return
 	case err == nil:
+		s.metrics.job(queue, jobDone)
+		gone()
 		err = s.store.Ack(ackCtx, queue, job.ID)
 	case errors.Is(err, cti.ErrBadJob):
 		s.log.Error("dropping malformed job", "queue", queue, "job", job.ID, "err", err)
-		s.metrics.add(jobCounter("jobs_dead:", queue), 1)
+		s.metrics.job(queue, jobDead)
+		gone()
+		if org != "" {
+			s.health.add(org, hfTasksAside, 1)
+		}
 		_ = s.store.Set(ackCtx, deadJobKey(queue, job.ID), job.Payload, 30*24*time.Hour)
 		err = s.store.Ack(ackCtx, queue, job.ID)
 	case errors.As(err, &deferred):
+		held(deferred.After, false)
 		err = s.store.Retry(ackCtx, queue, job.ID, deferred.After, "deferred")
 	case errors.Is(err, cti.ErrBusy):
+		held(100*time.Millisecond, false)
 		err = s.store.Retry(ackCtx, queue, job.ID, 100*time.Millisecond, "busy")
 	case errors.Is(err, cti.ErrCRMPaused), errors.Is(err, cti.ErrSignedOut):
 		// Waiting, not failing: the org is out of API requests, or the
 		// agent must sign in again. The job keeps its place until then.
-		s.metrics.add(jobCounter("jobs_waiting:", queue), 1)
+		s.metrics.job(queue, jobWaiting)
+		held(s.waitDelay, true)
 		err = s.store.Retry(ackCtx, queue, job.ID, s.waitDelay, err.Error())
 	default:
 		delay := cti.Backoff(job.Attempts, time.Second, maxBackoff)
 		s.log.Warn("job failed, will retry", "queue", queue, "job", job.ID, "attempt", job.Attempts, "retry_in", delay.Round(time.Millisecond), "err", err)
-		s.metrics.add(jobCounter("jobs_retried:", queue), 1)
+		s.metrics.job(queue, jobRetried)
+		held(delay, false)
 		err = s.store.Retry(ackCtx, queue, job.ID, delay, err.Error())
 	}
 	if err != nil {

@@ -69,12 +69,12 @@ type Gauges struct {
 	Softphones int              // websockets connected to this instance
 	Events     int              // webhook events waiting in the store's queues (every instance's)
 	Outbox     int              // Salesforce writes waiting in the outbox (every instance's)
-	Counters   map[string]int64 // this instance's counters, as GET /api/stats shows them
+	Counters   map[string]int64 // this instance's counters that are not zero, by series, as GET /metrics shows them
 }
 
 // Gauges reads the instance's gauges; the queue lengths come from the store.
 func (s *Server) Gauges(ctx context.Context) (Gauges, error) {
-	g := Gauges{Softphones: s.hub.count(), Counters: s.metrics.snapshot()}
+	g := Gauges{Softphones: s.hub.count(), Counters: s.metrics.counters()}
 	var err error
 	if g.Events, err = s.eventBacklog(ctx); err != nil {
 		return g, err

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/gorilla/websocket"
 	"golang.org/x/oauth2"
 
@@ -268,11 +270,11 @@ func (e *env) waitLen(queue string, n int) {
 // "nothing was written meanwhile" waits for, instead of a while.
 func (e *env) waitRetries(n int64) {
 	e.t.Helper()
-	name := string(jobCounter("jobs_waiting:", cti.OutboxQueue))
+	waited := e.s.metrics.jobs.WithLabelValues(cti.OutboxQueue, jobWaiting)
 	deadline := time.Now().Add(10 * time.Second)
-	for e.s.metrics.snapshot()[name] < n {
+	for testutil.ToFloat64(waited) < float64(n) {
 		if time.Now().After(deadline) {
-			e.t.Fatalf("outbox jobs waited %d times, want at least %d", e.s.metrics.snapshot()[name], n)
+			e.t.Fatalf("outbox jobs waited %v times, want at least %d", testutil.ToFloat64(waited), n)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

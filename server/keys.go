@@ -48,3 +48,13 @@ func zoomRefreshLockKey(orgID, userID string) string {
 // keysMigratedKey marks a store whose agent keys carry their hash tags:
 // cti's MigrateKeys ran to the end on it once.
 const keysMigratedKey = "migrated:agent-tags"
+
+// The admin health series' counter sets (store.Counters, not KV keys): an
+// org's bucket of the hour or the day view (bucket "m:<Unix minute>" or
+// "q:<Unix minute of the quarter hour>", see health.go), and when each of
+// its agents last had a call.
+func healthBucketKey(orgID, bucket string) string { return "health:" + orgID + ":" + bucket }
+func healthLastCallKey(orgID string) string       { return "health:" + orgID + ":lastcall" }
+
+// reconcileLockKey is held while an admin's reconcile of the org runs.
+func reconcileLockKey(orgID string) string { return "lock:reconcile:" + orgID }

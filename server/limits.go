@@ -55,7 +55,7 @@ func (s *Server) reserveBody(w http.ResponseWriter, r *http.Request, limit int64
 	// per request keeps the count honest for small bodies.
 	n += 512
 	if !s.bodies.tryAcquire(n) {
-		s.metrics.add(counterBodyBudgetExhausted, 1)
+		s.metrics.refused.WithLabelValues(refusedBodyBudget).Inc()
 		w.Header().Set("Retry-After", "1")
 		w.Header().Set("Connection", "close")
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "server busy; retry shortly"})
@@ -223,7 +223,7 @@ func (s *Server) unauthenticated(h http.HandlerFunc) http.HandlerFunc {
 		a := clientAddr(r, s.cfg.TrustedProxies)
 		if a.IsValid() {
 			if ok, retry := s.limiter.allow(clientKey(a), s.now()); !ok {
-				s.metrics.add(counterRateLimited, 1)
+				s.metrics.refused.WithLabelValues(refusedRateLimited).Inc()
 				w.Header().Set("Retry-After", strconv.Itoa(int(max(1, retry.Round(time.Second)/time.Second))))
 				s.writeError(w, r, errorf(KindRateLimited, "too many requests from this address; retry later", nil))
 				return

@@ -145,7 +145,7 @@ func testTwoInstancesSharingRedis(t *testing.T, c *cluster) {
 	// Every event was queued on its agent's shard and acknowledged in its
 	// step, none apart from it.
 	for i, s := range c.servers {
-		if n := s.metrics.snapshot()[string(counterJobsAckedApart)]; n != 0 {
+		if n := s.metrics.counters()["zoomcti_jobs_acked_apart_total"]; n != 0 {
 			t.Errorf("instance %d acknowledged %d jobs apart from their step, want 0", i, n)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zoomcti/zoomcti/cti"
 	"github.com/zoomcti/zoomcti/cti/zoom/zoomsim"
 )
 
@@ -209,5 +210,99 @@ func TestReconcileNeedsTheOperatorToken(t *testing.T) {
 		if resp.StatusCode != http.StatusUnauthorized {
 			t.Errorf("token %q: status %d, want 401", token, resp.StatusCode)
 		}
+	}
+}
+
+// adminReconcile runs POST /api/admin/reconcile as the admin page would and
+// returns its progress lines and summary.
+func (e *env) adminReconcile(token string, from, to time.Time) (int, []ReconcileProgress, ReconcileSummary) {
+	e.t.Helper()
+	body, _ := json.Marshal(map[string]time.Time{"from": from, "to": to})
+	req, _ := http.NewRequest(http.MethodPost, e.url+"/api/admin/reconcile", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return resp.StatusCode, nil, ReconcileSummary{}
+	}
+	var progress []ReconcileProgress
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		var line struct {
+			Progress *ReconcileProgress `json:"progress"`
+			Summary  *ReconcileSummary  `json:"summary"`
+			Error    string             `json:"error"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
+			e.t.Fatalf("bad line %s", sc.Bytes())
+		}
+		switch {
+		case line.Error != "":
+			e.t.Fatalf("reconcile: %s", line.Error)
+		case line.Progress != nil:
+			progress = append(progress, *line.Progress)
+		case line.Summary != nil:
+			return resp.StatusCode, progress, *line.Summary
+		}
+	}
+	e.t.Fatal("reconcile ended without a summary")
+	return 0, nil, ReconcileSummary{}
+}
+
+// With Auto Save Call Logs off, a call waiting for its agent's wrap-up is
+// not "already logged": an admin's reconcile counts it apart, and once the
+// agent saves it, it is logged. The run covers the admin's own org only.
+func TestAdminReconcileCountsUnsavedWrapUpsApart(t *testing.T) {
+	e := newEnv(t)
+	e.setSettings(func(s *cti.Settings) { s.AutoSaveCallLogs = false })
+	const delivered, lost = "7700000000000000101", "7700000000000000102"
+	e.zoom.SetWebhookURL(dropper(t, e.url+"/webhooks/zoom", map[string]bool{lost: true}))
+	start := time.Now()
+	for _, id := range []string{delivered, lost} {
+		bodies, err := e.zoom.Inbound(simSpec(id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.zoom.Play(context.Background(), bodies); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.drain()
+	from, to := start.Add(-time.Hour), time.Now().Add(time.Hour)
+	admin := e.adminSession()
+
+	status, progress, sum := e.adminReconcile(admin, from, to)
+	if status != http.StatusOK || sum.Agents != 1 || sum.Seen != 2 || sum.UnsavedWrapUps != 2 || sum.AlreadyLogged != 0 || sum.LoggedNow != 0 || sum.Failed != 0 {
+		t.Fatalf("first run: %d %+v; want 2 calls seen, both unsaved wrap-ups", status, sum)
+	}
+	if len(progress) != 2 || progress[0].Total != 1 || progress[0].Done != 0 ||
+		progress[1].Done != 1 || progress[1].Agent != e.s.demoAgent.Username || progress[1].UnsavedWrapUps != 2 {
+		t.Fatalf("progress %+v; want a start line, then the agent's", progress)
+	}
+	if n := len(e.tasks(delivered)) + len(e.tasks(lost)); n != 0 {
+		t.Fatalf("%d Tasks while the wrap-ups wait", n)
+	}
+	if status, _ := e.api(http.MethodPost, "/api/calllogs/"+delivered, e.session(), map[string]any{}); status != http.StatusAccepted {
+		t.Fatalf("saving the wrap-up: status %d", status)
+	}
+	e.drain()
+	if _, _, sum = e.adminReconcile(admin, from, to); sum.AlreadyLogged != 1 || sum.UnsavedWrapUps != 1 || sum.LoggedNow != 0 {
+		t.Fatalf("after one wrap-up was saved: %+v; want 1 already logged, 1 unsaved", sum)
+	}
+
+	if _, _, sum = e.adminReconcile(e.otherOrgAdmin("00DB00000000OtB"), from, to); sum.Agents != 0 || sum.Seen != 0 {
+		t.Errorf("another org's admin reconciled %+v", sum)
+	}
+	if status, _, _ := e.adminReconcile(e.session(), from, to); status != http.StatusForbidden {
+		t.Errorf("an agent's reconcile: status %d, want 403", status)
+	}
+	if ok, err := e.st.SetNX(context.Background(), reconcileLockKey(e.org.OrgID()), []byte("another admin"), time.Minute); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	if status, _, _ := e.adminReconcile(admin, from, to); status != http.StatusConflict {
+		t.Errorf("a second reconcile of the org at once: status %d, want 409", status)
 	}
 }

@@ -45,7 +45,17 @@ type Server struct {
 	crm    *crm
 	zoom   *zoomAccess
 
-	metrics metrics
+	metrics *metrics
+	// sfHTTP and zoomHTTP are http with their requests timed as
+	// Salesforce's and Zoom's (zoomcti_upstream_request_duration_seconds).
+	sfHTTP, zoomHTTP *http.Client
+	// health counts the admin health figures between flushes (health.go);
+	// healthEvery is how often they are flushed to the store.
+	health      *healthRecorder
+	healthEvery time.Duration
+	// crashed skips the last flush when the workers stop, as a process
+	// killed with -9 would (tests of what survives a crash).
+	crashed atomic.Bool
 	wake    wakers
 	jobs    *dispatcher
 	intakes intakes // ringing events' intake writes in flight
@@ -87,7 +97,13 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	s.cache = newReadCache(deps.Store, s.now, s.log)
+	s.metrics = newMetrics()
+	s.health = newHealthRecorder(s.now, s.log, func(reason string, n int) {
+		s.metrics.healthDropped.WithLabelValues(reason).Add(float64(n))
+	})
+	s.healthEvery = healthFlushEvery
+	// Timed below the read cache: a read it answers is no store operation.
+	s.cache = newReadCache(newTimedStore(deps.Store, s.metrics), s.now, s.log)
 	s.store = s.cache
 	if s.http == nil {
 		// Every agent's calls go to a handful of Salesforce and Zoom
@@ -101,6 +117,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	s.tokens = tokenVault{kv: s.store, sealer: sl}
+	sfHTTP, zoomHTTP := upstreamClient(s.http, upSalesforce, s.metrics), upstreamClient(s.http, upZoom, s.metrics)
+	s.sfHTTP, s.zoomHTTP = sfHTTP, zoomHTTP
 	s.bodies.max = cfg.BodyBudget
 	if s.bodies.max <= 0 {
 		s.bodies.max = defaultBodyBudgetMB << 20
@@ -123,14 +141,15 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.crm = newCRM(crmConfig{
 		kv: s.store,
 		tokens: sfTokenConfig{
-			kv: s.store, vault: s.tokens, oauth: s.agentOAuth, http: s.http, metrics: &s.metrics,
+			kv: s.store, vault: s.tokens, oauth: s.agentOAuth, http: sfHTTP, metrics: s.metrics,
 			signedOut: s.signedOut, refreshed: s.adminStale,
 		},
 		apiVersion: cfg.SFAPIVersion,
-		http:       s.http,
+		http:       sfHTTP,
 		settings:   settings,
 		signedOut:  s.signedOut,
-		metrics:    &s.metrics,
+		metrics:    s.metrics,
+		health:     s.health,
 		now:        s.now,
 		log:        s.log,
 	})
@@ -139,9 +158,10 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		vault:       s.tokens,
 		oauth:       zoom.OAuthConfig(cfg.ZoomClientID, cfg.ZoomClientSecret, cfg.ZoomOAuthURL, cfg.PublicURL+"/oauth/zoom/callback"),
 		apiURL:      cfg.ZoomAPIURL,
-		http:        s.http,
+		http:        zoomHTTP,
 		now:         s.now,
-		metrics:     &s.metrics,
+		metrics:     s.metrics,
+		rateLimited: func(orgID string) { s.health.add(orgID, hfZoomLimited, 1) },
 		needsReauth: s.zoomNeedsReauth,
 		log:         s.log,
 		problem:     s.noteZoomProblem,
@@ -149,8 +169,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.engine = cti.NewEngine(cti.EngineConfig{
 		Directory:   s,
 		CRM:         s.crm,
-		Notifier:    s.hub,
-		KV:          engineKV{s.store, s.nudge, &s.intakes, func() { s.metrics.add(counterJobsAckedApart, 1) }},
+		Notifier:    healthNotifier{s.hub, s},
+		KV:          engineKV{s.store, s.nudge, &s.intakes, func() { s.metrics.jobsAckedApart.Inc() }},
 		Outbox:      outbox{s},
 		NotFound:    store.ErrNotFound,
 		Conflict:    store.ErrConflict,
@@ -160,6 +180,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		Clock:       s.now,
 		Logger:      s.log,
 	})
+	s.registerServerGauges()
 	return s, nil
 }
 
@@ -183,9 +204,12 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /oauth/zoom/result", s.unauthenticated(s.budgeted(4096, s.handleZoomResult)))
 	mux.HandleFunc("POST /api/zoom/disconnect", s.handleZoomDisconnect)
 	mux.HandleFunc("GET /api/me", s.handleMe)
-	mux.HandleFunc("GET /api/stats", s.handleStats)
+	mux.HandleFunc("GET /metrics", s.handleMetrics)
 	mux.HandleFunc("GET /api/admin/status", s.handleAdminStatus)
 	mux.HandleFunc("GET /api/admin/setup", s.handleSetupGuide)
+	mux.HandleFunc("GET /api/admin/health", s.handleAdminHealth)
+	mux.HandleFunc("GET /api/admin/agents", s.handleAdminAgents)
+	mux.HandleFunc("POST /api/admin/reconcile", s.handleAdminReconcile)
 	mux.HandleFunc("POST /api/ops/reconcile", s.handleReconcile)
 	mux.HandleFunc("GET /api/ops/doctor", s.handleDoctor)
 	mux.HandleFunc("GET /api/settings", s.handleGetSettings)
@@ -215,6 +239,7 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.runCtx.Store(&ctx)
 	s.wg.Go(func() { s.runReconcileLoop(ctx) })
+	s.wg.Go(func() { s.runHealthFlush(ctx) })
 	for _, q := range []string{ringQueue, eventQueue, cti.OutboxQueue} {
 		s.wg.Go(func() { s.claimLoop(ctx, q) })
 	}
@@ -300,12 +325,27 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 	s.log.Info("listening", "addr", ln.Addr().String(), "public_url", s.cfg.PublicURL)
+	if s.cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", s.cfg.MetricsAddr)
+		if err != nil {
+			_ = srv.Close()
+			stopWork()
+			s.Wait()
+			return fmt.Errorf("ZOOMCTI_METRICS_ADDR: %w", err)
+		}
+		msrv := &http.Server{Handler: s.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+			ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+		go func() { errc <- msrv.Serve(mln) }()
+		defer msrv.Close()
+		s.log.Info("serving metrics without a token", "addr", mln.Addr().String())
+	}
 
 	select {
 	case err := <-errc:
+		_ = srv.Close()
 		return err
 	case <-ctx.Done():
 	}

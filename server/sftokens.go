@@ -120,7 +120,6 @@ func (t *sharedTokens) Refresh(ctx context.Context, stale *oauth2.Token) (*oauth
 		return nil, err
 	}
 	if refreshed {
-		t.cfg.metrics.add(counterSalesforceTokenRefresh, 1)
 		if t.cfg.refreshed != nil {
 			t.cfg.refreshed(ctx, t.orgID, t.userID)
 		}
@@ -135,15 +134,18 @@ func (t *sharedTokens) Refresh(ctx context.Context, stale *oauth2.Token) (*oauth
 func (t *sharedTokens) refresh(ctx context.Context, stored *oauth2.Token) (*oauth2.Token, error) {
 	fresh, err := salesforce.Refresh(oauthCtx(ctx, t.cfg.http), t.cfg.oauth(ctx, t.orgID, t.userID), stored)
 	if err == nil {
+		t.cfg.metrics.tokenRefresh(upSalesforce, "ok")
 		return fresh, nil
 	}
 	var end *salesforce.SignInRequired
 	if errors.As(salesforce.AsCTIError(err), &end) {
+		t.cfg.metrics.tokenRefresh(upSalesforce, "refused")
 		t.cur = nil
 		t.cfg.signedOut(ctx, t.orgID, t.userID, end.Reason)
 		return nil, fmt.Errorf("%w: refresh refused: %v", cti.ErrSignedOut, err)
 	}
 	// Neither the grant's fault nor the record's: the work waits and is
 	// tried again, so no Salesforce error kind travels with it.
+	t.cfg.metrics.tokenRefresh(upSalesforce, "error")
 	return nil, fmt.Errorf("salesforce token refresh failed: %v", err)
 }

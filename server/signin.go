@@ -107,7 +107,7 @@ func (s *Server) handleSigninCallback(w http.ResponseWriter, r *http.Request) {
 		s.renderPopup(w, http.StatusOK, popupSignin, "")
 	}
 	if e := q.Get("error"); e != "" {
-		s.metrics.add(oauthErrorCounter("signin_refused:", e), 1)
+		s.metrics.oauthRefused(flowSignin, e)
 		finish(signinOutcome{Message: signinErrorMessage(e, q.Get("error_description"))})
 		return
 	}
@@ -177,7 +177,7 @@ func (s *Server) completeSignin(ctx context.Context, code, verifier string, org 
 	if code == "" {
 		return nil, tryAgain
 	}
-	tok, err := app.Exchange(oauthCtx(ctx, s.http), code, oauth2.VerifierOption(verifier))
+	tok, err := app.Exchange(oauthCtx(ctx, s.sfHTTP), code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		s.log.Warn("salesforce code exchange failed", "err", err)
 		return nil, tryAgain
@@ -275,7 +275,7 @@ func sameID(a, b string) bool {
 
 // revokeSF revokes tokens at Salesforce; failures are logged, not fatal.
 func (s *Server) revokeSF(ctx context.Context, app *oauth2.Config, tokens ...string) {
-	if err := salesforce.Revoke(ctx, s.http, app, tokens...); err != nil {
+	if err := salesforce.Revoke(ctx, s.sfHTTP, app, tokens...); err != nil {
 		s.log.Warn("salesforce revoke failed", "err", err)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/zoomcti/zoomcti/cti"
 )
 
@@ -62,11 +64,11 @@ func TestVanishedAPIVersionKeepsTheCallLog(t *testing.T) {
 // times (not set aside).
 func (e *env) waitRetried(n int64) {
 	e.t.Helper()
-	name := string(jobCounter("jobs_retried:", cti.OutboxQueue))
+	retried := e.s.metrics.jobs.WithLabelValues(cti.OutboxQueue, jobRetried)
 	deadline := time.Now().Add(10 * time.Second)
-	for e.s.metrics.snapshot()[name] < n {
+	for testutil.ToFloat64(retried) < float64(n) {
 		if time.Now().After(deadline) {
-			e.t.Fatalf("outbox jobs retried %d times, want at least %d", e.s.metrics.snapshot()[name], n)
+			e.t.Fatalf("outbox jobs retried %v times, want at least %d", testutil.ToFloat64(retried), n)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

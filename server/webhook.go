@@ -41,18 +41,25 @@ type queuedEvent struct {
 
 // decodeQueued returns the event a queued job holds.
 func decodeQueued(payload []byte) (cti.Event, error) {
+	ev, _, err := decodeQueuedAt(payload)
+	return ev, err
+}
+
+// decodeQueuedAt returns the event a queued job holds and when its webhook
+// arrived.
+func decodeQueuedAt(payload []byte) (cti.Event, time.Time, error) {
 	var q queuedEvent
 	if err := json.Unmarshal(payload, &q); err != nil {
-		return cti.Event{}, errors.Join(cti.ErrBadJob, err)
+		return cti.Event{}, time.Time{}, errors.Join(cti.ErrBadJob, err)
 	}
 	if q.Event != nil {
-		return *q.Event, nil
+		return *q.Event, q.Received, nil
 	}
 	ev, err := zoom.Decode(q.Body)
 	if err != nil {
-		return cti.Event{}, errors.Join(cti.ErrBadJob, err)
+		return cti.Event{}, time.Time{}, errors.Join(cti.ErrBadJob, err)
 	}
-	return ev, nil
+	return ev, q.Received, nil
 }
 
 // handleZoomWebhook answers POST /webhooks/zoom. It verifies the signature
@@ -62,8 +69,13 @@ func decodeQueued(payload []byte) (cti.Event, error) {
 func (s *Server) handleZoomWebhook(w http.ResponseWriter, r *http.Request) {
 	// Everything that can be refused without the body is refused before
 	// a byte of it is read: an unsigned request costs us no memory.
+	arrived := s.now()
+	rejected := func(result string) {
+		s.metrics.webhook(result, cti.KindUnknown)
+		s.health.add(deploymentOrg, hfRejected, 1)
+	}
 	if r.ContentLength > maxWebhookBody {
-		s.metrics.add(counterWebhookTooLarge, 1)
+		rejected(whRejectedTooLarge)
 		w.Header().Set("Connection", "close")
 		s.writeError(w, r, errorf(KindTooLarge, "request body larger than 1 MiB", nil))
 		return
@@ -72,14 +84,14 @@ func (s *Server) handleZoomWebhook(w http.ResponseWriter, r *http.Request) {
 	// Up to 90 minutes old (Zoom's last retry may carry the first
 	// attempt's timestamp, +85 min), a few minutes ahead for clock skew.
 	if err := zoom.CheckTimestamp(ts, s.now(), s.cfg.WebhookWindow, min(s.cfg.WebhookWindow, zoom.MaxClockSkew)); err != nil {
-		s.metrics.add(counterWebhookSignature, 1)
+		rejected(whRejectedTimestamp)
 		w.Header().Set("Connection", "close")
 		s.writeError(w, r, errorf(KindUnauthorized, "missing or stale x-zm-request-timestamp", err))
 		return
 	}
 	sig := r.Header.Get("x-zm-signature")
 	if !wellFormedSignature(sig) {
-		s.metrics.add(counterWebhookSignature, 1)
+		rejected(whRejectedSignature)
 		w.Header().Set("Connection", "close")
 		s.writeError(w, r, errorf(KindUnauthorized, "missing or malformed x-zm-signature", nil))
 		return
@@ -88,6 +100,7 @@ func (s *Server) handleZoomWebhook(w http.ResponseWriter, r *http.Request) {
 	// nothing, so the body still waits for room in the global budget.
 	release, ok := s.reserveBody(w, r, maxWebhookBody)
 	if !ok {
+		rejected(whRejectedBusy)
 		return
 	}
 	defer release()
@@ -95,7 +108,7 @@ func (s *Server) handleZoomWebhook(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			s.metrics.add(counterWebhookTooLarge, 1)
+			rejected(whRejectedTooLarge)
 			s.writeError(w, r, errorf(KindTooLarge, "request body larger than 1 MiB", nil))
 			return
 		}
@@ -103,7 +116,7 @@ func (s *Server) handleZoomWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !zoom.Verify(s.cfg.ZoomWebhookSecret, ts, body, sig) {
-		s.metrics.add(counterWebhookSignature, 1)
+		rejected(whRejectedSignature)
 		s.writeError(w, r, errorf(KindUnauthorized, "invalid x-zm-signature", nil))
 		return
 	}
@@ -111,7 +124,7 @@ func (s *Server) handleZoomWebhook(w http.ResponseWriter, r *http.Request) {
 	// One parse of the body serves the challenge, the checks and the job.
 	ev, plainToken, err := zoom.DecodeWebhook(body)
 	if err != nil {
-		s.metrics.add(counterWebhookMalformed, 1)
+		rejected(whRejectedMalformed)
 		s.writeError(w, r, errorf(KindInvalid, "malformed Zoom event", err))
 		return
 	}
@@ -122,6 +135,7 @@ func (s *Server) handleZoomWebhook(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, errorf(KindInvalid, "payload.plainToken missing", nil))
 			return
 		}
+		s.metrics.webhook(whValidation, cti.KindUnknown)
 		writeJSON(w, http.StatusOK, map[string]string{
 			"plainToken":     plainToken,
 			"encryptedToken": zoom.EncryptedToken(s.cfg.ZoomWebhookSecret, plainToken),
@@ -129,22 +143,29 @@ func (s *Server) handleZoomWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ev.Kind == cti.KindUnknown {
-		s.metrics.add(webhookUnknownCounter(ev.Type), 1)
+		s.metrics.webhook(whIgnored, ev.Kind)
+		s.health.webhook(ev.UserID, hfIgnored, true)
 		s.log.Info("unknown zoom event acknowledged", "event", ev.Type)
 		writeWebhookStatus(w, webhookIgnored)
 		return
 	}
-	job, err := s.accept(r.Context(), ev)
+	job, err := s.accept(r.Context(), ev, arrived)
 	if errors.Is(err, store.ErrDuplicate) {
-		s.metrics.add(counterWebhookDuplicate, 1)
+		s.metrics.webhook(whDuplicate, ev.Kind)
+		s.health.webhook(ev.UserID, hfDuplicate, false)
+		s.log.Debug("zoom event is a duplicate", "event", ev.Type, "call_id", ev.CallID)
 		writeWebhookStatus(w, webhookDuplicate)
 		return
 	}
 	if err != nil {
+		s.metrics.webhook(whUnavailable, ev.Kind)
 		s.writeError(w, r, errorf(KindUnavailable, "cannot store the event; retry later", err))
 		return
 	}
-	s.metrics.add(counterWebhookAccepted, 1)
+	s.metrics.webhook(whAccepted, ev.Kind)
+	s.health.webhook(ev.UserID, hfReceived, false)
+	// The call id follows the event to its Task: "call logged" carries it too.
+	s.log.Debug("zoom event accepted", "event", ev.Type, "call_id", ev.CallID, "queue", job.queue, "job", job.job.ID)
 	writeWebhookStatus(w, webhookReceived)
 	switch {
 	case job.early:
@@ -152,7 +173,7 @@ func (s *Server) handleZoomWebhook(w http.ResponseWriter, r *http.Request) {
 	case job.run:
 		// Stored and claimed by this instance: run it now, not after a
 		// claim loop's poll. Zoom has its answer already.
-		s.wg.Go(func() { s.runJob(*job.ctx, job.queue, job.job, &ev) })
+		s.wg.Go(func() { s.runJob(withArrival(*job.ctx, arrived), job.queue, job.job, &ev) })
 	default:
 		s.nudge(job.queue)
 	}
@@ -220,12 +241,12 @@ type accepted struct {
 
 // accept stores ev durably once, or returns store.ErrDuplicate for a
 // redelivery.
-func (s *Server) accept(ctx context.Context, ev cti.Event) (*accepted, error) {
+func (s *Server) accept(ctx context.Context, ev cti.Event, arrived time.Time) (*accepted, error) {
 	// The request's context may be cancelled by a client that gives up;
 	// the store write must still complete, or fail as a whole.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
-	payload, err := json.Marshal(queuedEvent{Event: &ev, Received: s.now()})
+	payload, err := json.Marshal(queuedEvent{Event: &ev, Received: arrived})
 	if err != nil {
 		return nil, err
 	}
@@ -264,7 +285,7 @@ func (s *Server) accept(ctx context.Context, ev cti.Event) (*accepted, error) {
 	if a.run && ev.Kind == cti.KindRinging {
 		// The pop's lookup need not wait for this write; its commit does.
 		early, a.run, a.early = s.intakes.start(payload), false, true
-		s.wg.Go(func() { s.runEarly(*a.ctx, a.queue, ev, early) })
+		s.wg.Go(func() { s.runEarly(withArrival(*a.ctx, arrived), a.queue, ev, early) })
 	}
 	ids, err := s.store.Apply(ctx, txn)
 	if early != nil {

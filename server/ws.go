@@ -139,7 +139,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	c := &wsConn{ws: ws, agent: *agent, token: hello.Token, send: make(chan []byte, wsSendBuffer), done: make(chan struct{}), close: make(chan int, 1)}
 	s.hub.add(c)
 	defer s.hub.remove(c)
-	s.metrics.add(counterWSConnections, 1)
+	s.metrics.wsOpened.Inc()
 	s.noteEvidence(r.Context(), agent.OrgID, factSoftphone) // the utility bar item exists
 
 	greeting := map[string]any{"type": "hello", "agent": agentView(*rec), "presence": s.presence(r.Context(), *agent)}

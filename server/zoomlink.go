@@ -175,7 +175,7 @@ func (s *Server) linkZoom(ctx context.Context, st zoomLinkState, q map[string][]
 		return ""
 	}
 	if e := get("error"); e != "" {
-		s.metrics.add(oauthErrorCounter("zoom_link_refused:", e), 1)
+		s.metrics.oauthRefused(flowZoomLink, e)
 		if e == "access_denied" {
 			return zoomOutcome{Message: "Zoom authorization was cancelled. Press Authorize Zoom to try again."}
 		}
@@ -185,7 +185,7 @@ func (s *Server) linkZoom(ctx context.Context, st zoomLinkState, q map[string][]
 	if err != nil || rec == nil {
 		return zoomOutcome{Message: "Sign in to Salesforce again, then authorize Zoom."}
 	}
-	tok, err := zoom.Exchange(oauthCtx(ctx, s.http), s.zoom.oauth, get("code"), st.Verifier)
+	tok, err := zoom.Exchange(oauthCtx(ctx, s.zoomHTTP), s.zoom.oauth, get("code"), st.Verifier)
 	if errors.Is(err, zoom.ErrInvalidClient) {
 		s.zoom.refuseClient(ctx)
 		return zoomOutcome{Message: zoomClientRefused}
@@ -194,7 +194,7 @@ func (s *Server) linkZoom(ctx context.Context, st zoomLinkState, q map[string][]
 		s.log.Warn("zoom code exchange failed", "err", err)
 		return zoomOutcome{Message: zoomSystemError}
 	}
-	me, err := s.zoom.clientOver(oauth2.StaticTokenSource(tok), 20*time.Second).Me(ctx)
+	me, err := s.zoom.clientOver(oauth2.StaticTokenSource(tok), 20*time.Second, nil).Me(ctx)
 	if se, ok := asScopeError(err); ok {
 		// The grant is of no use without the scope: keep nothing. It is
 		// not revoked: revoking uninstalls the app for that Zoom user,
@@ -227,7 +227,7 @@ func (s *Server) linkZoom(ctx context.Context, st zoomLinkState, q map[string][]
 		if set.MatchZoomEmailToUsername {
 			field, setting = "username", "on"
 		}
-		s.metrics.add(counterZoomLinkMismatch, 1)
+		s.metrics.zoomMismatches.Inc()
 		return zoomOutcome{Message: fmt.Sprintf(
 			"Not linked: your Zoom login email (%s) does not match your Salesforce %s (%s). Your admin's setting \"Match the Zoom login email with the Salesforce username\" is %s. Authorize Zoom with the matching account, or ask your admin.",
 			cti.MaskEmail(me.Email), field, cti.MaskEmail(compared), setting)}
@@ -308,7 +308,7 @@ func (s *Server) revokeZoom(ctx context.Context, accessToken string) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	err := zoom.Revoke(ctx, s.http, s.zoom.oauth, accessToken)
+	err := zoom.Revoke(ctx, s.zoomHTTP, s.zoom.oauth, accessToken)
 	switch {
 	case errors.Is(err, zoom.ErrInvalidClient):
 		s.zoom.refuseClient(ctx)

@@ -61,6 +61,9 @@ type zoomAccess struct {
 	http    *http.Client // its transport carries the calls
 	now     func() time.Time
 	metrics *metrics
+	// rateLimited is told of each 429 Zoom gives a request of an agent of
+	// the org: the admin's health shows them.
+	rateLimited func(orgID string)
 	// needsReauth is told when Zoom refuses the refresh token: the agent
 	// must authorize Zoom again.
 	needsReauth func(ctx context.Context, orgID, userID string)
@@ -74,12 +77,20 @@ type zoomAccess struct {
 
 // client is the agent's Zoom REST client.
 func (z *zoomAccess) client(orgID, userID string) *zoom.Client {
-	return z.clientOver(oauth2.ReuseTokenSource(nil, &zoomTokens{z: z, orgID: orgID, userID: userID}), 30*time.Second)
+	var base http.RoundTripper = z.http.Transport
+	if z.rateLimited != nil {
+		base = rateLimitNoter{base: base, onLimit: func() { z.rateLimited(orgID) }}
+	}
+	return z.clientOver(oauth2.ReuseTokenSource(nil, &zoomTokens{z: z, orgID: orgID, userID: userID}), 30*time.Second, base)
 }
 
-// clientOver is a Zoom REST client whose calls carry src's tokens.
-func (z *zoomAccess) clientOver(src oauth2.TokenSource, timeout time.Duration) *zoom.Client {
-	hc := &http.Client{Timeout: timeout, Transport: &oauth2.Transport{Source: src, Base: z.http.Transport}}
+// clientOver is a Zoom REST client whose calls carry src's tokens, over
+// base (nil: z.http's transport).
+func (z *zoomAccess) clientOver(src oauth2.TokenSource, timeout time.Duration, base http.RoundTripper) *zoom.Client {
+	if base == nil {
+		base = z.http.Transport
+	}
+	hc := &http.Client{Timeout: timeout, Transport: &oauth2.Transport{Source: src, Base: base}}
 	return zoom.NewClient(z.apiURL+"/v2", hc)
 }
 
@@ -97,7 +108,7 @@ func (t *zoomTokens) Token() (*oauth2.Token, error) {
 }
 
 func (z *zoomAccess) token(ctx context.Context, orgID, userID string) (*oauth2.Token, error) {
-	tok, refreshed, err := sharedRefresh{
+	tok, _, err := sharedRefresh{
 		kv:      z.kv,
 		what:    "zoom",
 		lockKey: zoomRefreshLockKey(orgID, userID),
@@ -111,6 +122,14 @@ func (z *zoomAccess) token(ctx context.Context, orgID, userID string) (*oauth2.T
 				return nil, zoomClientError(zoom.ErrInvalidClient)
 			}
 			fresh, err := zoom.Refresh(oauthCtx(ctx, z.http), z.oauth, stored.RefreshToken)
+			switch {
+			case err == nil:
+				z.metrics.tokenRefresh(upZoom, "ok")
+			case errors.Is(err, zoom.ErrGrantRefused):
+				z.metrics.tokenRefresh(upZoom, "refused")
+			default:
+				z.metrics.tokenRefresh(upZoom, "error")
+			}
 			switch {
 			case errors.Is(err, zoom.ErrGrantRefused):
 				z.needsReauth(ctx, orgID, userID)
@@ -127,8 +146,5 @@ func (z *zoomAccess) token(ctx context.Context, orgID, userID string) (*oauth2.T
 		// before anything else can fail.
 		save: func(ctx context.Context, tok *oauth2.Token) error { return z.vault.saveZoom(ctx, orgID, userID, tok) },
 	}.run(ctx)
-	if refreshed {
-		z.metrics.add(counterZoomTokenRefresh, 1)
-	}
 	return tok, err
 }

@@ -174,12 +174,41 @@ type Txner interface {
 	Apply(ctx context.Context, txn Txn) ([]string, error)
 }
 
+// Tally is what Count changes in one counter set: a hash of named
+// integers under Key, in a keyspace of its own (Get and Keys do not see
+// it, as they do not see a queue's marks).
+type Tally struct {
+	Key string
+	// Add adds each delta to its field (an absent field counts from 0).
+	Add map[string]int64
+	// Max raises each field to at least the value given (an absent field
+	// takes it).
+	Max map[string]int64
+	// TTL makes the whole set expire TTL after this change; <= 0 leaves it
+	// without expiry.
+	TTL time.Duration
+}
+
+// Counters are sets of integer counters that many writers change at once
+// without reading them first: each instance adds what it counted, and the
+// sums (and maxima) come out the same whichever order the writes land in.
+type Counters interface {
+	// Count applies tallies. Each tally is atomic on its own; a batch is
+	// not: on error some tallies may have been applied, so a caller must
+	// not simply send the same batch again.
+	Count(ctx context.Context, tallies ...Tally) error
+	// Counts returns the fields of each key, in the order asked; an absent
+	// or expired key gives an empty map.
+	Counts(ctx context.Context, keys ...string) ([]map[string]int64, error)
+}
+
 // Store is everything the server persists.
 type Store interface {
 	KV
 	Queue
 	Txner
 	PubSub
+	Counters
 	// Ping reports whether the store is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the store.

@@ -45,7 +45,7 @@ func TestSimulateAndReconcileAgainstTheDemo(t *testing.T) {
 	if code := run([]string{"reconcile", "--server", d.ServerURL, "today"}, noEnv, &out, &errb); code != 0 {
 		t.Fatalf("reconcile: exit %d: %s %s", code, out.String(), errb.String())
 	}
-	if !strings.Contains(out.String(), "calls seen 1 · already logged 1 · logged now 0 · failed 0") {
+	if !strings.Contains(out.String(), "calls seen 1 · already logged 1 · logged now 0 · unsaved wrap-ups 0 · ignored 0 · failed 0") {
 		t.Fatalf("reconcile printed:\n%s", out.String())
 	}
 

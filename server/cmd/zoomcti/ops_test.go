@@ -7,10 +7,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zoomcti/zoomcti/server"
 )
@@ -102,5 +104,54 @@ func TestServeAcceptsReconcileWithItsOpsToken(t *testing.T) {
 				})
 			}
 		})
+	}
+}
+
+// ZOOMCTI_METRICS_ADDR serves the metrics without a token on its own
+// address; the main address still wants the operator token.
+func TestServeMetricsAddress(t *testing.T) {
+	const token = "FAKE-ops-token-0123456789abcdef"
+	free, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metricsAddr := free.Addr().String()
+	free.Close()
+	url := startServe(t, map[string]string{
+		"ZOOMCTI_ZOOM_WEBHOOK_SECRET": "FAKE_zoom_secret_token",
+		"ZOOMCTI_ENCRYPTION_KEY":      base64.StdEncoding.EncodeToString([]byte("zoomcti-cli-test-key-0123456789!")),
+		"ZOOMCTI_RECONCILE_EVERY":     "0",
+		"ZOOMCTI_STORE_PATH":          filepath.Join(t.TempDir(), "zoomcti.db"),
+		"ZOOMCTI_OPS_TOKEN":           token,
+		"ZOOMCTI_METRICS_ADDR":        metricsAddr,
+	})
+	get := func(u, bearer string) (int, string, error) {
+		req, _ := http.NewRequest(http.MethodGet, u, nil)
+		if bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+bearer)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, "", err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b), nil
+	}
+	// Serve opens the metrics address just after the main one.
+	deadline := time.Now().Add(10 * time.Second)
+	status, body, err := get("http://"+metricsAddr+"/metrics", "")
+	for err != nil && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+		status, body, err = get("http://"+metricsAddr+"/metrics", "")
+	}
+	if err != nil || status != http.StatusOK || !strings.Contains(body, "zoomcti_webhooks_total") {
+		t.Fatalf("metrics address: %d %v", status, err)
+	}
+	if status, _, _ := get(url+"/metrics", ""); status != http.StatusUnauthorized {
+		t.Errorf("main address without the token: %d, want 401", status)
+	}
+	if status, body, _ := get(url+"/metrics", token); status != http.StatusOK || !strings.Contains(body, "zoomcti_webhooks_total") {
+		t.Errorf("main address with the token: %d", status)
 	}
 }

@@ -75,8 +75,8 @@ func cmdReconcile(ctx context.Context, args []string, getenv func(string) string
 			fmt.Fprintln(stdout, "  "+line.Progress)
 		case line.Summary != nil:
 			s := line.Summary
-			fmt.Fprintf(stdout, "agents %d · calls seen %d · already logged %d · logged now %d · failed %d\n",
-				s.Agents, s.Seen, s.AlreadyLogged, s.LoggedNow, s.Failed)
+			fmt.Fprintf(stdout, "agents %d · calls seen %d · already logged %d · logged now %d · unsaved wrap-ups %d · ignored %d · failed %d\n",
+				s.Agents, s.Seen, s.AlreadyLogged, s.LoggedNow, s.UnsavedWrapUps, s.Ignored, s.Failed)
 			for _, e := range s.Errors {
 				fmt.Fprintln(stdout, "  failed: "+e)
 			}

@@ -125,22 +125,28 @@ func TestPurgeExpired(t *testing.T) {
 	if err := s.Set(ctx, "long", []byte("v"), time.Hour); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.Count(ctx, store.Tally{Key: "short", Add: map[string]int64{"n": 1}, TTL: time.Second},
+		store.Tally{Key: "long", Add: map[string]int64{"n": 1}, TTL: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
 	c.Advance(time.Minute)
 	if err := s.purgeExpired(); err != nil {
 		t.Fatal(err)
 	}
-	var left []string
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		return tx.Bucket([]byte(kvBucket)).ForEach(func(k, _ []byte) error {
-			left = append(left, string(k))
-			return nil
+	for _, bucket := range []string{kvBucket, countersBucket} {
+		var left []string
+		err := s.db.View(func(tx *bbolt.Tx) error {
+			return tx.Bucket([]byte(bucket)).ForEach(func(k, _ []byte) error {
+				left = append(left, string(k))
+				return nil
+			})
 		})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(left) != 1 || left[0] != "long" {
-		t.Fatalf("keys on disk after purge = %q, want [long]", left)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(left) != 1 || left[0] != "long" {
+			t.Fatalf("%s on disk after purge = %q, want [long]", bucket, left)
+		}
 	}
 }
 

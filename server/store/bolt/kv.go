@@ -125,12 +125,17 @@ func (s *Store) Keys(ctx context.Context, prefix string) ([]string, error) {
 	return keys, err
 }
 
-// purgeExpired deletes expired keys and dedupe marks from the file.
+// purgeExpired deletes expired keys, counter sets and dedupe marks from the file.
 func (s *Store) purgeExpired() error {
 	return s.update(context.Background(), "purge expired", func(tx *bbolt.Tx) error {
 		now := s.clock().UnixNano()
 		if err := purgeBucket(tx.Bucket([]byte(kvBucket)), now); err != nil {
 			return err
+		}
+		if c := tx.Bucket([]byte(countersBucket)); c != nil {
+			if err := purgeBucket(c, now); err != nil {
+				return err
+			}
 		}
 		queues := tx.Bucket([]byte(queuesBucket))
 		var names [][]byte

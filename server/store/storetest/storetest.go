@@ -63,6 +63,10 @@ func RunWithClock(t *testing.T, open Opener) {
 		{"ShardsJobs", testShardsJobs},
 		{"ShardsMarks", testShardsMarks},
 		{"ShardsConcurrentClaimers", testShardsConcurrentClaimers},
+
+		{"CountAddMax", testCountAddMax},
+		{"CountTTL", testCountTTL},
+		{"CountConcurrent", testCountConcurrent},
 		{"PubSub", testPubSub},
 		{"PubSubSlowSubscriber", testPubSubSlowSubscriber},
 		{"CloseEndsSubscriptions", testCloseEndsSubscriptions},

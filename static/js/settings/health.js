@@ -73,7 +73,7 @@ function render(h) {
   if (names.length) {
     const cl = el("dl", { class: "zc-health zc-counters" });
     for (const n of names) cl.append(el("dt", { text: n.replace(/_/g, " ") }), el("dd", { text: fmtInt(counters[n]) }));
-    box.append(el("details", {}, el("summary", { text: "Counters of this zoomcti instance" }), cl));
+    box.append(el("details", {}, el("summary", { text: "This org, last hour" }), cl));
   }
 }
 
