@@ -8,10 +8,10 @@ import { $ } from "./dom.js";
 import * as header from "./header.js";
 import { salesforceOrigin } from "./opencti.js";
 import * as session from "./session.js";
+import * as signin from "./signin.js";
 import * as toast from "./toast.js";
 
 let agent = null;
-let signinPopup = null;
 let zoomPopup = null;
 let hooks = { signedIn() {}, signedOut() {} };
 
@@ -84,39 +84,17 @@ export function sessionEnded(message) {
 function startSignin() {
   // The org this console belongs to: the server signs the agent in to
   // it, with its own app, and refuses an org it does not connect to.
-  const origin = salesforceOrigin();
-  const start = "/oauth/salesforce/start" + (origin ? "?origin=" + encodeURIComponent(origin) : "");
-  const popup = window.open(start, "zoomcti-signin", "popup,width=520,height=700");
-  if (!popup) {
+  if (!signin.start(salesforceOrigin(), { done: signedIn, failed: showSignin })) {
     showSignin("Your browser blocked the sign-in window. Allow pop-ups for Salesforce and press Sign in again.");
     return;
   }
   $("signin-btn").disabled = true;
   $("signin-msg").textContent = "Finish signing in in the Salesforce window…";
-  signinPopup = popup;
-  watchPopup(popup, () => {
-    if (signinPopup !== popup) return;
-    signinPopup = null;
-    showSignin("The sign-in window was closed. Press Sign in to try again.");
-  });
-}
-
-// watchPopup calls onClosed if the popup closes without a result.
-function watchPopup(popup, onClosed) {
-  const timer = setInterval(() => {
-    if (!popup.closed) return;
-    clearInterval(timer);
-    setTimeout(onClosed, 500); // its last message may still be on the way
-  }, 1000);
 }
 
 function onMessage(e) {
   if (e.origin !== location.origin || !e.data || !e.source) return;
-  if (e.data.type === "zoomcti:signin" && e.source === signinPopup) {
-    signinPopup = null;
-    if (e.data.status === "done" && e.data.token) signedIn(e.data.token, e.data.agent);
-    else showSignin(e.data.message);
-  } else if (e.data.type === "zoomcti:zoom" && e.source === zoomPopup) {
+  if (e.data.type === "zoomcti:zoom" && e.source === zoomPopup) {
     zoomPopup = null;
     zoomFinished(e.data);
   }
@@ -191,7 +169,7 @@ async function authorizeZoom() {
   setTimeout(() => form.remove(), 0);
   zoomMsg("Finish in the Zoom window…");
   zoomPopup = popup;
-  watchPopup(popup, () => {
+  signin.watch(popup, () => {
     if (zoomPopup !== popup) return;
     zoomPopup = null;
     zoomMsg("The Zoom window was closed. Press Authorize Zoom to try again.", "warning");
