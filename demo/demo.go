@@ -228,16 +228,18 @@ func enrollDemoAgent(ctx context.Context, srv *server.Server, org *sfsim.Org, zm
 	}
 	srv.SetDemoAgent(a)
 	// The org's admin is signed in too (no softphone, no Zoom link), so
-	// that zoomcti doctor checks the demo as an admin would.
+	// that zoomcti doctor checks the demo as an admin would, and the admin
+	// page (/admin) opens signed in as them.
 	admin := org.AdminUser()
 	aa, ar := org.IssueToken(admin.ID)
+	adminAgent := cti.Agent{OrgID: org.OrgID(), UserID: admin.ID, Username: admin.Username, Email: admin.Email, Name: admin.Name, TimeZone: "America/New_York"}
 	err = srv.Enroll(ctx, server.Enrollment{
-		Agent:       cti.Agent{OrgID: org.OrgID(), UserID: admin.ID, Username: admin.Username, Email: admin.Email, Name: admin.Name, TimeZone: "America/New_York"},
-		InstanceURL: instanceURL, Admin: true,
+		Agent: adminAgent, InstanceURL: instanceURL, Admin: true,
 		Salesforce: (&oauth2.Token{AccessToken: aa, RefreshToken: ar, TokenType: "Bearer"}).WithExtra(map[string]any{"instance_url": instanceURL}),
 	})
 	if err != nil {
 		return cti.Agent{}, err
 	}
+	srv.SetDemoAdmin(adminAgent)
 	return a, nil
 }

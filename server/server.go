@@ -62,6 +62,7 @@ type Server struct {
 	// runCtx is Start's context, for the jobs this instance runs at once.
 	runCtx    atomic.Pointer[context.Context]
 	demoAgent *cti.Agent     // the signed-in agent of `zoomcti demo`
+	demoAdmin *cti.Agent     // its admin, whom the demo's admin page signs in as
 	wg        sync.WaitGroup // background workers
 	// waitDelay is how long a job waits when the org is paused or the
 	// agent must sign in again, before it is tried again.
@@ -192,6 +193,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /webhooks/zoom", s.handleZoomWebhook)
 	mux.HandleFunc("GET /ws", s.handleWS)
 	mux.HandleFunc("GET /softphone", s.handleSoftphone)
+	mux.HandleFunc("GET /admin", s.handleAdminPage)
 	mux.Handle("GET /static/", s.staticHandler())
 	mux.HandleFunc("GET /callcenter.xml", s.handleCallCenter)
 	mux.HandleFunc("GET /oauth/salesforce/start", s.unauthenticated(s.handleSigninStart))
@@ -221,6 +223,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/records", s.handleSearchRecords)
 	if s.cfg.Demo {
 		mux.HandleFunc("POST /api/demo/session", s.handleDemoSession)
+		mux.HandleFunc("POST /api/demo/admin-session", s.handleDemoAdminSession)
 	}
 	mux.HandleFunc("GET /{$}", s.handleIndex)
 	return s.securityHeaders(mux)

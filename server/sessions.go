@@ -160,11 +160,16 @@ func zoomView(a agentRecord) map[string]any {
 // handleDemoSession answers POST /api/demo/session (demo only): signs the
 // softphone in as the demo agent, standing in for the Salesforce sign-in.
 func (s *Server) handleDemoSession(w http.ResponseWriter, r *http.Request) {
-	if s.demoAgent == nil {
+	s.demoSession(w, r, s.demoAgent)
+}
+
+// demoSession signs the page in as who, a user the demo enrolled.
+func (s *Server) demoSession(w http.ResponseWriter, r *http.Request, who *cti.Agent) {
+	if who == nil {
 		s.writeError(w, r, errorf(KindNotFound, "no demo agent", nil))
 		return
 	}
-	a, err := s.agent(r.Context(), s.demoAgent.OrgID, s.demoAgent.UserID)
+	a, err := s.agent(r.Context(), who.OrgID, who.UserID)
 	if err != nil || a == nil {
 		s.writeError(w, r, errorf(KindUnavailable, "no demo agent", err))
 		return

@@ -48,7 +48,7 @@ zoomcti demo is running.
 
   Open this URL:  %s
 
-  zoomcti          %s   (softphone: /softphone, call center: /callcenter.xml)
+  zoomcti          %s   (softphone: /softphone, admin page: /admin, call center: /callcenter.xml)
   Salesforce (emulated) %s
   Zoom (emulated)  %s
 
