@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/chromedp"
 
 	"github.com/zoomcti/zoomcti/cti/zoom/zoomsim"
@@ -330,5 +331,64 @@ func TestSoftphoneSettingsLinkToTheAdminPage(t *testing.T) {
 	got := evalJS[string](t, ctx, `(() => { const a = document.getElementById("set-admin-link"); return a && a.offsetParent ? a.getAttribute("href") + " " + a.target : ""; })()`)
 	if got != "/admin _blank" {
 		t.Errorf("the softphone's Settings link to %q, want /admin in a new tab", got)
+	}
+}
+
+// Salesforce shows the admin page as a Web Tab, in a frame on the org's
+// Lightning origin: framed there it loads (here its sign-in card shows
+// inside the frame); framed by any other site the browser refuses it.
+func TestAdminPageFramedAsAWebTab(t *testing.T) {
+	d := startDemo(t)
+	ctx := newBrowser(t)
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	t.Cleanup(cancel)
+	refused := make(chan string, 8)
+	err := chromedp.Listen(ctx, func(ev any) {
+		if e, ok := ev.(*cdplog.EventEntryAdded); ok && strings.Contains(e.Entry.Text, "frame-ancestors") {
+			select {
+			case refused <- e.Entry.Text:
+			default:
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	frameIn := func(origin string) *chromedp.Node {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.Navigate(origin+"/zoomcti-web-tab-test")); err != nil {
+			t.Fatal(err)
+		}
+		evalJS[bool](t, ctx, fmt.Sprintf(`(() => { const f = document.createElement("iframe");
+			f.id = "webtab"; f.title = "Zoom Phone Admin"; f.width = 1200; f.height = 800; f.src = %q;
+			document.body.append(f); return true; })()`, d.ServerURL+"/admin"))
+		nodes, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSS("#webtab")))
+		if err != nil || len(nodes) != 1 {
+			t.Fatalf("the frame: %v %v", nodes, err)
+		}
+		return nodes[0]
+	}
+
+	// The org's own origin (ZOOMCTI_FRAME_ANCESTORS): the page runs.
+	frame := frameIn(d.SalesforceURL)
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.body && document.body.dataset.view === "signin" && !document.getElementById("adm-signin").hidden`,
+		chromedp.WithPollingInFrame(frame), chromedp.WithPollingTimeout(15*time.Second))); err != nil {
+		t.Fatalf("the admin page framed by the Salesforce origin did not load: %v", err)
+	}
+	select {
+	case msg := <-refused:
+		t.Fatalf("framing by the Salesforce origin was refused: %s", msg)
+	default:
+	}
+
+	// Another site (the emulated Zoom's origin): refused by frame-ancestors.
+	frameIn(d.ZoomURL)
+	select {
+	case msg := <-refused:
+		if !strings.Contains(msg, d.ServerURL) && !strings.Contains(msg, "/admin") {
+			t.Errorf("refused something else: %s", msg)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("another site framed the admin page")
 	}
 }

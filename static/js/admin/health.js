@@ -37,7 +37,7 @@ async function tick() {
   const now = Date.now();
   if (now - st.agentsAt >= AGENTS_EVERY) { st.agentsAt = now; agents.load(); }
   if (now - st.statusAt >= STATUS_EVERY) { st.statusAt = now; status.load(); }
-  st.timer = setTimeout(tick, st.every);
+  st.timer = setTimeout(tick, st.every); // the next round
 }
 
 // show starts the polling (the tab came into view); hide stops it.
