@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -61,6 +63,23 @@ func adminSignsIn(t *testing.T, ctx context.Context, button, username string) {
 		t.Fatalf("pick %s at Salesforce: %v", username, err)
 	}
 	click(t, popup, "oaapprove")
+}
+
+// adminScreenshot saves the whole page as a PNG for a person to look at,
+// when ZOOMCTI_SCREENSHOTS names a folder; tests do not depend on it.
+func adminScreenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("ZOOMCTI_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "admin-"+name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // waitPopupsClosed waits until the page is the browser's only window.
@@ -158,6 +177,7 @@ func TestAdminPage(t *testing.T) {
 		t.Errorf("the failing step shows %q, want ✗ and the tab's badge 1 to fix", got)
 	}
 	axeClean(t, ctx, "set-up guide with a failure")
+	adminScreenshot(t, ctx, "setup-failing")
 
 	// Settings: the softphone's cards, for a full page. Two changes, saved.
 	showTab(t, ctx, "settings")
@@ -169,6 +189,7 @@ func TestAdminPage(t *testing.T) {
 	clickLabel(t, ctx, "set-pop_on-answered")
 	waitJS(t, ctx, `!document.getElementById("adm-settings-badge").hidden && !document.getElementById("set-dirty").hidden`, 5*time.Second)
 	axeClean(t, ctx, "settings, unsaved")
+	adminScreenshot(t, ctx, "settings-unsaved")
 	// The page's own checks, as in the softphone: a width out of range is
 	// named under its control and nothing is sent.
 	setValue(t, ctx, "#set-softphone_width", "5")
@@ -229,6 +250,8 @@ func TestAdminPage(t *testing.T) {
 	// The server adds its figures to the store every 5 s and the page polls
 	// as often: the call shows within two rounds.
 	waitJS(t, ctx, fmt.Sprintf(`Number(document.getElementById("chart-webhooks").dataset.sum) >= %v && Number(document.getElementById("chart-pops").dataset.sum) >= 1`, before+4), 30*time.Second)
+	// The agents table follows: Alice's last call was just now.
+	waitJS(t, ctx, fmt.Sprintf(`(document.querySelector('#agents-body tr[data-user=%q]') || {cells: []}).cells[3]?.textContent === "just now"`, d.Org.DemoUser().ID), 15*time.Second)
 	if got := evalJS[string](t, ctx, `document.getElementById("chart-webhooks-summary").textContent`); !strings.Contains(got, "Received 4") {
 		t.Errorf("the webhooks chart says %q, want the call's 4 webhooks received", got)
 	}
@@ -257,6 +280,7 @@ func TestAdminPage(t *testing.T) {
 		t.Errorf("reconcile progress shows %q, want Alice's line and a full bar", got)
 	}
 	axeClean(t, ctx, "health after reconcile")
+	adminScreenshot(t, ctx, "health-after-a-call")
 	noCSPViolations(t, ctx)
 
 	// An admin of another org, on another browser tab, sees none of it.

@@ -26,7 +26,8 @@ function options(c, width) {
     width, height: HEIGHT,
     series: [{}, ...c.series.map((s) => ({
       label: s.label, stroke: s.color, width: 2, dash: s.dash ? [6, 4] : undefined, spanGaps: false,
-      points: { show: false }, value: (u, v) => (v == null ? "–" : v.toLocaleString("en-US") + (c.unit ? " " + c.unit : "")),
+      points: s.sparse ? { show: true, size: 5 } : { show: false },
+      value: (u, v) => (v == null ? "–" : v.toLocaleString("en-US") + (c.unit ? " " + c.unit : "")),
     }))],
     // Counts are whole: no tick at 0.5.
     axes: [axis, { ...axis, size: 56, incrs: c.kind === "ms" ? undefined : [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6] }],

@@ -12,7 +12,7 @@ import { sentence } from "../lib/wrapup.js";
 const AGENTS_EVERY = 60_000; // the agents table scans the store: not every few seconds
 const STATUS_EVERY = 30_000;
 
-const st = { on: false, range: "hour", timer: 0, seq: 0, agentsAt: 0, statusAt: 0, every: 5000 };
+const st = { on: false, range: "hour", timer: 0, seq: 0, agentsAt: 0, statusAt: 0, every: 5000, totals: "" };
 
 function fmtTime(d) {
   return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
@@ -31,6 +31,10 @@ async function tick() {
     st.every = Math.max(2, res.data.flush_seconds || 5) * 1000;
     $("health-when").textContent = "Updated at " + fmtTime(new Date()) + ", every " + st.every / 1000 + " seconds";
     $("adm-health").dataset.updated = String(Date.now());
+    // New calls: the agents' last calls changed too.
+    const totals = JSON.stringify(res.data.totals || {});
+    if (st.totals && totals !== st.totals) st.agentsAt = 0;
+    st.totals = totals;
   } else {
     $("health-msg").textContent = res.data.error ? sentence(res.data.error) : "The figures are unavailable; trying again.";
   }
@@ -45,6 +49,7 @@ export function show() {
   if (st.on) return;
   st.on = true;
   st.agentsAt = st.statusAt = 0;
+  st.totals = "";
   tick();
 }
 
@@ -60,6 +65,7 @@ export function init() {
     r.addEventListener("change", () => {
       if (!r.checked) return;
       st.range = r.value;
+      st.totals = "";
       tick();
     });
   }

@@ -9,7 +9,9 @@ const C = {
 };
 
 // kind: "count" (summed over the range), "gauge" (a level: now and at
-// most), "ms" (latency: the range's own p50/p99 from the totals).
+// most), "ms" (latency: the range's own p50/p99 from the totals). A sparse
+// series has gaps (nothing reported in a bucket): its points are drawn, so
+// that a lone figure shows.
 export const CHARTS = [
   {
     id: "webhooks", title: "Zoom webhooks", kind: "count",
@@ -25,8 +27,8 @@ export const CHARTS = [
   {
     id: "latency", title: "Pop latency", kind: "ms", unit: "ms",
     series: [
-      { key: "pop_p50_ms", label: "p50", color: C.blue, total: "pop_p50_ms" },
-      { key: "pop_p99_ms", label: "p99", color: C.purple, total: "pop_p99_ms" },
+      { key: "pop_p50_ms", label: "p50", color: C.blue, total: "pop_p50_ms", sparse: true },
+      { key: "pop_p99_ms", label: "p99", color: C.purple, total: "pop_p99_ms", sparse: true },
     ],
   },
   {
@@ -41,8 +43,8 @@ export const CHARTS = [
   {
     id: "sfapi", title: "Salesforce API requests (24 hours)", kind: "gauge",
     series: [
-      { key: "sf_api_used", label: "Used", color: C.blue, gauge: true },
-      { key: "sf_api_limit", label: "Daily limit", color: C.red, gauge: true, dash: true },
+      { key: "sf_api_used", label: "Used", color: C.blue, gauge: true, sparse: true },
+      { key: "sf_api_limit", label: "Daily limit", color: C.red, gauge: true, dash: true, sparse: true },
     ],
   },
   { id: "zoom429", title: "Zoom rate limits", kind: "count", series: [{ key: "zoom_rate_limited", label: "Refused with 429", color: C.red }] },
