@@ -385,7 +385,13 @@ func TestAdminPageFramedAsAWebTab(t *testing.T) {
 		}
 		evalJS[bool](t, ctx, fmt.Sprintf(`(() => { const f = document.createElement("iframe");
 			f.id = "webtab"; f.title = "Zoom Phone Admin"; f.width = 1200; f.height = 800; f.src = %q;
+			window.webtabLoaded = false; f.addEventListener("load", () => { window.webtabLoaded = true; });
 			document.body.append(f); return true; })()`, d.ServerURL+"/admin"))
+		// The frame's document exists once it has loaded: polling in it
+		// before then finds no execution context.
+		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`window.webtabLoaded === true`, chromedp.WithPollingTimeout(15*time.Second))); err != nil {
+			t.Fatalf("the frame never loaded: %v", err)
+		}
 		nodes, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSS("#webtab")))
 		if err != nil || len(nodes) != 1 {
 			t.Fatalf("the frame: %v %v", nodes, err)
