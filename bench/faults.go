@@ -77,6 +77,12 @@ type FaultConfig struct {
 	// AppendFsync is redis-server's appendfsync: "always" (the default, what
 	// the guide recommends) or "everysec".
 	AppendFsync string
+	// RedisDown keeps redis-server down this long before it is started
+	// again (redis-restart; 0: at once). A call that rang while it was down
+	// may miss its pop (its webhooks wait for Zoom's retry) and is not
+	// counted against the run; every other call must pop, and every call
+	// must have its Task.
+	RedisDown time.Duration
 	// RedisCluster runs the instances on a Redis Cluster instead of one
 	// redis-server: the hook for the cluster rig, which is not built yet.
 	RedisCluster bool
@@ -146,6 +152,8 @@ func (c *FaultConfig) Validate() error {
 		return fmt.Errorf("instances: must be between 2 and 9 (a fault needs another instance to take over)")
 	case c.AppendFsync != "always" && c.AppendFsync != "everysec":
 		return fmt.Errorf("appendfsync: must be always or everysec")
+	case c.RedisDown < 0 || c.RedisDown > 0 && c.Scenario != ScenarioRedisRestart:
+		return fmt.Errorf("redis-down: only for the redis-restart scenario, and not negative")
 	case c.FaultAt < 0 || c.FaultAt >= c.Duration:
 		return fmt.Errorf("the fault must start within the calls (at %s of %s)", c.FaultAt, c.Duration)
 	}
@@ -459,6 +467,10 @@ func (f *faultRun) inject(ctx context.Context) {
 		pid := f.redis.(*redisServer).p.pid()
 		f.redis.Crash()
 		f.outage[0] = f.note("SIGKILL redis-server (pid %d)", pid)
+		if f.cfg.RedisDown > 0 {
+			// The outage the scenario asks for, not a wait for anything.
+			sleepUntil(ctx, time.Now().Add(f.cfg.RedisDown))
+		}
 		if err := f.redis.Start(ctx); err != nil {
 			f.problem("redis-server did not come back: %v", err)
 			return

@@ -52,6 +52,7 @@ func cmdFaults(ctx context.Context, args []string, getenv func(string) string, s
 	fs.StringVar(&cfg.RedisServer, "redis-server", "redis-server", "the redis-server program")
 	fs.StringVar(&cfg.Nginx, "nginx", "nginx", "the nginx program")
 	fs.StringVar(&cfg.AppendFsync, "appendfsync", "always", "redis-server's appendfsync: always or everysec")
+	fs.DurationVar(&cfg.RedisDown, "redis-down", 0, "redis-restart: keep Redis down this long before starting it again (calls ringing meanwhile may miss their pop)")
 	fs.BoolVar(&cfg.RedisCluster, "redis-cluster", false, "run on a Redis Cluster instead of one redis-server (not built yet)")
 	fs.DurationVar(&cfg.SFLatency, "sf-latency", 50*time.Millisecond, "latency the emulated org adds to every API request")
 	fs.DurationVar(&cfg.Ring, "ring", 2*time.Second, "ringing time of each call")
@@ -81,16 +82,14 @@ func cmdFaults(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	// Every scenario's configuration is checked before the first runs.
 	for _, s := range scenarios {
-		c := cfg
-		c.Scenario = s
+		c := forScenario(cfg, s)
 		if err := c.Validate(); err != nil {
 			return usageError{err}
 		}
 	}
 	var failed []string
 	for i, s := range scenarios {
-		c := cfg
-		c.Scenario = s
+		c := forScenario(cfg, s)
 		if *dir != "" {
 			c.Dir = filepath.Join(*dir, string(s))
 		}
@@ -110,4 +109,14 @@ func cmdFaults(ctx context.Context, args []string, getenv func(string) string, s
 		return errors.New(strings.Join(failed, "\n"))
 	}
 	return nil
+}
+
+// forScenario is cfg for scenario s: --redis-down is the redis-restart
+// scenario's alone.
+func forScenario(cfg bench.FaultConfig, s bench.Scenario) bench.FaultConfig {
+	cfg.Scenario = s
+	if s != bench.ScenarioRedisRestart {
+		cfg.RedisDown = 0
+	}
+	return cfg
 }
