@@ -498,12 +498,20 @@ func (f *faultRun) inject(ctx context.Context) {
 func (f *faultRun) drain(ctx context.Context) (time.Duration, bool) {
 	start := time.Now()
 	calls := f.b.callCount()
+	said := start
 	err := waitUntil(ctx, nil, f.cfg.DrainTimeout, "drain", func(ctx context.Context) bool {
-		if f.b.zoomRetries.Pending() > 0 || f.b.tasks() < calls {
-			return false
-		}
+		retries, tasks := f.b.zoomRetries.Pending(), f.b.tasks()
 		g, err := f.setup.Gauges(ctx)
-		return err == nil && g.Events == 0 && g.Outbox == 0
+		if err == nil && retries == 0 && tasks >= calls && g.Events == 0 && g.Outbox == 0 {
+			return true
+		}
+		if time.Since(said) >= 10*time.Second {
+			// A job an instance died holding waits for its lease.
+			said = time.Now()
+			f.progress("draining for %s: %d events and %d Task writes queued or claimed, %d webhooks for Zoom to retry, %d of %d Tasks",
+				time.Since(start).Round(time.Second), g.Events, g.Outbox, retries, tasks, calls)
+		}
+		return false
 	})
 	return time.Since(start), err == nil
 }
