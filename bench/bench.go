@@ -1,5 +1,6 @@
-// Package bench is `zoomcti bench` and `zoomcti hostile`: tools that load a
-// real zoomcti on loopback and print what an operator sizes a machine by.
+// Package bench is `zoomcti bench`, `zoomcti faults` and `zoomcti hostile`:
+// tools that load a real zoomcti on loopback and print what an operator
+// sizes a machine by, or what survives when its processes die (faults.go).
 // The load run puts an emulated org (sfsim) and an emulated Zoom (zoomsim)
 // beside the server, N agents signed in and linked with a softphone
 // connected over a real websocket each, and plays M inbound calls a second

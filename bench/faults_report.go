@@ -40,6 +40,9 @@ type FaultReport struct {
 	Tasks     int // calls with a Task
 	TaskDupes int // extra Tasks for a call that had one
 	Missing   int // calls without a Task
+	// TaskLag is the hang-up (the ended webhook's first attempt) → the
+	// Task's CreatedDate in the org, by call.
+	TaskLag Latencies
 
 	Webhooks int            // first attempts
 	Unacked  map[string]int // first attempts not acknowledged, by what went wrong
@@ -115,6 +118,9 @@ func (r *FaultReport) String() string {
 	p("  longest gap without pops   %s (from %.2fs)", secs(r.LongestGap), r.GapFrom.Seconds())
 	p("  Tasks                      %d for %d calls: %d duplicates, %d missing  %s", r.Tasks+r.TaskDupes, r.Calls, r.TaskDupes, r.Missing,
 		check(r.Tasks == r.Calls && r.TaskDupes == 0))
+	if r.TaskLag.N > 0 {
+		p("    hang-up → Task           p50 %s, p99 %s, max %s", secs(r.TaskLag.P50), secs(r.TaskLag.P99), secs(r.TaskLag.Max))
+	}
 	unacked := 0
 	for _, n := range r.Unacked {
 		unacked += n
@@ -154,10 +160,13 @@ func (r *FaultReport) String() string {
 func (f *faultRun) report(load, drain time.Duration, drained bool) *FaultReport {
 	b := f.b
 	rep := &FaultReport{Config: f.cfg, Store: f.redis.String(), Dir: f.dir, Load: load, Drain: drain, Drained: drained}
-	perCall := map[string]int{}
+	perCall, created := map[string]int{}, map[string]time.Time{}
 	for _, r := range b.org.Records("Task") {
 		if id, _ := r["CallObject"].(string); id != "" {
 			perCall[id]++
+			if at, err := time.Parse("2006-01-02T15:04:05.000-0700", fmt.Sprint(r["CreatedDate"])); err == nil && (created[id].IsZero() || at.Before(created[id])) {
+				created[id] = at
+			}
 		}
 	}
 	for _, a := range b.agents {
@@ -167,7 +176,7 @@ func (f *faultRun) report(load, drain time.Duration, drained bool) *FaultReport 
 		}
 	}
 	b.mu.Lock()
-	var pops, popLat []time.Duration
+	var pops, popLat, taskLag []time.Duration
 	var lastRing time.Duration
 	var notPopped []*benchCall
 	for id, c := range b.calls {
@@ -194,6 +203,9 @@ func (f *faultRun) report(load, drain time.Duration, drained bool) *FaultReport 
 		default:
 			rep.Tasks++
 			rep.TaskDupes += n - 1
+			if at := created[id]; !at.IsZero() && !c.endSent.IsZero() {
+				taskLag = append(taskLag, at.Sub(c.endSent))
+			}
 		}
 		delete(perCall, id)
 	}
@@ -211,6 +223,7 @@ func (f *faultRun) report(load, drain time.Duration, drained bool) *FaultReport 
 		rep.NotPopped = append(rep.NotPopped, fmt.Sprintf("agent %d's call, rang at %.2fs", c.agent.i, c.ringSent.Sub(f.t0).Seconds()))
 	}
 	rep.Pop = summarize(popLat)
+	rep.TaskLag = summarize(taskLag)
 	rep.LongestGap, rep.GapFrom = longestGap(pops, lastRing)
 
 	f.mu.Lock()
