@@ -85,7 +85,7 @@ func upstreamParams(conf string) []string {
 // ZOOMCTI_FAULTS_REPORT names a file, there too (scripts/test prints it).
 func TestFaultRuns(t *testing.T) {
 	if testing.Short() {
-		t.Skip("three fault runs of 15 s of calls each, with three zoomcti processes, Redis and nginx")
+		t.Skip("three fault runs of 12 s of calls each, with three zoomcti processes, Redis and nginx")
 	}
 	for _, prog := range []string{"redis-server", "nginx"} {
 		if _, err := findProgram(prog); err != nil {
@@ -111,7 +111,7 @@ func TestFaultRuns(t *testing.T) {
 	}{{"redis", nil}}
 	var report strings.Builder
 	for _, st := range stores {
-		args := append([]string{"faults", "--scenario", "all", "--duration", "15s", "-q", "--dir", filepath.Join(dir, st.name)}, st.flags...)
+		args := append([]string{"faults", "--scenario", "all", "--duration", "12s", "-q", "--dir", filepath.Join(dir, st.name)}, st.flags...)
 		cmd := exec.CommandContext(ctx, bin, args...)
 		var stderr strings.Builder
 		cmd.Stderr = &stderr
@@ -155,7 +155,7 @@ func checkFaultReports(t *testing.T, out string) {
 		}
 		calls := num(r, `calls +(\d+)\n`)
 		if calls < 500 {
-			t.Errorf("%s: %d calls, want the 750 of 15 s at 50/s", s, calls)
+			t.Errorf("%s: %d calls, want the 600 of 12 s at 50/s", s, calls)
 		}
 		if popped := num(r, `popped +(\d+) of`); popped != calls {
 			t.Errorf("%s: %d of %d calls popped", s, popped, calls)
