@@ -3,12 +3,16 @@ package bench
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	mrand "math/rand/v2"
+	"net"
 	"net/http"
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -80,54 +84,76 @@ func clientSide(stack []uintptr) bool {
 	}
 }
 
-// dial opens the agent's softphone as the page does: same origin, the
-// session token as the first message, then "hello".
 // sink is told what the softphones receive: the rig itself, or, when the
 // softphones run in a child process, that process's report to the rig.
 type sink interface {
-	popped(a *benchAgent, callID, kind string, at time.Time)
+	// popped: a pop for callID reached a's softphone; resent says it came
+	// with the active call a reconnecting softphone is sent again.
+	popped(a *benchAgent, callID, kind string, resent bool, at time.Time)
 	logged(a *benchAgent, callID string, at time.Time)
 	unexpected(a *benchAgent, msgType string)
 	fail(format string, args ...any)
 }
 
+// dial opens the agent's softphone as the page does (see open) and starts
+// its reader.
 func (a *benchAgent) dial(ctx context.Context, d *websocket.Dialer, wsURL, origin string, b sink) error {
-	ws, _, err := d.DialContext(ctx, wsURL, http.Header{"Origin": {origin}})
+	ws, err := a.open(ctx, d, wsURL, origin)
 	if err != nil {
 		return err
 	}
+	a.mu.Lock()
+	a.ws, a.done, a.quit = ws, make(chan struct{}), make(chan struct{})
+	a.mu.Unlock()
+	go a.read(b, ws)
+	return nil
+}
+
+// open connects as the page does: same origin, the session token as the
+// first message, then "hello".
+func (a *benchAgent) open(ctx context.Context, d *websocket.Dialer, wsURL, origin string) (*websocket.Conn, error) {
+	ws, _, err := d.DialContext(ctx, wsURL, http.Header{"Origin": {origin}})
+	if err != nil {
+		return nil, err
+	}
 	if err := ws.WriteJSON(map[string]string{"type": "auth", "token": a.token}); err != nil {
 		ws.Close()
-		return err
+		return nil, err
 	}
 	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
 	var hello struct{ Type string }
 	if err := ws.ReadJSON(&hello); err != nil || hello.Type != "hello" {
 		ws.Close()
-		return fmt.Errorf("agent %d: no hello (%q): %v", a.i, hello.Type, err)
+		return nil, fmt.Errorf("agent %d: no hello (%q): %w", a.i, hello.Type, err)
 	}
 	_ = ws.SetReadDeadline(time.Time{})
-	a.ws, a.done = ws, make(chan struct{})
-	go a.read(b)
-	return nil
+	return ws, nil
 }
 
 // read is the softphone: it notes when each call's pop and Task arrive.
-func (a *benchAgent) read(b sink) {
+func (a *benchAgent) read(b sink, ws *websocket.Conn) {
 	defer close(a.done)
 	for {
-		_, data, err := a.ws.ReadMessage()
+		_, data, err := ws.ReadMessage()
 		if err != nil {
-			if !a.closed.Load() {
-				b.fail("agent %d: softphone disconnected: %v", a.i, err)
+			if a.closed.Load() {
+				return
 			}
-			return
+			if a.redial == nil {
+				b.fail("agent %d: softphone disconnected: %v", a.i, err)
+				return
+			}
+			if ws = a.reconnect(b, err); ws == nil {
+				return
+			}
+			continue
 		}
 		at := time.Now()
 		var m struct {
 			Type   string
 			Call   *struct{ ID string }
 			Pop    *struct{ Kind string }
+			Resent bool
 			CallID string `json:"call_id"`
 		}
 		if err := json.Unmarshal(data, &m); err != nil {
@@ -137,7 +163,7 @@ func (a *benchAgent) read(b sink) {
 		switch {
 		case m.Type == "call" && m.Call != nil:
 			if m.Pop != nil {
-				b.popped(a, m.Call.ID, m.Pop.Kind, at)
+				b.popped(a, m.Call.ID, m.Pop.Kind, m.Resent, at)
 			}
 		case m.Type == "logged":
 			b.logged(a, m.CallID, at)
@@ -147,12 +173,75 @@ func (a *benchAgent) read(b sink) {
 	}
 }
 
+// Close codes after which the page does not reconnect (server/ws.go).
+const (
+	closeSignedOut = 4401 // the page shows Sign in
+	closeTooMany   = 4408 // the page asks to be reloaded
+)
+
+// reconnect is the page's onclose (static/softphone.js): unless the server
+// signed the agent out, connect again after 0.5 s doubling up to 30 s, each
+// wait jittered to 50–100%, until it works or the bench closes the
+// softphone. It returns the new socket, or nil when there is none.
+func (a *benchAgent) reconnect(b sink, cause error) *websocket.Conn {
+	if code := closeCode(cause); code == closeSignedOut || code == closeTooMany {
+		b.fail("agent %d: the server closed the softphone with %d: the page would not reconnect", a.i, code)
+		return nil
+	}
+	for retry := 0; ; retry++ {
+		wait := min(30*time.Second, 500*time.Millisecond<<min(retry, 6))
+		t := time.NewTimer(time.Duration(float64(wait) * (0.5 + mrand.Float64()/2)))
+		select {
+		case <-a.quit:
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		ws, err := a.redial(ctx)
+		cancel()
+		if code := closeCode(err); code == closeSignedOut || code == closeTooMany {
+			b.fail("agent %d: reconnecting, the server closed the softphone with %d: the page would not reconnect", a.i, code)
+			return nil
+		}
+		if err != nil {
+			continue
+		}
+		a.mu.Lock()
+		if a.closed.Load() {
+			a.mu.Unlock()
+			ws.Close()
+			return nil
+		}
+		a.ws = ws
+		a.mu.Unlock()
+		a.reconnects.Add(1)
+		return ws
+	}
+}
+
+// closeCode is the close code err carries (0: none).
+func closeCode(err error) int {
+	var ce *websocket.CloseError
+	if errors.As(err, &ce) {
+		return ce.Code
+	}
+	return 0
+}
+
 func (a *benchAgent) close() {
-	if a.ws == nil || !a.closed.CompareAndSwap(false, true) {
+	a.mu.Lock()
+	ws := a.ws
+	a.mu.Unlock()
+	if ws == nil || !a.closed.CompareAndSwap(false, true) {
 		return
 	}
-	_ = a.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
-	_ = a.ws.Close()
+	close(a.quit)
+	a.mu.Lock()
+	ws = a.ws
+	a.mu.Unlock()
+	_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+	_ = ws.Close()
 	<-a.done
 }
 
@@ -160,10 +249,12 @@ func (a *benchAgent) close() {
 type benchCall struct {
 	agent             *benchAgent
 	ringSent, endSent time.Time
+	answerSent        time.Time
 	popAt, loggedAt   time.Time
 	popKind           string
 	pops, logs        int
 	ended             bool // the server took its ended or call history event
+	resynced          bool // popped by the active call resent to a reconnecting softphone
 }
 
 func (b *rig) unexpected(a *benchAgent, msgType string) {
@@ -175,7 +266,7 @@ func (b *rig) unexpected(a *benchAgent, msgType string) {
 	b.other[msgType]++
 }
 
-func (b *rig) popped(a *benchAgent, callID, kind string, at time.Time) {
+func (b *rig) popped(a *benchAgent, callID, kind string, resent bool, at time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	c := b.calls[callID]
@@ -184,7 +275,13 @@ func (b *rig) popped(a *benchAgent, callID, kind string, at time.Time) {
 		b.failLocked("agent %d: pop for unknown call %s", a.i, callID)
 	case c.agent != a:
 		b.failLocked("call %s for agent %d popped on agent %d's softphone", callID, c.agent.i, a.i)
+	case resent && c.pops > 0:
+		// The active call again, to a softphone that reconnected: the page
+		// pops a call once and ignores this one.
 	default:
+		if resent {
+			c.resynced = true // the pop's push was missed; the reconnect brought it
+		}
 		c.pops++
 		if c.pops == 1 {
 			c.popAt, c.popKind = at, kind
@@ -297,6 +394,8 @@ func (b *rig) call(ctx context.Context, a *benchAgent) {
 		switch i {
 		case 0:
 			c.ringSent = sent
+		case 1:
+			c.answerSent = sent
 		case 2:
 			c.endSent = sent
 		}
@@ -311,9 +410,20 @@ func (b *rig) call(ctx context.Context, a *benchAgent) {
 }
 
 // deliver sends one signed event and records how long the answer took.
+// With b.zoomRetries an event the server did not acknowledge is Zoom's to
+// retry, and only counted here.
 func (b *rig) deliver(ctx context.Context, body []byte) bool {
 	t0 := time.Now()
-	d, err := b.sender.Send(ctx, body)
+	var (
+		d   *zoomsim.Delivery
+		err error
+	)
+	if b.zoomRetries != nil {
+		a := b.zoomRetries.Deliver(ctx, body)
+		d, err = a.Delivery, a.Err
+	} else {
+		d, err = b.sender.Send(ctx, body)
+	}
 	took := time.Since(t0)
 	b.mu.Lock()
 	b.webhooks++
@@ -331,9 +441,41 @@ func (b *rig) deliver(ctx context.Context, body []byte) bool {
 		if d != nil {
 			status = d.StatusCode
 		}
+		if b.zoomRetries != nil {
+			b.noteUnacknowledged(d, err)
+			return false
+		}
 		b.fail("webhook: %v (status %d)", err, status)
 	}
 	return err == nil
+}
+
+// noteUnacknowledged counts a delivery Zoom will retry by what went wrong.
+func (b *rig) noteUnacknowledged(d *zoomsim.Delivery, err error) {
+	why := "no answer: " + errorKind(err)
+	if d != nil {
+		why = fmt.Sprintf("status %d", d.StatusCode)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.unacked == nil {
+		b.unacked = map[string]int{}
+	}
+	b.unacked[why]++
+}
+
+// errorKind names a failed request's cause in a word or two.
+func errorKind(err error) string {
+	var ne net.Error
+	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		return "timeout (3 s)"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection reset"
+	}
+	return "connection error"
 }
 
 // drain waits until the server has nothing left to do: both queues empty

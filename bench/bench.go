@@ -1,5 +1,6 @@
-// Package bench is `zoomcti bench` and `zoomcti hostile`: tools that load a
-// real zoomcti on loopback and print what an operator sizes a machine by.
+// Package bench is `zoomcti bench`, `zoomcti faults` and `zoomcti hostile`:
+// tools that load a real zoomcti on loopback and print what an operator
+// sizes a machine by, or what survives when its processes die (faults.go).
 // The load run puts an emulated org (sfsim) and an emulated Zoom (zoomsim)
 // beside the server, N agents signed in and linked with a softphone
 // connected over a real websocket each, and plays M inbound calls a second
@@ -239,6 +240,12 @@ type rig struct {
 	late     int
 	waits    int
 	other    map[string]int // unexpected softphone message types
+
+	// zoomRetries, when set, delivers the calls' webhooks as Zoom does,
+	// retrying those not acknowledged (zoomcti faults); unacked counts the
+	// first attempts it had to retry, by what went wrong.
+	zoomRetries *zoomsim.Redeliverer
+	unacked     map[string]int
 }
 
 func (b *rig) progress(format string, args ...any) {
@@ -415,12 +422,22 @@ func (b *rig) close() {
 
 // benchAgent is one agent: their Salesforce user, Zoom user and softphone.
 type benchAgent struct {
-	i      int
-	agent  cti.Agent
-	token  string // the softphone's session
-	ws     *websocket.Conn
-	done   chan struct{} // closed when the reader stops
+	i     int
+	agent cti.Agent
+	token string // the softphone's session
+
+	mu     sync.Mutex      // guards ws, which a reconnect replaces
+	ws     *websocket.Conn // the softphone's socket
+	done   chan struct{}   // closed when the reader stops
+	quit   chan struct{}   // closed by close: a reconnect in progress gives up
 	closed atomic.Bool
+
+	// redial, when set, makes the softphone do what the page does when its
+	// socket drops (an instance going away): connect again, through the
+	// load balancer, after a jittered back-off, and take the active call
+	// the server resends. Without it a drop fails the run.
+	redial     func(context.Context) (*websocket.Conn, error)
+	reconnects atomic.Int64
 }
 
 // addAgents creates every agent as the sign-in and the Zoom authorization

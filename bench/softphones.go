@@ -10,7 +10,8 @@ package bench
 //	parent → child: "WSURL ORIGIN N", then N session tokens, one a line;
 //	                end of input: close every softphone and exit
 //	child → parent: "ready HEAP STACK" (bytes per softphone, once all are
-//	                connected), then "pop I CALL KIND NS", "logged I CALL NS",
+//	                connected), then "pop I CALL KIND NS R" (R 1 for a pop
+//	                resent on a reconnect, else 0), "logged I CALL NS",
 //	                "other I TYPE", "fail TEXT"; NS is the Unix time in ns.
 
 import (
@@ -100,8 +101,8 @@ func (b *rig) childLine(line string) {
 		return time.Unix(0, ns)
 	}
 	switch a := agent(); {
-	case kind == "pop" && a != nil && len(f) == 4:
-		b.popped(a, f[1], f[2], at(f[3]))
+	case kind == "pop" && a != nil && len(f) == 5:
+		b.popped(a, f[1], f[2], f[4] == "1", at(f[3]))
 	case kind == "logged" && a != nil && len(f) == 3:
 		b.logged(a, f[1], at(f[2]))
 	case kind == "other" && a != nil && len(f) == 2:
@@ -188,8 +189,12 @@ func (s *lineSink) line(format string, args ...any) {
 	_ = s.w.Flush()
 }
 
-func (s *lineSink) popped(a *benchAgent, callID, kind string, at time.Time) {
-	s.line("pop %d %s %s %d", a.i, word(callID), word(kind), at.UnixNano())
+func (s *lineSink) popped(a *benchAgent, callID, kind string, resent bool, at time.Time) {
+	r := 0
+	if resent {
+		r = 1
+	}
+	s.line("pop %d %s %s %d %d", a.i, word(callID), word(kind), at.UnixNano(), r)
 }
 
 func (s *lineSink) logged(a *benchAgent, callID string, at time.Time) {

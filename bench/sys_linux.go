@@ -36,3 +36,10 @@ func processCPU() float64 {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
+
+// childAttr makes a child process die with this one: the fault run's
+// redis-server, nginx and zoomcti instances must not outlive a harness
+// that was killed.
+func childAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+}

@@ -2,6 +2,8 @@
 
 package bench
 
+import "syscall"
+
 // raiseFileLimit leaves the limit alone off Linux; a run past it fails
 // when a socket cannot be opened.
 func raiseFileLimit(uint64) error { return nil }
@@ -9,3 +11,7 @@ func raiseFileLimit(uint64) error { return nil }
 // processCPU is the CPU time the process has spent, by the Go runtime's
 // account.
 func processCPU() float64 { return busyCPU() }
+
+// childAttr leaves a child's attributes alone off Linux: there a fault
+// run's processes are stopped by the harness itself.
+func childAttr() *syscall.SysProcAttr { return nil }

@@ -349,6 +349,28 @@ func (e *Engine) claimWith(b *batch, base string) string {
 	return until
 }
 
+// HandBack gives up what a job holds before it ran: the write claim its
+// event stored with it for its first attempt (claimWith). Left in place,
+// the claim would keep the attempt that takes the job next waiting for it
+// to run out (writeClaim); given up, that attempt writes at once, without
+// asking Salesforce first, since nothing was written. Call it only for a
+// job that did not run (a shutting-down instance handing its jobs back).
+func (e *Engine) HandBack(ctx context.Context, job Job) error {
+	var j outboxJob
+	if err := json.Unmarshal(job.Payload, &j); err != nil || j.Log == nil || j.Log.Claim == "" || job.Attempts != 1 {
+		return nil
+	}
+	key := logKey(j.Log.Agent, j.Log.Task.CallObject) + ":writing"
+	_, err := e.cfg.KV.Apply(ctx, Txn{Expect: []Cond{{Key: key, Value: []byte(j.Log.Claim)}}, Delete: []string{key}})
+	if e.isConflict(err) {
+		return nil // not this job's claim any more
+	}
+	if err != nil {
+		return fmt.Errorf("cti: hand back call log claim: %w", err)
+	}
+	return nil
+}
+
 // ownsClaim reports whether the claim stored with a job is still in place
 // for its first attempt. A later attempt never trusts it: the first may have
 // written the Task before it died, so it claims again (and, once the claim

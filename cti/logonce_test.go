@@ -320,3 +320,29 @@ func TestDeathAfterTheTaskWrite(t *testing.T) {
 		t.Errorf("%d creates, %d finds; want 1 and 1", f.crm.creates, f.crm.finds)
 	}
 }
+
+// A Task write handed back before it ran (its instance shutting down) gives
+// up the write claim its event stored with it: the instance that takes it
+// next writes the Task at once, rather than waiting for the claim to run
+// out (busy, every few moments, for two minutes) and then asking Salesforce.
+func TestHandedBackTaskWriteIsWrittenAtOnce(t *testing.T) {
+	f := newFixture(t)
+	f.talk(f.inbound("C1", ada), time.Minute)
+	q, _, ok := f.outbox.next(f.clock.Now())
+	if !ok {
+		t.Fatal("no Task write queued")
+	}
+	// Claimed with the event (attempt 1), handed back before it ran.
+	if err := f.e.HandBack(context.Background(), Job{Payload: q.payload, Attempts: 1}); err != nil {
+		t.Fatal(err)
+	}
+	q.attempts = 1
+	f.outbox.requeue(q)
+	if errs := f.runDue(); len(errs) != 0 {
+		t.Fatalf("the next attempt: %v, want the Task written", errs)
+	}
+	f.crm.only(t)
+	if f.crm.creates != 1 || f.crm.finds != 0 {
+		t.Errorf("%d creates, %d finds; want 1 and 0", f.crm.creates, f.crm.finds)
+	}
+}

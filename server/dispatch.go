@@ -144,7 +144,7 @@ func (s *Server) runJob(ctx context.Context, queue string, job *store.Job, ev *c
 	}
 	acked, ran, err := s.runAs(ctx, tenant, run)
 	if !ran {
-		s.handBack(ctx, queue, job.ID)
+		s.handBack(ctx, queue, job)
 		return
 	}
 	s.settle(ctx, queue, job, acked, err)
@@ -166,12 +166,19 @@ func (s *Server) runAs(ctx context.Context, tenant string, fn func(context.Conte
 }
 
 // handBack makes a job this instance holds but will not run due again at
-// once, so that another instance need not wait for its lease to run out.
-func (s *Server) handBack(ctx context.Context, queue, id string) {
+// once, so that another instance need not wait for its lease to run out,
+// nor, for a Task write, for the write claim its event stored with it.
+func (s *Server) handBack(ctx context.Context, queue string, job *store.Job) {
 	backCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
-	if err := s.store.Retry(backCtx, queue, id, 0, "handed back at shutdown"); err != nil {
-		s.log.Warn("cannot hand a job back; it is claimed again after its lease", "queue", queue, "job", id, "err", err)
+	if queue == cti.OutboxQueue {
+		j := cti.Job{Ref: cti.JobRef{Queue: queue, ID: job.ID}, Payload: job.Payload, Attempts: job.Attempts}
+		if err := s.engine.HandBack(backCtx, j); err != nil {
+			s.log.Warn("cannot give up a call log's write claim; the next attempt waits for it", "job", job.ID, "err", err)
+		}
+	}
+	if err := s.store.Retry(backCtx, queue, job.ID, 0, "handed back at shutdown"); err != nil {
+		s.log.Warn("cannot hand a job back; it is claimed again after its lease", "queue", queue, "job", job.ID, "err", err)
 	}
 }
 
@@ -239,8 +246,12 @@ func (s *Server) settle(ctx context.Context, queue string, job *store.Job, acked
 		held(deferred.After, false)
 		err = s.store.Retry(ackCtx, queue, job.ID, deferred.After, "deferred")
 	case errors.Is(err, cti.ErrBusy):
-		held(100*time.Millisecond, false)
-		err = s.store.Retry(ackCtx, queue, job.ID, 100*time.Millisecond, "busy")
+		// Another worker has the call, or holds its Task write's claim: at
+		// once again usually, less often when it stays busy (the claim of
+		// an instance that died runs out only after two minutes).
+		delay := cti.Backoff(job.Attempts, 100*time.Millisecond, 5*time.Second)
+		held(delay, false)
+		err = s.store.Retry(ackCtx, queue, job.ID, delay, "busy")
 	case errors.Is(err, cti.ErrCRMPaused), errors.Is(err, cti.ErrSignedOut):
 		// Waiting, not failing: the org is out of API requests, or the
 		// agent must sign in again. The job keeps its place until then.

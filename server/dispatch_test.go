@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/zoomcti/zoomcti/cti"
+	"github.com/zoomcti/zoomcti/cti/zoom/zoomsim"
+	"github.com/zoomcti/zoomcti/salesforce/sfsim"
 	"github.com/zoomcti/zoomcti/server/store"
 )
 
@@ -96,5 +98,44 @@ func TestShutdownHandsBackWaitingJobs(t *testing.T) {
 	job, err := st.Claim(context.Background(), eventQueue, time.Minute)
 	if err != nil || job == nil || job.ID != ids[0] {
 		t.Fatalf("claim after the shutdown: %+v, %v; want the job handed back", job, err)
+	}
+}
+
+// A call's Task write that a shutting-down instance holds but has not
+// started is handed back with the write claim its event stored for it: the
+// instance that takes it next writes the Task at once, instead of finding
+// the claim held (busy) until it runs out two minutes later.
+func TestShutdownHandsBackATaskWriteWithItsClaim(t *testing.T) {
+	var release func()
+	e := newEnvTuned(t, sfsim.New(sfsim.Options{}), func(s *Server) {
+		s.jobs = newDispatcher(1)
+		// The org's one slot is taken: the Task write waits for it.
+		release, _ = s.jobs.enter(context.Background(), "sf:"+s.demoAgent.OrgID)
+	})
+	defer release()
+	bodies, err := sim().Inbound(zoomsim.CallSpec{CallID: "7400000000000000901", From: "+12025550142", To: DemoZoomUserID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.send(bodies[0]) // ringing
+	e.send(bodies[2]) // ended: the Task write is enqueued, claimed by this instance
+	ctx := context.Background()
+	waitFor(t, 10*time.Second, func() bool {
+		n, err := e.st.Len(ctx, cti.OutboxQueue)
+		return err == nil && n == 1
+	}, "the Task write queued")
+
+	e.stop() // shutting down: the write never starts here
+	var job *store.Job
+	waitFor(t, 10*time.Second, func() bool {
+		job, err = e.st.Claim(ctx, cti.OutboxQueue, time.Minute)
+		return err == nil && job != nil
+	}, "the Task write handed back")
+	// Another instance takes it.
+	if _, err := e.s.engine.RunJob(ctx, cti.Job{Ref: cti.JobRef{Queue: cti.OutboxQueue, ID: job.ID}, Payload: job.Payload, Attempts: job.Attempts}); err != nil {
+		t.Fatalf("the next attempt: %v, want the Task written", err)
+	}
+	if n := len(e.tasks("7400000000000000901")); n != 1 {
+		t.Fatalf("%d Tasks, want 1", n)
 	}
 }

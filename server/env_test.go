@@ -34,6 +34,9 @@ type env struct {
 	zoom      *zoomsim.Zoom
 	sfURL     string
 	url       string // the server's base URL
+	// stop ends the workers' context, as a shutdown does (the HTTP server
+	// keeps answering).
+	stop context.CancelFunc
 }
 
 func newEnv(t testing.TB) *env {
@@ -74,7 +77,7 @@ func newEnvTuned(t testing.TB, org *sfsim.Org, tune func(*Server)) *env {
 		cancel()
 		s.Wait()
 	})
-	return &env{t: t, s: s, st: st, org: org, zoom: zm, sfURL: sf.URL, url: hs.URL, refreshes: refreshes}
+	return &env{t: t, s: s, st: st, org: org, zoom: zm, sfURL: sf.URL, url: hs.URL, refreshes: refreshes, stop: cancel}
 }
 
 // useZoom points the configuration at an emulated Zoom.

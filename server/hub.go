@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/gorilla/websocket"
 
+	"github.com/zoomcti/zoomcti/cti"
 	"github.com/zoomcti/zoomcti/server/store"
 )
 
@@ -32,15 +34,21 @@ const wsMaxPerAgent = 10
 type hub struct {
 	ps  store.PubSub
 	log *slog.Logger
+	// active is what a softphone that may have missed pushes is sent: the
+	// agent's call in progress, marked resent (nil: none).
+	active func(ctx context.Context, a cti.Agent) ([]byte, error)
 
 	mu    sync.Mutex
 	conns map[string]map[*wsConn]struct{}
 	sub   store.Subscription
 	seq   uint64 // orders connections, oldest first
+	// resyncing says a resync is running; again, that another gap came
+	// while it ran.
+	resyncing, again bool
 }
 
-func newHub(ps store.PubSub, log *slog.Logger) *hub {
-	return &hub{ps: ps, log: log, conns: map[string]map[*wsConn]struct{}{}}
+func newHub(ps store.PubSub, log *slog.Logger, active func(context.Context, cti.Agent) ([]byte, error)) *hub {
+	return &hub{ps: ps, log: log, active: active, conns: map[string]map[*wsConn]struct{}{}}
 }
 
 // start subscribes to the push channel and delivers until ctx is done.
@@ -58,6 +66,12 @@ func (h *hub) start(ctx context.Context) error {
 	}()
 	go func() {
 		for m := range sub.C() {
+			if m.Gap {
+				// Pushes to this instance were lost (Redis restarted, the
+				// connection broke): a pop among them would never come.
+				h.resync(ctx)
+				continue
+			}
 			var env pushEnvelope
 			if err := json.Unmarshal(m.Payload, &env); err != nil {
 				h.log.Warn("hub: bad push message", "err", err)
@@ -164,4 +178,109 @@ func (h *hub) closeAll() {
 			c.end(websocket.CloseGoingAway)
 		}
 	}
+}
+
+// resyncWorkers bounds the store reads of a resync.
+const resyncWorkers = 8
+
+// resyncRetries are the waits before a resync reads again the calls it
+// could not read: the store that just came back may refuse for a moment
+// more (go-redis answers its last dial error for up to a second).
+var resyncRetries = []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second}
+
+// resync sends every softphone of this instance its agent's call in
+// progress again, as a reconnecting softphone gets it: the page pops a call
+// it has not popped and ignores one it has. Gaps that come while one runs
+// make it run once more.
+func (h *hub) resync(ctx context.Context) {
+	h.mu.Lock()
+	if h.resyncing {
+		h.again = true
+		h.mu.Unlock()
+		return
+	}
+	h.resyncing = true
+	h.mu.Unlock()
+	go func() {
+		for {
+			agents := h.agents()
+			sent, failed := h.resyncOnce(ctx, agents)
+			for _, wait := range resyncRetries {
+				if len(failed) == 0 || sleepCtx(ctx, wait) != nil {
+					break
+				}
+				var n int
+				n, failed = h.resyncOnce(ctx, failed)
+				sent += n
+			}
+			h.log.Warn("push channel lost messages; resent the calls in progress", "softphones", sent, "unread", len(failed))
+			h.mu.Lock()
+			if !h.again || ctx.Err() != nil {
+				h.resyncing, h.again = false, false
+				h.mu.Unlock()
+				return
+			}
+			h.again = false
+			h.mu.Unlock()
+		}
+	}()
+}
+
+// agents lists the agents with a softphone here.
+func (h *hub) agents() []cti.Agent {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	agents := make([]cti.Agent, 0, len(h.conns))
+	for _, set := range h.conns {
+		for c := range set {
+			agents = append(agents, c.agent)
+			break
+		}
+	}
+	return agents
+}
+
+// resyncOnce resends each agent's call in progress to their softphones
+// here; it returns how many softphones it reached and the agents whose
+// call it could not read.
+func (h *hub) resyncOnce(ctx context.Context, agents []cti.Agent) (sent int, failed []cti.Agent) {
+	var (
+		mu  sync.Mutex
+		wg  sync.WaitGroup
+		sem = make(chan struct{}, resyncWorkers)
+	)
+	for _, a := range agents {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			b, err := h.active(actx, a)
+			n := 0
+			if err == nil && b != nil {
+				n = h.sendLocal(a.Key(), b)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			sent += n
+			if err != nil {
+				failed = append(failed, a)
+			}
+		})
+	}
+	wg.Wait()
+	return sent, failed
+}
+
+// sendLocal hands b to the agent's softphones here and returns how many.
+func (h *hub) sendLocal(agentKey string, b []byte) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for c := range h.conns[agentKey] {
+		if c.trySend(b) {
+			n++
+		}
+	}
+	return n
 }

@@ -1,17 +1,21 @@
 package server
 
 import (
+	"context"
+	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/zoomcti/zoomcti/cti"
+	"github.com/zoomcti/zoomcti/server/store"
 )
 
 // A softphone that stopped reading (its send buffer is full) never holds up
 // the hub: it is dropped, and the agent's other tabs and other agents still
 // get their messages.
 func TestHubDropsASlowSoftphoneAndDeliversToTheOthers(t *testing.T) {
-	h := newHub(nil, testLogger())
+	h := newHub(nil, testLogger(), nil)
 	alice := cti.Agent{OrgID: "00DORG", UserID: "005ALICE"}
 	bob := cti.Agent{OrgID: "00DORG", UserID: "005BOB"}
 	conn := func(a cti.Agent, buffer int) *wsConn {
@@ -60,5 +64,84 @@ func TestHubDropsASlowSoftphoneAndDeliversToTheOthers(t *testing.T) {
 				t.Error("no message")
 			}
 		})
+	}
+}
+
+// gapPubSub is a push channel whose messages the test sends.
+type gapPubSub struct{ ch chan store.Message }
+
+func (p *gapPubSub) Publish(context.Context, string, []byte) error { return nil }
+func (p *gapPubSub) Subscribe(context.Context, ...string) (store.Subscription, error) {
+	return p, nil
+}
+func (p *gapPubSub) C() <-chan store.Message { return p.ch }
+func (p *gapPubSub) Close() error            { return nil }
+
+// When the push channel says messages were lost (Redis restarted under a
+// running instance), every softphone here is sent its agent's call in
+// progress again, as a reconnecting one is: a pop among the lost messages
+// still reaches the agent, even when the store refuses the first read.
+func TestHubResendsCallsInProgressAfterAGap(t *testing.T) {
+	ps := &gapPubSub{ch: make(chan store.Message, 4)}
+	alice := cti.Agent{OrgID: "00DORG", UserID: "005ALICE"}
+	bob := cti.Agent{OrgID: "00DORG", UserID: "005BOB"}
+	var asked, refused atomic.Int64
+	active := func(_ context.Context, a cti.Agent) ([]byte, error) {
+		asked.Add(1)
+		if a == alice {
+			// The store just back refuses the first read.
+			if refused.Add(1) == 1 {
+				return nil, errors.New("redis: get: dial tcp: connection refused")
+			}
+			return []byte(`{"type":"call","resent":true}`), nil
+		}
+		return nil, nil // bob has no call in progress
+	}
+	h := newHub(ps, testLogger(), active)
+	conn := func(a cti.Agent) *wsConn {
+		return &wsConn{agent: a, send: make(chan []byte, 4), done: make(chan struct{}), close: make(chan int, 1)}
+	}
+	tab1, tab2, other := conn(alice), conn(alice), conn(bob)
+	for _, c := range []*wsConn{tab1, tab2, other} {
+		h.add(c)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := h.start(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// An ordinary push is delivered, and nobody's call is read again.
+	ps.ch <- store.Message{Payload: []byte(`{"agent":"` + bob.Key() + `","payload":{"n":1}}`)}
+	select {
+	case got := <-other.send:
+		if string(got) != `{"n":1}` {
+			t.Fatalf("bob got %s", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("push not delivered")
+	}
+	if n := asked.Load(); n != 0 {
+		t.Fatalf("%d calls read again without a gap", n)
+	}
+
+	ps.ch <- store.Message{Gap: true}
+	for _, tab := range []*wsConn{tab1, tab2} {
+		select {
+		case got := <-tab.send:
+			if string(got) != `{"type":"call","resent":true}` {
+				t.Fatalf("alice's tab got %s, want her call resent", got)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("alice's call was not resent after the gap")
+		}
+	}
+	if n := asked.Load(); n != 3 {
+		t.Fatalf("%d calls read, want 3 (bob's once, alice's again after the store refused)", n)
+	}
+	select {
+	case got := <-other.send:
+		t.Fatalf("bob, with no call in progress, got %s", got)
+	default:
 	}
 }

@@ -113,7 +113,7 @@ func (s *Server) runEarly(ctx context.Context, queue string, ev cti.Event, p *in
 	case p.err != nil:
 		// Not stored (or a duplicate): whatever the run did was not committed.
 	case !ran:
-		s.handBack(ctx, queue, p.id)
+		s.handBack(ctx, queue, &store.Job{ID: p.id, Payload: p.payload, Attempts: 1})
 	default:
 		s.settle(ctx, queue, &store.Job{ID: p.id, Payload: p.payload, Attempts: 1}, acked, err)
 	}

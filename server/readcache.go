@@ -81,6 +81,11 @@ func (c *readCache) start(ctx context.Context) error {
 	}()
 	go func() {
 		for m := range sub.C() {
+			if m.Gap {
+				// Invalidations were lost: what is cached may be stale.
+				c.dropAll()
+				continue
+			}
 			from, key, _ := strings.Cut(string(m.Payload), " ")
 			if from != c.self {
 				c.drop(key)
@@ -97,6 +102,13 @@ func (c *readCache) cached(key string) bool {
 		}
 	}
 	return false
+}
+
+func (c *readCache) dropAll() {
+	c.mu.Lock()
+	c.entries = map[string]cacheEntry{}
+	c.drops++
+	c.mu.Unlock()
 }
 
 func (c *readCache) drop(key string) {

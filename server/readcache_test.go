@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/zoomcti/zoomcti/server/store"
+	"github.com/zoomcti/zoomcti/server/store/bolt"
 	"github.com/zoomcti/zoomcti/server/store/redis"
 	"github.com/zoomcti/zoomcti/server/store/storetest"
 )
@@ -264,5 +266,63 @@ func TestReadCacheOffUntilStarted(t *testing.T) {
 	}
 	if n := raw.gets.Load(); n != 3 {
 		t.Errorf("%d reads reached the store before start, want 3", n)
+	}
+}
+
+// gapStore is a store whose subscriptions are the test's push channel.
+type gapStore struct {
+	store.Store
+	ps *gapPubSub
+}
+
+func (g *gapStore) Subscribe(ctx context.Context, channels ...string) (store.Subscription, error) {
+	return g.ps.Subscribe(ctx, channels...)
+}
+
+// When the store says invalidations were lost, the cache forgets what it
+// holds: a change another instance made meanwhile is read at once, not
+// after cacheLife.
+func TestReadCacheForgetsAllAfterAGap(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "test.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ps := &gapPubSub{ch: make(chan store.Message, 1)}
+	clock := &fakeNow{t: time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)}
+	c := newReadCache(&gapStore{Store: st, ps: ps}, clock.now, testLogger())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := c.start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	key := "settings:00DORG"
+	if err := c.Set(ctx, key, []byte("v1"), 0); err != nil {
+		t.Fatal(err)
+	}
+	get := func() string {
+		v, err := c.Get(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(v)
+	}
+	if v := get(); v != "v1" {
+		t.Fatalf("got %q, want v1", v)
+	}
+	// Another instance writes; its invalidation is lost with the gap.
+	if err := st.Set(ctx, key, []byte("v2"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if v := get(); v != "v1" {
+		t.Fatalf("before the gap got %q, want the cached v1", v)
+	}
+	ps.ch <- store.Message{Gap: true}
+	deadline := time.Now().Add(10 * time.Second)
+	for get() != "v2" {
+		if time.Now().After(deadline) {
+			t.Fatal("after the gap the cache still answers v1")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

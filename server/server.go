@@ -77,6 +77,10 @@ type Server struct {
 	// wsWriteBuffers are shared by every websocket's writes.
 	wsWriteBuffers sync.Pool
 
+	// draining is set when Serve begins to shut down: not ready, no new
+	// softphones.
+	draining atomic.Bool
+
 	bodies          byteBudget    // bytes of request bodies being read (ZOOMCTI_BODY_BUDGET_MB)
 	bodyReadTimeout time.Duration // how long a budgeted body read may take
 	limiter         *rateLimiter  // per client address, for the unauthenticated routes that write
@@ -129,7 +133,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		rate = defaultRateLimit
 	}
 	s.limiter = newRateLimiter(rate, maxRateLimitedClients)
-	s.hub = newHub(s.store, s.log)
+	s.hub = newHub(s.store, s.log, s.activeCall)
 	s.jobs = newDispatcher(cfg.Workers)
 	orgList := cfg.SFOrgs
 	if len(orgList) == 0 {
@@ -275,8 +279,13 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// handleReadyz answers GET /readyz: the store is reachable.
+// handleReadyz answers GET /readyz: the store is reachable, and the
+// instance is not shutting down.
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
+	if s.draining.Load() {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "shutting down"})
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := s.store.Ping(ctx); err != nil {
@@ -312,10 +321,15 @@ func OpenStore(ctx context.Context, cfg Config) (store.Store, error) {
 }
 
 // Serve listens on cfg.Addr and serves until ctx is done, then shuts down
-// gracefully: no new requests, in-flight webhooks finish (they are stored
-// before they are answered), websockets are closed with a close frame, and
-// the workers stop between jobs.
+// gracefully: the listener closes first, so that a proxy sends what comes
+// next to another instance; then the websockets are closed with "going
+// away", so that softphones reconnect there (and get their call in
+// progress again); in-flight webhooks finish (they are stored before they
+// are answered); the workers stop between jobs, a job claimed but not
+// started is handed back to the queue at once (not after its lease), and a
+// job running finishes and is settled.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	ln = &onceCloseListener{Listener: ln}
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
 	if err := s.Start(workCtx); err != nil {
@@ -355,11 +369,28 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.log.Info("shutting down")
 	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
+	s.draining.Store(true)
+	// Closed before the softphones are told: a softphone that reconnects
+	// at once must find another instance, not this one.
+	_ = ln.Close()
 	s.hub.closeAll()
 	err := srv.Shutdown(shutCtx)
 	stopWork()
 	s.Wait()
 	return err
+}
+
+// onceCloseListener lets Serve close the listener before http.Server's
+// Shutdown does, which closes it again.
+type onceCloseListener struct {
+	net.Listener
+	once sync.Once
+	err  error
+}
+
+func (l *onceCloseListener) Close() error {
+	l.once.Do(func() { l.err = l.Listener.Close() })
+	return l.err
 }
 
 // Run is what `zoomcti serve` does: open the store, build the server and

@@ -96,7 +96,7 @@ func (s *Server) agentRecordForToken(ctx context.Context, token string) (*agentR
 	}
 	var sess session
 	if err := json.Unmarshal(b, &sess); err != nil {
-		return nil, err
+		return nil, errorf(KindUnauthorized, "session unreadable; sign in again", err)
 	}
 	epoch, err := s.sessionEpoch(ctx, cti.Agent{OrgID: sess.OrgID, UserID: sess.UserID})
 	if err != nil {

@@ -23,6 +23,7 @@ const (
 	wsReadLimit   = 8 << 10 // client messages are small commands
 	wsSendBuffer  = 64
 	closeAuthFail = 4401 // application close code: sign in again
+	closeTryAgain = 1013 // Try Again Later: the store is unavailable; reconnect (elsewhere) after a while
 	closeTooMany  = 4408 // application close code: the agent opened too many softphones; this, the oldest, is closed
 )
 
@@ -69,6 +70,8 @@ func closeText(code int) string {
 		return "signed out; sign in again"
 	case closeTooMany:
 		return "too many softphones open; this one, the oldest, was closed"
+	case closeTryAgain:
+		return "cannot check the session now; try again"
 	}
 	return "server shutting down"
 }
@@ -112,6 +115,12 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errorf(KindForbidden, "origin not allowed", nil))
 		return
 	}
+	if s.draining.Load() {
+		// Shutting down: a softphone that still reaches this instance (a
+		// proxy's kept-alive connection) tries again, and lands elsewhere.
+		s.writeError(w, r, errorf(KindUnavailable, "shutting down; reconnect", nil))
+		return
+	}
 	ws, err := up.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader has answered
@@ -132,7 +141,15 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	}
 	rec, err := s.agentRecordForToken(r.Context(), hello.Token)
 	if err != nil {
-		closeWith(ws, closeAuthFail, "sign in again")
+		var e *Error
+		if errors.As(err, &e) && e.Kind == KindUnauthorized {
+			closeWith(ws, closeAuthFail, "sign in again")
+			return
+		}
+		// The store did not answer (Redis restarting): the session may be
+		// fine, so the page must not sign the agent out but try again.
+		s.log.Warn("softphone refused: cannot check its session", "err", err)
+		closeWith(ws, closeTryAgain, closeText(closeTryAgain))
 		return
 	}
 	agent := &rec.Agent
@@ -150,16 +167,26 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	welcome, _ := json.Marshal(greeting)
 	c.trySend(welcome)
 	// A softphone that reconnects mid-call gets the call again.
-	if m, err := s.engine.ActiveCall(r.Context(), *agent); err != nil {
+	if b, err := s.activeCall(r.Context(), *agent); err != nil {
 		s.log.Warn("cannot load active call", "user_id", agent.UserID, "err", err)
-	} else if m != nil {
-		m.Resent = true
-		b, _ := json.Marshal(m)
+	} else if b != nil {
 		c.trySend(b)
 	}
 
 	go s.wsReader(c)
 	s.wsWriter(c)
+}
+
+// activeCall is the agent's call in progress as a softphone that may have
+// missed its pushes gets it again (marked resent, so the page does not pop
+// it twice), or nil when there is none.
+func (s *Server) activeCall(ctx context.Context, a cti.Agent) ([]byte, error) {
+	m, err := s.engine.ActiveCall(ctx, a)
+	if err != nil || m == nil {
+		return nil, err
+	}
+	m.Resent = true
+	return json.Marshal(m)
 }
 
 // wsReader reads until the peer goes away; it keeps the read deadline

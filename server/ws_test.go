@@ -1,13 +1,22 @@
 package server
 
 import (
+	"context"
+	"errors"
 	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
+	"github.com/zoomcti/zoomcti/cti"
 	"github.com/zoomcti/zoomcti/cti/zoom/zoomsim"
+	"github.com/zoomcti/zoomcti/server/store"
+	"github.com/zoomcti/zoomcti/server/store/bolt"
 )
 
 const testOrigin = "http://zoomcti.test" // newTestServer's public URL
@@ -78,5 +87,62 @@ func TestWebsocketDeliversToTheAgentAndResendsTheActiveCall(t *testing.T) {
 	_ = again.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
 	if _, b, err := again.ReadMessage(); err == nil {
 		t.Fatalf("got another agent's message: %s", b)
+	}
+}
+
+// downStore is a store whose reads fail while down is set, as Redis's do
+// while it restarts.
+type downStore struct {
+	store.Store
+	down atomic.Bool
+}
+
+func (d *downStore) Get(ctx context.Context, key string) ([]byte, error) {
+	if d.down.Load() {
+		return nil, errors.New("dial tcp 127.0.0.1:6379: connect: connection refused")
+	}
+	return d.Store.Get(ctx, key)
+}
+
+// A softphone that reconnects while the store does not answer (Redis
+// restarting) is told to try again (1013), never to sign in again (4401,
+// which the page obeys by forgetting its session): the session may be fine.
+func TestWebsocketWhileTheStoreIsDownSaysTryAgain(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "test.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	down := &downStore{Store: st}
+	s, err := New(testConfig(t, nil), Deps{Store: down, Logger: testLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(s.Handler())
+	t.Cleanup(hs.Close)
+	tok, err := s.newSession(context.Background(), cti.Agent{OrgID: "00DORG", UserID: "005ALICE"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeFor := func(token string) error {
+		ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(hs.URL, "http")+"/ws", http.Header{"Origin": {testOrigin}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ws.Close()
+		if err := ws.WriteJSON(map[string]string{"type": "auth", "token": token}); err != nil {
+			t.Fatal(err)
+		}
+		_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, _, err = ws.ReadMessage()
+		return err
+	}
+	down.down.Store(true)
+	if err := closeFor(tok); !websocket.IsCloseError(err, closeTryAgain) {
+		t.Fatalf("store down: got %v, want close %d (try again)", err, closeTryAgain)
+	}
+	down.down.Store(false)
+	if err := closeFor("forged"); !websocket.IsCloseError(err, closeAuthFail) {
+		t.Fatalf("forged token, store up: got %v, want close %d (sign in)", err, closeAuthFail)
 	}
 }

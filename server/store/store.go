@@ -75,6 +75,11 @@ type Queue interface {
 type Message struct {
 	Channel string
 	Payload []byte
+	// Gap marks a message that nobody published: messages to this
+	// subscription were lost just before it (its connection broke and was
+	// made again, or it fell behind). A subscriber that must not miss one
+	// reads again what they would have told it.
+	Gap bool
 }
 
 // Subscription receives the messages published on its channels.
@@ -87,6 +92,8 @@ type Subscription interface {
 
 // PubSub fans messages out to every subscriber, on every instance.
 // Delivery is best effort: a subscriber that is not listening misses it.
+// A subscription that knows it missed messages (Redis: its connection
+// broke, or its buffer was full) delivers a Gap message once it can.
 type PubSub interface {
 	Publish(ctx context.Context, channel string, payload []byte) error
 	// Subscribe returns once the subscription is active, so a message

@@ -49,6 +49,10 @@ type Attempt struct {
 type Redeliverer struct {
 	Sender *Sender
 	Stamp  RetryStamp
+	// Delays replaces RetryDelays when set: the same three retries on a
+	// shorter schedule, for a run in real time that cannot wait 85 minutes
+	// (zoomcti faults uses Zoom's schedule with minutes read as seconds).
+	Delays []time.Duration
 
 	mu      sync.Mutex
 	pending []*redelivery
@@ -63,10 +67,18 @@ type redelivery struct {
 	retries  int       // retries sent so far
 }
 
-// due is when r's next retry is due.
-func (r *redelivery) due() time.Time {
-	at := r.first
-	for _, d := range RetryDelays()[:r.retries+1] {
+// delays is the retry schedule in use.
+func (r *Redeliverer) delays() []time.Duration {
+	if r.Delays != nil {
+		return r.Delays
+	}
+	return RetryDelays()
+}
+
+// due is when rd's next retry is due on schedule delays.
+func (rd *redelivery) due(delays []time.Duration) time.Time {
+	at := rd.first
+	for _, d := range delays[:rd.retries+1] {
 		at = at.Add(d)
 	}
 	return at
@@ -88,7 +100,7 @@ func (r *Redeliverer) Deliver(ctx context.Context, body []byte) Attempt {
 		tracking: "v=2.0;clid=us06;rid=WEBHOOK_" + randomHex(12),
 	}
 	a := r.attempt(ctx, rd, now)
-	if a.Err != nil {
+	if a.Err != nil && len(r.delays()) > 0 {
 		r.mu.Lock()
 		r.pending = append(r.pending, rd)
 		r.mu.Unlock()
@@ -101,11 +113,12 @@ func (r *Redeliverer) Deliver(ctx context.Context, body []byte) Attempt {
 // waits for its next one; after the third it is dropped.
 func (r *Redeliverer) RetryDue(ctx context.Context) []Attempt {
 	now := r.Sender.now()
+	delays := r.delays()
 	r.mu.Lock()
 	var due []*redelivery
 	keep := r.pending[:0]
 	for _, rd := range r.pending {
-		if !now.Before(rd.due()) {
+		if !now.Before(rd.due(delays)) {
 			due = append(due, rd)
 		} else {
 			keep = append(keep, rd)
@@ -119,7 +132,7 @@ func (r *Redeliverer) RetryDue(ctx context.Context) []Attempt {
 		rd.retries++
 		a := r.attempt(ctx, rd, now)
 		out = append(out, a)
-		if a.Err != nil && rd.retries < len(RetryDelays()) {
+		if a.Err != nil && rd.retries < len(delays) {
 			r.mu.Lock()
 			r.pending = append(r.pending, rd)
 			r.mu.Unlock()

@@ -59,6 +59,37 @@ func TestRedelivererFollowsZoomsSchedule(t *testing.T) {
 	}
 }
 
+// TestRedelivererOnAShorterSchedule: Delays keeps Zoom's three retries on
+// another schedule (zoomcti faults reads Zoom's minutes as seconds).
+func TestRedelivererOnAShorterSchedule(t *testing.T) {
+	ctx := context.Background()
+	r, rc, clock := newRedeliverer(t, zoomsim.FreshStamp)
+	r.Delays = []time.Duration{5 * time.Second, 20 * time.Second, 60 * time.Second}
+	rc.setStatus(http.StatusBadGateway)
+	start := clock.Now()
+	r.Deliver(ctx, []byte(`{"event":"phone.callee_ringing"}`))
+	var sent []time.Duration
+	for range 120 {
+		clock.Advance(time.Second)
+		for _, a := range r.RetryDue(ctx) {
+			sent = append(sent, a.At.Sub(start))
+		}
+	}
+	want := []time.Duration{5 * time.Second, 25 * time.Second, 85 * time.Second}
+	if len(sent) != len(want) || sent[0] != want[0] || sent[1] != want[1] || sent[2] != want[2] {
+		t.Fatalf("retries at %v, want %v", sent, want)
+	}
+	if r.Pending() != 0 || len(rc.received()) != 4 {
+		t.Fatalf("%d pending, %d deliveries; want 0 and 4", r.Pending(), len(rc.received()))
+	}
+	// No delays: no retries at all.
+	r.Delays = []time.Duration{}
+	r.Deliver(ctx, []byte(`{"event":"phone.callee_answered"}`))
+	if r.Pending() != 0 {
+		t.Fatal("an event is pending with an empty schedule")
+	}
+}
+
 // TestRedelivererStopsOnceAcknowledged: a retry that gets a 2xx is the last.
 func TestRedelivererStopsOnceAcknowledged(t *testing.T) {
 	ctx := context.Background()

@@ -29,6 +29,7 @@ Usage:
   zoomcti doctor    [--server URL]   check each connected org and the Zoom app with live calls; ✓/✗ with fixes
   zoomcti bench     [--agents N] [--rate M] [--duration D]   load-test a zoomcti on loopback, print latencies, CPU and memory
   zoomcti bench intake [--senders N] [--redis URL]   compare the webhook intake with a bare signature check
+  zoomcti faults    [--scenario kill|redis-restart|rolling|all] [--rate 50]   break three instances behind nginx under load: every call popped, one Task each
   zoomcti hostile   [--server URL --pid PID]   play issue 8's memory attack, print the server's RSS before and after
   zoomcti health    [--url URL] [--ready]   exit 0 when a running server answers /healthz (the image's health check)
   zoomcti version                        print the version
@@ -62,6 +63,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		err = cmdDoctor(ctx, args[1:], getenv, stdout, stderr)
 	case "bench":
 		err = cmdBench(ctx, args[1:], getenv, stdout, stderr)
+	case "faults":
+		err = cmdFaults(ctx, args[1:], getenv, stdout, stderr)
 	case "hostile":
 		err = cmdHostile(ctx, args[1:], getenv, stdout, stderr)
 	case "health":

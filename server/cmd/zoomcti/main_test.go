@@ -26,6 +26,10 @@ func TestCommandLine(t *testing.T) {
 		{"simulate unknown scenario", []string{"simulate", "fax"}, 2, "", `unknown scenario "fax"`},
 		{"serve without configuration names the variables", []string{"serve"}, 1, "", "ZOOMCTI_ZOOM_WEBHOOK_SECRET"},
 		{"serve with a bad flag", []string{"serve", "--port", "1"}, 2, "", "flag provided but not defined"},
+		{"faults --help", []string{"faults", "--help"}, 0, "", "Usage: zoomcti faults"},
+		{"faults unknown scenario", []string{"faults", "--scenario", "flood"}, 2, "", `"flood" is not one of`},
+		{"faults on a cluster: not yet", []string{"faults", "--redis-cluster"}, 2, "", "Redis Cluster rig is not built yet"},
+		{"faults with the fault after the calls", []string{"faults", "--duration", "10s", "--fault-at", "20s"}, 2, "", "the fault must start within the calls"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -54,21 +54,45 @@ func (sub *subscription) close() error {
 // reader cannot back up the connection (Redis would eventually disconnect
 // it, dropping every channel). It keeps draining after close so that the
 // go-redis reader goroutine is never stuck sending, and ends when go-redis
-// closes its channel.
-func (sub *subscription) forward(in <-chan *goredis.Message) {
+// closes its channel. What was lost (a dropped message, or everything
+// published while go-redis made a broken connection again) is announced
+// by a Gap message before the next one.
+func (sub *subscription) forward(in <-chan any) {
 	defer close(sub.exited)
 	defer close(sub.ch)
 	strip := sub.s.channel("")
+	gap := false
 	for m := range in {
 		select {
 		case <-sub.done:
 			continue
 		default:
 		}
-		msg := store.Message{Channel: strings.TrimPrefix(m.Channel, strip), Payload: []byte(m.Payload)}
-		select {
-		case sub.ch <- msg:
-		default:
+		var msg *store.Message
+		switch m := m.(type) {
+		case *goredis.Message:
+			msg = &store.Message{Channel: strings.TrimPrefix(m.Channel, strip), Payload: []byte(m.Payload)}
+		case *goredis.Subscription:
+			// Count 1 is a connection's first channel: Subscribe took the
+			// first connection's, so this is go-redis subscribing again on
+			// a new connection after the old one broke.
+			if m.Count == 1 && m.Kind == "subscribe" {
+				gap = true
+			}
+		}
+		if gap {
+			select {
+			case sub.ch <- store.Message{Gap: true}:
+				gap = false
+			default:
+			}
+		}
+		if msg != nil {
+			select {
+			case sub.ch <- *msg:
+			default:
+				gap = true
+			}
 		}
 	}
 }
@@ -135,6 +159,6 @@ func (s *Store) Subscribe(ctx context.Context, channels ...string) (store.Subscr
 	}
 	s.subs[sub] = struct{}{}
 	s.mu.Unlock()
-	go sub.forward(ps.Channel(goredis.WithChannelSize(subBuffer)))
+	go sub.forward(ps.ChannelWithSubscriptions(goredis.WithChannelSize(subBuffer)))
 	return sub, nil
 }

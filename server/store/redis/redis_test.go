@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"maps"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -351,5 +352,72 @@ func TestQueueKeysShareHashTag(t *testing.T) {
 	want := map[string]int{"events": 6, "events.ring": 5, "p07": 5}
 	if !maps.Equal(byTag, want) {
 		t.Fatalf("queue keys by hash tag = %v, want %v (keys %q)", byTag, want, keys)
+	}
+}
+
+// TestSubscriptionAnnouncesLostMessages: when a subscription's connection
+// breaks, go-redis subscribes again on a new one, and what was published in
+// between is lost; the subscription says so with a Gap message, then
+// delivers again.
+func TestSubscriptionAnnouncesLostMessages(t *testing.T) {
+	t.Parallel()
+	base := storetest.RedisURL(t)
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "zoomcti-gap-" + strings.ToLower(rand.Text()[:10])
+	q := u.Query()
+	q.Set("client_name", name)
+	u.RawQuery = q.Encode()
+	s := openPrefix(t, u.String(), uniquePrefix())
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	sub, err := s.Subscribe(ctx, "push")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	if err := s.Publish(ctx, "push", []byte("before")); err != nil {
+		t.Fatal(err)
+	}
+	if m := <-sub.C(); m.Gap || string(m.Payload) != "before" {
+		t.Fatalf("got %+v, want the message published", m)
+	}
+
+	// Break the subscription's connection, as a Redis restart would.
+	o, _ := goredis.ParseURL(base)
+	admin := goredis.NewClient(o)
+	defer admin.Close()
+	list, err := admin.ClientList(ctx).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id string
+	for line := range strings.SplitSeq(list, "\n") {
+		if strings.Contains(line, " name="+name+" ") && strings.Contains(line, " sub=1 ") {
+			id = strings.TrimPrefix(strings.Fields(line)[0], "id=")
+		}
+	}
+	if id == "" {
+		t.Fatalf("no subscriber connection named %s in CLIENT LIST", name)
+	}
+	if err := admin.ClientKillByFilter(ctx, "ID", id).Err(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case m := <-sub.C():
+		if !m.Gap {
+			t.Fatalf("after the connection broke got %+v, want a Gap", m)
+		}
+	case <-ctx.Done():
+		t.Fatal("no Gap after the subscription's connection broke")
+	}
+	// Announced once subscribed again: what is published now arrives.
+	if err := s.Publish(ctx, "push", []byte("after")); err != nil {
+		t.Fatal(err)
+	}
+	if m := <-sub.C(); m.Gap || string(m.Payload) != "after" {
+		t.Fatalf("got %+v, want the message published after the gap", m)
 	}
 }
