@@ -83,8 +83,9 @@ type FaultConfig struct {
 	// counted against the run; every other call must pop, and every call
 	// must have its Task.
 	RedisDown time.Duration
-	// RedisCluster runs the instances on a Redis Cluster instead of one
-	// redis-server: the hook for the cluster rig, which is not built yet.
+	// RedisCluster runs the instances on a three-master Redis Cluster
+	// (redisCluster) instead of one redis-server; redis-restart then
+	// crashes and restarts every node.
 	RedisCluster bool
 	SFLatency    time.Duration // added to every Salesforce data-API request (50ms; negative: none)
 	Ring         time.Duration // ringing → answered (2s)
@@ -111,9 +112,6 @@ func (c *FaultConfig) Validate() error {
 	}
 	if c.Binary == "" {
 		return fmt.Errorf("no zoomcti binary to run")
-	}
-	if c.RedisCluster {
-		return errNotYet
 	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d == 0 {
@@ -287,13 +285,16 @@ func (f *faultRun) start(ctx context.Context) error {
 
 	// Redis.
 	if cfg.RedisCluster {
-		return errNotYet
+		if f.redis, err = newRedisCluster(redisBin, f.dir, cfg.AppendFsync); err != nil {
+			return err
+		}
+	} else {
+		port, err := freePort()
+		if err != nil {
+			return err
+		}
+		f.redis = &redisServer{bin: redisBin, dir: f.dir, port: port, fsync: cfg.AppendFsync}
 	}
-	port, err := freePort()
-	if err != nil {
-		return err
-	}
-	f.redis = &redisServer{bin: redisBin, dir: f.dir, port: port, fsync: cfg.AppendFsync}
 	f.progress("starting %s in %s", f.redis, f.dir)
 	if err := f.redis.Start(ctx); err != nil {
 		return fmt.Errorf("faults: %w", err)
@@ -464,18 +465,18 @@ func (f *faultRun) inject(ctx context.Context) {
 		in.p.kill()
 		f.note("SIGKILL %s (pid %d); it stays down", in.name(), pid)
 	case ScenarioRedisRestart:
-		pid := f.redis.(*redisServer).p.pid()
+		pids := f.redis.PIDs()
 		f.redis.Crash()
-		f.outage[0] = f.note("SIGKILL redis-server (pid %d)", pid)
+		f.outage[0] = f.note("SIGKILL %s (pid %v)", f.redis.Name(), pids)
 		if f.cfg.RedisDown > 0 {
 			// The outage the scenario asks for, not a wait for anything.
 			sleepUntil(ctx, time.Now().Add(f.cfg.RedisDown))
 		}
 		if err := f.redis.Start(ctx); err != nil {
-			f.problem("redis-server did not come back: %v", err)
+			f.problem("%s did not come back: %v", f.redis.Name(), err)
 			return
 		}
-		f.outage[1] = f.note("redis-server started again and answers (pid %d)", f.redis.(*redisServer).p.pid())
+		f.outage[1] = f.note("%s started again and answers (pid %v)", f.redis.Name(), f.redis.PIDs())
 	case ScenarioRolling:
 		for _, in := range f.instances {
 			f.note("SIGTERM %s (pid %d)", in.name(), in.p.pid())

@@ -146,10 +146,9 @@ func findProgram(name string) (string, error) {
 }
 
 // redisRig is the shared store of a fault run: what the instances connect
-// to, and how the redis-restart scenario crashes and restarts it. One
-// redis-server today; a Redis Cluster rig (several redis-server nodes in
-// cluster mode, `redis-cli --cluster create`, the cluster's URL) is the
-// other implementation to add once zoomcti speaks to a cluster.
+// to, and how the redis-restart scenario crashes and restarts it: one
+// redis-server (redisServer) or a three-master Redis Cluster
+// (redisCluster).
 type redisRig interface {
 	URL() string
 	// Crash kills the store as a power cut would (SIGKILL); Start brings it
@@ -158,6 +157,10 @@ type redisRig interface {
 	Start(ctx context.Context) error
 	Stop()
 	String() string
+	// Name is what the store is called in the run's notes; PIDs are its
+	// processes.
+	Name() string
+	PIDs() []int
 }
 
 // redisServer is one redis-server on a loopback port, its append-only
@@ -198,6 +201,9 @@ func (r *redisServer) Start(ctx context.Context) error {
 }
 
 func (r *redisServer) Crash() { r.p.kill() }
+
+func (r *redisServer) Name() string { return "redis-server" }
+func (r *redisServer) PIDs() []int  { return []int{r.p.pid()} }
 
 func (r *redisServer) Stop() {
 	if r.p != nil && r.p.running() {
@@ -384,6 +390,166 @@ func (n *nginxProxy) upstreamErrors() map[string]int {
 	return out
 }
 
-// errNotYet is the Redis Cluster hook's answer until zoomcti speaks to a
-// cluster.
-var errNotYet = errors.New("faults: --redis-cluster: a Redis Cluster rig is not built yet (it lands with Redis Cluster support; see redisRig in bench/faults_procs.go)")
+
+// redisCluster is a three-master Redis Cluster on loopback ports, each
+// node a redis-server with its append-only file and cluster file in a
+// directory of its own. The redis-restart scenario crashes every node at
+// once and starts them again on their files: the cluster comes back as it
+// was (its nodes' files name each other and their slots).
+type redisCluster struct {
+	bin, dir string
+	ports    []int
+	fsync    string
+	procs    []*proc
+	created  bool
+}
+
+var _ redisRig = (*redisCluster)(nil)
+
+func newRedisCluster(bin, dir, fsync string) (*redisCluster, error) {
+	c := &redisCluster{bin: bin, dir: dir, fsync: fsync}
+	for len(c.ports) < 3 {
+		p, err := freeClusterPort(c.ports)
+		if err != nil {
+			return nil, err
+		}
+		c.ports = append(c.ports, p)
+	}
+	return c, nil
+}
+
+// freeClusterPort finds a loopback port that is free together with its
+// cluster bus port (port + 10000), and not one of taken.
+func freeClusterPort(taken []int) (int, error) {
+	for range 100 {
+		p, err := freePort()
+		if err != nil {
+			return 0, err
+		}
+		if p+10000 > 65535 || slices.Contains(taken, p) {
+			continue
+		}
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p+10000))
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		return p, nil
+	}
+	return 0, errors.New("faults: no free port pair for a cluster node")
+}
+
+func (c *redisCluster) URL() string {
+	u := fmt.Sprintf("redis+cluster://127.0.0.1:%d", c.ports[0])
+	for i, p := range c.ports[1:] {
+		sep := "&"
+		if i == 0 {
+			sep = "?"
+		}
+		u += fmt.Sprintf("%saddr=127.0.0.1:%d", sep, p)
+	}
+	return u
+}
+
+func (c *redisCluster) String() string {
+	return fmt.Sprintf("a three-master Redis Cluster (appendonly yes, appendfsync %s)", c.fsync)
+}
+
+func (c *redisCluster) client(port int) *goredis.Client {
+	return goredis.NewClient(&goredis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port)})
+}
+
+// Start starts the nodes; the first time, it gives each a third of the
+// slots and introduces them; then it waits for every node to say
+// cluster_state:ok.
+func (c *redisCluster) Start(ctx context.Context) error {
+	c.procs = nil
+	for i, port := range c.ports {
+		dir := filepath.Join(c.dir, fmt.Sprintf("redis-%d", i+1))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		p, err := startProc(fmt.Sprintf("redis-%d", i+1), dir, []string{c.bin,
+			"--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--dir", dir, "--daemonize", "no",
+			"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000",
+			"--appendonly", "yes", "--appendfsync", c.fsync, "--save", "",
+		}, os.Environ())
+		if err != nil {
+			return err
+		}
+		c.procs = append(c.procs, p)
+	}
+	for i, port := range c.ports {
+		cl := c.client(port)
+		err := waitUntil(ctx, c.procs[i], 60*time.Second, "answer from a cluster node", func(ctx context.Context) bool {
+			pctx, cancel := context.WithTimeout(ctx, time.Second)
+			defer cancel()
+			return cl.Ping(pctx).Err() == nil
+		})
+		cl.Close()
+		if err != nil {
+			return err
+		}
+	}
+	if !c.created {
+		per := 16384 / len(c.ports)
+		for i, port := range c.ports {
+			lo, hi := i*per, (i+1)*per-1
+			if i == len(c.ports)-1 {
+				hi = 16383
+			}
+			cl := c.client(port)
+			err := cl.Do(ctx, "cluster", "addslotsrange", lo, hi).Err()
+			cl.Close()
+			if err != nil {
+				return fmt.Errorf("faults: cluster addslotsrange on %d: %w", port, err)
+			}
+		}
+		first := c.client(c.ports[0])
+		for _, port := range c.ports[1:] {
+			if err := first.Do(ctx, "cluster", "meet", "127.0.0.1", port).Err(); err != nil {
+				first.Close()
+				return fmt.Errorf("faults: cluster meet %d: %w", port, err)
+			}
+		}
+		first.Close()
+		c.created = true
+	}
+	for i, port := range c.ports {
+		cl := c.client(port)
+		err := waitUntil(ctx, c.procs[i], 60*time.Second, "cluster_state:ok", func(ctx context.Context) bool {
+			info, err := cl.ClusterInfo(ctx).Result()
+			return err == nil && strings.Contains(info, "cluster_state:ok")
+		})
+		cl.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *redisCluster) Name() string { return "the Redis Cluster's nodes" }
+
+func (c *redisCluster) PIDs() []int {
+	var out []int
+	for _, p := range c.procs {
+		out = append(out, p.pid())
+	}
+	return out
+}
+
+// Crash kills every node as a power cut would.
+func (c *redisCluster) Crash() {
+	for _, p := range c.procs {
+		p.kill()
+	}
+}
+
+func (c *redisCluster) Stop() {
+	for _, p := range c.procs {
+		if p != nil && p.running() {
+			_ = p.term(10 * time.Second)
+		}
+	}
+}

@@ -205,7 +205,10 @@ func outboxTenant(payload []byte) string {
 // settle acknowledges, retries or sets aside a job after it ran. acked
 // says the job's own transaction acknowledged it already.
 func (s *Server) settle(ctx context.Context, queue string, job *store.Job, acked bool, err error) {
-	ackCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	// The store may be what failed the job: its settling is tried again
+	// (settleOp) for a while, so that a job is due again soon after the
+	// store is back rather than after its lease.
+	ackCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleFor)
 	defer cancel()
 	// What the admin's health shows of the org's Salesforce writes: done,
 	// set aside, or held by this instance until it is tried again.
@@ -232,7 +235,7 @@ func (s *Server) settle(ctx context.Context, queue string, job *store.Job, acked
 	case err == nil:
 		s.metrics.job(queue, jobDone)
 		gone()
-		err = s.store.Ack(ackCtx, queue, job.ID)
+		err = settleOp(ackCtx, func(ctx context.Context) error { return s.store.Ack(ctx, queue, job.ID) })
 	case errors.Is(err, cti.ErrBadJob):
 		s.log.Error("dropping malformed job", "queue", queue, "job", job.ID, "err", err)
 		s.metrics.job(queue, jobDead)
@@ -241,32 +244,57 @@ func (s *Server) settle(ctx context.Context, queue string, job *store.Job, acked
 			s.health.add(org, hfTasksAside, 1)
 		}
 		_ = s.store.Set(ackCtx, deadJobKey(queue, job.ID), job.Payload, 30*24*time.Hour)
-		err = s.store.Ack(ackCtx, queue, job.ID)
+		err = settleOp(ackCtx, func(ctx context.Context) error { return s.store.Ack(ctx, queue, job.ID) })
 	case errors.As(err, &deferred):
 		held(deferred.After, false)
-		err = s.store.Retry(ackCtx, queue, job.ID, deferred.After, "deferred")
+		err = settleOp(ackCtx, func(ctx context.Context) error { return s.store.Retry(ctx, queue, job.ID, deferred.After, "deferred") })
 	case errors.Is(err, cti.ErrBusy):
 		// Another worker has the call, or holds its Task write's claim: at
 		// once again usually, less often when it stays busy (the claim of
 		// an instance that died runs out only after two minutes).
 		delay := cti.Backoff(job.Attempts, 100*time.Millisecond, 5*time.Second)
 		held(delay, false)
-		err = s.store.Retry(ackCtx, queue, job.ID, delay, "busy")
+		err = settleOp(ackCtx, func(ctx context.Context) error { return s.store.Retry(ctx, queue, job.ID, delay, "busy") })
 	case errors.Is(err, cti.ErrCRMPaused), errors.Is(err, cti.ErrSignedOut):
 		// Waiting, not failing: the org is out of API requests, or the
 		// agent must sign in again. The job keeps its place until then.
 		s.metrics.job(queue, jobWaiting)
 		held(s.waitDelay, true)
-		err = s.store.Retry(ackCtx, queue, job.ID, s.waitDelay, err.Error())
+		reason := err.Error()
+		err = settleOp(ackCtx, func(ctx context.Context) error { return s.store.Retry(ctx, queue, job.ID, s.waitDelay, reason) })
 	default:
 		delay := cti.Backoff(job.Attempts, time.Second, maxBackoff)
 		s.log.Warn("job failed, will retry", "queue", queue, "job", job.ID, "attempt", job.Attempts, "retry_in", delay.Round(time.Millisecond), "err", err)
 		s.metrics.job(queue, jobRetried)
 		held(delay, false)
-		err = s.store.Retry(ackCtx, queue, job.ID, delay, err.Error())
+		reason := err.Error()
+		err = settleOp(ackCtx, func(ctx context.Context) error { return s.store.Retry(ctx, queue, job.ID, delay, reason) })
 	}
 	if err != nil {
-		s.log.Error("cannot settle job; it will be retried after its lease", "queue", queue, "job", job.ID, "err", err)
+		s.log.Error("cannot settle job; it will be run again after its lease", "queue", queue, "job", job.ID, "err", err)
+	}
+}
+
+// settleFor is how long settle keeps trying to acknowledge or retry a job
+// while the store refuses: well within the job's lease, so that a job whose
+// store came back is due again at once rather than after the lease.
+const settleFor = 15 * time.Second
+
+// settleOp runs op until it succeeds or ctx ends, backing off from 50 ms to
+// a second: a store that is restarting or failing over answers again soon.
+func settleOp(ctx context.Context, op func(context.Context) error) error {
+	for attempt := 0; ; attempt++ {
+		err := op(ctx)
+		if err == nil || errors.Is(err, store.ErrNotFound) || ctx.Err() != nil {
+			return err
+		}
+		t := time.NewTimer(cti.Backoff(attempt, 50*time.Millisecond, time.Second))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
 	}
 }
 

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -137,5 +139,37 @@ func TestShutdownHandsBackATaskWriteWithItsClaim(t *testing.T) {
 	}
 	if n := len(e.tasks("7400000000000000901")); n != 1 {
 		t.Fatalf("%d Tasks, want 1", n)
+	}
+}
+
+// A job's acknowledgement or retry that the store refuses (restarting,
+// failing over) is tried again until the store answers, not left for the
+// job's lease to run out; a job the store no longer holds is not.
+func TestSettleOpOutlastsAShortStoreOutage(t *testing.T) {
+	down := errors.New("CLUSTERDOWN The cluster is down")
+	calls := 0
+	err := settleOp(context.Background(), func(context.Context) error {
+		if calls++; calls <= 3 {
+			return down
+		}
+		return nil
+	})
+	if err != nil || calls != 4 {
+		t.Fatalf("settleOp = %v after %d calls, want success on the fourth", err, calls)
+	}
+	calls = 0
+	if err := settleOp(context.Background(), func(context.Context) error { calls++; return fmt.Errorf("ack: %w", store.ErrNotFound) }); !errors.Is(err, store.ErrNotFound) || calls != 1 {
+		t.Fatalf("settleOp of a job gone = %v after %d calls, want not found at once", err, calls)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	calls = 0
+	err = settleOp(ctx, func(context.Context) error {
+		if calls++; calls == 2 {
+			cancel()
+		}
+		return down
+	})
+	if !errors.Is(err, down) {
+		t.Fatalf("settleOp past its time = %v, want the store's error", err)
 	}
 }

@@ -53,7 +53,7 @@ func cmdFaults(ctx context.Context, args []string, getenv func(string) string, s
 	fs.StringVar(&cfg.Nginx, "nginx", "nginx", "the nginx program")
 	fs.StringVar(&cfg.AppendFsync, "appendfsync", "always", "redis-server's appendfsync: always or everysec")
 	fs.DurationVar(&cfg.RedisDown, "redis-down", 0, "redis-restart: keep Redis down this long before starting it again (calls ringing meanwhile may miss their pop)")
-	fs.BoolVar(&cfg.RedisCluster, "redis-cluster", false, "run on a Redis Cluster instead of one redis-server (not built yet)")
+	fs.BoolVar(&cfg.RedisCluster, "redis-cluster", false, "run on a three-master Redis Cluster instead of one redis-server")
 	fs.DurationVar(&cfg.SFLatency, "sf-latency", 50*time.Millisecond, "latency the emulated org adds to every API request")
 	fs.DurationVar(&cfg.Ring, "ring", 2*time.Second, "ringing time of each call")
 	fs.DurationVar(&cfg.Talk, "talk", 5*time.Second, "talk time of each call")

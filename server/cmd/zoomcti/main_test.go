@@ -28,7 +28,6 @@ func TestCommandLine(t *testing.T) {
 		{"serve with a bad flag", []string{"serve", "--port", "1"}, 2, "", "flag provided but not defined"},
 		{"faults --help", []string{"faults", "--help"}, 0, "", "Usage: zoomcti faults"},
 		{"faults unknown scenario", []string{"faults", "--scenario", "flood"}, 2, "", `"flood" is not one of`},
-		{"faults on a cluster: not yet", []string{"faults", "--redis-cluster"}, 2, "", "Redis Cluster rig is not built yet"},
 		{"faults with the fault after the calls", []string{"faults", "--duration", "10s", "--fault-at", "20s"}, 2, "", "the fault must start within the calls"},
 	}
 	for _, tc := range tests {
