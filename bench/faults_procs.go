@@ -390,7 +390,6 @@ func (n *nginxProxy) upstreamErrors() map[string]int {
 	return out
 }
 
-
 // redisCluster is a three-master Redis Cluster on loopback ports, each
 // node a redis-server with its append-only file and cluster file in a
 // directory of its own. The redis-restart scenario crashes every node at
