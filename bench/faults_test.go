@@ -178,7 +178,7 @@ func checkFaultReports(t *testing.T, out string) {
 				t.Errorf("rolling: %d of %d softphones reconnected, want every one", moved, agents)
 			}
 		case ScenarioRedisRestart:
-			if !strings.Contains(r, "redis-server started again") {
+			if !strings.Contains(r, "started again and answers") {
 				t.Errorf("redis-restart: Redis was not restarted:\n%s", r)
 			}
 		}
