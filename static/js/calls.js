@@ -12,6 +12,7 @@ let onCard = null; // the call on the card
 let timer = null;
 let recentCalls = [];
 let onPick = () => {};
+const popWhere = new Map(); // call id -> "here" | "elsewhere": which console tab popped it
 
 // onChoose is told the record the agent picked among several matches.
 export function onChoose(fn) {
@@ -48,6 +49,21 @@ export function logged(callID) {
   if (onCard && onCard.id === callID) $("call-note").textContent = "Call logged to Salesforce.";
 }
 
+// popped notes which console tab popped the call: this one ("here") or
+// another of the agent's ("elsewhere", whose card says so).
+export function popped(callID, where) {
+  if (!where) return;
+  popWhere.set(callID, where);
+  if (popWhere.size > 50) popWhere.delete(popWhere.keys().next().value);
+  if (onCard && onCard.id === callID) renderPop(callID);
+}
+
+function renderPop(callID) {
+  const where = popWhere.get(callID) || "";
+  $("call").dataset.pop = where;
+  $("call-where").textContent = where === "elsewhere" ? "Opened in another Salesforce tab." : "";
+}
+
 const DIR_ICON = { inbound: "incoming_call", outbound: "outbound_call" };
 
 function render(call) {
@@ -81,6 +97,7 @@ function render(call) {
     list.append(el("li", {}, b));
   }
   $("call-note").textContent = v.note;
+  renderPop(call.id);
   clearInterval(timer);
   const tick = () => {
     const s = elapsed(call, Date.now());

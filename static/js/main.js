@@ -69,7 +69,7 @@ connection.on("call", (msg) => {
   calls.show(call);
   embed.onServerCall(call);
   settings.noteCall();
-  pop.pop(msg);
+  pop.pop(msg).then((where) => calls.popped(call.id, where));
 });
 
 // The call's Task is in Salesforce: say so, and refresh the console so the
@@ -88,6 +88,7 @@ connection.on("logged", (msg) => {
 
 connection.on("zoom", (msg) => agent.renderZoom(msg.zoom, msg.message));
 connection.on("presence", (msg) => agent.renderPresence(msg.presence));
+connection.on("pop_claimed", pop.claimed);
 connection.on("dial_noted", (msg) => { if (dialNoted) dialNoted(msg); });
 
 // A call just ended: list it at once and open its form, unless the agent
@@ -130,7 +131,6 @@ calls.onChoose((call, recordID, several) => {
 
 wrapups.listen({ open: wrapupForm.show, known: calls.know });
 
-pop.forgetOldPops();
 agent.init();
 tabs.init();
 wrapupForm.init();
