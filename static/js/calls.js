@@ -72,6 +72,7 @@ function render(call) {
   card.hidden = false;
   card.dataset.callId = v.id;
   card.dataset.state = v.state;
+  card.dataset.lookup = v.lookup;
   card.classList.toggle("zc-ended", v.ended);
   const ic = $("call-icon");
   ic.textContent = "";
