@@ -72,6 +72,7 @@ export function showSignin(message) {
   $("agent").hidden = true;
   $("signin").hidden = false;
   $("signin-btn").disabled = false;
+  $("signin-cancel").hidden = true;
   $("signin-msg").textContent = message || "Sign in with Salesforce to receive your calls here.";
 }
 
@@ -92,6 +93,7 @@ function startSignin() {
     return;
   }
   $("signin-btn").disabled = true;
+  $("signin-cancel").hidden = false;
   $("signin-msg").textContent = "Finish signing in in the Salesforce window…";
   signinPopup = popup;
   watchPopup(popup, () => {
@@ -101,13 +103,24 @@ function startSignin() {
   });
 }
 
+// cancelSignin gives up a sign-in in progress (its window may be hidden
+// behind Salesforce's): the window closes, and a late result from it is
+// not taken.
+function cancelSignin() {
+  const popup = signinPopup;
+  signinPopup = null;
+  if (popup && !popup.closed) popup.close();
+  showSignin("Sign-in cancelled. Press Sign in when you are ready.");
+  $("signin-btn").focus();
+}
+
 // watchPopup calls onClosed if the popup closes without a result.
 function watchPopup(popup, onClosed) {
   const timer = setInterval(() => {
     if (!popup.closed) return;
     clearInterval(timer);
     setTimeout(onClosed, 500); // its last message may still be on the way
-  }, 1000);
+  }, 500);
 }
 
 function onMessage(e) {
@@ -231,6 +244,7 @@ async function disconnectZoom() {
 
 export function init() {
   $("signin-btn").onclick = startSignin;
+  $("signin-cancel").onclick = cancelSignin;
   $("signout-btn").onclick = signOut;
   $("zoom-link-btn").onclick = authorizeZoom;
   $("zoom-disconnect-btn").onclick = askDisconnect;

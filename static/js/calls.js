@@ -1,6 +1,7 @@
 // The call card and Recent calls. This module owns the call on the card,
-// its timer, the recent list and the calls seen lately (for messages that
-// name a call by id).
+// its timer, the recent list (kept in the frame's sessionStorage for the
+// agent signed in, so that it survives a reload) and the calls seen lately
+// (for messages that name a call by id).
 import { $, el, icon, recordIcon } from "./dom.js";
 import { elapsed, view } from "./lib/callcard.js";
 import { KnownCalls } from "./lib/known.js";
@@ -11,6 +12,8 @@ const known = new KnownCalls();
 let onCard = null; // the call on the card
 let timer = null;
 let recentCalls = [];
+let recentOwner = null; // the agent (user id) the recent calls belong to
+const RECENT_KEY = "zoomcti.recent";
 let onPick = () => {};
 const popWhere = new Map(); // call id -> "here" | "elsewhere": which console tab popped it
 
@@ -45,7 +48,7 @@ export function logged(callID) {
   known.markLogged(callID);
   const before = recentCalls;
   recentCalls = recent.markLogged(recentCalls, callID);
-  if (recentCalls !== before) renderRecent();
+  if (recentCalls !== before) { saveRecent(); renderRecent(); }
   if (onCard && onCard.id === callID) $("call-note").textContent = "Call logged to Salesforce.";
 }
 
@@ -108,8 +111,26 @@ function render(call) {
   if (!v.ended) timer = setInterval(tick, 1000);
 }
 
+// setAgent restores the recent calls of the agent signed in (their user
+// id), or forgets them when nobody is (null): the next agent in this tab
+// must not see them.
+export function setAgent(userID) {
+  let saved = null;
+  try { saved = JSON.parse(sessionStorage.getItem(RECENT_KEY) || "null"); } catch (e) { saved = null; }
+  recentOwner = userID || null;
+  recentCalls = recentOwner && saved && saved.user === recentOwner && Array.isArray(saved.calls) ? saved.calls : [];
+  for (const c of recentCalls) known.know(c);
+  if (!recentOwner) sessionStorage.removeItem(RECENT_KEY);
+  renderRecent();
+}
+
+function saveRecent() {
+  if (recentOwner) sessionStorage.setItem(RECENT_KEY, JSON.stringify({ user: recentOwner, calls: recentCalls }));
+}
+
 function remember(call) {
   recentCalls = recent.remember(recentCalls, call);
+  saveRecent();
   renderRecent();
 }
 

@@ -113,6 +113,7 @@ connection.onGiveUp((why) => {
 
 agent.listen({
   signedIn(a) {
+    calls.setAgent(a.user_id);
     settings.setAgent(a); // admins get the Settings button
     connection.connect();
   },
@@ -120,6 +121,7 @@ agent.listen({
     connection.close();
     wrapupForm.close();
     wrapups.reset();
+    calls.setAgent(null);
     settings.setAgent(null);
   },
 });

@@ -1,0 +1,96 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+)
+
+// The agent's experience of the softphone (issue 11): what they see and
+// can do around a call, each driven in a real Chromium.
+
+// Closing the sign-in window gives the Sign in button back, and the agent
+// can cancel a sign-in from the softphone (its window may be hidden behind
+// Salesforce's): the window closes, and signing in again works.
+func TestClosingOrCancellingTheSigninGivesTheButtonBack(t *testing.T) {
+	d := startDemo(t)
+	ctx := openSoftphone(t, d)
+
+	popup := signinPopup(t, ctx)
+	waitJS(t, ctx, `document.getElementById("signin-btn").disabled && !document.getElementById("signin-cancel").hidden`, 5*time.Second)
+	if err := chromedp.Do(popup, closeWindow); err != nil {
+		t.Fatal(err)
+	}
+	signinMessage(t, ctx, "The sign-in window was closed")
+	waitJS(t, ctx, `!document.getElementById("signin-btn").disabled && document.getElementById("signin-cancel").hidden`, 5*time.Second)
+
+	// Cancel, with the window still open.
+	popup = signinPopup(t, ctx)
+	click(t, ctx, "signin-cancel")
+	signinMessage(t, ctx, "Sign-in cancelled")
+	waitJS(t, ctx, `!document.getElementById("signin-btn").disabled && document.getElementById("signin-cancel").hidden && document.activeElement.id === "signin-btn"`, 5*time.Second)
+	waitClosed(t, popup)
+
+	popup = signinPopup(t, ctx)
+	click(t, popup, "oaapprove")
+	waitJS(t, ctx, `!document.getElementById("agent").hidden && document.body.dataset.connected === "true"`, 15*time.Second)
+}
+
+// Recent calls survive a reload of the softphone, and go with the agent
+// who signs out.
+func TestRecentCallsSurviveAReload(t *testing.T) {
+	d := startDemo(t)
+	ctx := openSignedIn(t, d)
+	const callID = "7400000000000050101"
+	bodies, err := sim().Inbound(simSpec(callID))
+	playCall(t, d, bodies, err)
+	waitJS(t, ctx, `document.getElementById("recent").textContent.includes("Ada Lovelace") && document.getElementById("recent").textContent.includes("logged")`, 15*time.Second)
+
+	if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, `document.body.dataset.connected === "true"`, 15*time.Second)
+	if got := evalJS[string](t, ctx, `document.getElementById("recent").textContent`); !strings.Contains(got, "Ada Lovelace · Incoming call") || !strings.Contains(got, "logged") {
+		t.Errorf("Recent calls after a reload: %q, want Ada's logged call", got)
+	}
+
+	click(t, ctx, "signout-btn")
+	waitJS(t, ctx, `!document.getElementById("signin").hidden`, 10*time.Second)
+	if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, `!document.getElementById("signin").hidden`, 10*time.Second)
+	if got := evalJS[string](t, ctx, `document.getElementById("recent").textContent + sessionStorage.getItem("zoomcti.recent")`); strings.Contains(got, "Ada") {
+		t.Errorf("Recent calls kept after sign-out: %q", got)
+	}
+}
+
+// closeWindow closes a window as its user would (its close button).
+var closeWindow = chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+	_, err := cdp.Call(ctx, tg, page.Close, cdp.Empty{})
+	return err
+})
+
+// waitClosed waits until the window of ctx is gone.
+func waitClosed(t *testing.T, ctx context.Context) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		wctx, cancel := context.WithTimeout(ctx, time.Second)
+		_, err := chromedp.Run(wctx, chromedp.Evaluate[bool](`true`))
+		cancel()
+		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			return // no such target any more
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the window is still open")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
