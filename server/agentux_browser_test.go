@@ -3,12 +3,14 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
 
@@ -92,5 +94,58 @@ func waitClosed(t *testing.T, ctx context.Context) {
 			t.Fatal("the window is still open")
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// A call's wrap-up form opens by itself when the call ends, but never
+// takes the keyboard from the agent, who may be typing in Salesforce.
+func TestWrapUpNeverTakesTheKeyboard(t *testing.T) {
+	d := startDemo(t)
+	setSettings(t, d, manualLogs(nil))
+	ctx := openConsole(t, d)
+	frame := softphoneFrame(t, ctx)
+
+	// The agent types in Salesforce's search box while the call ends.
+	typeInto(t, ctx, "#global-search-input", "Lovel")
+	const callID = "7400000000000050201"
+	bodies, err := sim().Inbound(simSpec(callID))
+	playCall(t, d, bodies, err)
+	waitFrame(t, ctx, frame, fmt.Sprintf(`!document.getElementById("wrapup").hidden && document.getElementById("wrapup").dataset.callId === %q`, callID))
+	if err := chromedp.Do(ctx, chromedp.KeyEvent("ace")); err != nil { // to whatever has the keyboard
+		t.Fatal(err)
+	}
+	if got := evalJS[[]string](t, ctx, `[document.getElementById("global-search-input").value, document.activeElement.id]`); got[0] != "Lovelace" || got[1] != "global-search-input" {
+		t.Errorf("Salesforce's search box has %q and the focus is on #%s: the wrap-up took the keyboard", got[0], got[1])
+	}
+	notes, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("wu-notes").value`, func(p *runtime.EvaluateParams) { p.ContextID = frame }))
+	if err != nil || notes != "" {
+		t.Errorf("the wrap-up's notes took %q (%v)", notes, err)
+	}
+}
+
+// Nor from the agent typing in Zoom's embed, in the softphone's Phone tab:
+// the form waits in the Calls tab rather than hiding what they type in.
+func TestWrapUpLeavesTheAgentTypingInTheEmbed(t *testing.T) {
+	d := startDemo(t)
+	setSettings(t, d, manualLogs(nil))
+	ctx := openSignedIn(t, d)
+	em := embedFrame(t, ctx)
+	click(t, ctx, "tab-phone")
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#number"), "+1202", chromedp.FromNode(em))); err != nil {
+		t.Fatal(err)
+	}
+	const callID = "7400000000000050202"
+	bodies, err := sim().Inbound(simSpec(callID))
+	playCall(t, d, bodies, err)
+	waitJS(t, ctx, fmt.Sprintf(`document.getElementById("wrapup").dataset.callId === %q && !document.getElementById("wrapup").hidden`, callID), 15*time.Second)
+	if err := chromedp.Do(ctx, chromedp.KeyEvent("5550142")); err != nil {
+		t.Fatal(err)
+	}
+	if tab := evalJS[string](t, ctx, `document.body.dataset.tab`); tab != "phone" {
+		t.Errorf("the %s tab is in front, want Phone, where the agent types", tab)
+	}
+	typed, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS("#number"), chromedp.FromNode(em)))
+	if err != nil || typed != "+12025550142" {
+		t.Errorf("the embed's number box has %q (%v), want +12025550142", typed, err)
 	}
 }

@@ -36,8 +36,11 @@ function whatPlaceholder() {
   return objs.length ? "Search " + objs.join(", ") : "Search records";
 }
 
-// show opens the form for callID's log.
-export function show(callID) {
+// show opens the form for callID's log. It takes the keyboard only when
+// the agent asked for the form (focus) or is working in the softphone
+// already: a form that opens by itself as a call ends must not steal the
+// keys the agent is typing elsewhere in Salesforce.
+export function show(callID, { focus = false } = {}) {
   const w = list.find(callID);
   const f = list.formSpec();
   if (!w || !f || saving) return;
@@ -80,8 +83,16 @@ export function show(callID) {
   $("wu-confirm").hidden = true;
   $("wrapup").hidden = false;
   list.markOpen(call.id);
-  $("wrapup").scrollIntoView({ block: "start" });
-  $("wu-notes").focus();
+  reveal(focus);
+}
+
+// reveal scrolls the Calls pane (only it: scrollIntoView would scroll the
+// Salesforce page around the frame too) to the form, and focuses its notes
+// when it may.
+function reveal(focus) {
+  const pane = $("phone");
+  pane.scrollTop += $("wrapup").getBoundingClientRect().top - pane.getBoundingClientRect().top;
+  if (focus || document.hasFocus()) $("wu-notes").focus({ preventScroll: true });
 }
 
 export function close() {
