@@ -149,3 +149,54 @@ func TestWrapUpLeavesTheAgentTypingInTheEmbed(t *testing.T) {
 		t.Errorf("the embed's number box has %q (%v), want +12025550142", typed, err)
 	}
 }
+
+// Click to dial asks in the softphone first (the number, the record, the
+// caller ID) and dials nothing until the agent says so; the number goes to
+// Zoom with its + (a UK number in a US org, as Salesforce stores it).
+func TestClickToDialAsksFirstAndKeepsThePlus(t *testing.T) {
+	d := startDemo(t)
+	alan := recordWithPhone(t, d, "Contact", "+44 20 7946 0018")
+	ctx := openConsole(t, d)
+	waitJS(t, ctx, `window.openctiCalls.some(c => c.method === "enableClickToDial")`, 10*time.Second)
+	evalJS[bool](t, ctx, fmt.Sprintf(`window.sfsimConsole.navigate("/lightning/r/Contact/%s/view"), true`, alan))
+	waitJS(t, ctx, `!!document.querySelector("a.sim-phone")`, 10*time.Second)
+	frame := softphoneFrame(t, ctx)
+	in := func(p *runtime.EvaluateParams) { p.ContextID = frame }
+
+	clickNumber := func() {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`a.sim-phone`))); err != nil {
+			t.Fatal(err)
+		}
+		waitFrame(t, ctx, frame, `!document.getElementById("dial").hidden && document.getElementById("dial-number").textContent === "+442079460018"`)
+	}
+	clickNumber()
+	asked, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`["dial-title", "dial-number", "dial-record", "dial-callerid"].map((id) => document.getElementById(id).textContent)`, in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if asked[0] != "Call this number?" || asked[2] != "Alan Turing · Contact" || !strings.Contains(asked[3], "Caller ID") {
+		t.Errorf("the softphone asks %q, want the number, Alan Turing's record and the caller ID", asked)
+	}
+	if focused, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.id`, in)); focused != "dial-yes" {
+		t.Errorf("focus on #%s, want Call (the agent just clicked to call)", focused)
+	}
+	// Nothing is dialled before the agent says so, nor after Cancel.
+	waitFrame(t, ctx, frame, `(document.getElementById("dial-no").click(), document.getElementById("dial").hidden)`)
+	drain(t, d)
+	if got, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("call").hidden`, in)); !got {
+		t.Fatal("a call started without the agent's yes")
+	}
+
+	clickNumber()
+	waitFrame(t, ctx, frame, `(document.getElementById("dial-yes").click(), document.getElementById("dial").hidden)`)
+	waitFrame(t, ctx, frame, `document.getElementById("call").dataset.state === "answered"`)
+	number, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("call-number").textContent`, in))
+	if err != nil || number != "+442079460018" {
+		t.Errorf("Zoom dialled %q (%v), want +442079460018", number, err)
+	}
+	// Dialled from Alan's record: it is not popped again.
+	if n := evalJS[int](t, ctx, `window.openctiCalls.filter(c => c.method === "screenPop").length`); n != 0 {
+		t.Errorf("%d screen pops for a call dialled from the record", n)
+	}
+}

@@ -199,6 +199,17 @@ func (s *Server) wsReader(c *wsConn) {
 			// zp-make-call wants), when they can.
 			b, _ := json.Marshal(map[string]string{"type": "dial_noted", "number": msg.Number, "e164": e164})
 			c.trySend(b)
+		case "dial_preview":
+			// The agent clicked a number and is asked first: the number
+			// the call would dial, with nothing noted yet.
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			e164, err := s.engine.DialNumber(ctx, c.agent, msg.Number)
+			if err != nil {
+				s.log.Warn("cannot read a number to dial", "user_id", c.agent.UserID, "err", err)
+			}
+			cancel()
+			b, _ := json.Marshal(map[string]string{"type": "dial_preview", "number": msg.Number, "e164": e164})
+			c.trySend(b)
 		case "choose":
 			// The agent picked one of several matches: the call is logged
 			// on it, and every softphone of the agent marks it.

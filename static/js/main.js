@@ -7,6 +7,7 @@
 //   connection.js   the websocket: messages in, reconnects (lib/backoff.js)
 //   header.js       the one header and its connection status (lib/status.js)
 //   opencti.js      Salesforce's Open CTI; pop.js screen pops; work.js Sales Engagement
+//   dial.js         click to dial, confirmed by the agent (lib/dial.js)
 //   calls.js        the call card and Recent calls (lib/callcard.js, lib/recent.js)
 //   wrapup/         the wrap-up form, its record pickers, unlinked call logs
 //   settings/       the admin's settings cards and Health
@@ -18,6 +19,7 @@ import { $ } from "./dom.js";
 import * as agent from "./agent.js";
 import * as calls from "./calls.js";
 import * as connection from "./connection.js";
+import * as dial from "./dial.js";
 import * as embed from "./embed.js";
 import * as opencti from "./opencti.js";
 import * as pop from "./pop.js";
@@ -30,27 +32,6 @@ import * as toast from "./toast.js";
 
 function showError(msg) {
   toast.show($("error"), msg, "error");
-}
-
-// Click to dial hands the number to Zoom; its call events then come back
-// through the webhooks like any other call. The server hears first which
-// record the agent dialled from, so that the call does not pop that record
-// again and is logged against it.
-let dialNoted = null;
-function onClickToDial(payload) {
-  const raw = String(payload && payload.number || "");
-  if (!raw.replace(/[^\d+*#]/g, "")) return;
-  const sent = connection.send({
-    type: "dial", number: raw, // as clicked: the server applies the org's number rules
-    record_id: payload.recordId || "", record_name: payload.recordName || "", object_type: payload.objectType || "",
-  });
-  // Once the server has noted the record (dial_noted), or after a second
-  // without an answer; + kept either way.
-  if (!sent) { embed.dial(raw); return; }
-  let done = false;
-  const once = (e164) => { if (!done) { done = true; dialNoted = null; embed.dial(e164 || raw); } };
-  dialNoted = (msg) => { if (msg.number === raw) once(msg.e164); };
-  setTimeout(() => once(), 1000);
 }
 
 // --- messages from the server -------------------------------------------------------
@@ -89,7 +70,8 @@ connection.on("logged", (msg) => {
 connection.on("zoom", (msg) => agent.renderZoom(msg.zoom, msg.message));
 connection.on("presence", (msg) => agent.renderPresence(msg.presence));
 connection.on("pop_claimed", pop.claimed);
-connection.on("dial_noted", (msg) => { if (dialNoted) dialNoted(msg); });
+connection.on("dial_preview", dial.previewed);
+connection.on("dial_noted", dial.noted);
 
 // A call just ended: list it at once and open its form, unless the agent
 // is busy with another one.
@@ -138,5 +120,6 @@ tabs.init();
 wrapupForm.init();
 settings.init();
 embed.start();
-opencti.load({ onClickToDial, onWorkStart: work.onWorkStart, fail: showError });
+dial.init();
+opencti.load({ onClickToDial: dial.onClickToDial, onWorkStart: work.onWorkStart, fail: showError });
 agent.start().catch((e) => showError(e.message));
