@@ -12,6 +12,9 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/zoomcti/zoomcti/cti"
+	"github.com/zoomcti/zoomcti/cti/zoom/zoomsim"
 )
 
 // The agent's experience of the softphone (issue 11): what they see and
@@ -198,5 +201,59 @@ func TestClickToDialAsksFirstAndKeepsThePlus(t *testing.T) {
 	// Dialled from Alan's record: it is not popped again.
 	if n := evalJS[int](t, ctx, `window.openctiCalls.filter(c => c.method === "screenPop").length`); n != 0 {
 		t.Errorf("%d screen pops for a call dialled from the record", n)
+	}
+}
+
+// A caller with no match: the agent creates their Contact (or Lead) from
+// the no-match pop during the call, and the call is logged on it. The
+// console reports the navigation to the new record; the card shows it.
+func TestARecordCreatedFromTheNoMatchPopGetsTheCall(t *testing.T) {
+	for i, tc := range []struct {
+		object string
+		rule   cti.NoMatchRule
+		fields map[string]string
+	}{
+		{"Contact", cti.NoMatchNewContact, map[string]string{"LastName": "Newcaller"}},
+		{"Lead", cti.NoMatchNewLead, map[string]string{"LastName": "Newcaller", "Company": "Newco"}},
+	} {
+		t.Run(tc.object, func(t *testing.T) {
+			d := startDemo(t)
+			setSettings(t, d, func(s *cti.Settings) { s.NoMatch = tc.rule })
+			ctx := openConsole(t, d)
+			frame := softphoneFrame(t, ctx)
+
+			callID := fmt.Sprintf("740000000000005030%d", i)
+			const stranger = "+12025550100"
+			bodies, err := sim().Inbound(zoomsim.CallSpec{CallID: callID, From: stranger, To: DemoZoomUserID, Talk: 60 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			send(t, d, bodies[0]) // ringing: no match, the new-record modal pops
+			waitJS(t, ctx, fmt.Sprintf(`window.consoleState.view === "newRecord" && document.getElementById("new-record-modal").dataset.entity === %q`, tc.object), 15*time.Second)
+			send(t, d, bodies[1]) // answered: the agent fills the form in while they talk
+			for name, v := range tc.fields {
+				setValue(t, ctx, fmt.Sprintf(`#new-record-form input[name=%s]`, name), v)
+			}
+			click(t, ctx, "new-record-save")
+			waitJS(t, ctx, `window.consoleState.view === "record"`, 10*time.Second)
+			var id string
+			for _, r := range d.Org.Records(tc.object) {
+				if r["LastName"] == "Newcaller" {
+					id = r["Id"].(string)
+				}
+			}
+			if id == "" {
+				t.Fatalf("no %s was created", tc.object)
+			}
+			waitFrame(t, ctx, frame, fmt.Sprintf(`document.getElementById("call").dataset.callId === %q && !!document.querySelector('#call-matches button[data-record-id=%q]')`, callID, id))
+
+			for _, b := range bodies[2:] {
+				send(t, d, b)
+			}
+			task := waitTasks(t, d, callID, 1)[0]
+			if task["WhoId"] != id {
+				t.Errorf("Task WhoId = %v, want the new %s %s", task["WhoId"], tc.object, id)
+			}
+		})
 	}
 }

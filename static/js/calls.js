@@ -35,6 +35,11 @@ export function current() {
   return onCard;
 }
 
+// recentList is the recent calls, newest first.
+export function recentList() {
+  return recentCalls;
+}
+
 // show draws a call the server described.
 export function show(call) {
   know(call);

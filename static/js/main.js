@@ -8,6 +8,7 @@
 //   header.js       the one header and its connection status (lib/status.js)
 //   opencti.js      Salesforce's Open CTI; pop.js screen pops; work.js Sales Engagement
 //   dial.js         click to dial, confirmed by the agent (lib/dial.js)
+//   adopt.js        a record created for a caller with no match gets the call
 //   calls.js        the call card and Recent calls (lib/callcard.js, lib/recent.js)
 //   wrapup/         the wrap-up form, its record pickers, unlinked call logs
 //   settings/       the admin's settings cards and Health
@@ -16,6 +17,7 @@
 // lib/ holds the rules with no page: static/test/ unit-tests them with
 // Node's test runner (scripts/test runs it).
 import { $ } from "./dom.js";
+import * as adopt from "./adopt.js";
 import * as agent from "./agent.js";
 import * as calls from "./calls.js";
 import * as connection from "./connection.js";
@@ -121,5 +123,5 @@ wrapupForm.init();
 settings.init();
 embed.start();
 dial.init();
-opencti.load({ onClickToDial: dial.onClickToDial, onWorkStart: work.onWorkStart, fail: showError });
+opencti.load({ onClickToDial: dial.onClickToDial, onNavigationChange: adopt.onNavigation, onWorkStart: work.onWorkStart, fail: showError });
 agent.start().catch((e) => showError(e.message));
