@@ -257,3 +257,75 @@ func TestARecordCreatedFromTheNoMatchPopGetsTheCall(t *testing.T) {
 		})
 	}
 }
+
+// After an auto-saved call the agent can still change its Name and Related
+// To and add notes: "Edit log" on the ended call's card opens the form
+// prefilled with the saved log; saving updates the Task in Salesforce (one
+// Task, never two), and the form opens again from Recent calls with the
+// change in it.
+func TestEditLogAfterAnAutoSavedCall(t *testing.T) {
+	d := startDemo(t)
+	augusta := d.Org.Insert("Contact", map[string]any{"FirstName": "Augusta", "LastName": "King", "Phone": adaPhone})
+	d.Org.CatchUpIndex() // an existing record
+	ada := recordWithPhone(t, d, "Contact", adaPhone)
+	var deal string
+	for _, o := range d.Org.Records("Opportunity") {
+		if strings.HasPrefix(o["Name"].(string), "Globex") {
+			deal = o["Id"].(string)
+		}
+	}
+	ctx := openSignedIn(t, d)
+
+	const callID = "7400000000000050401"
+	bodies, err := sim().Inbound(zoomsim.CallSpec{CallID: callID, From: adaPhone, To: DemoZoomUserID, Talk: 30 * time.Second})
+	playCall(t, d, bodies, err)
+	before := waitTasks(t, d, callID, 1)[0]
+	first, other := ada, augusta // logged on the first match; the agent picks the other
+	if before["WhoId"] == augusta {
+		first, other = augusta, ada
+	} else if before["WhoId"] != ada {
+		t.Fatalf("auto-saved Task on %v, want one of the matches", before["WhoId"])
+	}
+	waitJS(t, ctx, fmt.Sprintf(`document.getElementById("call").dataset.callId === %q && document.getElementById("call").dataset.state === "ended" && !document.getElementById("call-actions").hidden`, callID), 10*time.Second)
+	click(t, ctx, "call-edit-log")
+	waitJS(t, ctx, fmt.Sprintf(`!document.getElementById("wrapup").hidden && document.getElementById("wrapup").dataset.mode === "edit" && document.getElementById("wrapup").dataset.callId === %q`, callID), 10*time.Second)
+	form := evalJS[[]string](t, ctx, `[document.getElementById("wu-title").textContent, document.getElementById("wu-who").value, document.getElementById("wu-subject").value, String(document.getElementById("wu-discard").hidden), document.activeElement.id]`)
+	if form[0] != "Edit call log" || form[1] != first || !strings.HasPrefix(form[2], "Call from") || form[3] != "true" || form[4] != "wu-notes" {
+		t.Errorf("the edit form shows %q, want the saved log (%s, the subject), no Discard, the notes focused", form, first)
+	}
+	screenshot(t, ctx, "edit-log")
+
+	// The other match; Related To the Globex renewal; a note.
+	setValue(t, ctx, "#wu-who", other)
+	typeInto(t, ctx, "#wu-what-q", "Globex")
+	waitJS(t, ctx, fmt.Sprintf(`!!document.querySelector('#wu-what-results [role=option][data-record-id=%q]')`, deal), 10*time.Second)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(`#wu-what-results [role=option][data-record-id=%q]`, deal)))); err != nil {
+		t.Fatal(err)
+	}
+	typeInto(t, ctx, "#wu-notes", "Wants a quote for the renewal")
+	click(t, ctx, "wu-save")
+	waitJS(t, ctx, `document.getElementById("wrapup").hidden && document.getElementById("call-msg").textContent.includes("are in Salesforce")`, 15*time.Second)
+
+	tasks := waitTasks(t, d, callID, 1)
+	task := tasks[0]
+	if task["Id"] != before["Id"] || task["WhoId"] != other || task["WhatId"] != deal || !strings.HasPrefix(task["Description"].(string), "Wants a quote for the renewal\n\n") {
+		t.Errorf("Task after the edit: %v; want the same Task on %s, related to %s, with the notes first", task, other, deal)
+	}
+
+	// Opened again from Recent calls: the change is in it.
+	waitJS(t, ctx, fmt.Sprintf(`!!document.querySelector('#recent button[data-call-id=%q]') && document.getElementById("recent").textContent.includes("edited")`, callID), 10*time.Second)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(`#recent button[data-call-id=%q]`, callID)))); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, `!document.getElementById("wrapup").hidden && document.getElementById("wrapup").dataset.mode === "edit"`, 10*time.Second)
+	again := evalJS[[]string](t, ctx, `[document.getElementById("wu-who").value, document.getElementById("wu-what-q").dataset.recordId || "", document.getElementById("wu-notes").value]`)
+	if again[0] != other || again[1] != deal || again[2] != "Wants a quote for the renewal" {
+		t.Errorf("the form opened again shows %q, want %s, the renewal and the notes", again, other)
+	}
+	click(t, ctx, "wu-later") // Cancel: nothing changes
+	waitJS(t, ctx, `document.getElementById("wrapup").hidden`, 5*time.Second)
+	drain(t, d)
+	if n := len(tasksFor(d, callID)); n != 1 {
+		t.Errorf("%d Tasks for the call, want 1", n)
+	}
+}

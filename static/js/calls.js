@@ -3,6 +3,7 @@
 // agent signed in, so that it survives a reload) and the calls seen lately
 // (for messages that name a call by id).
 import { $, el, icon, recordIcon } from "./dom.js";
+import * as toast from "./toast.js";
 import { elapsed, view } from "./lib/callcard.js";
 import { KnownCalls } from "./lib/known.js";
 import { fmtDuration } from "./lib/numbers.js";
@@ -15,11 +16,26 @@ let recentCalls = [];
 let recentOwner = null; // the agent (user id) the recent calls belong to
 const RECENT_KEY = "zoomcti.recent";
 let onPick = () => {};
+let onEdit = () => {};
 const popWhere = new Map(); // call id -> "here" | "elsewhere": which console tab popped it
 
 // onChoose is told the record the agent picked among several matches.
 export function onChoose(fn) {
   onPick = fn;
+}
+
+// onEditLog is told the call whose log the agent wants to change ("Edit
+// log" on the ended call's card or in Recent calls).
+export function onEditLog(fn) {
+  onEdit = fn;
+}
+
+// setLogMessage reports on a call's log: on the card when the call is on
+// it, else under Recent calls.
+export function setLogMessage(callID, text, tone) {
+  const onIt = onCard && onCard.id === callID && !$("call").hidden;
+  toast.show($("call-msg"), onIt ? text : "", tone);
+  toast.show($("recent-msg"), onIt ? "" : text, tone);
 }
 
 export function know(call) {
@@ -43,6 +59,7 @@ export function recentList() {
 // show draws a call the server described.
 export function show(call) {
   know(call);
+  if (!onCard || onCard.id !== call.id) toast.show($("call-msg"), "");
   onCard = call;
   render(call);
   if (call.state === "ended") remember(call);
@@ -107,6 +124,8 @@ function render(call) {
   }
   $("call-note").textContent = v.note;
   renderPop(call.id);
+  $("call-actions").hidden = !v.ended || call.direction === "internal";
+  $("call-edit-log").onclick = () => onEdit(call.id);
   clearInterval(timer);
   const tick = () => {
     const s = elapsed(call, Date.now());
@@ -148,8 +167,11 @@ function renderRecent() {
   }
   for (const c of recentCalls) {
     const r = recent.row(c);
+    const edit = c.direction === "internal" ? null
+      : el("button", { type: "button", class: "slds-button zc-small-button zc-recent-edit", "data-call-id": c.id, "aria-label": "Edit log of " + r.who, text: "Edit log" });
+    if (edit) edit.onclick = () => onEdit(c.id);
     ul.append(el("li", { class: "slds-item zc-recent-row" },
-      el("span", { class: "slds-truncate", text: r.who }), el("span", { class: "slds-text-color_weak", text: r.how })));
+      el("span", { class: "slds-truncate", text: r.who }), el("span", { class: "slds-text-color_weak", text: r.how }), edit));
   }
 }
 

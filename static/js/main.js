@@ -69,6 +69,12 @@ connection.on("logged", (msg) => {
   opencti.refreshView();
 });
 
+// The agent's change to a saved log is in Salesforce.
+connection.on("log_updated", (msg) => {
+  calls.setLogMessage(msg.call_id, "Your changes to the call log are in Salesforce.", "success");
+  opencti.refreshView();
+});
+
 connection.on("zoom", (msg) => agent.renderZoom(msg.zoom, msg.message));
 connection.on("presence", (msg) => agent.renderPresence(msg.presence));
 connection.on("pop_claimed", pop.claimed);
@@ -116,6 +122,13 @@ calls.onChoose((call, recordID, several) => {
 });
 
 wrapups.listen({ open: wrapupForm.show, known: calls.know });
+
+// "Edit log": a call waiting for its wrap-up opens that; a saved one opens
+// the form on its saved log.
+calls.onEditLog((callID) => {
+  if (wrapups.has(callID)) wrapupForm.show(callID, { focus: true });
+  else wrapupForm.editLog(callID);
+});
 
 agent.init();
 tabs.init();
