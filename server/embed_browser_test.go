@@ -190,3 +190,42 @@ func TestTwoConsoleTabsPopACallOnce(t *testing.T) {
 		})
 	}
 }
+
+// The first word from Zoom's embed tells the server that the embed's
+// approved domains admit this console: the Set-up Guide's and zoomcti
+// doctor's evidence. A message that only claims to be the embed's does not.
+func TestTheEmbedsFirstAnswerIsEvidence(t *testing.T) {
+	d := startDemo(t)
+	ctx := openSignedIn(t, d)
+	embedFrame(t, ctx)
+	seen := func() bool { return !d.Server.lastEvidence(context.Background(), d.Org.OrgID(), factEmbed).IsZero() }
+
+	evalJS[bool](t, ctx, `(() => {
+		window.addEventListener("message", (e) => { if (e.data === "marker") window.markerSeen = true; });
+		window.postMessage({ type: "zp-call-ringing-event", data: { callId: "1" } }, "*");
+		window.postMessage("marker", "*");
+		return true })()`)
+	waitJS(t, ctx, `window.markerSeen === true`, 5*time.Second)
+	// The server reads the page's websocket in order: a "ready" sent for the
+	// forgery would be noted before this round trip comes back.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`import("/static/js/connection.js").then((m) => {
+		m.on("dial_preview", () => { window.roundTrip = true; });
+		return m.send({ type: "dial_preview", number: "1" }) })`, chromedp.EvalAwaitPromise)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, `window.roundTrip === true`, 5*time.Second)
+	if seen() {
+		t.Fatal("a forged embed message counted as the embed answering")
+	}
+
+	if _, err := d.Zoom.Ring(context.Background(), zoomsim.CallSpec{From: adaPhone, To: DemoZoomUserID}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for !seen() {
+		if time.Now().After(deadline) {
+			t.Fatal("the embed answered, and the server never heard of it")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

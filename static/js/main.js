@@ -43,6 +43,7 @@ connection.on("hello", (msg) => {
   if (msg.agent) { agent.update(msg.agent); settings.setAgent(msg.agent); }
   if (msg.softphone) opencti.sizePanel(msg.softphone);
   agent.renderPresence(msg.presence);
+  embed.onConnected();
   wrapups.load(); // calls may have ended while we were away
 });
 
