@@ -1,0 +1,58 @@
+package main
+
+import (
+	"bytes"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/zoomcti/zoomcti/internal/chromium"
+)
+
+// zoomcti screenshots writes a 400 × 640 PNG per scene asked for (two of
+// them here, to keep the test short; the command takes every scene the
+// same way) and says where.
+func TestScreenshotsWritesAPNGPerScene(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives headless Chromium: the slow suite, run without -short")
+	}
+	browser, err := chromium.Path()
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	noEnv := func(string) string { return "" }
+	if code := run([]string{"screenshots", "--out", dir, "--scenes", "ringing-chooser,salesforce-down", "--chromium", browser}, noEnv, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s%s", code, out.String(), errb.String())
+	}
+	for _, name := range []string{"ringing-chooser", "salesforce-down"} {
+		path := filepath.Join(dir, name+".png")
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatalf("no %s: %v", path, err)
+		}
+		cfg, err := png.DecodeConfig(f)
+		f.Close()
+		if err != nil || cfg.Width != 400 || cfg.Height != 640 {
+			t.Errorf("%s: %dx%d (%v), want a 400x640 PNG", path, cfg.Width, cfg.Height, err)
+		}
+		if !strings.Contains(out.String(), path) {
+			t.Errorf("the command did not say it wrote %s:\n%s", path, out.String())
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("%d files written, want the 2 scenes asked for", len(entries))
+	}
+
+	// An unknown scene is a clear error, naming the scenes there are.
+	errb.Reset()
+	if code := run([]string{"screenshots", "--out", dir, "--scenes", "nope", "--chromium", browser}, noEnv, &out, &errb); code == 0 || !strings.Contains(errb.String(), "idle") {
+		t.Errorf("unknown scene: exit %d, %q", code, errb.String())
+	}
+}
