@@ -62,6 +62,32 @@ func TestRingingCallShowsAtOnceWhileSalesforceIsDown(t *testing.T) {
 	}
 }
 
+// A slow Salesforce holds no ring up either: the call shows, and says the
+// lookup waits, once the lookup has taken 3 s (cti's RingLookupWait), and
+// the match fills in when the lookup job's slower request answers.
+func TestRingingCallShowsAtOnceWhileSalesforceIsSlow(t *testing.T) {
+	d := startDemo(t)
+	ctx := openSignedIn(t, d)
+	ada := recordWithPhone(t, d, "Contact", adaPhone)
+	evalJS[bool](t, ctx, watchNotes)
+	d.Org.SetLatency(4 * time.Second) // every request: slower than a ring may wait
+	const callID = "7400000000000050003"
+	bodies, err := sim().Inbound(zoomsim.CallSpec{CallID: callID, From: adaPhone, FromName: "EXAMPLE CUSTOMER", To: DemoZoomUserID, Talk: 60 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	send(t, d, bodies[0])
+	waitJS(t, ctx, fmt.Sprintf(`document.getElementById("call").dataset.callId === %q && document.getElementById("call").dataset.lookup === "waiting"`, callID), 10*time.Second)
+	if got := evalJS[string](t, ctx, `document.getElementById("call-name").textContent`); got != "EXAMPLE CUSTOMER" {
+		t.Errorf("the ringing card names %q, want Zoom's caller-id name", got)
+	}
+	waitJS(t, ctx, fmt.Sprintf(`!!document.querySelector('#call-matches button[data-record-id=%q]')`, ada), 20*time.Second)
+	if seen := evalJS[[]string](t, ctx, `window.notesSeen`); strings.Contains(strings.Join(seen, "|"), "No matching") {
+		t.Errorf("the card said there was no match while Salesforce was slow: %q", seen)
+	}
+	d.Org.SetLatency(0)
+}
+
 // Out of API requests: the console's own search pops, and finds the
 // caller; the card says why it lists no match rather than "no match".
 func TestAPILimitPopsTheConsolesSearchNotNoMatch(t *testing.T) {
