@@ -105,6 +105,9 @@ func TestEditAutoSavedCallLog(t *testing.T) {
 				if len(last) == 0 || !last[len(last)-1].Call.Edited {
 					t.Error("the softphone was not told the log was edited")
 				}
+				if up := f.push.of(f.alice, "log_updated"); len(up) == 0 || up[0].CallID != "C1" || up[0].TaskID == "" {
+					t.Errorf("the softphone was not told the change is in Salesforce: %+v", up)
+				}
 			})
 		}
 	}
@@ -173,4 +176,43 @@ func TestEditCallLogRefused(t *testing.T) {
 			t.Errorf("Task %+v after %d updates; want it untouched", task, f.crm.updates)
 		}
 	})
+}
+
+// The softphone's "Edit log" opens the form with the saved log: the log
+// as the call built it and the agent's last edit; a call whose log is not
+// saved has none to open.
+func TestCallLogForTheEditForm(t *testing.T) {
+	f := newFixture(t)
+	f.talk(f.inbound("C1", ada), time.Minute)
+	f.runJobs()
+	ctx := context.Background()
+	saved, err := f.e.CallLog(ctx, *f.alice, "C1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if saved.Edit != nil || saved.Draft.WhoID != "003ADA" || saved.Call.ID != "C1" || !strings.HasPrefix(saved.Draft.Subject, "Call from") {
+		t.Errorf("before an edit: %+v", saved)
+	}
+	edit := WrapUpEdit{Notes: "Wants the blue plan", WhoID: "none"}
+	if err := f.e.EditCallLog(ctx, *f.alice, "C1", edit); err != nil {
+		t.Fatal(err)
+	}
+	saved, err = f.e.CallLog(ctx, *f.alice, "C1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if saved.Edit == nil || saved.Edit.Notes != edit.Notes || saved.Edit.WhoID != "none" || strings.Contains(saved.Draft.Description, edit.Notes) {
+		t.Errorf("after an edit: edit %+v, draft %+v", saved.Edit, saved.Draft)
+	}
+	if !saved.Call.Edited {
+		t.Error("the call does not say it was edited")
+	}
+
+	w := wrapUpFixture(t, ada, nil)
+	if _, err := w.e.CallLog(ctx, *w.alice, "C1"); !errors.Is(err, ErrNotLogged) {
+		t.Errorf("a call waiting for its wrap-up: %v, want ErrNotLogged", err)
+	}
+	if _, err := f.e.CallLog(ctx, *f.alice, "nope"); !errors.Is(err, ErrNotLogged) {
+		t.Errorf("an unknown call: %v, want ErrNotLogged", err)
+	}
 }

@@ -138,8 +138,13 @@ type EngineConfig struct {
 	// QueueSettle is how long a queue member who only rang waits before
 	// logging an unanswered queue call (default 20 s).
 	QueueSettle time.Duration
-	Clock       func() time.Time
-	Logger      *slog.Logger
+	// RingLookupWait is how long a live call's lookup may take before the
+	// call is shown without its match (the card says the lookup waits, and
+	// the lookup job asks again): a Salesforce that hangs must not hold
+	// the ring up (default 3 s).
+	RingLookupWait time.Duration
+	Clock          func() time.Time
+	Logger         *slog.Logger
 }
 
 // Engine turns normalized events into screen pops and call logs.
@@ -167,6 +172,9 @@ func NewEngine(cfg EngineConfig) *Engine {
 	}
 	if e.cfg.QueueSettle <= 0 {
 		e.cfg.QueueSettle = 20 * time.Second
+	}
+	if e.cfg.RingLookupWait <= 0 {
+		e.cfg.RingLookupWait = 3 * time.Second
 	}
 	if e.cfg.Settings == nil {
 		e.cfg.Settings = func(context.Context, string) (Settings, error) { return DefaultSettings(), nil }
@@ -322,7 +330,13 @@ func (e *Engine) match(ctx context.Context, a Agent, c *Call) error {
 		c.Matches = []Match{}
 		return nil
 	}
-	matches, err := e.cfg.CRM.FindByPhone(ctx, a, c.Other.Number)
+	lctx := ctx
+	if !c.Over() {
+		var cancel context.CancelFunc
+		lctx, cancel = context.WithTimeout(ctx, e.cfg.RingLookupWait)
+		defer cancel()
+	}
+	matches, err := e.cfg.CRM.FindByPhone(lctx, a, c.Other.Number)
 	switch {
 	case errors.Is(err, ErrCRMPaused):
 		// No API budget: the console's own search still works and costs

@@ -356,6 +356,7 @@ type fakeCRM struct {
 	searches, creates, updates, finds int
 	err                               error // returned by every call while set
 	lookupErr                         error // returned by FindByPhone while set
+	hang                              bool  // FindByPhone answers only when its context ends
 	failAfterCreate                   int   // creates that succeed but report an error
 	onCreate                          func()
 	// records are the Contacts, Leads and Accounts CallRecord reads.
@@ -373,8 +374,13 @@ func newFakeCRM() *fakeCRM {
 	}}
 }
 
-func (c *fakeCRM) FindByPhone(_ context.Context, _ Agent, number string) ([]Match, error) {
+func (c *fakeCRM) FindByPhone(ctx context.Context, _ Agent, number string) ([]Match, error) {
 	c.mu.Lock()
+	if c.hang {
+		c.mu.Unlock()
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
 	defer c.mu.Unlock()
 	if c.err != nil {
 		return nil, c.err

@@ -58,7 +58,8 @@ func newFixture(t *testing.T) *fixture {
 	f.e = NewEngine(EngineConfig{
 		Directory: f.dir, CRM: f.crm, KV: f.kv, Outbox: f.outbox, Notifier: f.push,
 		NotFound: errMissing, Conflict: errConflict, QueueSettle: 20 * time.Second, Clock: f.clock.Now,
-		Logger: slog.New(slog.DiscardHandler),
+		RingLookupWait: 20 * time.Millisecond, // real time: a hanging lookup gives up at once
+		Logger:         slog.New(slog.DiscardHandler),
 		Settings: func(context.Context, string) (Settings, error) {
 			f.mu.Lock()
 			defer f.mu.Unlock()

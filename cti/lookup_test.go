@@ -19,6 +19,7 @@ func TestLookupWaiting(t *testing.T) {
 		name     string
 		settings func(*Settings)
 		err      error                                  // what the lookup fails with at first
+		hang     bool                                   // or: the lookup does not answer at first
 		play     func(t *testing.T, f *fixture, c call) // the call, with Salesforce back somewhere in it
 		firstPop []Pop                                  // the pops the ring brought
 		lookup   LookupFailure                          // what the ringing card says
@@ -28,6 +29,16 @@ func TestLookupWaiting(t *testing.T) {
 		{name: "Salesforce back while ringing: the match fills in and pops", err: down,
 			play: func(t *testing.T, f *fixture, c call) {
 				f.crm.lookupErr = nil
+				f.runJobs()
+				f.tick(10 * time.Second)
+				f.at(c, KindMissed)
+			},
+			lookup: LookupWaiting, pops: []Pop{adaPop}, who: "003ADA"},
+		{name: "Salesforce hangs: the ring shows without waiting for it, and the match fills in", hang: true,
+			play: func(t *testing.T, f *fixture, c call) {
+				f.crm.mu.Lock()
+				f.crm.hang = false
+				f.crm.mu.Unlock()
 				f.runJobs()
 				f.tick(10 * time.Second)
 				f.at(c, KindMissed)
@@ -81,6 +92,7 @@ func TestLookupWaiting(t *testing.T) {
 				f.settings(tc.settings)
 			}
 			f.crm.lookupErr = tc.err
+			f.crm.hang = tc.hang
 			c := f.inbound("C1", Party{Number: ada.Number, Name: "ADA LOVELACE"})
 			f.at(c, KindRinging) // acknowledged: nothing waits for Salesforce
 

@@ -105,5 +105,10 @@ func (e *Engine) runTaskUpdate(ctx context.Context, job outboxJob) error {
 		e.log.Warn("call log update refused; leaving it", "call_id", j.Task.CallObject, "task_id", string(id), "err", err)
 		return nil
 	}
+	if err == nil && job.Edited {
+		// The agent's change is in Salesforce: the softphone says so and
+		// refreshes the console, whose record shows the Task.
+		e.push(ctx, j.Agent, j.Task.CallObject, Message{Type: "log_updated", CallID: j.Task.CallObject, TaskID: string(id)})
+	}
 	return err
 }

@@ -4,9 +4,12 @@ import "time"
 
 // Message is what the server pushes to an agent's softphone.
 type Message struct {
-	Type string    `json:"type"` // "call", or "logged" once the call's Task is written
+	// "call", "logged" once the call's Task is written, or "log_updated"
+	// once the agent's change to it is in Salesforce.
+	Type string    `json:"type"`
 	Call *CallView `json:"call,omitempty"`
-	// CallID and TaskID name the call and its Task in a "logged" message.
+	// CallID and TaskID name the call and its Task in a "logged" or
+	// "log_updated" message.
 	CallID string `json:"call_id,omitempty"`
 	TaskID string `json:"task_id,omitempty"`
 	// Pop, when set, asks the softphone to pop this in the console. It is

@@ -45,16 +45,23 @@ func (e *Engine) NoteDial(ctx context.Context, a Agent, d DialIntent) error {
 // NoteDialNumber is NoteDial returning the number in E.164 as the org's
 // phone rules read it ("" when they cannot), the form to dial.
 func (e *Engine) NoteDialNumber(ctx context.Context, a Agent, d DialIntent) (string, error) {
+	e164, err := e.DialNumber(ctx, a, d.Number)
+	if err != nil || e164 == "" {
+		return "", err
+	}
+	b, _ := json.Marshal(d)
+	return e164, e.cfg.KV.Set(ctx, dialKey(a, e164), b, dialMemory)
+}
+
+// DialNumber is number in E.164 as the org's phone rules read it ("" when
+// they cannot): what a click to dial dials. It notes nothing, so the
+// softphone can show it while the agent decides.
+func (e *Engine) DialNumber(ctx context.Context, a Agent, number string) (string, error) {
 	set, err := e.cfg.Settings(ctx, a.OrgID)
 	if err != nil {
 		return "", err
 	}
-	p := NormalizePhone(d.Number, set.PhoneRules())
-	if p.E164 == "" {
-		return "", nil
-	}
-	b, _ := json.Marshal(d)
-	return p.E164, e.cfg.KV.Set(ctx, dialKey(a, p.E164), b, dialMemory)
+	return NormalizePhone(number, set.PhoneRules()).E164, nil
 }
 
 // checkDialed marks an outbound call that the agent dialled from a record.

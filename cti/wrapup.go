@@ -158,18 +158,11 @@ func (e *Engine) EditCallLog(ctx context.Context, a Agent, callID string, edit W
 	if err != nil {
 		return err
 	}
-	if pending, err := e.wrapUpPending(ctx, a, callID); err != nil {
-		return err
-	} else if pending {
-		return ErrNotLogged // the wrap-up is the place for it
-	}
-	if done, err := e.cfg.KV.Get(ctx, logKey(a, callID)); err == nil && string(done) == discarded {
-		return ErrNotLogged
-	} else if err != nil && !errors.Is(err, e.cfg.NotFound) {
+	if err := e.mayEditLog(ctx, a, callID); err != nil {
 		return err
 	}
 	return e.withCall(ctx, a, callID, func(c *Call) error {
-		if c == nil || !c.Over() || !c.Logged || c.NoLog != "" || c.Direction == Internal && set.IgnoreInternalCalls {
+		if !loggedCall(c, set) {
 			return ErrNotLogged
 		}
 		// The edit applies to the log as the call built it, not on top of
@@ -190,6 +183,56 @@ func (e *Engine) EditCallLog(ctx context.Context, a Agent, callID string, edit W
 		b.after = append(b.after, func(ctx context.Context) { e.push(ctx, a, c.ID, msg) })
 		return e.apply(ctx, b, JobRef{})
 	})
+}
+
+// mayEditLog refuses a call whose log is not the agent's to change here:
+// it waits for its wrap-up (the form is the place for it) or was discarded.
+func (e *Engine) mayEditLog(ctx context.Context, a Agent, callID string) error {
+	if pending, err := e.wrapUpPending(ctx, a, callID); err != nil {
+		return err
+	} else if pending {
+		return ErrNotLogged
+	}
+	if done, err := e.cfg.KV.Get(ctx, logKey(a, callID)); err == nil && string(done) == discarded {
+		return ErrNotLogged
+	} else if err != nil && !errors.Is(err, e.cfg.NotFound) {
+		return err
+	}
+	return nil
+}
+
+// loggedCall says whether c is over and has a saved log (auto-saved or
+// wrapped up): one EditCallLog may change.
+func loggedCall(c *Call, set Settings) bool {
+	return c != nil && c.Over() && c.Logged && c.NoLog == "" && !(c.Direction == Internal && set.IgnoreInternalCalls)
+}
+
+// SavedLog is a saved call's log as the agent may change it: the call, the
+// log as the call built it (Draft, without any edit) and the agent's last
+// edit (nil: none), which EditCallLog replaces.
+type SavedLog struct {
+	WrapUp
+	Edit *WrapUpEdit `json:"edit"`
+}
+
+// CallLog returns callID's saved log for the agent to change, or
+// ErrNotLogged as EditCallLog would.
+func (e *Engine) CallLog(ctx context.Context, a Agent, callID string) (SavedLog, error) {
+	set, err := e.cfg.Settings(ctx, a.OrgID)
+	if err != nil {
+		return SavedLog{}, err
+	}
+	if err := e.mayEditLog(ctx, a, callID); err != nil {
+		return SavedLog{}, err
+	}
+	c, err := e.loadCall(ctx, a, callID)
+	if err != nil {
+		return SavedLog{}, err
+	}
+	if !loggedCall(c, set) {
+		return SavedLog{}, ErrNotLogged
+	}
+	return SavedLog{WrapUp: WrapUp{Call: *callMessage(c, false, set).Call, Draft: e.buildTask(a, c, set), Created: c.Ended}, Edit: c.Edit}, nil
 }
 
 // DiscardWrapUp drops a waiting call log for good: the call is marked as

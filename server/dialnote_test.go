@@ -22,3 +22,26 @@ func TestDialIsNotedBeforeTheSoftphoneDials(t *testing.T) {
 		t.Errorf("dial notes on the server when the softphone is told to dial: %v", keys)
 	}
 }
+
+// While the agent is asked to confirm a click to dial, the softphone shows
+// the number the call would dial (+ and country code), and nothing is
+// noted: a call the agent then makes some other way is not taken for it.
+func TestDialPreviewNotesNothing(t *testing.T) {
+	e := newEnv(t)
+	ws := e.dialAs(e.session())
+	for _, tc := range []struct{ number, want string }{
+		{"(202) 555-0142", "+12025550142"},
+		{"+44 20 7946 0018", "+442079460018"},
+		{"not a number", ""},
+	} {
+		if err := ws.WriteJSON(map[string]string{"type": "dial_preview", "number": tc.number}); err != nil {
+			t.Fatal(err)
+		}
+		if m := readMsg(t, ws, "dial_preview", 5*time.Second); m["number"] != tc.number || m["e164"] != tc.want {
+			t.Errorf("dial_preview of %q = %v, want %q", tc.number, m, tc.want)
+		}
+	}
+	if keys, _ := e.st.Keys(context.Background(), "dial:"); len(keys) != 0 {
+		t.Errorf("dial notes after previews only: %v", keys)
+	}
+}

@@ -32,6 +32,11 @@ func zoomTokenKey(orgID, userID string) string { return "zoomtoken:" + orgID + "
 // per user, so the cache does too).
 func phoneCacheKey(a cti.Agent, e164 string) string { return "phonecache:" + a.Key() + ":" + e164 }
 
+// popClaimKey marks the one softphone of an agent that pops a call: every
+// console tab runs a softphone and hears the pop, and the first to claim
+// it here is the one that asks its console.
+func popClaimKey(a cti.Agent, callID string) string { return "popclaim:" + a.Key() + ":" + callID }
+
 // deadJobKey keeps a job that can never succeed, for an operator to read.
 func deadJobKey(queue, id string) string { return "dead:" + queue + ":" + id }
 

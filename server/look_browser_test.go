@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -181,5 +182,65 @@ func TestEmbedNotRespondingIsAccessible(t *testing.T) {
 	checkState(t, ctx, "embed not responding")
 	if !inView(t, ctx, "embed-retry") {
 		t.Error("Try again is not in view")
+	}
+}
+
+// The states issue 11 added: a lookup waiting for Salesforce, a click to
+// dial waiting for the agent's yes, a saved log being edited, a sign-in in
+// progress that can be cancelled.
+func TestAgentStatesAreAccessibleAndFit(t *testing.T) {
+	d := startDemo(t)
+	ctx := openSignedIn(t, d)
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(400, 640)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, `document.getElementById("zoom").dataset.status === "linked"`, 10*time.Second)
+
+	d.Org.InjectFaults(http.StatusServiceUnavailable, 1_000_000)
+	const callID = "7400000000000030003"
+	bodies, err := sim().Inbound(zoomsim.CallSpec{CallID: callID, From: adaPhone, FromName: "LOVELACE ADA", To: DemoZoomUserID, Talk: 20 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	send(t, d, bodies[0])
+	waitJS(t, ctx, `document.getElementById("call").dataset.lookup === "waiting"`, 15*time.Second)
+	checkState(t, ctx, "lookup waiting")
+	d.Org.InjectFaults(0, 0)
+
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`import("/static/js/dial.js").then((m) => (m.onClickToDial({ number: "+44 20 7946 0018", recordId: "003000000000001AAA", recordName: "Alan Turing", objectType: "Contact" }), true))`, chromedp.EvalAwaitPromise)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, `!document.getElementById("dial").hidden && document.getElementById("dial-number").textContent === "+442079460018"`, 10*time.Second)
+	checkState(t, ctx, "click to dial asks")
+	for _, id := range []string{"dial-yes", "dial-no"} {
+		if !inView(t, ctx, id) {
+			t.Errorf("click to dial: #%s is not in view", id)
+		}
+	}
+	click(t, ctx, "dial-no")
+
+	for _, b := range bodies[1:] {
+		send(t, d, b)
+	}
+	drain(t, d)
+	waitJS(t, ctx, `document.getElementById("call").dataset.state === "ended" && !document.getElementById("call-actions").hidden`, 15*time.Second)
+	checkState(t, ctx, "ended call")
+	click(t, ctx, "call-edit-log")
+	waitJS(t, ctx, `!document.getElementById("wrapup").hidden && document.getElementById("wrapup").dataset.mode === "edit"`, 10*time.Second)
+	checkState(t, ctx, "edit log")
+	for _, id := range []string{"wu-save", "wu-later"} {
+		if !inView(t, ctx, id) {
+			t.Errorf("edit log: #%s is not in view", id)
+		}
+	}
+	click(t, ctx, "wu-later")
+
+	click(t, ctx, "signout-btn")
+	waitJS(t, ctx, `!document.getElementById("signin").hidden`, 10*time.Second)
+	popup := signinPopup(t, ctx)
+	waitJS(t, ctx, `!document.getElementById("signin-cancel").hidden`, 5*time.Second)
+	checkState(t, ctx, "signing in")
+	if err := chromedp.Do(popup, closeWindow); err != nil {
+		t.Fatal(err)
 	}
 }

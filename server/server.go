@@ -223,6 +223,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/calllogs", s.handleListWrapUps)
 	mux.HandleFunc("POST /api/calllogs/{call}", s.handleSaveWrapUp)
 	mux.HandleFunc("DELETE /api/calllogs/{call}", s.handleDiscardWrapUp)
+	mux.HandleFunc("GET /api/calllogs/{call}", s.handleGetCallLog)
 	mux.HandleFunc("PATCH /api/calllogs/{call}", s.handleEditCallLog)
 	mux.HandleFunc("GET /api/records", s.handleSearchRecords)
 	if s.cfg.Demo {

@@ -462,13 +462,15 @@ func TestConsoleClickToDialCompletesSalesEngagementWork(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`a.sim-phone`))); err != nil {
 		t.Fatal(err)
 	}
+	frame := softphoneFrame(t, ctx)
+	// The agent confirms the call in the softphone.
+	waitFrame(t, ctx, frame, `!document.getElementById("dial").hidden && (document.getElementById("dial-yes").click(), true)`)
 	// The server hears which record the agent dialled from before Zoom's
 	// events come (its note is used up by the call at once, so it shows
 	// below: the call does not pop Ada and is logged on her).
 	// The softphone handed the number to Zoom's Smart Embed (zp-make-call),
 	// which placed the call: Zoom's webhooks bring it, the far end answers,
 	// and the agent hangs up.
-	frame := softphoneFrame(t, ctx)
 	waitFrame(t, ctx, frame, `document.getElementById("call").dataset.state === "answered"`)
 	callID, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("call").dataset.callId`,
 		func(p *runtime.EvaluateParams) { p.ContextID = frame }))

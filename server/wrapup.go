@@ -67,6 +67,28 @@ func (s *Server) handleEditCallLog(w http.ResponseWriter, r *http.Request) {
 	s.handleCallLogEdit(w, r, s.engine.EditCallLog)
 }
 
+// handleGetCallLog answers GET /api/calllogs/{call}: a saved call's log as
+// the agent may change it (the call, the log as the call built it, the
+// agent's last edit), for the softphone's "Edit log". 409 when it has no
+// saved log to change.
+func (s *Server) handleGetCallLog(w http.ResponseWriter, r *http.Request) {
+	a, err := s.agentForToken(r.Context(), bearer(r))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	saved, err := s.engine.CallLog(r.Context(), *a, r.PathValue("call"))
+	switch {
+	case errors.Is(err, cti.ErrNotLogged):
+		s.writeError(w, r, errorf(KindConflict, "this call has no saved call log to change (still on, waiting for its wrap-up, or discarded)", err))
+		return
+	case err != nil:
+		s.writeError(w, r, errorf(KindUnavailable, "try again", err))
+		return
+	}
+	writeJSON(w, http.StatusOK, saved)
+}
+
 func (s *Server) handleCallLogEdit(w http.ResponseWriter, r *http.Request, apply func(context.Context, cti.Agent, string, cti.WrapUpEdit) error) {
 	a, err := s.agentForToken(r.Context(), bearer(r))
 	if err != nil {

@@ -271,6 +271,17 @@ func TestEditAutoSavedCallLogThroughTheAPI(t *testing.T) {
 		t.Fatalf("edit: status %d", status)
 	}
 	e.drain()
+	// The edit form reads the log back: the call's own and the agent's edit.
+	if status, got := e.api(http.MethodGet, "/api/calllogs/"+id, token, nil); status != http.StatusOK {
+		t.Errorf("GET the saved log: %d %v", status, got)
+	} else if edit, _ := got["edit"].(map[string]any); edit["notes"] != "Wants a demo on Thursday" || edit["who_id"] != "none" {
+		t.Errorf("GET the saved log: edit %v", got["edit"])
+	} else if draft, _ := got["draft"].(map[string]any); !strings.HasPrefix(draft["subject"].(string), "Call from") {
+		t.Errorf("GET the saved log: draft %v", got["draft"])
+	}
+	if status, _ := e.api(http.MethodGet, "/api/calllogs/7700000000000000099", token, nil); status != http.StatusConflict {
+		t.Errorf("GET the log of a call zoomcti does not know: %d, want 409", status)
+	}
 	tasks := e.tasks(id)
 	if len(tasks) != 1 {
 		t.Fatalf("%d Tasks after the edit, want 1", len(tasks))

@@ -201,7 +201,7 @@ func (s *Server) wsReader(c *wsConn) {
 		var msg struct {
 			Type string `json:"type"`
 			cti.DialIntent
-			CallID string `json:"call_id"` // choose, adopt
+			CallID string `json:"call_id"` // choose, adopt, pop
 			State  string `json:"state"`   // embed
 		}
 		if err := c.ws.ReadJSON(&msg); err != nil {
@@ -226,6 +226,17 @@ func (s *Server) wsReader(c *wsConn) {
 			// zp-make-call wants), when they can.
 			b, _ := json.Marshal(map[string]string{"type": "dial_noted", "number": msg.Number, "e164": e164})
 			c.trySend(b)
+		case "dial_preview":
+			// The agent clicked a number and is asked first: the number
+			// the call would dial, with nothing noted yet.
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			e164, err := s.engine.DialNumber(ctx, c.agent, msg.Number)
+			if err != nil {
+				s.log.Warn("cannot read a number to dial", "user_id", c.agent.UserID, "err", err)
+			}
+			cancel()
+			b, _ := json.Marshal(map[string]string{"type": "dial_preview", "number": msg.Number, "e164": e164})
+			c.trySend(b)
 		case "choose":
 			// The agent picked one of several matches: the call is logged
 			// on it, and every softphone of the agent marks it.
@@ -234,6 +245,13 @@ func (s *Server) wsReader(c *wsConn) {
 				s.log.Warn("cannot record the chosen match", "user_id", c.agent.UserID, "call_id", msg.CallID, "err", err)
 			}
 			cancel()
+		case "pop":
+			// Every console tab of the agent runs a softphone and hears the
+			// call's pop; one asks its console. The tabs cannot settle it
+			// among themselves: their shared localStorage is not atomic
+			// across the browser's processes, even under a Web Lock.
+			b, _ := json.Marshal(map[string]any{"type": "pop_claimed", "call_id": msg.CallID, "granted": s.claimPop(c.agent, msg.CallID)})
+			c.trySend(b)
 		case "embed":
 			// The softphone heard from Zoom's Smart Embed: its approved
 			// domains admit this org's console (the doctor's evidence).
@@ -255,6 +273,26 @@ func (s *Server) wsReader(c *wsConn) {
 			cancel()
 		}
 	}
+}
+
+// popClaimTTL is how long a call's pop stays claimed: past a reload or a
+// reconnect, which resend the pop of the call in progress.
+const popClaimTTL = 24 * time.Hour
+
+// claimPop says whether this softphone is the agent's first to claim the
+// call's pop. When the store cannot say, it pops: twice beats never.
+func (s *Server) claimPop(a cti.Agent, callID string) bool {
+	if callID == "" || len(callID) > 64 {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ok, err := s.store.SetNX(ctx, popClaimKey(a, callID), []byte("1"), popClaimTTL)
+	if err != nil {
+		s.log.Warn("cannot claim a screen pop; this softphone pops", "user_id", a.UserID, "call_id", callID, "err", err)
+		return true
+	}
+	return ok
 }
 
 // wsWriter is the connection's only writer.

@@ -5,24 +5,21 @@ package browsertest
 import (
 	"context"
 	"os"
-	"os/exec"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/zoomcti/zoomcti/internal/chromium"
 )
 
 // chromiumPath finds a Chromium to drive. Without one the browser tests
 // skip on a developer's machine but fail in CI, where scripts/test installs it.
 func chromiumPath(t testing.TB) string {
 	t.Helper()
-	if p := os.Getenv("ZOOMCTI_CHROMIUM"); p != "" {
+	p, err := chromium.Path()
+	if err == nil {
 		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
 	}
 	if os.Getenv("CI") != "" {
 		t.Fatal("chromium is required in CI (apt-get install -y chromium); scripts/test installs it")
@@ -37,26 +34,11 @@ func New(t testing.TB) context.Context {
 	if testing.Short() {
 		t.Skip("a browser test: the slow suite, run without -short")
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath(t)),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.WindowSize(1280, 900),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	t.Cleanup(func() {
-		cancelBrowser()
-		cancelAlloc()
-	})
-	// Start the browser now, so a broken install fails here, clearly.
-	if err := chromedp.Do(bctx); err != nil {
+	bctx, cancel, err := chromium.Start(context.Background(), chromiumPath(t), 1280, 900)
+	if err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
+	t.Cleanup(cancel)
 	return bctx
 }
 

@@ -72,6 +72,7 @@ export function showSignin(message) {
   $("agent").hidden = true;
   $("signin").hidden = false;
   $("signin-btn").disabled = false;
+  $("signin-cancel").hidden = true;
   $("signin-msg").textContent = message || "Sign in with Salesforce to receive your calls here.";
 }
 
@@ -89,7 +90,17 @@ function startSignin() {
     return;
   }
   $("signin-btn").disabled = true;
+  $("signin-cancel").hidden = false;
   $("signin-msg").textContent = "Finish signing in in the Salesforce window…";
+}
+
+// cancelSignin gives up a sign-in in progress (its window may be hidden
+// behind Salesforce's): the window closes, and a late result from it is
+// not taken.
+function cancelSignin() {
+  signin.cancel();
+  showSignin("Sign-in cancelled. Press Sign in when you are ready.");
+  $("signin-btn").focus();
 }
 
 function onMessage(e) {
@@ -209,6 +220,7 @@ async function disconnectZoom() {
 
 export function init() {
   $("signin-btn").onclick = startSignin;
+  $("signin-cancel").onclick = cancelSignin;
   $("signout-btn").onclick = signOut;
   $("zoom-link-btn").onclick = authorizeZoom;
   $("zoom-disconnect-btn").onclick = askDisconnect;

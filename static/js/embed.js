@@ -21,6 +21,7 @@
 import { config } from "./config.js";
 import { $ } from "./dom.js";
 import * as calls from "./calls.js";
+import * as connection from "./connection.js";
 import * as tabs from "./tabs.js";
 import { showPanel } from "./opencti.js";
 import { dialable } from "./lib/numbers.js";
@@ -31,6 +32,7 @@ let frame = null;
 let loaded = false;
 let lastHeard = 0; // when the embed last posted anything (ms)
 let silent = false;
+let announced = false; // the server heard that the embed answers (once per page load)
 const expected = new Set(); // call ids we already expect the embed to report
 
 function onMessage(e) {
@@ -73,6 +75,7 @@ function init() {
 
 function heard() {
   lastHeard = Date.now();
+  announce();
   if (silent) {
     silent = false;
     renderDown();
@@ -115,6 +118,19 @@ function onEmbedEvent(type, data) {
   // say the call moved on. The call id is very likely Zoom's call_id
   // (reference §8, unconfirmed): a card with another id is left alone.
   if (embedState[type] && callId) calls.embedSays(callId, embedState[type]);
+}
+
+// announce tells the server, once per page load, that Zoom's embed answers
+// here: its approved domains admit this console (evidence for the Set-up
+// Guide and zoomcti doctor). Offline, it waits for onConnected.
+function announce() {
+  if (announced || !lastHeard) return;
+  announced = connection.send({ type: "embed", state: "ready" });
+}
+
+// onConnected is told the websocket is up (hello).
+export function onConnected() {
+  announce();
 }
 
 // onServerCall is told every call message from the websocket: a live call

@@ -7,6 +7,8 @@
 //   connection.js   the websocket: messages in, reconnects (lib/backoff.js)
 //   header.js       the one header and its connection status (lib/status.js)
 //   opencti.js      Salesforce's Open CTI; pop.js screen pops; work.js Sales Engagement
+//   dial.js         click to dial, confirmed by the agent (lib/dial.js)
+//   adopt.js        a record created for a caller with no match gets the call
 //   calls.js        the call card and Recent calls (lib/callcard.js, lib/recent.js)
 //   wrapup/         the wrap-up form, its record pickers, unlinked call logs
 //   settings/       the admin's settings cards and Health
@@ -15,9 +17,11 @@
 // lib/ holds the rules with no page: static/test/ unit-tests them with
 // Node's test runner (scripts/test runs it).
 import { $ } from "./dom.js";
+import * as adopt from "./adopt.js";
 import * as agent from "./agent.js";
 import * as calls from "./calls.js";
 import * as connection from "./connection.js";
+import * as dial from "./dial.js";
 import * as embed from "./embed.js";
 import * as opencti from "./opencti.js";
 import * as pop from "./pop.js";
@@ -32,27 +36,6 @@ function showError(msg) {
   toast.show($("error"), msg, "error");
 }
 
-// Click to dial hands the number to Zoom; its call events then come back
-// through the webhooks like any other call. The server hears first which
-// record the agent dialled from, so that the call does not pop that record
-// again and is logged against it.
-let dialNoted = null;
-function onClickToDial(payload) {
-  const raw = String(payload && payload.number || "");
-  if (!raw.replace(/[^\d+*#]/g, "")) return;
-  const sent = connection.send({
-    type: "dial", number: raw, // as clicked: the server applies the org's number rules
-    record_id: payload.recordId || "", record_name: payload.recordName || "", object_type: payload.objectType || "",
-  });
-  // Once the server has noted the record (dial_noted), or after a second
-  // without an answer; + kept either way.
-  if (!sent) { embed.dial(raw); return; }
-  let done = false;
-  const once = (e164) => { if (!done) { done = true; dialNoted = null; embed.dial(e164 || raw); } };
-  dialNoted = (msg) => { if (msg.number === raw) once(msg.e164); };
-  setTimeout(() => once(), 1000);
-}
-
 // --- messages from the server -------------------------------------------------------
 
 connection.on("hello", (msg) => {
@@ -60,6 +43,7 @@ connection.on("hello", (msg) => {
   if (msg.agent) { agent.update(msg.agent); settings.setAgent(msg.agent); }
   if (msg.softphone) opencti.sizePanel(msg.softphone);
   agent.renderPresence(msg.presence);
+  embed.onConnected();
   wrapups.load(); // calls may have ended while we were away
 });
 
@@ -69,7 +53,7 @@ connection.on("call", (msg) => {
   calls.show(call);
   embed.onServerCall(call);
   settings.noteCall();
-  pop.pop(msg);
+  pop.pop(msg).then((where) => calls.popped(call.id, where));
 });
 
 // The call's Task is in Salesforce: say so, and refresh the console so the
@@ -86,9 +70,17 @@ connection.on("logged", (msg) => {
   opencti.refreshView();
 });
 
+// The agent's change to a saved log is in Salesforce.
+connection.on("log_updated", (msg) => {
+  calls.setLogMessage(msg.call_id, "Your changes to the call log are in Salesforce.", "success");
+  opencti.refreshView();
+});
+
 connection.on("zoom", (msg) => agent.renderZoom(msg.zoom, msg.message));
 connection.on("presence", (msg) => agent.renderPresence(msg.presence));
-connection.on("dial_noted", (msg) => { if (dialNoted) dialNoted(msg); });
+connection.on("pop_claimed", pop.claimed);
+connection.on("dial_preview", dial.previewed);
+connection.on("dial_noted", dial.noted);
 
 // A call just ended: list it at once and open its form, unless the agent
 // is busy with another one.
@@ -112,6 +104,7 @@ connection.onGiveUp((why) => {
 
 agent.listen({
   signedIn(a) {
+    calls.setAgent(a.user_id);
     settings.setAgent(a); // admins get the Settings button
     connection.connect();
   },
@@ -119,6 +112,7 @@ agent.listen({
     connection.close();
     wrapupForm.close();
     wrapups.reset();
+    calls.setAgent(null);
     settings.setAgent(null);
   },
 });
@@ -130,11 +124,18 @@ calls.onChoose((call, recordID, several) => {
 
 wrapups.listen({ open: wrapupForm.show, known: calls.know });
 
-pop.forgetOldPops();
+// "Edit log": a call waiting for its wrap-up opens that; a saved one opens
+// the form on its saved log.
+calls.onEditLog((callID) => {
+  if (wrapups.has(callID)) wrapupForm.show(callID, { focus: true });
+  else wrapupForm.editLog(callID);
+});
+
 agent.init();
 tabs.init();
 wrapupForm.init();
 settings.init();
 embed.start();
-opencti.load({ onClickToDial, onWorkStart: work.onWorkStart, fail: showError });
+dial.init();
+opencti.load({ onClickToDial: dial.onClickToDial, onNavigationChange: adopt.onNavigation, onWorkStart: work.onWorkStart, fail: showError });
 agent.start().catch((e) => showError(e.message));

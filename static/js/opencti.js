@@ -18,10 +18,10 @@ export function salesforceOrigin() {
   return allowedOrigin(origin, config.salesforceOrigins);
 }
 
-// load adds the script; onClickToDial and onWorkStart (Sales Engagement,
-// API 46.0+, only where the org has it) are its listeners. fail is told
-// what went wrong.
-export function load({ onClickToDial, onWorkStart, fail }) {
+// load adds the script; onClickToDial, onNavigationChange and onWorkStart
+// (Sales Engagement, API 46.0+, only where the org has it) are its
+// listeners. fail is told what went wrong.
+export function load({ onClickToDial, onNavigationChange, onWorkStart, fail }) {
   const origin = salesforceOrigin();
   if (!origin) {
     fail("Open this page from Salesforce: add it as the Open CTI softphone of a call center.");
@@ -35,6 +35,7 @@ export function load({ onClickToDial, onWorkStart, fail }) {
     cti.notifyInitializationComplete({});
     cti.enableClickToDial({});
     cti.onClickToDial({ listener: onClickToDial });
+    cti.onNavigationChange({ listener: onNavigationChange });
     if (cti.hvs && typeof cti.hvs.onWorkStart === "function") cti.hvs.onWorkStart({ listener: onWorkStart });
     ready(cti);
   };

@@ -1,17 +1,22 @@
 // Screen pops: the server decides what to pop (msg.pop); the page asks the
 // console, once per call across every console tab.
+import * as connection from "./connection.js";
 import { api, showPanel } from "./opencti.js";
 
 // Calls this tab popped already (a reload must not pop again).
 const popped = new Set(JSON.parse(sessionStorage.getItem("zoomcti.popped") || "[]"));
 
+// pop asks the console for the pop the server decided, unless another tab
+// does. It resolves to "here" (this tab popped), "elsewhere" (another tab
+// did) or null (nothing to pop, or popped before).
 export async function pop(msg) {
   const call = msg.call;
   const p = msg.pop;
-  if (!p || popped.has(call.id)) return;
+  if (!p || popped.has(call.id)) return null;
   popped.add(call.id);
   sessionStorage.setItem("zoomcti.popped", JSON.stringify([...popped].slice(-50)));
-  if (!(await claim(call.id))) return;
+  if (p.kind === "choose") return null; // the agent picks among the matches in the card
+  if (!(await claim(call.id))) return "elsewhere";
   const cti = await api;
   if (call.direction === "inbound") showPanel();
   if (p.kind === "record") {
@@ -41,7 +46,7 @@ export async function pop(msg) {
       deferred: false,
     });
   }
-  // "choose": the agent picks one of the matches listed in the call card.
+  return "here";
 }
 
 // popRecord opens one record (the agent clicked a match).
@@ -51,29 +56,33 @@ export async function popRecord(id) {
 }
 
 // Every console tab runs this page and hears the call: one of them pops
-// it, the visible one first. They share storage (one top-level site), so
-// the first to mark the call under a Web Lock wins.
+// it. The server settles which (the first softphone to claim the call):
+// the tabs share storage, but a mark in localStorage is not atomic across
+// the browser's processes, even under a Web Lock, so two tabs could both
+// find the call unmarked. A hidden tab claims a moment later than a
+// visible one, so that the agent's own tab pops when it can.
+const claims = new Map(); // call id -> resolve(granted)
+const HIDDEN_DELAY_MS = 400;
+const ANSWER_WAIT_MS = 3000;
+
 async function claim(callID) {
-  const key = "zoomcti.pop." + callID;
-  if (document.visibilityState !== "visible") await new Promise((r) => setTimeout(r, 400));
-  const mark = () => {
-    if (localStorage.getItem(key)) return false;
-    localStorage.setItem(key, String(Date.now()));
-    return true;
-  };
-  try {
-    return navigator.locks ? await navigator.locks.request("zoomcti.pop", mark) : mark();
-  } catch (e) {
-    return true; // no storage here: this tab pops
-  }
+  if (document.visibilityState !== "visible") await new Promise((r) => setTimeout(r, HIDDEN_DELAY_MS));
+  return new Promise((resolve) => {
+    // Offline, or no answer: this tab pops (twice beats never).
+    const timer = setTimeout(() => answer(callID, true), ANSWER_WAIT_MS);
+    claims.set(callID, (granted) => { clearTimeout(timer); resolve(granted); });
+    if (!connection.send({ type: "pop", call_id: callID })) answer(callID, true);
+  });
 }
 
-// Claims older than a day are forgotten.
-export function forgetOldPops() {
-  try {
-    for (let i = localStorage.length - 1; i >= 0; i--) {
-      const k = localStorage.key(i);
-      if (k && k.startsWith("zoomcti.pop.") && Date.now() - Number(localStorage.getItem(k)) > 86400000) localStorage.removeItem(k);
-    }
-  } catch (e) { /* no storage */ }
+function answer(callID, granted) {
+  const resolve = claims.get(callID);
+  if (!resolve) return;
+  claims.delete(callID);
+  resolve(granted);
+}
+
+// claimed is the server's answer to this tab's claim.
+export function claimed(msg) {
+  answer(String(msg.call_id || ""), msg.granted === true);
 }

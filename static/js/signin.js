@@ -30,14 +30,22 @@ export function start(origin, { done, failed }) {
   return true;
 }
 
+// cancel gives up the sign-in in progress: its window closes, and a late
+// result from it is not taken.
+export function cancel() {
+  const w = popup;
+  popup = null;
+  if (w && !w.closed) w.close();
+}
+
 // watch calls onClosed once the popup w closes (its last message may still
-// be on the way: the caller checks it did not come).
+// be on the way: the caller checks it did not come), within a second.
 export function watch(w, onClosed) {
   const timer = setInterval(() => {
     if (!w.closed) return;
     clearInterval(timer);
     setTimeout(onClosed, 500);
-  }, 1000);
+  }, 500);
 }
 
 function onMessage(e) {

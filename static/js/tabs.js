@@ -38,10 +38,15 @@ export function cover(on) {
 }
 
 // showWhenShown brings Calls forward when element id appears: zoomcti's
-// part asks for the agent (the sign-in, a wrap-up to fill in).
-function showWhenShown(id) {
-  new MutationObserver(() => { if (!$(id).hidden) select("calls"); })
-    .observe($(id), { attributes: true, attributeFilter: ["hidden"] });
+// part asks for the agent (the sign-in, a wrap-up to fill in). With
+// unlessTyping, not while the agent works in Zoom's embed (a text, the
+// keypad): hiding it would drop what they type.
+function showWhenShown(id, { unlessTyping = false } = {}) {
+  new MutationObserver(() => {
+    if ($(id).hidden) return;
+    if (unlessTyping && document.hasFocus() && $("phone-pane").contains(document.activeElement)) return;
+    select("calls");
+  }).observe($(id), { attributes: true, attributeFilter: ["hidden"] });
 }
 
 export function init() {
@@ -53,7 +58,7 @@ export function init() {
     select(next);
     $("tab-" + next).focus();
   });
-  showWhenShown("wrapup");
+  showWhenShown("wrapup", { unlessTyping: true });
   showWhenShown("signin");
   select("calls");
 }

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { elapsed, matchLabel, note, view } from "../js/lib/callcard.js";
+import { elapsed, LOOKUP, matchLabel, note, view } from "../js/lib/callcard.js";
 
 const ada = { id: "003A", name: "Ada Lovelace", type: "Contact", account_id: "001E", account_name: "Analytical Engines Ltd" };
 const augusta = { id: "003B", name: "Augusta King", type: "Contact" };
@@ -19,6 +19,11 @@ test("the note under the matches", () => {
     { name: "several, live", call: { state: "answered", direction: "inbound", matches: [ada, augusta] }, want: "Several records match: pick one." },
     { name: "several, ended unpicked", call: { state: "ended", direction: "inbound", matches: [ada, augusta] }, want: "" },
     { name: "several, picked", call: { state: "ended", direction: "inbound", matches: [ada, augusta], chosen: "003B" }, want: "Logged on the record you picked." },
+    { name: "lookup waiting", call: { state: "ringing", direction: "inbound", matches: null, lookup: "waiting" }, want: LOOKUP.waiting.live },
+    { name: "lookup waiting, ended", call: { state: "ended", direction: "inbound", matches: [], lookup: "waiting" }, want: LOOKUP.waiting.ended },
+    { name: "API limit", call: { state: "ringing", direction: "inbound", matches: [], lookup: "paused" }, want: LOOKUP.paused.live },
+    { name: "signed out", call: { state: "answered", direction: "inbound", matches: [], lookup: "signed_out" }, want: LOOKUP.signed_out.live },
+    { name: "found since", call: { state: "answered", direction: "inbound", matches: [ada], lookup: "waiting" }, want: "" },
   ];
   for (const c of cases) assert.equal(note(c.call), c.want, c.name);
 });
@@ -39,4 +44,15 @@ test("the timer runs from the answer and stops at the call's duration", () => {
   assert.equal(elapsed({ state: "ringing" }, Date.parse(answered)), null);
   assert.equal(elapsed({ state: "answered", answered }, Date.parse(answered) + 61000), 61);
   assert.equal(elapsed({ state: "ended", answered, duration: 75 }, Date.parse(answered) + 999000), 75);
+});
+
+test("a lookup that could not ask Salesforce never says no match", () => {
+  for (const lookup of Object.keys(LOOKUP)) {
+    for (const state of ["ringing", "answered", "ended"]) {
+      const v = view({ id: "3", state, direction: "inbound", number: "+12025550142", name: "EXAMPLE CUSTOMER", lookup });
+      assert.doesNotMatch(v.note, /No matching/, lookup + " " + state);
+      assert.equal(v.lookup, lookup);
+      assert.equal(v.name, "EXAMPLE CUSTOMER");
+    }
+  }
 });

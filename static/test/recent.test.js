@@ -32,3 +32,12 @@ test("known calls forget the oldest past their limit", () => {
   k.markLogged("a");
   assert.equal(k.get("a").logged, true);
 });
+
+test("a call without a match is named by Zoom's caller id, else its number", () => {
+  assert.equal(row({ id: "b", name: "EXAMPLE CUSTOMER", number: "+12025550100", direction: "inbound", matches: [] }).who, "EXAMPLE CUSTOMER · Incoming call");
+  assert.equal(row({ id: "c", number: "+12025550100", direction: "outbound", matches: [] }).who, "+12025550100 · Outgoing call");
+});
+
+test("a log the agent changed says so", () => {
+  assert.equal(row({ id: "d", number: "+12025550100", direction: "inbound", result: "completed", duration: 5, logged: true, edited: true }).how, "0:05 · logged · edited");
+});

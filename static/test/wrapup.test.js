@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { accountsOf, isLead, localErrors, people, recordName, sentence, whoOf } from "../js/lib/wrapup.js";
+import { accountsOf, isLead, localErrors, people, prefill, recordName, sentence, whoOf } from "../js/lib/wrapup.js";
 import { bind, completes } from "../js/lib/work.js";
 import { dialable, fmtDuration, sameNumber } from "../js/lib/numbers.js";
 import { allowedOrigin } from "../js/lib/origin.js";
@@ -62,4 +62,19 @@ test("Open CTI is loaded only from the Salesforce origins the server allows", ()
     { in: "not a url", want: null },
   ];
   for (const c of cases) assert.equal(allowedOrigin(c.in, allowed), c.want, c.in);
+});
+
+test("the form shows the draft, or the agent's last edit over it", () => {
+  const draft = { subject: "Call from +12025550142", who_id: "003A", what_id: "001E", fields: { Topic__c: "x" } };
+  assert.deepEqual(prefill(draft, null), { subject: draft.subject, notes: "", disposition: "", who_id: "003A", what_id: "001E", fields: { Topic__c: "x" } });
+  assert.deepEqual(prefill(draft, { notes: "Call back", disposition: "Left Voicemail", fields: { Topic__c: "y" } }),
+    { subject: draft.subject, notes: "Call back", disposition: "Left Voicemail", who_id: "003A", what_id: "001E", fields: { Topic__c: "y" } });
+  const none = prefill(draft, { who_id: "none" });
+  assert.equal(none.who_id, "");
+  assert.equal(none.what_id, "001E", "Related To stays when the Name is cleared");
+  const other = prefill(draft, { who_id: "003G" });
+  assert.equal(other.who_id, "003G");
+  assert.equal(other.what_id, "", "the draft's Account went with the draft's Contact");
+  assert.equal(prefill(draft, { who_id: "003G", what_id: "006D" }).what_id, "006D");
+  assert.equal(prefill(draft, { subject: "Renewal" }).subject, "Renewal");
 });

@@ -38,12 +38,16 @@ type CallSpec struct {
 	Ring   time.Duration // ringing time (6 s answered, 30 s missed)
 	Talk   time.Duration // talk time of an answered call (90 s)
 	Queue  *Queue        // the queue that routed an inbound call, if any
+	// FromName is the caller-id name Zoom gives an outside caller (as
+	// "EXAMPLE CUSTOMER" in its callee_ringing sample); none when empty.
+	FromName string
 }
 
 // endpoint is one side of a call: a user of the account or a number.
 type endpoint struct {
 	user   *User
 	number string
+	name   string // an outside number's caller-id name
 }
 
 // call is a CallSpec resolved against the directory, with its timeline.
@@ -66,6 +70,9 @@ func (z *Zoom) resolve(s string) endpoint {
 // must be a user for the events to exist.
 func (z *Zoom) prepare(spec CallSpec, subject string, answered bool) (call, error) {
 	c := call{id: spec.CallID, caller: z.resolve(spec.From), callee: z.resolve(spec.To), queue: spec.Queue}
+	if c.caller.user == nil {
+		c.caller.name = spec.FromName
+	}
 	if c.id == "" {
 		c.id = newCallID()
 	}
@@ -119,6 +126,10 @@ func (z *Zoom) Inbound(spec CallSpec) ([][]byte, error) {
 	answered := obj
 	answered.AnswerStartTime = zt(c.answer)
 	ended := answered
+	ended.Caller.Name = "" // an outside caller's name is not on callee_ended (Zoom's sample)
+	if c.caller.user != nil {
+		ended.Caller.Name = answered.Caller.Name
+	}
 	ended.CallEndTime = zt(c.end)
 	ended.HandupResult = "Call connected"
 	return [][]byte{
@@ -243,7 +254,7 @@ func (o liveObject) withoutNames() liveObject {
 // digits in phone_number, not the direct number.
 func (c call) party(e endpoint) liveParty {
 	if e.user == nil {
-		return liveParty{ExtensionType: "pstn", PhoneNumber: e.number, ConnectionType: "pstn_off_net"}
+		return liveParty{ExtensionType: "pstn", Name: e.name, PhoneNumber: e.number, ConnectionType: "pstn_off_net"}
 	}
 	u := e.user
 	ext, _ := strconv.ParseInt(u.Extension, 10, 64)

@@ -256,7 +256,7 @@ func TestScenariosMatchFixtures(t *testing.T) {
 	var bodies [][]byte
 	for _, build := range []func() ([][]byte, error){
 		func() ([][]byte, error) {
-			return z.Inbound(zoomsim.CallSpec{From: customer, To: zoomsim.AliceID, Queue: zoomsim.SalesQueue()})
+			return z.Inbound(zoomsim.CallSpec{From: customer, FromName: "EXAMPLE CUSTOMER", To: zoomsim.AliceID, Queue: zoomsim.SalesQueue()})
 		},
 		func() ([][]byte, error) { return z.Outbound(zoomsim.CallSpec{From: zoomsim.AliceID, To: customer}) },
 		func() ([][]byte, error) { return z.Missed(zoomsim.CallSpec{From: customer, To: zoomsim.BobID}) },
@@ -289,5 +289,32 @@ func TestScenariosMatchFixtures(t *testing.T) {
 				t.Errorf("%s: field %s is not in the fixture", env.Event, p)
 			}
 		}
+	}
+}
+
+// An outside caller's caller-id name is on the live events that carry
+// names, as in Zoom's callee_ringing sample.
+func TestInboundCarriesTheCallerIDName(t *testing.T) {
+	z := zoomsim.New(zoomsim.Options{})
+	bodies, err := z.Inbound(zoomsim.CallSpec{From: customer, FromName: "EXAMPLE CUSTOMER", To: zoomsim.AliceID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ringing struct {
+		Event   string `json:"event"`
+		Payload struct {
+			Object struct {
+				Caller struct {
+					Name        string `json:"name"`
+					PhoneNumber string `json:"phone_number"`
+				} `json:"caller"`
+			} `json:"object"`
+		} `json:"payload"`
+	}
+	if err := json.Unmarshal(bodies[0], &ringing); err != nil {
+		t.Fatal(err)
+	}
+	if c := ringing.Payload.Object.Caller; ringing.Event != "phone.callee_ringing" || c.Name != "EXAMPLE CUSTOMER" || c.PhoneNumber != customer {
+		t.Errorf("%s caller = %+v, want EXAMPLE CUSTOMER at %s", ringing.Event, c, customer)
 	}
 }

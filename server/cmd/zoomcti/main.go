@@ -32,6 +32,7 @@ Usage:
   zoomcti faults    [--scenario kill|redis-restart|rolling|all] [--rate 50]   break three instances behind nginx under load: every call popped, one Task each
   zoomcti hostile   [--server URL --pid PID]   play issue 8's memory attack, print the server's RSS before and after
   zoomcti health    [--url URL] [--ready]   exit 0 when a running server answers /healthz (the image's health check)
+  zoomcti screenshots [--out DIR] [--scenes NAME,...]   PNGs of the softphone's states at 400 × 640 (demo + headless Chromium)
   zoomcti version                        print the version
 
 Run "zoomcti COMMAND --help" for a command's flags. The README lists every ZOOMCTI_* variable.
@@ -69,6 +70,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		err = cmdHostile(ctx, args[1:], getenv, stdout, stderr)
 	case "health":
 		err = cmdHealth(ctx, args[1:], getenv, stdout, stderr)
+	case "screenshots":
+		err = cmdScreenshots(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "zoomcti", version())
 		return 0

@@ -22,9 +22,22 @@ export function stateLabel(call) {
   return STATE[call.state] || call.state || "";
 }
 
+// LOOKUP says why a call has no match yet when Salesforce could not be
+// asked (CallView.lookup): never "no match" for a caller it may know.
+export const LOOKUP = {
+  waiting: { live: "Looking the caller up: Salesforce is not answering yet. The match shows here when it does.",
+    ended: "Salesforce did not answer: the call log names the caller once it does." },
+  paused: { live: "Salesforce's API limit is reached: the console searches for the number instead.",
+    ended: "Salesforce's API limit was reached: the call log names the caller once it can." },
+  signed_out: { live: "Sign in to Salesforce again to look callers up.",
+    ended: "Sign in to Salesforce again: the call log waits for you." },
+};
+
 // note is the line under the matches.
 export function note(call) {
   const matches = call.matches || [];
+  const lookup = matches.length === 0 && LOOKUP[call.lookup];
+  if (lookup) return call.state === "ended" ? lookup.ended : lookup.live;
   if (matches.length === 0) return call.direction === "internal" ? "" : "No matching Contact, Lead or Account.";
   if (matches.length === 1) return "";
   if (call.chosen) return "Logged on the record you picked.";
@@ -47,6 +60,7 @@ export function view(call) {
     id: call.id,
     state: call.state,
     ended: call.state === "ended",
+    lookup: (call.matches || []).length === 0 && LOOKUP[call.lookup] ? call.lookup : "",
     direction: DIRECTION[call.direction] || "Call",
     stateLabel: stateLabel(call),
     number: call.number || "Unknown number",

@@ -18,7 +18,7 @@ export function markLogged(list, callID) {
 
 // row is what one line of the list says.
 export function row(c) {
-  const who = (c.matches && c.matches[0] ? c.matches[0].name : c.number || "Unknown number") + " · " + (DIRECTION[c.direction] || "Call");
-  const how = (c.result === "completed" ? fmtDuration(c.duration) : c.result || "") + (c.logged ? " · logged" : "");
+  const who = (c.matches && c.matches[0] ? c.matches[0].name : c.name || c.number || "Unknown number") + " · " + (DIRECTION[c.direction] || "Call");
+  const how = (c.result === "completed" ? fmtDuration(c.duration) : c.result || "") + (c.logged ? " · logged" : "") + (c.edited ? " · edited" : "");
   return { who, how };
 }

@@ -54,6 +54,26 @@ export function isLead(id) {
   return String(id || "").startsWith("00Q");
 }
 
+// prefill is what the form shows for a log: the draft (what the call
+// alone logs) with the agent's last edit over it, as the server applies an
+// edit (a Name of "none" is no one; a new Name takes the draft's Related
+// To with the draft's Name). edit is null for a log never edited.
+export function prefill(draft, edit) {
+  draft = draft || {};
+  if (!edit) {
+    return { subject: draft.subject || "", notes: "", disposition: "", who_id: draft.who_id || "", what_id: draft.what_id || "", fields: draft.fields || {} };
+  }
+  const newWho = edit.who_id && edit.who_id !== "none";
+  return {
+    subject: edit.subject || draft.subject || "",
+    notes: edit.notes || "",
+    disposition: edit.disposition || "",
+    who_id: edit.who_id === "none" ? "" : edit.who_id || draft.who_id || "",
+    what_id: edit.what_id || (newWho ? "" : draft.what_id || ""),
+    fields: edit.fields || {},
+  };
+}
+
 // localErrors are what the page can tell before asking the server: a
 // search typed but no record chosen from it.
 export function localErrors({ editableWho, whoPending, whatPending }) {

@@ -1,5 +1,7 @@
 // The wrap-up form: the agent logs a call by hand (Auto Save Call Logs
-// off). This module owns the form being edited and whether it is saving.
+// off), or changes a saved call's log ("Edit log": its Name, Related To,
+// notes...; the Task is updated, PATCH /api/calllogs/{call}). This module
+// owns the form being edited, in which mode, and whether it is saving.
 import { $, el, option, spinner } from "../dom.js";
 import * as session from "../session.js";
 import * as toast from "../toast.js";
@@ -7,9 +9,9 @@ import * as work from "../work.js";
 import * as calls from "../calls.js";
 import * as list from "./list.js";
 import { Picker } from "./picker.js";
-import { accountsOf, describeCall, isLead, localErrors, people, recordName, sentence, whoOf } from "../lib/wrapup.js";
+import { accountsOf, describeCall, isLead, localErrors, people, prefill, recordName, sentence, whoOf } from "../lib/wrapup.js";
 
-let open = null; // the wrap-up being edited
+let open = null; // the log being edited: {call, draft, edit, mode: "wrapup" | "edit"}
 let saving = false;
 let whoPicker, whatPicker;
 
@@ -36,23 +38,61 @@ function whatPlaceholder() {
   return objs.length ? "Search " + objs.join(", ") : "Search records";
 }
 
-// show opens the form for callID's log.
-export function show(callID) {
+// show opens the form for callID's log waiting for its wrap-up. It takes
+// the keyboard only when the agent asked for the form (focus) or is
+// working in the softphone already: a form that opens by itself as a call
+// ends must not steal the keys the agent is typing elsewhere in Salesforce.
+export function show(callID, { focus = false } = {}) {
   const w = list.find(callID);
+  if (!w || saving) return;
+  draw({ call: w.call, draft: w.draft || {}, edit: null, mode: "wrapup" }, focus);
+}
+
+// editSaved opens the form on a saved call's log (GET /api/calllogs/{call}:
+// {call, draft, edit}), prefilled with what the Task says now.
+export function editSaved(saved, { focus = true } = {}) {
+  if (!saved || !saved.call || saving) return;
+  draw({ call: saved.call, draft: saved.draft || {}, edit: saved.edit || null, mode: "edit" }, focus);
+}
+
+// editLog opens the form on callID's saved log, read from the server; a
+// call without one says why in the softphone.
+export async function editLog(callID) {
+  let res;
+  try {
+    res = await session.request("GET", "/api/calllogs/" + encodeURIComponent(callID));
+  } catch (err) {
+    res = session.offline("Cannot open the call log: check your connection and try again.");
+  }
+  if (!res.ok) {
+    calls.setLogMessage(callID, sentence(res.data.error || "Cannot open the call log; try again."), res.status === 409 ? "info" : "error");
+    return;
+  }
+  if (!list.formSpec()) await list.load();
+  editSaved(res.data);
+}
+
+function draw(w, focus) {
   const f = list.formSpec();
-  if (!w || !f || saving) return;
+  if (!f) return;
   open = w;
-  const call = w.call, draft = w.draft || {};
+  const call = w.call, v = prefill(w.draft, w.edit);
+  const editing = w.mode === "edit";
   $("wrapup").dataset.callId = call.id;
+  $("wrapup").dataset.mode = w.mode;
+  $("wu-title").textContent = editing ? "Edit call log" : "Log this call";
+  $("wu-later").textContent = editing ? "Cancel" : "Later";
+  $("wu-discard").hidden = editing;
   $("wu-call").textContent = whoOf(call) + " — " + describeCall(call);
-  $("wu-subject").value = draft.subject || "";
-  $("wu-notes").value = "";
+  $("wu-subject").value = v.subject;
+  $("wu-notes").value = v.notes;
 
   $("wu-disposition-field").hidden = !f.sales_engagement;
   const disp = $("wu-disposition");
   disp.textContent = "";
   disp.append(option("", "— None —"));
   for (const d of f.dispositions || []) disp.append(option(d, d));
+  disp.value = v.disposition;
 
   // Name: among the number's matches, or any Contact or Lead when the
   // admin lets agents search.
@@ -65,23 +105,31 @@ export function show(callID) {
   who.textContent = "";
   who.append(option("", ppl.length ? "— None —" : "No Contact or Lead matches the number"));
   for (const m of ppl) who.append(option(m.id, m.name + " · " + m.type + (m.account_name ? " · " + m.account_name : "")));
-  who.value = draft.who_id || "";
+  who.value = v.who_id;
   who.disabled = ppl.length === 0;
-  whoPicker.set(draft.who_id ? { id: draft.who_id, name: recordName(call, draft.who_id) } : null);
+  whoPicker.set(v.who_id ? { id: v.who_id, name: recordName(call, v.who_id) } : null);
   whoPicker.chips(ppl.map((m) => ({ id: m.id, name: m.name, type: m.type })));
 
-  whatPicker.set(draft.what_id ? { id: draft.what_id, name: recordName(call, draft.what_id) } : null);
+  whatPicker.set(v.what_id ? { id: v.what_id, name: recordName(call, v.what_id) } : null);
   whatPicker.chips(accountsOf(call));
   onWhoChange(f.editable_who ? whoPicker.id : who.value);
 
-  renderExtraFields(f.fields || [], draft.fields || {});
+  renderExtraFields(f.fields || [], v.fields);
   clearErrors();
   setFormMsg("");
   $("wu-confirm").hidden = true;
   $("wrapup").hidden = false;
-  list.markOpen(call.id);
-  $("wrapup").scrollIntoView({ block: "start" });
-  $("wu-notes").focus();
+  list.markOpen(editing ? null : call.id);
+  reveal(focus);
+}
+
+// reveal scrolls the Calls pane (only it: scrollIntoView would scroll the
+// Salesforce page around the frame too) to the form, and focuses its notes
+// when it may.
+function reveal(focus) {
+  const pane = $("phone");
+  pane.scrollTop += $("wrapup").getBoundingClientRect().top - pane.getBoundingClientRect().top;
+  if (focus || document.hasFocus()) $("wu-notes").focus({ preventScroll: true });
 }
 
 export function close() {
@@ -205,6 +253,7 @@ async function save(e) {
   if (Object.keys(local).length) { showErrors(local); setFormMsg("Check the highlighted fields.", "error"); return; }
 
   const edit = editOf(f);
+  if (w.mode === "edit") { await saveEdit(w, edit); return; }
   // Noted before the request: the Task can be written, and its "logged"
   // message arrive, before this request's answer does.
   work.noteDisposition(w.call.id, edit.disposition);
@@ -235,6 +284,28 @@ async function save(e) {
     list.load();
   } else {
     setFormMsg(res.data.error || "Not saved; try again.", "error");
+  }
+}
+
+// saveEdit changes a saved log: the Task is updated in Salesforce (the
+// server says "log_updated" once it is).
+async function saveEdit(w, edit) {
+  setSaving(true, "Saving");
+  let res;
+  try {
+    res = await session.request("PATCH", "/api/calllogs/" + encodeURIComponent(w.call.id), edit);
+  } catch (err) {
+    res = session.offline("Not saved: check your connection and try again.");
+  }
+  setSaving(false);
+  if (res.status === 202) {
+    close();
+    calls.setLogMessage(w.call.id, "Saving your changes to the call log…", "info");
+  } else if (res.status === 400) {
+    const stray = showErrors(res.data.fields);
+    setFormMsg([sentence(res.data.error || "Check the highlighted fields."), ...stray].join(" "), "error");
+  } else {
+    setFormMsg(sentence(res.data.error || "Not saved; try again."), "error");
   }
 }
 

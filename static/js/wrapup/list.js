@@ -16,7 +16,8 @@ let msgCall = null; // the call whose save the message is reporting on
 let loadSeq = 0;
 let hooks = { open() {}, known() {} };
 
-// listen: open(callID) opens a form; known(call) is told each call listed.
+// listen: open(callID, {focus}) opens a form; known(call) is told each
+// call listed.
 export function listen(h) {
   hooks = h;
 }
@@ -96,7 +97,7 @@ function render() {
       el("span", { class: "slds-truncate", text: whoOf(w.call) + " · " + (DIRECTION[w.call.direction] || "Call") }),
       el("span", { class: "slds-text-color_weak", text: fmtWhen(w.created) }));
     if (openID === w.call.id) b.setAttribute("aria-current", "true");
-    b.onclick = () => hooks.open(w.call.id);
+    b.onclick = () => hooks.open(w.call.id, { focus: true });
     ul.append(el("li", { class: "slds-item" }, b));
   }
 }
