@@ -23,7 +23,7 @@ func Admin() []Scene {
 					return err
 				}
 			}
-			return nil
+			return st.WaitHealth(ctx, 3)
 		})},
 		{Name: "admin-settings", About: "the admin page's settings cards, laid out for a full page", Take: adminScene("settings", nil)},
 	}

@@ -118,3 +118,40 @@ func (st *Stage) Settings(ctx context.Context, fields map[string]any) error {
 	}
 	return nil
 }
+
+// WaitHealth waits until the admin's health for the org counts at least
+// pops screen pops in the last hour: the instance adds its figures to the
+// store every few seconds, and the admin page shows what the store holds.
+func (st *Stage) WaitHealth(ctx context.Context, pops int) error {
+	admin := st.Demo.Org.AdminUser()
+	token, err := st.Demo.Server.NewSession(ctx, cti.Agent{OrgID: st.Demo.Org.OrgID(), UserID: admin.ID})
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(waitFor)
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, st.Demo.ServerURL+"/api/admin/health?range=hour", nil)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		var got struct {
+			Totals map[string]any `json:"totals"`
+		}
+		if res, err := http.DefaultClient.Do(req); err == nil {
+			_ = json.NewDecoder(res.Body).Decode(&got)
+			res.Body.Close()
+		}
+		if n, _ := got.Totals["pops"].(float64); n >= float64(pops) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the admin's health never counted %d pops (it says %v)", pops, got.Totals["pops"])
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
