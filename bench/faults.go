@@ -15,6 +15,7 @@ package bench
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -29,7 +30,9 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"golang.org/x/oauth2"
 
+	"github.com/zoomcti/zoomcti/cti"
 	"github.com/zoomcti/zoomcti/cti/zoom/zoomsim"
 	"github.com/zoomcti/zoomcti/salesforce/sfsim"
 	"github.com/zoomcti/zoomcti/server"
@@ -200,6 +203,13 @@ type faultRun struct {
 	t0       time.Time // the first call
 	timeline []FaultEvent
 	outage   [2]time.Duration // redis-restart: killed, answering again
+	killed   *instance        // kill: the instance SIGKILLed
+	killedAt time.Duration    // kill: when, from the first call
+	health   struct {         // kill: the admin's health after the restart
+		checked bool
+		pops    int
+		err     error
+	}
 	failures []string
 	retried  struct{ sent, acked, gaveUp int } // Zoom's retries
 }
@@ -422,7 +432,62 @@ func (f *faultRun) run(ctx context.Context) (*FaultReport, error) {
 	<-faultDone
 	f.progress("draining: Zoom's retries, the queues, the Tasks")
 	drain, drained := f.drain(ctx)
+	if f.killed != nil {
+		f.healthAfterKill(ctx)
+	}
 	return f.report(load, drain, drained), ctx.Err()
+}
+
+// healthFlush is how often an instance adds its admin health figures to the
+// store (the server's healthFlushEvery): a SIGKILL loses at most what the
+// killed instance counted since its last flush.
+const healthFlush = 5 * time.Second
+
+// healthAfterKill starts the SIGKILLed instance again and asks it, as the
+// org's admin, for the admin page's health of the last hour: the figures
+// every instance added to the store, the killed one's until its last flush.
+func (f *faultRun) healthAfterKill(ctx context.Context) {
+	b := f.b
+	defer func() {
+		if f.health.err != nil {
+			f.problem("admin health after the restart: %v", f.health.err)
+		}
+	}()
+	if err := f.killed.start(ctx); err != nil {
+		f.health.err = fmt.Errorf("%s did not start again: %w", f.killed.name(), err)
+		return
+	}
+	f.note("%s started again and answers", f.killed.name())
+	admin := b.org.AdminUser()
+	a := cti.Agent{OrgID: b.org.OrgID(), UserID: admin.ID, Username: admin.Username, Email: admin.Username, Name: admin.Name}
+	access, refresh := b.org.IssueToken(admin.ID)
+	tok := (&oauth2.Token{AccessToken: access, RefreshToken: refresh, TokenType: "Bearer"}).WithExtra(map[string]any{"instance_url": b.sfURL})
+	if err := f.setup.Enroll(ctx, server.Enrollment{Agent: a, InstanceURL: b.sfURL, Salesforce: tok, Admin: true}); err != nil {
+		f.health.err = err
+		return
+	}
+	token, err := f.setup.NewSession(ctx, a)
+	if err != nil {
+		f.health.err = err
+		return
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+f.killed.addr+"/api/admin/health?range=hour", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		f.health.err = err
+		return
+	}
+	defer resp.Body.Close()
+	var got struct {
+		Totals map[string]any `json:"totals"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil || resp.StatusCode != http.StatusOK {
+		f.health.err = fmt.Errorf("GET /api/admin/health: %s (%v)", resp.Status, err)
+		return
+	}
+	n, _ := got.Totals["pops"].(float64)
+	f.health.checked, f.health.pops = true, int(n)
 }
 
 // driveRetries sends Zoom's retries as they fall due, until stopped.
@@ -463,7 +528,8 @@ func (f *faultRun) inject(ctx context.Context) {
 		in := f.instances[len(f.instances)/2]
 		pid := in.p.pid()
 		in.p.kill()
-		f.note("SIGKILL %s (pid %d); it stays down", in.name(), pid)
+		f.killed = in
+		f.killedAt = f.note("SIGKILL %s (pid %d); it stays down", in.name(), pid)
 	case ScenarioRedisRestart:
 		pids := f.redis.PIDs()
 		f.redis.Crash()

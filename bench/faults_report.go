@@ -51,6 +51,13 @@ type FaultReport struct {
 	Retries, RetriesAcked, GaveUp int
 	Reconnects, Reconnected       int // softphone reconnections; softphones that reconnected
 
+	// After a kill: the admin page's pops of the last hour, asked of the
+	// killed instance started again, against the pops the softphones got;
+	// HealthMayLose is how many of those came in the killed instance's last
+	// flush interval before the SIGKILL, which its figures may lack.
+	HealthChecked             bool
+	HealthPops, HealthMayLose int
+
 	InstanceLog map[string]int // the instances' warnings and errors by message
 	ProxyErrors map[string]int // nginx's upstream errors by kind
 	Errors      []string
@@ -128,6 +135,10 @@ func (r *FaultReport) String() string {
 	p("  webhooks                   %d sent; %d not acknowledged at first%s", r.Webhooks, unacked, kinds(r.Unacked))
 	p("  Zoom's retries             %d sent, %d acknowledged, %d events given up", r.Retries, r.RetriesAcked, r.GaveUp)
 	p("  softphone reconnects       %d (%d softphones)", r.Reconnects, r.Reconnected)
+	if r.HealthChecked {
+		p("  admin health, restarted    %d pops in the last hour for %d popped (up to %d may be lost with the killed instance's last %s)  %s",
+			r.HealthPops, r.Popped, r.HealthMayLose, healthFlush, check(r.HealthPops >= r.Popped-r.HealthMayLose))
+	}
 	p("  load %s · drain %s", r.Load.Round(time.Millisecond), r.Drain.Round(time.Millisecond))
 	if len(r.ProxyErrors) > 0 {
 		p("  nginx upstream errors     %s", strings.TrimPrefix(kinds(r.ProxyErrors), " "))
@@ -221,6 +232,18 @@ func (f *faultRun) report(load, drain time.Duration, drained bool) *FaultReport 
 	slices.SortFunc(notPopped, func(x, y *benchCall) int { return x.ringSent.Compare(y.ringSent) })
 	for _, c := range notPopped[:min(len(notPopped), 5)] {
 		rep.NotPopped = append(rep.NotPopped, fmt.Sprintf("agent %d's call, rang at %.2fs", c.agent.i, c.ringSent.Sub(f.t0).Seconds()))
+	}
+	if f.health.checked {
+		rep.HealthChecked, rep.HealthPops = true, f.health.pops
+		for _, at := range pops {
+			if at <= f.killedAt && at > f.killedAt-healthFlush {
+				rep.HealthMayLose++
+			}
+		}
+		if rep.HealthPops < rep.Popped-rep.HealthMayLose {
+			b.fail("the admin's health after the kill and restart counts %d pops, want at least %d (%d popped, up to %d lost with the killed instance)",
+				rep.HealthPops, rep.Popped-rep.HealthMayLose, rep.Popped, rep.HealthMayLose)
+		}
 	}
 	rep.Pop = summarize(popLat)
 	rep.TaskLag = summarize(taskLag)

@@ -173,6 +173,11 @@ func checkFaultReports(t *testing.T, out string) {
 			if moved < agents/5 || moved == agents {
 				t.Errorf("kill: %d of %d softphones reconnected, want about a third", moved, agents)
 			}
+			// The admin page's figures outlive the SIGKILL: asked of the
+			// killed instance started again, they hold the last hour.
+			if !strings.Contains(r, "admin health, restarted") || num(r, `admin health, restarted +(\d+) pops`) == 0 {
+				t.Errorf("kill: no admin health after the restart:\n%s", r)
+			}
 		case ScenarioRolling:
 			if moved != agents {
 				t.Errorf("rolling: %d of %d softphones reconnected, want every one", moved, agents)
