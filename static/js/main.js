@@ -72,6 +72,7 @@ connection.on("logged", (msg) => {
 
 // The agent's change to a saved log is in Salesforce.
 connection.on("log_updated", (msg) => {
+  wrapupForm.editSettled(msg.call_id);
   calls.setLogMessage(msg.call_id, "Your changes to the call log are in Salesforce.", "success");
   opencti.refreshView();
 });

@@ -12,8 +12,17 @@ import { Picker } from "./picker.js";
 import { accountsOf, describeCall, isLead, localErrors, people, prefill, recordName, sentence, whoOf } from "../lib/wrapup.js";
 
 let open = null; // the log being edited: {call, draft, edit, mode: "wrapup" | "edit"}
+// Calls whose edit Salesforce has taken: the server's log_updated can come
+// before the PATCH's own answer, which must not then say "Saving" again.
+const settled = new Set();
 let saving = false;
 let whoPicker, whatPicker;
+
+// editSettled notes that the server said the call's edited log is in
+// Salesforce (log_updated).
+export function editSettled(callID) {
+  settled.add(callID);
+}
 
 export function openID() {
   return open ? open.call.id : null;
@@ -291,6 +300,7 @@ async function save(e) {
 // server says "log_updated" once it is).
 async function saveEdit(w, edit) {
   setSaving(true, "Saving");
+  settled.delete(w.call.id);
   let res;
   try {
     res = await session.request("PATCH", "/api/calllogs/" + encodeURIComponent(w.call.id), edit);
@@ -300,7 +310,7 @@ async function saveEdit(w, edit) {
   setSaving(false);
   if (res.status === 202) {
     close();
-    calls.setLogMessage(w.call.id, "Saving your changes to the call log…", "info");
+    if (!settled.has(w.call.id)) calls.setLogMessage(w.call.id, "Saving your changes to the call log…", "info");
   } else if (res.status === 400) {
     const stray = showErrors(res.data.fields);
     setFormMsg([sentence(res.data.error || "Check the highlighted fields."), ...stray].join(" "), "error");
