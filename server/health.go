@@ -249,6 +249,17 @@ func (h *healthRecorder) pop(org string, d time.Duration) {
 	t.addN(hfPopBucket+strconv.Itoa(popBucket(d)), 1)
 }
 
+// popUntimed counts a screen pop for org whose webhook's arrival this
+// instance did not see (a pop that waited for Salesforce, pushed by the
+// lookup job): it counts as a pop, not in the latency.
+func (h *healthRecorder) popUntimed(org string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if t := h.slot(org, h.now()); t != nil {
+		t.addN(hfPops, 1)
+	}
+}
+
 // popBucket is the index of the first bound of popBuckets d fits under
 // (len(popBuckets): over the last).
 func popBucket(d time.Duration) int {

@@ -425,3 +425,26 @@ func TestHealthCountsZoomRateLimits(t *testing.T) {
 		t.Errorf("Zoom requests timed as rate limited: %d, want 2", got)
 	}
 }
+
+// A pop that waited for Salesforce (the ringing event's lookup failed, the
+// lookup job popped once Salesforce answered) counts on the admin's pops
+// chart, though not in its latency: this instance never saw that pop's
+// webhook arrive.
+func TestHealthCountsAPopThatWaitedForSalesforce(t *testing.T) {
+	e := newEnv(t)
+	ws := e.connectSoftphone()
+	defer ws.Close()
+	e.org.InjectFaults(503, 20) // every try of the ringing event's lookup
+	e.send(sim2Ringing(t, "7400000000000001931"))
+	for {
+		m := readMsg(t, ws, "call", 15*time.Second)
+		if m["pop"] != nil {
+			break
+		}
+	}
+	e.drain()
+	e.s.flushHealth(context.Background())
+	if got := e.health(e.adminSession(), "hour").total(hfPops); got != 1 {
+		t.Errorf("pops counted %v, want the one that waited for Salesforce", got)
+	}
+}

@@ -327,6 +327,8 @@ func (n healthNotifier) Notify(ctx context.Context, agentKey string, msg any) er
 		d := n.s.now().Sub(at)
 		n.s.metrics.popLatency.Observe(d.Seconds())
 		n.s.health.pop(org, d)
+	} else {
+		n.s.health.popUntimed(org)
 	}
 	return err
 }
