@@ -206,9 +206,10 @@ func outboxTenant(payload []byte) string {
 // says the job's own transaction acknowledged it already.
 func (s *Server) settle(ctx context.Context, queue string, job *store.Job, acked bool, err error) {
 	// The store may be what failed the job: its settling is tried again
-	// (settleOp) for a while, so that a job is due again soon after the
-	// store is back rather than after its lease.
-	ackCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleFor)
+	// (settleOp) for 15 s, well within the job's lease, so that a job is
+	// due again soon after the store is back rather than after its lease.
+	// (deploy/'s tests read the 15 s: shutdown may wait for it.)
+	ackCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second) // settleFor
 	defer cancel()
 	// What the admin's health shows of the org's Salesforce writes: done,
 	// set aside, or held by this instance until it is tried again.
@@ -274,11 +275,6 @@ func (s *Server) settle(ctx context.Context, queue string, job *store.Job, acked
 		s.log.Error("cannot settle job; it will be run again after its lease", "queue", queue, "job", job.ID, "err", err)
 	}
 }
-
-// settleFor is how long settle keeps trying to acknowledge or retry a job
-// while the store refuses: well within the job's lease, so that a job whose
-// store came back is due again at once rather than after the lease.
-const settleFor = 15 * time.Second
 
 // settleOp runs op until it succeeds or ctx ends, backing off from 50 ms to
 // a second: a store that is restarting or failing over answers again soon.
