@@ -205,16 +205,8 @@ func (s *Server) handleReconcile(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errorf(KindUnauthorized, "operator token required (ZOOMCTI_OPS_TOKEN)", nil))
 		return
 	}
-	var in struct {
-		From time.Time `json:"from"`
-		To   time.Time `json:"to"`
-	}
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&in); err != nil {
-		s.writeError(w, r, errorf(KindInvalid, `body must be {"from": RFC 3339 time, "to": RFC 3339 time}`, err))
-		return
-	}
-	if !in.From.Before(in.To) {
-		s.writeError(w, r, errorf(KindInvalid, "from must be before to", nil))
+	in, ok := s.reconcileRange(w, r)
+	if !ok {
 		return
 	}
 	w.Header().Set("Content-Type", "application/x-ndjson")
@@ -234,6 +226,24 @@ func (s *Server) handleReconcile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = enc.Encode(map[string]any{"summary": sum})
+}
+
+// reconcileRange reads a reconcile request's {from, to}, for the operator's
+// and the admin's routes alike, or answers 400 saying what is wrong.
+func (s *Server) reconcileRange(w http.ResponseWriter, r *http.Request) (in struct{ From, To time.Time }, ok bool) {
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&in); err != nil {
+		s.writeError(w, r, errorf(KindInvalid, `body must be {"from": RFC 3339 time, "to": RFC 3339 time}`, err))
+		return in, false
+	}
+	switch {
+	case !in.From.Before(in.To):
+		s.writeError(w, r, errorf(KindInvalid, "from must be before to", nil))
+		return in, false
+	case in.From.Before(s.now().Add(-historyReach)):
+		s.writeError(w, r, errorf(KindInvalid, "Zoom keeps call history for six months; pick a later start", nil))
+		return in, false
+	}
+	return in, true
 }
 
 // isOperator reports whether the request carries ZOOMCTI_OPS_TOKEN.
@@ -309,20 +319,8 @@ func (s *Server) handleAdminReconcile(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var in struct {
-		From time.Time `json:"from"`
-		To   time.Time `json:"to"`
-	}
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&in); err != nil {
-		s.writeError(w, r, errorf(KindInvalid, `body must be {"from": RFC 3339 time, "to": RFC 3339 time}`, err))
-		return
-	}
-	if !in.From.Before(in.To) {
-		s.writeError(w, r, errorf(KindInvalid, "from must be before to", nil))
-		return
-	}
-	if in.From.Before(s.now().Add(-historyReach)) {
-		s.writeError(w, r, errorf(KindInvalid, "Zoom keeps call history for six months; pick a later start", nil))
+	in, ok := s.reconcileRange(w, r)
+	if !ok {
 		return
 	}
 	ctx := r.Context()

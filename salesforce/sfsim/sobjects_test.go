@@ -90,6 +90,9 @@ func TestWriteErrors(t *testing.T) {
 		{"bad CallType", "POST", "sobjects/Task/", map[string]any{"CallType": "Inbound call"}, 400, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", "CallType"},
 		{"bad TaskSubtype", "POST", "sobjects/Task/", map[string]any{"TaskSubtype": "Cadence"}, 400, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", "TaskSubtype"},
 		{"IsClosed is not createable", "POST", "sobjects/Task/", map[string]any{"IsClosed": true}, 400, "INVALID_FIELD_FOR_INSERT_UPDATE", "IsClosed"},
+		// Audit fields are read-only system fields (Salesforce API reference,
+		// "System Fields"; only the Set Audit Fields permission, which
+		// zoomcti never asks for, lifts it).
 		{"CreatedDate is not createable through the API", "POST", "sobjects/Contact/", map[string]any{"LastName": "x", "CreatedDate": "2020-01-01T00:00:00.000+0000"}, 400, "INVALID_FIELD_FOR_INSERT_UPDATE", "CreatedDate"},
 		{"WhoId is an Account", "POST", "sobjects/Task/", map[string]any{"WhoId": globex}, 400, "FIELD_INTEGRITY_EXCEPTION", "WhoId"},
 		{"WhatId with a Lead WhoId", "POST", "sobjects/Task/", map[string]any{"WhoId": hedy, "WhatId": globex}, 400, "FIELD_INTEGRITY_EXCEPTION", "WhatId"},
