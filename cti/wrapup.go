@@ -255,7 +255,9 @@ const discarded = "discarded"
 // Salesforce key prefixes of the people a Task's WhoId may name.
 func isWho(id string) bool { return strings.HasPrefix(id, "003") || strings.HasPrefix(id, "00Q") }
 
-func validID(id string) bool {
+// ValidRecordID reports whether id has the form of a Salesforce record id:
+// 15 or 18 letters and digits.
+func ValidRecordID(id string) bool {
 	if len(id) != 15 && len(id) != 18 {
 		return false
 	}
@@ -292,7 +294,7 @@ func applyEdit(w WrapUp, edit WrapUpEdit, set Settings) (Task, error) {
 		t.WhoID = "" // logged on no one; Related To stays as it is
 	} else if edit.WhoID != "" {
 		switch {
-		case !validID(edit.WhoID) || !isWho(edit.WhoID):
+		case !ValidRecordID(edit.WhoID) || !isWho(edit.WhoID):
 			errs["who_id"] = "must be a Contact or Lead"
 		case !set.EditableContactLead && !slices.ContainsFunc(w.Call.Matches, func(m Match) bool { return m.ID == edit.WhoID }):
 			errs["who_id"] = "must be one of the records that match the number"
@@ -303,7 +305,7 @@ func applyEdit(w WrapUp, edit WrapUpEdit, set Settings) (Task, error) {
 		}
 	}
 	if edit.WhatID != "" {
-		if !validID(edit.WhatID) || isWho(edit.WhatID) {
+		if !ValidRecordID(edit.WhatID) || isWho(edit.WhatID) {
 			errs["what_id"] = "must be a record such as an Account, Opportunity or Case"
 		}
 		t.WhatID = edit.WhatID

@@ -230,7 +230,7 @@ func AsCTIError(err error) error {
 // softphone shows of it, and when it was created. A record the user may
 // not see is KindNotFound, as Salesforce answers for it.
 func (c *Client) CallRecord(ctx context.Context, id string) (cti.Match, time.Time, error) {
-	if !validRecordID(id) {
+	if !cti.ValidRecordID(id) {
 		return cti.Match{}, time.Time{}, fmt.Errorf("salesforce: %q is not a record id: %w", id, KindNotFound)
 	}
 	var soql string
@@ -257,17 +257,4 @@ func (c *Client) CallRecord(ctx context.Context, id string) (cti.Match, time.Tim
 		m.AccountName, _ = acct["Name"].(string)
 	}
 	return m, r.Time("CreatedDate"), nil
-}
-
-// validRecordID is a 15- or 18-character Salesforce id.
-func validRecordID(id string) bool {
-	if len(id) != 15 && len(id) != 18 {
-		return false
-	}
-	for _, r := range id {
-		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
-			return false
-		}
-	}
-	return true
 }
