@@ -306,3 +306,27 @@ func TestAdminReconcileCountsUnsavedWrapUpsApart(t *testing.T) {
 		t.Errorf("a second reconcile of the org at once: status %d, want 409", status)
 	}
 }
+
+// A range the operator's reconcile cannot run is a 400 that says why, as on
+// the admin's route: both read it through one reconcileRange.
+func TestReconcileRefusesABadRange(t *testing.T) {
+	e := newEnv(t)
+	now := time.Now().UTC()
+	for _, tc := range []struct{ body, want string }{
+		{`not json`, "RFC 3339"},
+		{fmt.Sprintf(`{"from":%q,"to":%q}`, now.Format(time.RFC3339), now.Add(-time.Hour).Format(time.RFC3339)), "from must be before to"},
+		{fmt.Sprintf(`{"from":%q,"to":%q}`, now.AddDate(-1, 0, 0).Format(time.RFC3339), now.Format(time.RFC3339)), "six months"},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, e.url+"/api/ops/reconcile", strings.NewReader(tc.body))
+		req.Header.Set("Authorization", "Bearer "+testOpsToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), tc.want) {
+			t.Errorf("%s: %d %s, want 400 saying %q", tc.body, resp.StatusCode, b, tc.want)
+		}
+	}
+}
