@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	jsonv2 "github.com/go-json-experiment/json"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 	"strconv"
 	"strings"
 	"time"
@@ -83,12 +85,18 @@ type liveEnvelope struct {
 	} `json:"payload"`
 }
 
+// liveOptions make the streaming decoder match names as encoding/json
+// does (case-insensitively, underscores significant), so that a live event
+// reads the same through either decoder. What it refuses and encoding/json
+// takes (a repeated name, invalid UTF-8) goes to decodeGeneric.
+var liveOptions = jsonv2.JoinOptions(jsonv2.MatchCaseInsensitiveNames(true), jsonv1.MatchCaseSensitiveDelimiter(true))
+
 // decodeLiveFast decodes a live-call event in one pass. It reports false
 // for anything else, and for any body it cannot take whole, so that
 // decodeGeneric decides (and words the error) as for every other event.
 func decodeLiveFast(body []byte) (cti.Event, bool) {
 	var env liveEnvelope
-	if json.Unmarshal(body, &env) != nil {
+	if jsonv2.Unmarshal(body, &env, liveOptions) != nil {
 		return cti.Event{}, false
 	}
 	family, kind, ok := liveEvent(env.Event)

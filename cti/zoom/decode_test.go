@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	jsonv2 "github.com/go-json-experiment/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -241,6 +242,27 @@ func FuzzFlexString(f *testing.F) {
 		}
 		if string(got) != want {
 			t.Fatalf("flexString read %q as %q, json as %q", b, got, want)
+		}
+	})
+}
+
+// FuzzFlexStreaming checks the streaming decoder's reading of flexString and
+// flexInt (the live events' one-pass decode) against encoding/json's: what
+// both take, they read alike.
+func FuzzFlexStreaming(f *testing.F) {
+	for _, s := range []string{`"plain"`, `1001`, `-1.5e3`, `null`, `"1001"`, "\"bad \xff byte\"", `"\u00e9"`, `true`, `{}`, `1e400`, `"12.9"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var v1s, v2s flexString
+		e1, e2 := json.Unmarshal(b, &v1s), jsonv2.Unmarshal(b, &v2s, liveOptions)
+		if e1 == nil && e2 == nil && v1s != v2s {
+			t.Fatalf("flexString: %q reads %q through encoding/json, %q streaming", b, v1s, v2s)
+		}
+		var v1i, v2i flexInt
+		e1, e2 = json.Unmarshal(b, &v1i), jsonv2.Unmarshal(b, &v2i, liveOptions)
+		if e1 == nil && e2 == nil && v1i != v2i {
+			t.Fatalf("flexInt: %q reads %+v through encoding/json, %+v streaming", b, v1i, v2i)
 		}
 	})
 }

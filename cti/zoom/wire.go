@@ -3,6 +3,8 @@ package zoom
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"github.com/go-json-experiment/json/jsontext"
 	"strconv"
 	"strings"
 	"time"
@@ -48,6 +50,27 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 	}
 }
 
+// UnmarshalJSONFrom is UnmarshalJSON for the streaming decoder of the live
+// events' one-pass decode: the same spellings, without copying the value
+// out first.
+func (f *flexString) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	tok, err := dec.ReadToken()
+	if err != nil {
+		return err
+	}
+	switch tok.Kind() {
+	case 'n':
+		*f = ""
+	case '"':
+		*f = flexString(tok.String())
+	case '0':
+		*f = flexString(tok.String())
+	default:
+		return fmt.Errorf("zoom: a %v where a string or number belongs", tok.Kind())
+	}
+	return nil
+}
+
 // flexInt decodes a JSON number, numeric string or null into an int; a
 // present-but-unparsable value decodes as absent rather than failing the
 // whole delivery.
@@ -59,6 +82,22 @@ type flexInt struct {
 func (f *flexInt) UnmarshalJSON(b []byte) error {
 	var s flexString
 	if err := s.UnmarshalJSON(b); err != nil {
+		return err
+	}
+	*f = flexInt{}
+	if s == "" {
+		return nil
+	}
+	if n, err := strconv.ParseFloat(string(s), 64); err == nil && n >= -1e15 && n <= 1e15 {
+		*f = flexInt{n: int(n), set: true}
+	}
+	return nil
+}
+
+// UnmarshalJSONFrom is UnmarshalJSON for the streaming decoder.
+func (f *flexInt) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	var s flexString
+	if err := s.UnmarshalJSONFrom(dec); err != nil {
 		return err
 	}
 	*f = flexInt{}
