@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/zoomcti/zoomcti/cti"
 	"github.com/zoomcti/zoomcti/cti/zoom"
 	"github.com/zoomcti/zoomcti/cti/zoom/zoomsim"
 	"github.com/zoomcti/zoomcti/server"
@@ -188,6 +189,17 @@ func intakeServer(ctx context.Context, secret, redisURL string) (*loopback, erro
 	cleanups := append([]func(){}, r.cleanups...)
 	cleanups = append(cleanups, func() { st.Close() })
 	s, err := server.New(cfg, server.Deps{Store: st, Logger: slog.New(slog.DiscardHandler)})
+	if err == nil {
+		// As a running instance serves its intake: the read cache on, and
+		// the calls' Zoom user linked to an agent, whose shard of the
+		// queue the events go to.
+		runCtx, stop := context.WithCancel(ctx)
+		cleanups = append(cleanups, stop)
+		err = s.StartIntake(runCtx)
+		if err == nil {
+			err = s.LinkZoom(ctx, cti.Agent{OrgID: "00D000000000001AAA", UserID: "005000000000001AAA", ZoomUserID: zoomsim.AliceID})
+		}
+	}
 	if err == nil {
 		var l *loopback
 		if l, err = serveLoopback(s.Handler()); err == nil {

@@ -76,6 +76,9 @@ type Server struct {
 	cache *readCache
 	// wsWriteBuffers are shared by every websocket's writes.
 	wsWriteBuffers sync.Pool
+	// warming bounds the describes read at once for softphones that
+	// connect (warmFields).
+	warming chan struct{}
 
 	// draining is set when Serve begins to shut down: not ready, no new
 	// softphones.
@@ -96,6 +99,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, store: deps.Store, now: deps.Clock, log: deps.Logger, http: deps.HTTPClient, waitDelay: time.Minute}
 	s.poll = func(string) time.Duration { return pollInterval }
+	s.warming = make(chan struct{}, warmAtOnce)
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -236,6 +240,24 @@ func (s *Server) Handler() http.Handler {
 
 // Start runs the background workers until ctx is done; Wait waits for them.
 func (s *Server) Start(ctx context.Context) error {
+	if err := s.StartIntake(ctx); err != nil {
+		return err
+	}
+	s.runCtx.Store(&ctx)
+	s.wg.Go(func() { s.runReconcileLoop(ctx) })
+	s.wg.Go(func() { s.runHealthFlush(ctx) })
+	for _, q := range []string{ringQueue, eventQueue, cti.OutboxQueue} {
+		s.wg.Go(func() { s.claimLoop(ctx, q) })
+	}
+	return nil
+}
+
+// StartIntake readies, until ctx is done, what the routes read — the hub's
+// subscription and the read cache kept fresh by every instance's
+// invalidations — without the workers: webhooks are stored and stay
+// queued. Start calls it; `zoomcti bench intake` calls it alone, so that
+// it measures the intake as a running instance serves it.
+func (s *Server) StartIntake(ctx context.Context) error {
 	if err := s.hub.start(ctx); err != nil {
 		return err
 	}
@@ -244,12 +266,6 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	if err := s.migrateKeys(ctx); err != nil {
 		return fmt.Errorf("server: move agent keys to their tagged names: %w", err)
-	}
-	s.runCtx.Store(&ctx)
-	s.wg.Go(func() { s.runReconcileLoop(ctx) })
-	s.wg.Go(func() { s.runHealthFlush(ctx) })
-	for _, q := range []string{ringQueue, eventQueue, cti.OutboxQueue} {
-		s.wg.Go(func() { s.claimLoop(ctx, q) })
 	}
 	return nil
 }
