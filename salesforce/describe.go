@@ -229,10 +229,6 @@ func refusedField(err error) bool { return errors.Is(err, KindInvalidField) }
 // when the agent's softphone connects, it spares their first call's pop
 // the wait.
 func (c *Client) LoadFields(ctx context.Context) error {
-	for _, obj := range append(slices.Clone(phoneObjects), "Task") {
-		if _, err := c.describe(ctx, obj, false); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err := c.describeAll(ctx, append(slices.Clone(phoneObjects), "Task"), false)
+	return err
 }

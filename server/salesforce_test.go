@@ -202,3 +202,28 @@ func TestAdminStatusIsForAdminsOnly(t *testing.T) {
 		t.Fatalf("api_usage = %v, want the org's Sforce-Limit-Info", body["api_usage"])
 	}
 }
+
+// An agent's softphone connects: their describes are read then, so that
+// their first call's pop waits for the search alone.
+func TestConnectedSoftphoneReadsDescribesBeforeTheFirstCall(t *testing.T) {
+	e := newEnv(t)
+	before := e.org.APIRequests()
+	ws := e.connectSoftphone()
+	waitFor(t, 10*time.Second, func() bool { return e.org.APIRequests()-before >= agentDescribes },
+		"the agent's describes to be read when their softphone connected")
+	if n := e.org.APIRequests() - before; n != agentDescribes {
+		t.Fatalf("connecting cost %d API requests, want the %d describes", n, agentDescribes)
+	}
+	before = e.org.APIRequests()
+	bodies, err := sim().Inbound(simSpec("7400000000000001101"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.send(bodies[0])
+	if m := readMsg(t, ws, "call", 10*time.Second); m["pop"] == nil {
+		t.Fatalf("no pop: %v", m)
+	}
+	if n := e.org.APIRequests() - before; n != 1 {
+		t.Fatalf("the first call's pop cost %d API requests, want 1 (the search; the describes were read at connect)", n)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/zoomcti/zoomcti/cti"
+	"github.com/zoomcti/zoomcti/salesforce"
 )
 
 const (
@@ -158,6 +159,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	defer s.hub.remove(c)
 	s.metrics.wsOpened.Inc()
 	s.noteEvidence(r.Context(), agent.OrgID, factSoftphone) // the utility bar item exists
+	s.warmFields(*agent)
 
 	greeting := map[string]any{"type": "hello", "agent": agentView(*rec), "presence": s.presence(r.Context(), *agent)}
 	if set, err := s.settings(r.Context(), agent.OrgID); err == nil {
@@ -175,6 +177,38 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 
 	go s.wsReader(c)
 	s.wsWriter(c)
+}
+
+// warmAtOnce is how many connected agents' describes are read at a time:
+// after a restart every softphone reconnects at once, and their first calls
+// can wait for their own describes rather than for a burst of everyone's.
+const warmAtOnce = 8
+
+// warmFields reads, in the background, the describes of the objects an
+// agent's lookup and call logs name (the fields they see; see
+// salesforce.LoadFields), so that their first call's pop does not wait a
+// round trip to Salesforce for them. A describe already read this hour is
+// not read again. A failure is left to that first lookup, which reads
+// them itself; a token Salesforce no longer takes signs the agent out now
+// rather than at their first call.
+func (s *Server) warmFields(a cti.Agent) {
+	ctx := s.runCtx.Load()
+	if ctx == nil {
+		return
+	}
+	s.wg.Go(func() {
+		select {
+		case s.warming <- struct{}{}:
+		case <-(*ctx).Done():
+			return
+		}
+		defer func() { <-s.warming }()
+		wctx, cancel := context.WithTimeout(*ctx, time.Minute)
+		defer cancel()
+		if err := s.crm.call(wctx, a, func(cl *salesforce.Client) error { return cl.LoadFields(wctx) }); err != nil && (*ctx).Err() == nil {
+			s.log.Debug("cannot read the agent's describes ahead of their first call", "user_id", a.UserID, "err", err)
+		}
+	})
 }
 
 // activeCall is the agent's call in progress as a softphone that may have
