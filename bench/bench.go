@@ -520,12 +520,18 @@ func (b *rig) seedContacts() {
 func (b *rig) connect(ctx context.Context, rep *Report) error {
 	b.progress("connecting %d softphones", len(b.agents))
 	before := takeMemory()
-	// Every allocation is recorded while the softphones connect, so the
-	// heap they hold can be split between server and clients exactly.
-	rate := runtime.MemProfileRate
-	runtime.MemProfileRate = 1
-	defer func() { runtime.MemProfileRate = rate }()
-	prof0 := memProfile()
+	// With the softphones in this process, every allocation is recorded
+	// while they connect, so that the heap they hold can be split between
+	// server and clients exactly; in a child process (the default) the
+	// heap this process gained is the server's.
+	inline := len(b.cfg.SoftphoneCommand) == 0
+	var prof0 []runtime.MemProfileRecord
+	if inline {
+		rate := runtime.MemProfileRate
+		runtime.MemProfileRate = 1
+		defer func() { runtime.MemProfileRate = rate }()
+		prof0 = memProfile()
+	}
 	wsURL := "ws" + strings.TrimPrefix(b.url, "http") + "/ws"
 	readers := 0 // the bench's reader goroutines, one per softphone in this process
 	var childHeap, childStack float64
@@ -544,13 +550,24 @@ func (b *rig) connect(ctx context.Context, rep *Report) error {
 		}
 		readers = len(b.agents)
 	}
-	after := takeMemory()
-	server, client := heapBySide(prof0, memProfile())
-	n := float64(len(b.agents))
+	// A connected softphone has its agent's describes read (the fields
+	// they see) ahead of their first call: the calls start, and the
+	// memory is measured, once they have been.
 	g, err := b.srv.Gauges(ctx)
+	for ; err == nil && g.Warming > 0; g, err = b.srv.Gauges(ctx) {
+		if !sleepUntil(ctx, time.Now().Add(20*time.Millisecond)) {
+			return ctx.Err()
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}
+	after := takeMemory()
+	server, client := int64(after.heap)-int64(before.heap), int64(0)
+	if inline {
+		server, client = heapBySide(prof0, memProfile())
+	}
+	n := float64(len(b.agents))
 	rep.Connected = g.Softphones
 	rep.HeapPerAgent = float64(server) / n
 	rep.ClientHeapPerAgent = float64(client) / n

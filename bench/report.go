@@ -179,8 +179,12 @@ func (r *Report) String() string {
 		p("    %s", strings.Join(parts, ", "))
 	}
 	p("")
-	p("  memory per connected agent (%d softphones, after GC, before the first call):", r.Connected)
-	p("    server heap             %s   (websocket, buffers, hub entry; allocation sites on the server side)", kib(r.HeapPerAgent))
+	p("  memory per connected agent (%d softphones, after GC, their describes read, before the first call):", r.Connected)
+	if r.SoftphonesApart {
+		p("    server heap             %s   (websocket, buffers, hub entry, Salesforce client and describes: the heap the server's process gained)", kib(r.HeapPerAgent))
+	} else {
+		p("    server heap             %s   (websocket, buffers, hub entry, Salesforce client and describes; allocation sites on the server side)", kib(r.HeapPerAgent))
+	}
 	p("    server goroutines       %.2f", r.GoroutinesPerAgent)
 	if r.SoftphonesApart {
 		p("    server stacks           %s", kib(r.StackPerAgent))

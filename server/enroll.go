@@ -69,12 +69,13 @@ type Gauges struct {
 	Softphones int              // websockets connected to this instance
 	Events     int              // webhook events waiting in the store's queues (every instance's)
 	Outbox     int              // Salesforce writes waiting in the outbox (every instance's)
+	Warming    int              // connected agents whose describes this instance is still reading (warmFields)
 	Counters   map[string]int64 // this instance's counters that are not zero, by series, as GET /metrics shows them
 }
 
 // Gauges reads the instance's gauges; the queue lengths come from the store.
 func (s *Server) Gauges(ctx context.Context) (Gauges, error) {
-	g := Gauges{Softphones: s.hub.count(), Counters: s.metrics.counters()}
+	g := Gauges{Softphones: s.hub.count(), Counters: s.metrics.counters(), Warming: int(s.warmingNow.Load())}
 	var err error
 	if g.Events, err = s.eventBacklog(ctx); err != nil {
 		return g, err

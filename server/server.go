@@ -78,7 +78,8 @@ type Server struct {
 	wsWriteBuffers sync.Pool
 	// warming bounds the describes read at once for softphones that
 	// connect (warmFields).
-	warming chan struct{}
+	warming    chan struct{}
+	warmingNow atomic.Int64 // agents whose describes are being read, or wait to be
 
 	// draining is set when Serve begins to shut down: not ready, no new
 	// softphones.

@@ -22,6 +22,7 @@ const (
 	wsPingEvery   = 25 * time.Second
 	wsAuthWait    = 10 * time.Second
 	wsReadLimit   = 8 << 10 // client messages are small commands
+	wsReadBuffer  = 1 << 10 // most of them fit whole
 	wsSendBuffer  = 64
 	closeAuthFail = 4401 // application close code: sign in again
 	closeTryAgain = 1013 // Try Again Later: the store is unavailable; reconnect (elsewhere) after a while
@@ -107,10 +108,13 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	up := websocket.Upgrader{
 		HandshakeTimeout: 10 * time.Second,
 		CheckOrigin:      s.originAllowed,
-		// Reuse the HTTP server's buffers for reading, and share write
-		// buffers between connections: a thousand idle softphones should
-		// not hold a thousand write buffers.
+		// Share write buffers between connections: a thousand idle
+		// softphones should not hold a thousand write buffers. A softphone
+		// sends a few small messages, so its read buffer is small too (a
+		// longer message is read in pieces, up to wsReadLimit), not the
+		// HTTP server's 4 KiB.
 		WriteBufferPool: &s.wsWriteBuffers,
+		ReadBufferSize:  wsReadBuffer,
 	}
 	if !s.originAllowed(r) {
 		s.writeError(w, r, errorf(KindForbidden, "origin not allowed", nil))
@@ -156,7 +160,6 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	agent := &rec.Agent
 	c := &wsConn{ws: ws, agent: *agent, token: hello.Token, send: make(chan []byte, wsSendBuffer), done: make(chan struct{}), close: make(chan int, 1)}
 	s.hub.add(c)
-	defer s.hub.remove(c)
 	s.metrics.wsOpened.Inc()
 	s.noteEvidence(r.Context(), agent.OrgID, factSoftphone) // the utility bar item exists
 	s.warmFields(*agent)
@@ -176,13 +179,19 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	}
 
 	go s.wsReader(c)
-	s.wsWriter(c)
+	// The handler returns, and the HTTP server lets go of the connection
+	// (its goroutine, its stack and a write buffer the socket never uses):
+	// the socket lives on in its reader and its writer.
+	go func() {
+		defer s.hub.remove(c)
+		s.wsWriter(c)
+	}()
 }
 
 // warmAtOnce is how many connected agents' describes are read at a time:
 // after a restart every softphone reconnects at once, and their first calls
 // can wait for their own describes rather than for a burst of everyone's.
-const warmAtOnce = 8
+const warmAtOnce = 32
 
 // warmFields reads, in the background, the describes of the objects an
 // agent's lookup and call logs name (the fields they see; see
@@ -196,7 +205,9 @@ func (s *Server) warmFields(a cti.Agent) {
 	if ctx == nil {
 		return
 	}
+	s.warmingNow.Add(1)
 	s.wg.Go(func() {
+		defer s.warmingNow.Add(-1)
 		select {
 		case s.warming <- struct{}{}:
 		case <-(*ctx).Done():
