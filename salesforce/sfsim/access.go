@@ -177,35 +177,6 @@ func (v *viewer) canSeeField(s *sobject, f *field) bool {
 	return v.fields[s.Name+"."+f.Name]
 }
 
-// hidesAny reports whether v cannot read some field of s.
-func (v *viewer) hidesAny(s *sobject) bool {
-	if v == nil {
-		return false
-	}
-	for i := range s.fields {
-		if !v.canSeeField(s, &s.fields[i]) {
-			return true
-		}
-	}
-	return false
-}
-
-// redact returns rec without the fields v cannot read (rec itself when v
-// reads them all), so that search neither matches nor returns them.
-func (v *viewer) redact(s *sobject, rec map[string]any) map[string]any {
-	if !v.hidesAny(s) {
-		return rec
-	}
-	out := make(map[string]any, len(rec))
-	for k, val := range rec {
-		if f, ok := s.field(k); ok && !v.canSeeField(s, f) {
-			continue
-		}
-		out[k] = val
-	}
-	return out
-}
-
 // unsupportedType is the answer to a query naming an object the user cannot
 // access: the same as for an object that does not exist. The message is
 // Salesforce's for an unknown sObject (reference salesforce.md §5.3

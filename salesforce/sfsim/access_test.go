@@ -129,7 +129,9 @@ func TestFieldLevelSecurity(t *testing.T) {
 		{"record read names it", "GET", "sobjects/Contact/" + kenji + "?fields=AssistantPhone", nil, 400, `"errorCode":"INVALID_FIELD"`},
 		{"create writes it", "POST", "sobjects/Contact/", map[string]any{"LastName": "X", "AssistantPhone": "1"}, 400,
 			`[{"message":"No such column 'AssistantPhone' on sobject of type Contact","errorCode":"INVALID_FIELD"}]`},
-		{"search does not match it", "GET", "search?q=" + url.QueryEscape("FIND {0312345671} IN PHONE FIELDS RETURNING Contact(Id, Name)"), nil, 200, `{"searchRecords":[]}`},
+		// The phrase that finds Kenji by it for a user who reads it (below).
+		{"search does not match it", "GET", "search?q=" + url.QueryEscape("FIND {\"03 1234 5671\"} IN PHONE FIELDS RETURNING Contact(Id, Name)"), nil, 200, `{"searchRecords":[]}`},
+		{"search in all fields does not match it", "GET", "search?q=" + url.QueryEscape("FIND {\"03 1234 5671\"} RETURNING Contact(Id, Name)"), nil, 200, `{"searchRecords":[]}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -152,6 +154,9 @@ func TestFieldLevelSecurity(t *testing.T) {
 	// The admin's profile still reads it, and finds Kenji by it.
 	if status, _, b := to.call(t, "GET", apiBase+sosl, adminToken, nil); status != 200 || !strings.Contains(string(b), `"AssistantPhone":"03-1234-5671"`) {
 		t.Errorf("admin's search: %d %s", status, b)
+	}
+	if status, _, b := to.call(t, "GET", apiBase+tests[5].path, adminToken, nil); status != 200 || !strings.Contains(string(b), `"Name":"Kenji Sato"`) {
+		t.Errorf("admin's search without the field in RETURNING: %d %s", status, b)
 	}
 	// A permission set giving the field back gives it to the agent.
 	to.SetFieldAccess("Zoom_Agent", "Contact.AssistantPhone", true)

@@ -300,7 +300,7 @@ func (o *Org) handleConsoleSearch(w http.ResponseWriter, r *http.Request) {
 			s, t := o.schema[name], o.data[name]
 			for _, id := range t.order {
 				rec := t.byID[id]
-				if conv, _ := rec["IsConverted"].(bool); conv || !o.termMatches(s, rec, term, "ALL") {
+				if conv, _ := rec["IsConverted"].(bool); conv || !o.matchesAny(s, nil, id, []searchTerm{term}, "ALL") {
 					continue
 				}
 				m := map[string]any{"Id": id, "Name": rec["Name"], "RecordType": name, "LastModifiedDate": rec["LastModifiedDate"]}

@@ -52,7 +52,14 @@ type position []string
 // searchable from at on.
 type indexDoc struct {
 	at     time.Time
-	fields map[string][]position
+	fields []indexedField
+}
+
+// indexedField is one field's token stream; field is its index in the
+// object's fields.
+type indexedField struct {
+	field  int
+	stream []position
 }
 
 // searchable reports whether a field of this type is in the search index.
@@ -71,7 +78,7 @@ func (o *Org) indexLocked(s *sobject, rec map[string]any) {
 	if id == "" {
 		return
 	}
-	doc := indexDoc{fields: map[string][]position{}}
+	doc := indexDoc{}
 	if !o.seeding {
 		doc.at = o.opts.Clock().Add(o.indexLag)
 	}
@@ -86,7 +93,7 @@ func (o *Org) indexLocked(s *sobject, rec map[string]any) {
 			// An address is found whole as well as by its parts.
 			stream[0] = append(position{strings.ToLower(v)}, stream[0]...)
 		}
-		doc.fields[f.Name] = stream
+		doc.fields = append(doc.fields, indexedField{field: i, stream: stream})
 	}
 	docs := o.index[id]
 	// Versions already searchable are superseded by the newest of them;

@@ -41,7 +41,8 @@ func (o *Org) runSearchLocked(s *search, version string) []orderedRecord {
 		// Salesforce matches on a phone field hidden from the user; sfsim
 		// takes the strict side, so a client must not rely on it.
 		q.where = func(rec map[string]any) bool {
-			return o.matchesAny(obj, s.viewer.redact(obj, rec), s.terms, s.scope) && (where == nil || where(rec))
+			id, _ := rec["Id"].(string)
+			return o.matchesAny(obj, s.viewer, id, s.terms, s.scope) && (where == nil || where(rec))
 		}
 		for _, rec := range o.runLocked(&q) {
 			if len(out) >= s.limit {
@@ -53,29 +54,32 @@ func (o *Org) runSearchLocked(s *search, version string) []orderedRecord {
 	return out
 }
 
-func (o *Org) matchesAny(s *sobject, rec map[string]any, terms []searchTerm, scope string) bool {
+// matchesAny reports whether any of terms matches record id as the index
+// holds it now, in the fields in scope that v reads. Caller holds o.mu.
+func (o *Org) matchesAny(s *sobject, v *viewer, id string, terms []searchTerm, scope string) bool {
+	doc := o.indexedLocked(id)
+	if doc == nil {
+		return false // not yet indexed: found by nothing
+	}
 	for _, t := range terms {
-		if o.termMatches(s, rec, t, scope) {
+		if termMatches(s, v, doc, t, scope) {
 			return true
 		}
 	}
 	return false
 }
 
-// termMatches applies one alternative to a record as the index holds it
-// now (index.go): each phrase must appear in one of the fields in scope. A
-// record not yet indexed matches nothing. Caller holds o.mu.
-func (o *Org) termMatches(s *sobject, rec map[string]any, t searchTerm, scope string) bool {
-	id, _ := rec["Id"].(string)
-	doc := o.indexedLocked(id)
-	if doc == nil || len(t.phrases) == 0 {
+// termMatches applies one alternative to an indexed record: each phrase
+// must appear in one of the fields in scope that v reads.
+func termMatches(s *sobject, v *viewer, doc *indexDoc, t searchTerm, scope string) bool {
+	if len(t.phrases) == 0 {
 		return false
 	}
 	for _, phrase := range t.phrases {
 		found := false
-		for name, stream := range doc.fields {
-			f, ok := s.field(name)
-			if ok && inScope(f, scope) && phraseIn(stream, phrase) {
+		for _, in := range doc.fields {
+			f := &s.fields[in.field]
+			if inScope(f, scope) && phraseIn(in.stream, phrase) && v.canSeeField(s, f) {
 				found = true
 				break
 			}
