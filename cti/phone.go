@@ -3,6 +3,7 @@ package cti
 import (
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/nyaruka/phonenumbers"
@@ -48,6 +49,39 @@ type Phone struct {
 // number wins. 3 to 6 bare digits are an Internal extension. Anything else
 // comes back with Valid false.
 func NormalizePhone(raw string, rules PhoneRules) Phone {
+	// The same callers ring again, and reading a number (libphonenumber's
+	// regular expressions) is most of a ringing call's own CPU before its
+	// lookup: what was read is remembered, per reading rule.
+	key := phoneMemoKey{raw, rules.DefaultRegion, rules.AddPrefix, strings.Join(rules.StripPrefixes, "\x00")}
+	phoneMemo.Lock()
+	p, ok := phoneMemo.m[key]
+	phoneMemo.Unlock()
+	if ok {
+		return p
+	}
+	p = normalizePhone(raw, rules)
+	phoneMemo.Lock()
+	if len(phoneMemo.m) >= phoneMemoMax {
+		clear(phoneMemo.m) // start over: a bound, not an eviction policy
+	}
+	phoneMemo.m[key] = p
+	phoneMemo.Unlock()
+	return p
+}
+
+// phoneMemo holds the numbers NormalizePhone has read, at most phoneMemoMax.
+var phoneMemo = struct {
+	sync.Mutex
+	m map[phoneMemoKey]Phone
+}{m: map[phoneMemoKey]Phone{}}
+
+// phoneMemoKey is a number as received and the rules it was read by (the
+// prefixes to strip are digits, joined with NUL).
+type phoneMemoKey struct{ raw, region, add, strip string }
+
+const phoneMemoMax = 10_000
+
+func normalizePhone(raw string, rules PhoneRules) Phone {
 	p := Phone{Raw: raw}
 	s := strings.TrimSpace(raw)
 	if s == "" {

@@ -105,3 +105,22 @@ func TestNormalizePhoneSameLine(t *testing.T) {
 		}
 	}
 }
+
+// NormalizePhone remembers what it read per number and rules: a number read
+// again, or under another org's rules, reads as it does afresh.
+func TestNormalizePhoneRemembersPerRules(t *testing.T) {
+	numbers := []string{"0312345678", "(202) 555-0142", "9 020 7946 0018", "+81 3-1234-5678", "1001", ""}
+	rules := []PhoneRules{{}, {DefaultRegion: "JP"}, {DefaultRegion: "GB", StripPrefixes: []string{"9"}}, {AddPrefix: "+44"}}
+	for range 2 { // the second pass answers from memory
+		for _, n := range numbers {
+			for _, r := range rules {
+				if got, want := NormalizePhone(n, r), normalizePhone(n, r); got != want {
+					t.Errorf("NormalizePhone(%q, %+v) = %+v, read afresh %+v", n, r, got, want)
+				}
+			}
+		}
+	}
+	if a, b := NormalizePhone("0312345678", rules[1]), NormalizePhone("0312345678", rules[0]); a.E164 == b.E164 {
+		t.Errorf("one reading for two regions: %+v", a)
+	}
+}

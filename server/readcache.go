@@ -16,8 +16,13 @@ import (
 // link — so that a call's ring path reads the store for what changes per
 // call only. Every write of a cached key through this instance drops it
 // here and publishes its name, and every instance drops what it is told,
-// so a change made anywhere is seen at once; should a message be lost (a
-// subscription reconnecting), an entry still lives at most cacheLife.
+// so a change made anywhere is seen at once. An entry older than cacheLife
+// is read again: in the background while it is still answered, so that a
+// call's ring path does not wait for it (an agent's record is read once per
+// call, minutes apart), up to cacheStale, after which it is read before it
+// is answered. So should a message be lost (a publish that failed; a lost
+// subscription drops everything), the change is seen by the first read
+// after cacheLife and every one after it.
 //
 // Until start has subscribed, nothing is cached: another instance's writes
 // could not reach this one.
@@ -34,6 +39,8 @@ type readCache struct {
 	mu      sync.Mutex
 	on      bool
 	entries map[string]cacheEntry
+	// refreshing marks the keys being read again in the background.
+	refreshing map[string]bool
 	// drops counts invalidations: a read that began before one may have
 	// fetched what it dropped, so it is not kept.
 	drops uint64
@@ -47,6 +54,7 @@ type cacheEntry struct {
 const (
 	cacheChannel = "readcache"
 	cacheLife    = 5 * time.Second
+	cacheStale   = 10 * time.Minute
 	// cacheMax bounds the entries; past it the cache starts over.
 	cacheMax = 100_000
 )
@@ -130,29 +138,69 @@ func (c *readCache) Get(ctx context.Context, key string) ([]byte, error) {
 	on, drops := c.on, c.drops
 	e, ok := c.entries[key]
 	c.mu.Unlock()
-	if ok && c.now().Sub(e.at) < c.life {
-		if e.value == nil {
-			return nil, store.ErrNotFound
+	if ok {
+		age := c.now().Sub(e.at)
+		if age < c.life || age < cacheStale && c.revalidate(key) {
+			if e.value == nil {
+				return nil, store.ErrNotFound
+			}
+			return append([]byte(nil), e.value...), nil
 		}
-		return append([]byte(nil), e.value...), nil
 	}
 	v, err := c.Store.Get(ctx, key)
 	if err != nil && !errors.Is(err, store.ErrNotFound) || !on {
 		return v, err
 	}
-	c.mu.Lock()
-	if c.on && c.drops == drops {
-		if len(c.entries) >= cacheMax {
-			c.entries = map[string]cacheEntry{}
-		}
-		e := cacheEntry{at: c.now()} // absent
-		if err == nil {
-			e.value = append(make([]byte, 0, len(v)), v...) // never nil: an empty value is not an absent one
-		}
-		c.entries[key] = e
-	}
-	c.mu.Unlock()
+	c.keep(key, drops, v, err)
 	return v, err
+}
+
+// keep stores what a read of key that began at drops found (v, or absent
+// when err is set), unless an invalidation came in between.
+func (c *readCache) keep(key string, drops uint64, v []byte, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.on || c.drops != drops {
+		return
+	}
+	if len(c.entries) >= cacheMax {
+		c.entries = map[string]cacheEntry{}
+	}
+	e := cacheEntry{at: c.now()} // absent
+	if err == nil {
+		e.value = append(make([]byte, 0, len(v)), v...) // never nil: an empty value is not an absent one
+	}
+	c.entries[key] = e
+}
+
+// revalidate reads key again in the background, once at a time, and says
+// whether its entry may be answered meanwhile (the cache is on).
+func (c *readCache) revalidate(key string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.on {
+		return false
+	}
+	if c.refreshing[key] {
+		return true
+	}
+	if c.refreshing == nil {
+		c.refreshing = map[string]bool{}
+	}
+	c.refreshing[key] = true
+	drops := c.drops
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		v, err := c.Store.Get(ctx, key)
+		if err == nil || errors.Is(err, store.ErrNotFound) {
+			c.keep(key, drops, v, err)
+		}
+		c.mu.Lock()
+		delete(c.refreshing, key)
+		c.mu.Unlock()
+	}()
+	return true
 }
 
 // changed drops keys here and tells every instance, after a write that may

@@ -192,7 +192,11 @@ func TestReadCacheForgetsAbsenceOnWrite(t *testing.T) {
 	waitValue(t, b, key, "linked")
 }
 
-func TestReadCacheEntriesLiveAtMostCacheLife(t *testing.T) {
+// An entry past cacheLife is read again (answered meanwhile, so that a ring
+// never waits for it), and one past cacheStale before it is answered: a
+// write whose invalidation was lost is seen by the first read after
+// cacheLife and every one after it.
+func TestReadCacheEntriesAreReadAgainAfterCacheLife(t *testing.T) {
 	a, _, rawA, _, clock := twoCaches(t)
 	ctx := context.Background()
 	const key = "settings:org2"
@@ -211,8 +215,17 @@ func TestReadCacheEntriesLiveAtMostCacheLife(t *testing.T) {
 		t.Fatalf("read %q within the entry's life, want the cached v1", v)
 	}
 	clock.add(time.Millisecond)
-	if v, _ := a.Get(ctx, key); string(v) != "v2" {
-		t.Fatalf("read %q after the entry's life, want v2", v)
+	if v, _ := a.Get(ctx, key); string(v) != "v1" {
+		t.Fatalf("read %q at the end of the entry's life, want v1 while it is read again", v)
+	}
+	waitValue(t, a, key, "v2")
+	// An entry nobody read for cacheStale is read before it is answered.
+	if err := rawA.Store.Set(ctx, key, []byte("v3"), 0); err != nil {
+		t.Fatal(err)
+	}
+	clock.add(cacheStale)
+	if v, _ := a.Get(ctx, key); string(v) != "v3" {
+		t.Fatalf("read %q after cacheStale, want v3 at once", v)
 	}
 }
 
