@@ -54,6 +54,7 @@ type crm struct {
 	mu      sync.Mutex
 	clients map[string]*salesforce.Client // by agent key
 	limits  map[string]time.Time          // org → last time its usage was stored
+	usage   map[string][2]int             // org → its API requests used and its daily limit, as last seen here
 	// closed is each org's first closed Task status, read once and read
 	// again when Salesforce refuses it (the admin renamed or removed it).
 	closed map[string]string
@@ -63,7 +64,7 @@ type crm struct {
 }
 
 func newCRM(cfg crmConfig) *crm {
-	return &crm{cfg: cfg, versions: salesforce.NewVersions(cfg.now), clients: map[string]*salesforce.Client{}, limits: map[string]time.Time{}, closed: map[string]string{}}
+	return &crm{cfg: cfg, versions: salesforce.NewVersions(cfg.now), clients: map[string]*salesforce.Client{}, limits: map[string]time.Time{}, usage: map[string][2]int{}, closed: map[string]string{}}
 }
 
 var _ cti.CRM = (*crm)(nil)
@@ -131,6 +132,7 @@ func (c *crm) noteLimits(orgID string, used, limit int) {
 	c.cfg.health.raise(orgID, hfSFLimit, int64(limit))
 	now := c.cfg.now()
 	c.mu.Lock()
+	c.usage[orgID] = [2]int{used, limit}
 	if now.Sub(c.limits[orgID]) < limitsWriteGap {
 		c.mu.Unlock()
 		return
@@ -144,6 +146,21 @@ func (c *crm) noteLimits(orgID string, used, limit int) {
 		c.cfg.log.Warn("cannot store salesforce limits", "org_id", orgID, "err", err)
 	}
 }
+
+// spareRequests reports whether the org has API requests to spare for work
+// that only saves time later (reading an agent's describes before their
+// first call): it has used less than warmBudget of its daily limit, or this
+// instance has not seen its usage yet.
+func (c *crm) spareRequests(orgID string) bool {
+	c.mu.Lock()
+	u, ok := c.usage[orgID]
+	c.mu.Unlock()
+	return !ok || u[1] <= 0 || float64(u[0]) < warmBudget*float64(u[1])
+}
+
+// warmBudget is the share of an org's daily API requests past which
+// connecting softphones no longer have their describes read ahead.
+const warmBudget = 0.8
 
 // call runs fn with the agent's client unless their org is paused, and
 // acts on what Salesforce's failures mean to the engine: an org out of API

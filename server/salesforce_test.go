@@ -227,3 +227,27 @@ func TestConnectedSoftphoneReadsDescribesBeforeTheFirstCall(t *testing.T) {
 		t.Fatalf("the first call's pop cost %d API requests, want 1 (the search; the describes were read at connect)", n)
 	}
 }
+
+// An org that has used most of its daily API requests is spared the
+// describes of connecting softphones: their first calls read their own.
+func TestConnectingSoftphonesSpareAnOrgNearItsLimit(t *testing.T) {
+	e := newEnv(t)
+	e.s.crm.noteLimits(e.s.demoAgent.OrgID, 14_000, 15_000) // as Salesforce last reported it
+	before := e.org.APIRequests()
+	ws := e.connectSoftphone()
+	if n := e.s.warmingNow.Load(); n != 0 {
+		t.Fatalf("%d agents' describes being read for an org at 93%% of its limit", n)
+	}
+	bodies, err := sim().Inbound(simSpec("7400000000000001102"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.send(bodies[0])
+	if m := readMsg(t, ws, "call", 10*time.Second); m["pop"] == nil {
+		t.Fatalf("no pop: %v", m)
+	}
+	// The first call read the three describes its lookup needs, and searched.
+	if n := e.org.APIRequests() - before; n != 4 {
+		t.Fatalf("connect and first pop cost %d API requests, want 4 (three describes and the search, none at connect)", n)
+	}
+}

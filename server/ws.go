@@ -197,12 +197,15 @@ const warmAtOnce = 32
 // agent's lookup and call logs name (the fields they see; see
 // salesforce.LoadFields), so that their first call's pop does not wait a
 // round trip to Salesforce for them. A describe already read this hour is
-// not read again. A failure is left to that first lookup, which reads
-// them itself; a token Salesforce no longer takes signs the agent out now
-// rather than at their first call.
+// not read again (on this instance: each keeps its own), so that an agent's
+// reconnects and their other console tabs cost nothing. An org that has
+// used most of its daily API requests (warmBudget) is spared them: its
+// agents' first calls read their own. A failure is left to that first
+// lookup, which reads them itself; a token Salesforce no longer takes
+// signs the agent out now rather than at their first call.
 func (s *Server) warmFields(a cti.Agent) {
 	ctx := s.runCtx.Load()
-	if ctx == nil {
+	if ctx == nil || !s.crm.spareRequests(a.OrgID) {
 		return
 	}
 	s.warmingNow.Add(1)
