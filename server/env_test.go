@@ -28,6 +28,7 @@ import (
 type env struct {
 	t         testing.TB
 	refreshes *atomic.Int64 // refresh-token grants the org answered
+	describes *atomic.Int64 // sObject describes the org answered
 	s         *Server
 	st        store.Store
 	org       *sfsim.Org
@@ -53,8 +54,8 @@ func newEnvOrg(t testing.TB, org *sfsim.Org) *env {
 // workers start.
 func newEnvTuned(t testing.TB, org *sfsim.Org, tune func(*Server)) *env {
 	t.Helper()
-	refreshes := new(atomic.Int64)
-	sf := httptest.NewServer(countRefreshes(org, refreshes))
+	refreshes, describes := new(atomic.Int64), new(atomic.Int64)
+	sf := httptest.NewServer(countRefreshes(countDescribes(org, describes), refreshes))
 	t.Cleanup(sf.Close)
 	zm := zoomsim.New(zoomsim.Options{WebhookSecret: testSecret})
 	zs := httptest.NewServer(zm)
@@ -77,7 +78,7 @@ func newEnvTuned(t testing.TB, org *sfsim.Org, tune func(*Server)) *env {
 		cancel()
 		s.Wait()
 	})
-	return &env{t: t, s: s, st: st, org: org, zoom: zm, sfURL: sf.URL, url: hs.URL, refreshes: refreshes, stop: cancel}
+	return &env{t: t, s: s, st: st, org: org, zoom: zm, sfURL: sf.URL, url: hs.URL, refreshes: refreshes, describes: describes, stop: cancel}
 }
 
 // useZoom points the configuration at an emulated Zoom.
@@ -94,6 +95,16 @@ func linkDemoZoom(t testing.TB, s *Server, zm *zoomsim.Zoom) {
 	if err := s.saveZoomToken(context.Background(), s.demoAgent.OrgID, s.demoAgent.UserID, tok); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// countDescribes counts the sObject describes h answers.
+func countDescribes(h http.Handler, n *atomic.Int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/describe") {
+			n.Add(1)
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // countRefreshes counts the refresh-token grants h answers.
