@@ -257,6 +257,9 @@ func (e *env) signIn(access, refresh string) {
 // does, so that a test counting API requests counts a steady state's.
 func (e *env) loadDescribes() {
 	e.t.Helper()
+	// A softphone that connected has its agent's describes read in the
+	// background: they are done before anything is counted.
+	waitFor(e.t, 10*time.Second, func() bool { return e.s.warmingNow.Load() == 0 }, "the describes read at connect")
 	ctx := context.Background()
 	if err := e.s.crm.call(ctx, *e.s.demoAgent, func(cl *salesforce.Client) error { return cl.LoadFields(ctx) }); err != nil {
 		e.t.Fatal(err)

@@ -434,7 +434,7 @@ func TestSlowWebhookBodyGivesBackItsBudget(t *testing.T) {
 }
 
 // waitFor waits until cond holds, failing the test after d.
-func waitFor(t *testing.T, d time.Duration, cond func() bool, what string) {
+func waitFor(t testing.TB, d time.Duration, cond func() bool, what string) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {
