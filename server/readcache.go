@@ -62,8 +62,9 @@ const (
 // cachedPrefixes are the keys readCache keeps: read on every event, written
 // by an admin's or an agent's action — or, for an org's pause (crm.go), by
 // Salesforce's refusal once the org is out of API requests: every request
-// to Salesforce reads it. A pause that ends by its expiry (five minutes)
-// is seen here up to cacheLife later.
+// to Salesforce reads it. A pause that ends by its expiry (five minutes),
+// which no message announces, is still answered by the first read cacheLife
+// after it, and seen by the reads after that one.
 var cachedPrefixes = []string{"settings:", "agent:", "zoomlink:", "sfpause:"}
 
 func newReadCache(st store.Store, now func() time.Time, log *slog.Logger) *readCache {
