@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 
 	"github.com/zoomcti/zoomcti/server/store"
@@ -13,8 +14,16 @@ import (
 // is written last, so an error part way can leave at worst a job without
 // its mark (a duplicate job later), never a mark without its job.
 //
-// KEYS: [once mark], expect keys, set keys, delete keys, (queue, sequence)
-// per enqueue, (queue, job hash) per ack.
+// A txn with a mark also leaves, for a minute, its job ids under a key
+// named by a nonce of this Apply: the client sends a pipeline again whole
+// when its connection fails, so Redis may run the same script twice, and
+// the second run, finding the mark, answers the first run's ids instead of
+// taking the txn's own mark for another's (a webhook's intake would answer
+// "duplicate" for the delivery it had just stored, and drop the run it had
+// started).
+//
+// KEYS: [once mark, this Apply's ids], expect keys, set keys, delete keys,
+// (queue, sequence) per enqueue, (queue, job hash) per ack.
 // ARGV[1..7]: has once, once ttl ms, #expect, #set, #delete, #enqueue, #ack;
 // then per expect (present 0/1, value), per set (value, ttl ms, if absent
 // 0/1), per enqueue (job key prefix, payload, lease ms, id prefix), per ack
@@ -25,8 +34,14 @@ local hasOnce = ARGV[1] == '1'
 local nE, nS, nD, nQ, nA = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local k, a = 1, 8
 if hasOnce then
-  if redis.call('EXISTS', KEYS[1]) == 1 then return {'dup'} end
-  k = 2
+  if redis.call('EXISTS', KEYS[1]) == 1 then
+    local ran = redis.call('GET', KEYS[2])
+    if not ran then return {'dup'} end
+    local out = {'ok'}
+    for id in string.gmatch(ran, '%S+') do out[#out + 1] = id end
+    return out
+  end
+  k = 3
 end
 for i = 1, nE do
   local v = redis.call('GET', KEYS[k])
@@ -68,6 +83,7 @@ end
 if hasOnce then
   local ttl = tonumber(ARGV[2])
   if ttl > 0 then redis.call('SET', KEYS[1], '1', 'PX', ttl) else redis.call('SET', KEYS[1], '1') end
+  redis.call('SET', KEYS[2], table.concat(out, ' ', 2), 'PX', 60000)
 end
 return out
 `
@@ -89,7 +105,7 @@ func (s *Store) Apply(ctx context.Context, txn store.Txn) ([]string, error) {
 	args := make([]any, 7, 7+2*len(txn.Expect)+3*len(txn.Set)+4*len(txn.Enqueue)+len(txn.Ack))
 	args[0], args[1] = "0", int64(0)
 	if m := txn.Once; m != nil {
-		keys = append(keys, s.onceKey(m.Queue, m.Key))
+		keys = append(keys, s.onceKey(m.Queue, m.Key), s.shardKey("ran", m.Queue, ":"+rand.Text()))
 		args[0], args[1] = "1", ms(m.TTL)
 	}
 	args[2], args[3], args[4], args[5], args[6] = len(txn.Expect), len(txn.Set), len(txn.Delete), len(txn.Enqueue), len(txn.Ack)
