@@ -71,10 +71,12 @@ func newDropProxy(t *testing.T, target string) *dropProxy {
 	return p
 }
 
-// A webhook's intake write whose reply is lost after Redis ran it is sent
-// again by the client; the second run must answer as the first did (its
-// job), not take the write's own dedupe mark for a redelivery's.
-func TestIntakeWriteRetriedAfterALostReplyIsNotADuplicate(t *testing.T) {
+// A write whose reply is lost after Redis ran it is sent again by the
+// client; the second run must answer as the first did: a webhook's intake
+// its job (not "duplicate", taking its own dedupe mark for a
+// redelivery's), an engine step success (not a conflict with its own
+// write).
+func TestApplyRetriedAfterALostReplyAnswersAsItsFirstRun(t *testing.T) {
 	t.Parallel()
 	raw := storetest.RedisURL(t)
 	u, err := url.Parse(raw)
@@ -113,5 +115,33 @@ func TestIntakeWriteRetriedAfterALostReplyIsNotADuplicate(t *testing.T) {
 	// A redelivery (another write of the same event) is still one.
 	if _, err := intake("seen:e1"); !errors.Is(err, store.ErrDuplicate) {
 		t.Fatalf("redelivery: %v, want ErrDuplicate", err)
+	}
+
+	// An engine step: the call's state saved over the state it read, and
+	// the event's job acknowledged. Run twice, the second run must not
+	// find its own write for another's (a conflict: the engine would read
+	// the call again, as popped already, and never push the pop).
+	job, err := s.Claim(ctx, "events", time.Minute)
+	if err != nil || job == nil {
+		t.Fatalf("Claim = %+v, %v", job, err)
+	}
+	step := store.Txn{
+		Expect: []store.Cond{{Key: "call:{events}:c1", Value: nil}},
+		Set:    []store.Put{{Key: "call:{events}:c1", Value: []byte("popped")}},
+		Ack:    []store.JobRef{{Queue: "events", ID: job.ID}},
+	}
+	p.armed.Store(true)
+	if _, err := s.Apply(ctx, step); err != nil {
+		t.Fatalf("engine step retried after a lost reply: %v", err)
+	}
+	if p.drops.Load() != 2 {
+		t.Fatalf("%d replies dropped, want 2", p.drops.Load())
+	}
+	if v, err := s.Get(ctx, "call:{events}:c1"); err != nil || string(v) != "popped" {
+		t.Fatalf("call state %q, %v", v, err)
+	}
+	// Another step over the same expectation is a conflict still.
+	if _, err := s.Apply(ctx, step); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("a second step over a changed state: %v, want ErrConflict", err)
 	}
 }

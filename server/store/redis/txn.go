@@ -14,16 +14,17 @@ import (
 // is written last, so an error part way can leave at worst a job without
 // its mark (a duplicate job later), never a mark without its job.
 //
-// A txn with a mark also leaves, for a minute, its job ids under a key
-// named by a nonce of this Apply: the client sends a pipeline again whole
-// when its connection fails, so Redis may run the same script twice, and
-// the second run, finding the mark, answers the first run's ids instead of
-// taking the txn's own mark for another's (a webhook's intake would answer
-// "duplicate" for the delivery it had just stored, and drop the run it had
-// started).
+// Every run also leaves, for a minute, its answer (the new job ids) under a
+// key named by a nonce of this Apply, in the txn's slot: the client sends a
+// pipeline again whole when its connection fails, so Redis may run the same
+// script twice, and the second run answers the first run's ids. Without it
+// a retried intake would take its own dedupe mark for a redelivery's and
+// answer "duplicate" for the delivery it had just stored, and a retried
+// engine step would find its own expectation broken by its own write (a
+// conflict), read the call again as already popped, and never push the pop.
 //
-// KEYS: [once mark, this Apply's ids], expect keys, set keys, delete keys,
-// (queue, sequence) per enqueue, (queue, job hash) per ack.
+// KEYS: this Apply's answer, [once mark], expect keys, set keys, delete
+// keys, (queue, sequence) per enqueue, (queue, job hash) per ack.
 // ARGV[1..7]: has once, once ttl ms, #expect, #set, #delete, #enqueue, #ack;
 // then per expect (present 0/1, value), per set (value, ttl ms, if absent
 // 0/1), per enqueue (job key prefix, payload, lease ms, id prefix), per ack
@@ -32,15 +33,15 @@ import (
 const applyLua = nowLua + `
 local hasOnce = ARGV[1] == '1'
 local nE, nS, nD, nQ, nA = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
-local k, a = 1, 8
+local ran = redis.call('GET', KEYS[1])
+if ran then
+  local out = {'ok'}
+  for id in string.gmatch(ran, '%S+') do out[#out + 1] = id end
+  return out
+end
+local k, a = 2, 8
 if hasOnce then
-  if redis.call('EXISTS', KEYS[1]) == 1 then
-    local ran = redis.call('GET', KEYS[2])
-    if not ran then return {'dup'} end
-    local out = {'ok'}
-    for id in string.gmatch(ran, '%S+') do out[#out + 1] = id end
-    return out
-  end
+  if redis.call('EXISTS', KEYS[2]) == 1 then return {'dup'} end
   k = 3
 end
 for i = 1, nE do
@@ -82,9 +83,9 @@ for i = 1, nA do
 end
 if hasOnce then
   local ttl = tonumber(ARGV[2])
-  if ttl > 0 then redis.call('SET', KEYS[1], '1', 'PX', ttl) else redis.call('SET', KEYS[1], '1') end
-  redis.call('SET', KEYS[2], table.concat(out, ' ', 2), 'PX', 60000)
+  if ttl > 0 then redis.call('SET', KEYS[2], '1', 'PX', ttl) else redis.call('SET', KEYS[2], '1') end
 end
+redis.call('SET', KEYS[1], table.concat(out, ' ', 2), 'PX', 60000)
 return out
 `
 
@@ -101,11 +102,11 @@ func (s *Store) Apply(ctx context.Context, txn store.Txn) ([]string, error) {
 			return nil, fmt.Errorf("redis: apply: %w", err)
 		}
 	}
-	var keys []string
+	keys := []string{""} // this Apply's answer, named below
 	args := make([]any, 7, 7+2*len(txn.Expect)+3*len(txn.Set)+4*len(txn.Enqueue)+len(txn.Ack))
 	args[0], args[1] = "0", int64(0)
 	if m := txn.Once; m != nil {
-		keys = append(keys, s.onceKey(m.Queue, m.Key), s.shardKey("ran", m.Queue, ":"+rand.Text()))
+		keys = append(keys, s.onceKey(m.Queue, m.Key))
 		args[0], args[1] = "1", ms(m.TTL)
 	}
 	args[2], args[3], args[4], args[5], args[6] = len(txn.Expect), len(txn.Set), len(txn.Delete), len(txn.Enqueue), len(txn.Ack)
@@ -137,6 +138,16 @@ func (s *Store) Apply(ctx context.Context, txn store.Txn) ([]string, error) {
 		keys = append(keys, s.queueKey(shard), s.jobKeyPrefix(shard)+r.ID)
 		args = append(args, r.ID)
 	}
+	// The answer's key carries the hash tag of the txn's keys (all in one
+	// slot), or, untagged, the whole name of its one key as its tag, which
+	// Redis hashes alike.
+	tag := s.prefix
+	if len(keys) > 1 {
+		if tag = store.Tag(keys[1]); tag == "" {
+			tag = keys[1]
+		}
+	}
+	keys[0] = s.prefix + "ran:{" + tag + "}:" + rand.Text()
 	res, err := s.apply.Run(ctx, s.pipe, keys, args...).StringSlice()
 	if err != nil {
 		return nil, fmt.Errorf("redis: apply: %w", err)
