@@ -59,8 +59,11 @@ func checkBench(t *testing.T, cfg Config) {
 	}
 	// The profile samples 100 times a second: in a run this small the
 	// emulators' and the senders' few milliseconds may draw no sample, the
-	// server's (every webhook, lookup and Task) always do.
-	if rep.CPU.Server <= 0 || rep.CPU.Server < rep.CPU.Emulators || rep.CPU.Server < rep.CPU.Bench {
+	// server's (every webhook, lookup and Task) always do. Softphones in
+	// this process count on the bench's side, and twenty of them reading
+	// their pushes can cost about what the server does (its describes are
+	// read at connect, before the profile starts).
+	if rep.CPU.Server <= 0 || rep.CPU.Server < rep.CPU.Emulators || rep.SoftphonesApart && rep.CPU.Server < rep.CPU.Bench {
 		t.Errorf("CPU by side: %+v; want the server's the largest share of the labelled CPU", rep.CPU)
 	}
 	if rep.StoreOps.Writes < rep.Calls || rep.StoreOps.Reads < rep.Calls {
