@@ -147,15 +147,13 @@ func (c *crm) noteLimits(orgID string, used, limit int) {
 	}
 }
 
-// spareRequests reports whether the org has API requests to spare for work
-// that only saves time later (reading an agent's describes before their
-// first call): it has used less than warmBudget of its daily limit, or this
-// instance has not seen its usage yet.
-func (c *crm) spareRequests(orgID string) bool {
+// usageSeen is the org's API usage as this instance last saw Salesforce
+// report it.
+func (c *crm) usageSeen(orgID string) (used, limit int, ok bool) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	u, ok := c.usage[orgID]
-	c.mu.Unlock()
-	return !ok || u[1] <= 0 || float64(u[0]) < warmBudget*float64(u[1])
+	return u[0], u[1], ok
 }
 
 // warmBudget is the share of an org's daily API requests past which

@@ -214,13 +214,8 @@ func TestConnectedSoftphoneReadsDescribesBeforeTheFirstCall(t *testing.T) {
 	if n := e.describes.Load(); n != agentDescribes {
 		t.Fatalf("connecting read %d describes, want %d", n, agentDescribes)
 	}
-	bodies, err := sim().Inbound(simSpec("7400000000000001101"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.send(bodies[0])
-	if m := readMsg(t, ws, "call", 10*time.Second); m["pop"] == nil {
-		t.Fatalf("no pop: %v", m)
+	if pop := e.ring(t, ws, "7400000000000001101", "+12025550142"); pop == nil {
+		t.Fatal("no pop")
 	}
 	if n := e.describes.Load(); n != agentDescribes {
 		t.Fatalf("the first call read %d describes more, want none (they were read at connect)", n-agentDescribes)
@@ -238,23 +233,33 @@ func TestConnectedSoftphoneReadsDescribesBeforeTheFirstCall(t *testing.T) {
 
 // An org that has used most of its daily API requests is spared the
 // describes of connecting softphones: their first calls read their own.
+// The usage is the one Salesforce last reported to this instance or, after
+// a restart, to any (the store's).
 func TestConnectingSoftphonesSpareAnOrgNearItsLimit(t *testing.T) {
-	e := newEnv(t)
-	e.s.crm.noteLimits(e.s.demoAgent.OrgID, 14_000, 15_000) // as Salesforce last reported it
-	ws := e.connectSoftphone()
-	if n := e.s.warmingNow.Load(); n != 0 {
-		t.Fatalf("%d agents' describes being read for an org at 93%% of its limit", n)
-	}
-	bodies, err := sim().Inbound(simSpec("7400000000000001102"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.send(bodies[0])
-	if m := readMsg(t, ws, "call", 10*time.Second); m["pop"] == nil {
-		t.Fatalf("no pop: %v", m)
-	}
-	// The first call read the three describes its lookup needs.
-	if n := e.describes.Load(); n != 3 {
-		t.Fatalf("connect and first pop read %d describes, want the 3 the lookup needs, none at connect", n)
+	for _, seen := range []string{"here", "by another instance"} {
+		t.Run(seen, func(t *testing.T) {
+			e := newEnv(t)
+			org := e.s.demoAgent.OrgID
+			if seen == "here" {
+				e.s.crm.noteLimits(org, 14_000, 15_000)
+			} else {
+				b, _ := json.Marshal(orgLimits{Used: 14_000, Limit: 15_000, At: time.Now()})
+				if err := e.s.store.Set(context.Background(), orgLimitsKey(org), b, time.Hour); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ws := e.connectSoftphone()
+			waitFor(t, 10*time.Second, func() bool { return e.s.warmingNow.Load() == 0 }, "the connect's check")
+			if n := e.describes.Load(); n != 0 {
+				t.Fatalf("%d describes read at connect for an org at 93%% of its limit, want none", n)
+			}
+			if pop := e.ring(t, ws, "7400000000000001102", "+12025550142"); pop == nil {
+				t.Fatal("no pop")
+			}
+			// The first call read the three describes its lookup needs.
+			if n := e.describes.Load(); n != 3 {
+				t.Fatalf("the first pop read %d describes, want the 3 the lookup needs", n)
+			}
+		})
 	}
 }

@@ -205,7 +205,7 @@ const warmAtOnce = 32
 // signs the agent out now rather than at their first call.
 func (s *Server) warmFields(a cti.Agent) {
 	ctx := s.runCtx.Load()
-	if ctx == nil || !s.crm.spareRequests(a.OrgID) {
+	if ctx == nil {
 		return
 	}
 	s.warmingNow.Add(1)
@@ -219,10 +219,30 @@ func (s *Server) warmFields(a cti.Agent) {
 		defer func() { <-s.warming }()
 		wctx, cancel := context.WithTimeout(*ctx, time.Minute)
 		defer cancel()
+		if !s.spareRequests(wctx, a.OrgID) {
+			return
+		}
 		if err := s.crm.call(wctx, a, func(cl *salesforce.Client) error { return cl.LoadFields(wctx) }); err != nil && (*ctx).Err() == nil {
 			s.log.Debug("cannot read the agent's describes ahead of their first call", "user_id", a.UserID, "err", err)
 		}
 	})
+}
+
+// spareRequests reports whether the org has API requests to spare for work
+// that only saves time later (an agent's describes before their first
+// call): it has used less than warmBudget of its daily limit as Salesforce
+// last reported it, to this instance or, right after a restart, to any
+// (the usage the admin's page shows); or nobody has seen it yet.
+func (s *Server) spareRequests(ctx context.Context, orgID string) bool {
+	used, limit, ok := s.crm.usageSeen(orgID)
+	if !ok {
+		l, err := s.orgLimits(ctx, orgID)
+		if err != nil || l == nil {
+			return true
+		}
+		used, limit = l.Used, l.Limit
+	}
+	return limit <= 0 || float64(used) < warmBudget*float64(limit)
 }
 
 // activeCall is the agent's call in progress as a softphone that may have
