@@ -81,33 +81,32 @@ type flexInt struct {
 
 func (f *flexInt) UnmarshalJSON(b []byte) error {
 	var s flexString
-	if err := s.UnmarshalJSON(b); err != nil {
-		return err
+	err := s.UnmarshalJSON(b)
+	if err == nil {
+		*f = s.int()
 	}
-	*f = flexInt{}
-	if s == "" {
-		return nil
-	}
-	if n, err := strconv.ParseFloat(string(s), 64); err == nil && n >= -1e15 && n <= 1e15 {
-		*f = flexInt{n: int(n), set: true}
-	}
-	return nil
+	return err
 }
 
 // UnmarshalJSONFrom is UnmarshalJSON for the streaming decoder.
 func (f *flexInt) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	var s flexString
-	if err := s.UnmarshalJSONFrom(dec); err != nil {
-		return err
+	err := s.UnmarshalJSONFrom(dec)
+	if err == nil {
+		*f = s.int()
 	}
-	*f = flexInt{}
+	return err
+}
+
+// int reads s as a flexInt: absent when empty or not a number in range.
+func (s flexString) int() flexInt {
 	if s == "" {
-		return nil
+		return flexInt{}
 	}
 	if n, err := strconv.ParseFloat(string(s), 64); err == nil && n >= -1e15 && n <= 1e15 {
-		*f = flexInt{n: int(n), set: true}
+		return flexInt{n: int(n), set: true}
 	}
-	return nil
+	return flexInt{}
 }
 
 // parseTime reads the spellings of date-times Zoom uses: GMT seconds
