@@ -306,7 +306,13 @@ func (b *rig) start(ctx context.Context) error {
 		}
 		return fmt.Errorf("bench: %w", err)
 	}
-	st, name, err := b.openStore(ctx, &cfg)
+	// Opened on the server's side: the store's own goroutines (the
+	// embedded store's committer, Redis's subscriptions) are the server's.
+	var (
+		st   store.Store
+		name string
+	)
+	onSide(ctx, sideServer, func(ctx context.Context) { st, name, err = b.openStore(ctx, &cfg) })
 	if err != nil {
 		for _, l := range lns {
 			l.Close()

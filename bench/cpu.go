@@ -23,12 +23,13 @@ import (
 // server's, and an outgoing request's transport goroutines belong to the
 // side that made it. A CPU profile of the load samples every thread 100
 // times a second with the running goroutine's labels; summing the samples
-// by label splits the CPU time. Goroutines that timers start carry no
-// labels: the embedded store's batched commits (bbolt's Batch) run on
-// them, so an unlabelled sample inside the store is the server's. The
-// runtime's own background work (the GC's mark workers, the scavenger)
-// runs in goroutines without labels and is reported as such; GC work a
-// goroutine does while allocating (assists) is charged to that goroutine.
+// by label splits the CPU time. The store is opened on the server's side,
+// so its own goroutines (the embedded store's committer) are the server's.
+// Goroutines that timers start carry no labels; an unlabelled sample inside
+// the store code still counts as the server's. The runtime's own background
+// work (the GC's mark workers, the scavenger) runs without labels and is
+// reported as such; GC work a goroutine does while allocating (assists) is
+// charged to that goroutine.
 
 const (
 	labelSide      = "side"

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -36,7 +37,10 @@ type Store struct {
 	subs   map[string]map[*subscription]struct{}
 	closed bool
 
-	stop      chan struct{} // closed by Close to end the sweeper
+	writes    chan *write   // to the committer (commit.go)
+	waiting   atomic.Int64  // writes not yet taken by the committer
+	groups    atomic.Int64  // transactions the committer has run
+	stop      chan struct{} // closed by Close to end the sweeper and the committer
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 	closeErr  error
@@ -66,11 +70,6 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bolt: open %s (is another instance using it?): %w", path, err)
 	}
-	// A lone write waits at most this long for company before it commits.
-	// A ringing call's pop waits for two commits (its intake and its event),
-	// so the wait is short; under load, concurrent writers fill a batch
-	// anyway (zoomcti bench: 2 ms gave pops at p50 7.2 ms, 500 µs 4.8 ms).
-	db.MaxBatchDelay = 500 * time.Microsecond
 	err = db.Update(func(tx *bbolt.Tx) error {
 		for _, name := range []string{kvBucket, queuesBucket} {
 			if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
@@ -84,13 +83,15 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("bolt: open %s: create buckets: %w", path, err)
 	}
 	s := &Store{
-		db:    db,
-		clock: opts.Clock,
-		subs:  make(map[string]map[*subscription]struct{}),
-		stop:  make(chan struct{}),
+		db:     db,
+		clock:  opts.Clock,
+		subs:   make(map[string]map[*subscription]struct{}),
+		writes: make(chan *write),
+		stop:   make(chan struct{}),
 	}
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go s.sweepLoop()
+	go s.commitLoop()
 	return s, nil
 }
 
@@ -131,16 +132,16 @@ func (s *Store) sweepLoop() {
 
 // update runs fn in a read-write transaction, wrapping any error with op.
 //
-// Writes from concurrent goroutines are committed together (bbolt's Batch):
-// every commit waits for the disk, and one fsync for many writes is what
+// Writes from concurrent goroutines are committed together (commit.go):
+// every commit waits for the disk, and one sync for many writes is what
 // lets one instance keep up with a busy call center. fn may therefore run
-// more than once (a batch whose other member fails is retried one by one),
-// so it must set its results from scratch on every run.
+// more than once (a group whose other member fails is run again without
+// it), so it must set its results from scratch on every run.
 func (s *Store) update(ctx context.Context, op string, fn func(*bbolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("bolt: %s: %w", op, err)
 	}
-	if err := s.db.Batch(fn); err != nil {
+	if err := s.commit(fn); err != nil {
 		return fmt.Errorf("bolt: %s: %w", op, err)
 	}
 	return nil
