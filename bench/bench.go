@@ -170,7 +170,7 @@ func run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := prof.start(); err != nil {
 		return nil, err
 	}
-	cpu0, wall0 := processCPU(), time.Now()
+	cpu0, wall0, steal := processCPU(), time.Now(), startSteal()
 	b.org.SetLatency(max(cfg.SFLatency, 0))
 	api0, kinds0, ops0, conns0 := b.org.APIRequests(), b.api.snapshot(), b.counted.snapshot(), b.api.conns.Load()
 	b.api.latencies() // setup's requests are not the calls'
@@ -181,6 +181,7 @@ func run(ctx context.Context, cfg Config) (*Report, error) {
 	rep.Drain, rep.Drained = b.drain(ctx)
 	stopSampling()
 	rep.CPUCores = (processCPU() - cpu0) / time.Since(wall0).Seconds()
+	rep.Steal = steal.share()
 	split, err := prof.stop(cfg.CPUProfile)
 	if err != nil {
 		return nil, err

@@ -46,6 +46,7 @@ type IntakeResult struct {
 	Took     time.Duration // from the first send to the last answer
 	Ack      Latencies     // send → answer, accepted deliveries
 	CPU      time.Duration // CPU time the whole process spent meanwhile (senders included)
+	Steal    float64       // share of the machine's CPU time its host took meanwhile (steal.go); -1 unknown
 }
 
 // PerSecond is the accepted deliveries a second.
@@ -235,6 +236,7 @@ func sendFor(ctx context.Context, url, secret string, cfg IntakeConfig) IntakeRe
 		wg     sync.WaitGroup
 		start  = time.Now()
 		cpu0   = processCPU()
+		steal  = startSteal()
 		stopAt = start.Add(cfg.Duration)
 	)
 	for range cfg.Senders {
@@ -263,6 +265,7 @@ func sendFor(ctx context.Context, url, secret string, cfg IntakeConfig) IntakeRe
 	wg.Wait()
 	res.Took = time.Since(start)
 	res.CPU = time.Duration((processCPU() - cpu0) * float64(time.Second))
+	res.Steal = steal.share()
 	res.Ack = summarize(acks)
 	return res
 }
@@ -291,6 +294,18 @@ func (r *IntakeReport) String() string {
 			r.Bare.PerSecond()/r.Server.PerSecond(), 100*r.Server.PerSecond()/max(r.Bare.PerSecond(), 1e-9))
 	}
 	p("  (CPU/delivery is the whole process, the senders' signing and HTTP included)")
+	for _, x := range []struct {
+		name string
+		r    IntakeResult
+	}{{"bare handler", r.Bare}, {"zoomcti", r.Server}} {
+		taken, warning := stealNote(x.r.Steal)
+		if taken != "" {
+			p("  %s: %s", x.name, taken)
+		}
+		if warning != "" {
+			p("  %s", warning)
+		}
+	}
 	return b.String()
 }
 

@@ -39,6 +39,7 @@ type Report struct {
 	Drain     time.Duration // last event sent → queues empty and every Task written
 	Drained   bool
 	CPUCores  float64  // average cores busy during load and drain (the whole process: server, emulators and clients)
+	Steal     float64  // share of the machine's CPU time its host took during load and drain (steal.go); -1 unknown
 	CPU       CPUSplit // CPU time sampled during load and drain, by side
 	Connected int      // softphones the server held when the calls started
 
@@ -132,6 +133,13 @@ func (r *Report) String() string {
 	}
 	p("  setup %s · load %s · drain %s · CPU %.2f cores busy (process: %s)",
 		r.Setup.Round(time.Millisecond), r.Load.Round(time.Millisecond), r.Drain.Round(time.Millisecond), r.CPUCores, process)
+	taken, warning := stealNote(r.Steal)
+	if taken != "" {
+		p("  %s", taken)
+	}
+	if warning != "" {
+		p("  %s", warning)
+	}
 	if tot := r.CPU.Total(); tot > 0 {
 		share := func(d time.Duration) string {
 			return fmt.Sprintf("%.1f s (%.0f%%)", d.Seconds(), 100*float64(d)/float64(tot))

@@ -2,6 +2,8 @@ package bench
 
 import (
 	"fmt"
+	"os"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -42,4 +44,14 @@ func processCPU() float64 {
 // that was killed.
 func childAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+}
+
+// machineCPU reads the machine's CPU time from /proc/stat (cpuTicks).
+func machineCPU() (total, steal uint64, ok bool) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0, false
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	return cpuTicks(line)
 }

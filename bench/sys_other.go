@@ -15,3 +15,6 @@ func processCPU() float64 { return busyCPU() }
 // childAttr leaves a child's attributes alone off Linux: there a fault
 // run's processes are stopped by the harness itself.
 func childAttr() *syscall.SysProcAttr { return nil }
+
+// machineCPU is unknown off Linux.
+func machineCPU() (total, steal uint64, ok bool) { return 0, 0, false }

@@ -1,0 +1,45 @@
+package bench
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestCPUTicksReadsStealFromProcStat(t *testing.T) {
+	for _, c := range []struct {
+		line         string
+		total, steal uint64
+		ok           bool
+	}{
+		// user nice system idle iowait irq softirq steal guest guest_nice
+		{"cpu  58544 0 10197 140559 4012 0 2662 2587 0 0", 218561, 2587, true},
+		{"cpu 10 0 10 70 0 0 0 10", 100, 10, true},
+		{"cpu 10 0 10 70 0 0 0", 0, 0, false}, // no steal column
+		{"cpu0 10 0 10 70 0 0 0 10 0 0", 0, 0, false},
+		{"cpu 10 x 10 70 0 0 0 10 0 0", 0, 0, false},
+	} {
+		total, steal, ok := cpuTicks(c.line)
+		if total != c.total || steal != c.steal || ok != c.ok {
+			t.Errorf("cpuTicks(%q) = %d, %d, %v; want %d, %d, %v", c.line, total, steal, ok, c.total, c.steal, c.ok)
+		}
+	}
+}
+
+func TestAReportSaysWhenTheHostTookTheMachinesCPU(t *testing.T) {
+	quiet := (&Report{Steal: 0.01}).String()
+	if !strings.Contains(quiet, "1.0% of the machine's CPU time taken by its host") || strings.Contains(quiet, "not a quiet machine's") {
+		t.Errorf("a run with 1%% stolen:\n%s", quiet)
+	}
+	noisy := (&Report{Steal: 0.12}).String()
+	if !strings.Contains(noisy, "the host took 12% of this machine's CPU time during the run: its latencies are not a quiet machine's") {
+		t.Errorf("a run with 12%% stolen does not say so:\n%s", noisy)
+	}
+	unknown := (&Report{Steal: -1}).String()
+	if strings.Contains(unknown, "steal") {
+		t.Errorf("a run whose steal is unknown reports one:\n%s", unknown)
+	}
+	intake := (&IntakeReport{Server: IntakeResult{Steal: 0.2}, Bare: IntakeResult{Steal: 0}}).String()
+	if !strings.Contains(intake, "zoomcti: 20.0% of the machine's CPU time taken by its host") || !strings.Contains(intake, "the host took 20%") {
+		t.Errorf("an intake run with 20%% stolen does not say so:\n%s", intake)
+	}
+}
