@@ -80,6 +80,14 @@ type CRM interface {
 	CallRecord(ctx context.Context, a Agent, id string) (Match, time.Time, error)
 }
 
+// LookupWarmer is a CRM that can start reading what FindByPhone will need
+// (its cache of a number's matches) before it is asked: the engine warms a
+// ringing inbound call's number as the event arrives, so that the read
+// runs beside the call's load instead of after it.
+type LookupWarmer interface {
+	WarmLookup(ctx context.Context, a Agent, number string)
+}
+
 // Notifier pushes a message to every softphone the agent has open.
 type Notifier interface {
 	Notify(ctx context.Context, agentKey string, msg any) error
@@ -227,6 +235,9 @@ func (e *Engine) HandleJob(ctx context.Context, ev Event, job JobRef) (acked boo
 	if agent == nil {
 		e.log.Debug("event for an unlinked zoom user", "event", ev.Type, "call_id", ev.CallID)
 		return false, nil
+	}
+	if w, ok := e.cfg.CRM.(LookupWarmer); ok && ev.Kind == KindRinging && ev.Direction == Inbound && ev.Caller.Number != "" {
+		w.WarmLookup(ctx, *agent, ev.Caller.Number)
 	}
 	err = e.withCall(ctx, *agent, ev.CallID, func(call *Call) error {
 		return e.handleCall(ctx, *agent, call, ev, job)

@@ -61,13 +61,39 @@ type crm struct {
 	// caching counts the lookups being written to the cache: a write that
 	// is not on the way to the pop.
 	caching sync.WaitGroup
+	// warm holds the phone cache reads WarmLookup started, by cache key,
+	// until FindByPhone takes them, or, past warmKeep, a later WarmLookup
+	// forgets them (warmSwept: when they were last looked over).
+	warm      map[string]*phoneRead
+	warmSwept time.Time
 }
+
+// phoneRead is a read of the phone cache started ahead of FindByPhone.
+type phoneRead struct {
+	at      time.Time
+	done    chan struct{} // closed when the fields below are set
+	matches []cti.Match
+	found   bool // the cache held the number
+	err     error
+}
+
+// warmKeep is how long a warmed read waits for its FindByPhone: the engine
+// asks for it right after loading the call, so one that waits this long
+// was for a call that needed no lookup. warmFew reads are kept without
+// looking them over.
+const (
+	warmKeep = 5 * time.Second
+	warmFew  = 64
+)
 
 func newCRM(cfg crmConfig) *crm {
-	return &crm{cfg: cfg, versions: salesforce.NewVersions(cfg.now), clients: map[string]*salesforce.Client{}, limits: map[string]time.Time{}, usage: map[string][2]int{}, closed: map[string]string{}}
+	return &crm{cfg: cfg, versions: salesforce.NewVersions(cfg.now), clients: map[string]*salesforce.Client{}, limits: map[string]time.Time{}, usage: map[string][2]int{}, closed: map[string]string{}, warm: map[string]*phoneRead{}}
 }
 
-var _ cti.CRM = (*crm)(nil)
+var (
+	_ cti.CRM          = (*crm)(nil)
+	_ cti.LookupWarmer = (*crm)(nil)
+)
 
 // client returns the agent's REST client, building it on first use.
 func (c *crm) client(ctx context.Context, a cti.Agent) (*salesforce.Client, error) {
@@ -201,8 +227,29 @@ func (c *crm) FindByPhone(ctx context.Context, a cti.Agent, number string) ([]ct
 	}
 	rules := set.PhoneRules()
 	key := phoneCacheKey(a, cti.NormalizePhone(number, rules).E164)
-	var cached []cti.Match
-	if ok, err := getJSON(ctx, c.cfg.kv, key, &cached); ok && err == nil {
+	c.mu.Lock()
+	r := c.warm[key]
+	delete(c.warm, key)
+	c.mu.Unlock()
+	if r != nil && c.cfg.now().Sub(r.at) > warmKeep {
+		r = nil // for a call long gone: the cache may have changed since
+	}
+	var (
+		cached []cti.Match
+		found  bool
+	)
+	if r != nil {
+		select {
+		case <-r.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		cached, found, err = r.matches, r.found, r.err
+	}
+	if r == nil || err != nil {
+		found, err = getJSON(ctx, c.cfg.kv, key, &cached)
+	}
+	if found && err == nil {
 		c.cfg.metrics.phoneCacheHits.Inc()
 		return cached, nil
 	}
@@ -231,6 +278,50 @@ func (c *crm) FindByPhone(ctx context.Context, a cti.Agent, number string) ([]ct
 		})
 	}
 	return out, nil
+}
+
+// WarmLookup implements cti.LookupWarmer: it starts reading the phone
+// cache's entry for number, which FindByPhone then takes instead of
+// reading it. A number the org's rules cannot read is left alone.
+func (c *crm) WarmLookup(ctx context.Context, a cti.Agent, number string) {
+	set, err := c.cfg.settings(ctx, a.OrgID)
+	if err != nil {
+		return
+	}
+	e164 := cti.NormalizePhone(number, set.PhoneRules()).E164
+	if e164 == "" {
+		return
+	}
+	key := phoneCacheKey(a, e164)
+	now := c.cfg.now()
+	r := &phoneRead{at: now, done: make(chan struct{})}
+	c.mu.Lock()
+	if len(c.warm) >= warmFew && now.Sub(c.warmSwept) >= time.Second {
+		// Reads no FindByPhone took: calls that needed no lookup.
+		c.warmSwept = now
+		for k, old := range c.warm {
+			if now.Sub(old.at) > warmKeep {
+				delete(c.warm, k)
+			}
+		}
+	}
+	if old := c.warm[key]; old != nil && now.Sub(old.at) <= warmKeep {
+		c.mu.Unlock()
+		return
+	}
+	c.warm[key] = r
+	c.mu.Unlock()
+	go func() {
+		r.found, r.err = getJSON(ctx, c.cfg.kv, key, &r.matches)
+		close(r.done)
+	}()
+}
+
+// warming is how many warmed reads wait for their FindByPhone.
+func (c *crm) warming() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.warm)
 }
 
 // cached waits for the lookups being written to the cache.

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/zoomcti/zoomcti/cti"
 	"github.com/zoomcti/zoomcti/salesforce/sfsim"
+	"github.com/zoomcti/zoomcti/server/store"
 	"github.com/zoomcti/zoomcti/server/store/bolt"
 )
 
@@ -118,5 +120,90 @@ func TestPhoneLookupRemembersNoMatchForAMinute(t *testing.T) {
 				t.Fatalf("lookup %v later asked Salesforce: %v, want %v", tc.after, asked, tc.wantAsked)
 			}
 		})
+	}
+}
+
+// phoneCacheGets counts the phone cache's reads that reach the store, and
+// can fail the first of them.
+type phoneCacheGets struct {
+	store.KV
+	gets      atomic.Int64
+	failFirst atomic.Bool
+}
+
+func (p *phoneCacheGets) Get(ctx context.Context, key string) ([]byte, error) {
+	if strings.HasPrefix(key, "phonecache:") {
+		p.gets.Add(1)
+		if p.failFirst.CompareAndSwap(true, false) {
+			return nil, errors.New("store unreachable")
+		}
+	}
+	return p.KV.Get(ctx, key)
+}
+
+// A ringing call's number is warmed (its phone cache entry read) while
+// the engine loads the call; the lookup then takes that read instead of
+// reading the store again, unless it failed or is from long ago.
+func TestAWarmedLookupTakesTheReadAlreadyMade(t *testing.T) {
+	const ada, stranger = "+12025550142", "+12025550111"
+	tests := []struct {
+		name      string
+		number    string
+		cached    bool          // looked up once before
+		failWarm  bool          // the warmed read fails
+		wait      time.Duration // between the warm and the lookup
+		wantGets  int64
+		wantAsked bool
+	}{
+		{name: "cached", number: ada, cached: true, wantGets: 1},
+		{name: "not cached: one read, then Salesforce", number: stranger, wantGets: 1, wantAsked: true},
+		{name: "the warmed read failed: read again", number: ada, cached: true, failWarm: true, wantGets: 2},
+		{name: "warmed long ago: read again", number: ada, cached: true, wait: warmKeep + time.Second, wantGets: 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			le := newLookupEnv(t)
+			alice := *le.s.demoAgent
+			if tc.cached {
+				le.lookup(t, alice, tc.number)
+			}
+			kv := &phoneCacheGets{KV: le.s.crm.cfg.kv}
+			kv.failFirst.Store(tc.failWarm)
+			le.s.crm.cfg.kv = kv
+			le.s.crm.WarmLookup(context.Background(), alice, tc.number)
+			waitFor(t, 10*time.Second, func() bool { return kv.gets.Load() == 1 }, "the warmed read")
+			le.tick(tc.wait)
+			matches, asked := le.lookup(t, alice, tc.number)
+			if got := kv.gets.Load(); got != tc.wantGets {
+				t.Errorf("the phone cache was read %d times, want %d", got, tc.wantGets)
+			}
+			if asked != tc.wantAsked {
+				t.Errorf("asked Salesforce: %v, want %v", asked, tc.wantAsked)
+			}
+			if (len(matches) > 0) != (tc.number == ada) {
+				t.Errorf("%d matches for %s", len(matches), tc.number)
+			}
+			if n := le.s.crm.warming(); n != 0 {
+				t.Errorf("%d warmed reads left after the lookup", n)
+			}
+		})
+	}
+}
+
+// Warmed reads no lookup took (calls that needed none) are forgotten once
+// they are old.
+func TestWarmedReadsNoLookupTookAreForgotten(t *testing.T) {
+	le := newLookupEnv(t)
+	alice := *le.s.demoAgent
+	for i := range warmFew {
+		le.s.crm.WarmLookup(context.Background(), alice, fmt.Sprintf("+1202555%04d", i))
+	}
+	if n := le.s.crm.warming(); n != warmFew {
+		t.Fatalf("%d warmed reads, want %d", n, warmFew)
+	}
+	le.tick(warmKeep + time.Second)
+	le.s.crm.WarmLookup(context.Background(), alice, "+12025559999")
+	if n := le.s.crm.warming(); n != 1 {
+		t.Errorf("%d warmed reads after %v, want only the newest", n, warmKeep+time.Second)
 	}
 }
