@@ -69,7 +69,7 @@ type Gauges struct {
 	Softphones int              // websockets connected to this instance
 	Events     int              // webhook events waiting in the store's queues (every instance's)
 	Outbox     int              // Salesforce writes waiting in the outbox (every instance's)
-	Warming    int              // connected agents whose describes this instance is still reading (warmFields)
+	Warming    int              // connected agents whose Zoom link, record and describes this instance is still reading (warmAgent)
 	Counters   map[string]int64 // this instance's counters that are not zero, by series, as GET /metrics shows them
 }
 

@@ -231,6 +231,32 @@ func TestConnectedSoftphoneReadsDescribesBeforeTheFirstCall(t *testing.T) {
 	}
 }
 
+// What a ringing webhook reads before the pop, the Zoom user's link (for
+// the intake's queue shard) and the agent's record, is in the read cache
+// once the agent's softphone has connected: their first call waits for
+// neither.
+func TestConnectedSoftphoneCachesTheAgentsZoomLinkBeforeTheFirstCall(t *testing.T) {
+	e := newEnv(t)
+	e.s.cache.dropAll()
+	a := e.s.demoAgent
+	keys := []string{zoomLinkKey(DemoZoomUserID), agentKey(a.OrgID, a.UserID)}
+	e.connectSoftphone()
+	waitFor(t, 10*time.Second, func() bool { return e.s.warmingNow.Load() == 0 }, "the connect's reads")
+	for _, k := range keys {
+		if !e.s.cache.holds(k) {
+			t.Errorf("%s is not in the read cache after the softphone connected", k)
+		}
+	}
+}
+
+// holds reports whether the cache has an entry for key.
+func (c *readCache) holds(key string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.entries[key]
+	return ok
+}
+
 // An org that has used most of its daily API requests is spared the
 // describes of connecting softphones: their first calls read their own.
 // The usage is the one Salesforce last reported to this instance or, after

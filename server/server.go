@@ -77,7 +77,7 @@ type Server struct {
 	// wsWriteBuffers are shared by every websocket's writes.
 	wsWriteBuffers sync.Pool
 	// warming bounds the describes read at once for softphones that
-	// connect (warmFields).
+	// connect (warmAgent).
 	warming    chan struct{}
 	warmingNow atomic.Int64 // agents whose describes are being read, or wait to be
 

@@ -162,7 +162,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	s.hub.add(c)
 	s.metrics.wsOpened.Inc()
 	s.noteEvidence(r.Context(), agent.OrgID, factSoftphone) // the utility bar item exists
-	s.warmFields(*agent)
+	s.warmAgent(*agent)
 
 	greeting := map[string]any{"type": "hello", "agent": agentView(*rec), "presence": s.presence(r.Context(), *agent)}
 	if set, err := s.settings(r.Context(), agent.OrgID); err == nil {
@@ -193,8 +193,9 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 // can wait for their own describes rather than for a burst of everyone's.
 const warmAtOnce = 32
 
-// warmFields reads, in the background, the describes of the objects an
-// agent's lookup and call logs name (the fields they see; see
+// warmAgent reads, in the background, what an agent's first call would
+// otherwise wait for: their Zoom link and record, into the read cache, and
+// the describes of the objects an agent's lookup and call logs name (the fields they see; see
 // salesforce.LoadFields), so that their first call's pop does not wait a
 // round trip to Salesforce for them. A describe already read this hour is
 // not read again (on this instance: each keeps its own), so that an agent's
@@ -203,7 +204,7 @@ const warmAtOnce = 32
 // agents' first calls read their own. A failure is left to that first
 // lookup, which reads them itself; a token Salesforce no longer takes
 // signs the agent out now rather than at their first call.
-func (s *Server) warmFields(a cti.Agent) {
+func (s *Server) warmAgent(a cti.Agent) {
 	ctx := s.runCtx.Load()
 	if ctx == nil {
 		return
@@ -219,6 +220,14 @@ func (s *Server) warmFields(a cti.Agent) {
 		defer func() { <-s.warming }()
 		wctx, cancel := context.WithTimeout(*ctx, time.Minute)
 		defer cancel()
+		// What a ringing webhook reads before the pop, kept by the read
+		// cache: the Zoom user's link (the intake's queue shard) and the
+		// agent's record (the engine's agent).
+		if a.ZoomUserID != "" {
+			if _, err := s.AgentByZoomUser(wctx, a.ZoomUserID); err != nil && (*ctx).Err() == nil {
+				s.log.Debug("cannot read the agent's Zoom link ahead of their first call", "user_id", a.UserID, "err", err)
+			}
+		}
 		if !s.spareRequests(wctx, a.OrgID) {
 			return
 		}
