@@ -23,6 +23,7 @@ import (
 	"github.com/zoomcti/zoomcti/cti/zoom"
 	"github.com/zoomcti/zoomcti/cti/zoom/zoomsim"
 	"github.com/zoomcti/zoomcti/server"
+	redisstore "github.com/zoomcti/zoomcti/server/store/redis"
 )
 
 // IntakeConfig describes one intake run. Zero fields take the defaults shown.
@@ -47,6 +48,9 @@ type IntakeResult struct {
 	Ack      Latencies     // send → answer, accepted deliveries
 	CPU      time.Duration // CPU time the whole process spent meanwhile (senders included)
 	Steal    float64       // share of the machine's CPU time its host took meanwhile (steal.go); -1 unknown
+	// StoreCPU is the CPU time the store's own server (redis-server) spent
+	// meanwhile; 0 with the embedded store, whose work is the process's.
+	StoreCPU time.Duration
 }
 
 // PerSecond is the accepted deliveries a second.
@@ -107,9 +111,22 @@ func RunIntake(ctx context.Context, cfg IntakeConfig) (*IntakeReport, error) {
 			return nil, fmt.Errorf("intake: cpu profile: %w", err)
 		}
 	}
+	var redis0 time.Duration
+	if cfg.RedisURL != "" {
+		if redis0, err = redisstore.ServerCPU(ctx, cfg.RedisURL); err != nil {
+			return nil, fmt.Errorf("intake: %w", err)
+		}
+	}
 	rep.Server = sendFor(ctx, srv.url, secret, cfg)
 	if cfg.CPUProfile != nil {
 		pprof.StopCPUProfile()
+	}
+	if cfg.RedisURL != "" {
+		redis1, err := redisstore.ServerCPU(ctx, cfg.RedisURL)
+		if err != nil {
+			return nil, fmt.Errorf("intake: %w", err)
+		}
+		rep.Server.StoreCPU = redis1 - redis0
 	}
 	return rep, ctx.Err()
 }
@@ -294,6 +311,19 @@ func (r *IntakeReport) String() string {
 			r.Bare.PerSecond()/r.Server.PerSecond(), 100*r.Server.PerSecond()/max(r.Bare.PerSecond(), 1e-9))
 	}
 	p("  (CPU/delivery is the whole process, the senders' signing and HTTP included)")
+	if per := func(x IntakeResult) float64 {
+		if x.Accepted == 0 {
+			return 0
+		}
+		return float64(x.CPU+x.StoreCPU) / float64(x.Accepted) / float64(time.Microsecond)
+	}; per(r.Bare) > 0 && per(r.Server) > 0 {
+		if r.Server.StoreCPU > 0 {
+			p("  redis-server: %.0f µs CPU per delivery (its own process, not in the column above)",
+				float64(r.Server.StoreCPU)/float64(r.Server.Accepted)/float64(time.Microsecond))
+		}
+		p("  CPU per delivery, every process: bare %.0f µs, zoomcti %.0f µs: with every core busy the ratio could be at most %.2f",
+			per(r.Bare), per(r.Server), per(r.Bare)/per(r.Server))
+	}
 	for _, x := range []struct {
 		name string
 		r    IntakeResult

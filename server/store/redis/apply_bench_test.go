@@ -5,13 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/zoomcti/zoomcti/server/store"
 	"github.com/zoomcti/zoomcti/server/store/redis"
@@ -34,15 +31,12 @@ func BenchmarkApplyIntake(b *testing.B) {
 		_ = s.Close()
 		_ = redis.DeletePrefix(context.Background(), url, prefix)
 	}()
-	opt, err := goredis.ParseURL(url)
+	payload := []byte(strings.Repeat("x", 1200))
+	var seq atomic.Int64
+	cpu0, err := redis.ServerCPU(ctx, url)
 	if err != nil {
 		b.Fatal(err)
 	}
-	admin := goredis.NewClient(opt)
-	defer admin.Close()
-	payload := []byte(strings.Repeat("x", 1200))
-	var seq atomic.Int64
-	cpu0 := redisCPU(b, admin)
 	b.SetParallelism(16)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
@@ -61,25 +55,9 @@ func BenchmarkApplyIntake(b *testing.B) {
 		}
 	})
 	b.StopTimer()
-	b.ReportMetric(float64(redisCPU(b, admin)-cpu0)/float64(b.N), "redis-ns/op")
-}
-
-// redisCPU is the CPU time redis-server has used, user and system.
-func redisCPU(b *testing.B, c *goredis.Client) time.Duration {
-	info, err := c.Info(context.Background(), "cpu").Result()
+	cpu1, err := redis.ServerCPU(ctx, url)
 	if err != nil {
 		b.Fatal(err)
 	}
-	var total float64
-	for _, line := range strings.Split(info, "\n") {
-		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
-		if ok && (k == "used_cpu_user" || k == "used_cpu_sys") {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				b.Fatal(err)
-			}
-			total += f
-		}
-	}
-	return time.Duration(total * float64(time.Second))
+	b.ReportMetric(float64(cpu1-cpu0)/float64(b.N), "redis-ns/op")
 }

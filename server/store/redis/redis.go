@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -305,4 +306,59 @@ func DeletePrefix(ctx context.Context, url, prefix string) error {
 		return fmt.Errorf("redis: delete prefix: %w", err)
 	}
 	return nil
+}
+
+// ServerCPU is the CPU time, user and system, the Redis server at url has
+// used since it started (INFO cpu), summed over every master of a cluster:
+// what the bench reads before and after a run to tell Redis's share of
+// its cost.
+func ServerCPU(ctx context.Context, url string) (time.Duration, error) {
+	client, _, err := parseURL(url)
+	if err != nil {
+		return 0, fmt.Errorf("redis: server cpu: %w", err)
+	}
+	defer client.Close()
+	s := &Store{client: client}
+	s.cluster, _ = client.(*goredis.ClusterClient)
+	var (
+		mu    sync.Mutex
+		total time.Duration
+	)
+	err = s.forEachMaster(ctx, func(ctx context.Context, c goredis.UniversalClient) error {
+		info, err := c.Info(ctx, "cpu").Result()
+		if err != nil {
+			return err
+		}
+		d, err := infoCPU(info)
+		mu.Lock()
+		total += d
+		mu.Unlock()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("redis: server cpu: %w", err)
+	}
+	return total, nil
+}
+
+// infoCPU reads used_cpu_user and used_cpu_sys (seconds) from INFO cpu.
+func infoCPU(info string) (time.Duration, error) {
+	var total float64
+	seen := 0
+	for line := range strings.Lines(info) {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if !ok || (k != "used_cpu_user" && k != "used_cpu_sys") {
+			continue
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return 0, fmt.Errorf("INFO cpu %s: %w", k, err)
+		}
+		total += f
+		seen++
+	}
+	if seen != 2 {
+		return 0, errors.New("INFO cpu has no used_cpu_user and used_cpu_sys")
+	}
+	return time.Duration(total * float64(time.Second)), nil
 }
