@@ -17,9 +17,10 @@ import (
 // bbolt's own Batch instead waits a fixed MaxBatchDelay after a batch's
 // first write for company (so a lone write waits it out), and closes a
 // batch when its timer fires whether or not the disk is free. Measured with
-// BenchmarkApplyIntake (32 concurrent intake writes) on a 2-core machine:
-// Batch at a 500 µs delay took 83–103 µs a write, at no delay 260–350 µs;
-// this committer takes 59–63 µs, or 78–85 µs spread over 1,000 shards.
+// BenchmarkApplyIntake (32 concurrent intake writes) on a 2-core machine,
+// to one queue shard and spread over 1,000: Batch at a 500 µs delay took
+// 83–85 and 103–110 µs a write, at no delay 355 and 259 µs; this committer
+// takes 59–63 and 78–85 µs.
 
 // maxGroup bounds the writes of one commit, as bbolt's MaxBatchSize.
 const maxGroup = 1000
