@@ -37,13 +37,17 @@ type Store struct {
 	subs   map[string]map[*subscription]struct{}
 	closed bool
 
-	writes    chan *write   // to the committer (commit.go)
-	waiting   atomic.Int64  // writes not yet taken by the committer
-	groups    atomic.Int64  // transactions the committer has run
-	stop      chan struct{} // closed by Close to end the sweeper and the committer
-	wg        sync.WaitGroup
-	closeOnce sync.Once
-	closeErr  error
+	// The committer's (commit.go): the writes waiting for it, and a
+	// wake-up for it when it idles.
+	writeMu      sync.Mutex
+	pending      []*write
+	writesClosed bool // Close has begun: no more writes are taken
+	kick         chan struct{}
+	groups       atomic.Int64  // transactions the committer has run
+	stop         chan struct{} // closed by Close to end the sweeper and the committer
+	wg           sync.WaitGroup
+	closeOnce    sync.Once
+	closeErr     error
 }
 
 var _ store.Store = (*Store)(nil)
@@ -83,11 +87,11 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("bolt: open %s: create buckets: %w", path, err)
 	}
 	s := &Store{
-		db:     db,
-		clock:  opts.Clock,
-		subs:   make(map[string]map[*subscription]struct{}),
-		writes: make(chan *write),
-		stop:   make(chan struct{}),
+		db:    db,
+		clock: opts.Clock,
+		subs:  make(map[string]map[*subscription]struct{}),
+		kick:  make(chan struct{}, 1),
+		stop:  make(chan struct{}),
 	}
 	s.wg.Add(2)
 	go s.sweepLoop()

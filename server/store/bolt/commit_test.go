@@ -39,12 +39,12 @@ func busyCommitter(t *testing.T, s *Store) (release func()) {
 }
 
 // waitWaiting waits until n writes wait for the committer.
-func waitWaiting(t *testing.T, s *Store, n int64) {
+func waitWaiting(t *testing.T, s *Store, n int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for s.waiting.Load() != n {
+	for s.waitingWrites() != n {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d writes waiting, want %d", s.waiting.Load(), n)
+			t.Fatalf("%d writes waiting, want %d", s.waitingWrites(), n)
 		}
 		runtime.Gosched()
 	}
