@@ -22,12 +22,12 @@ import (
 // 83–85 and 103–110 µs a write, at no delay 355 and 259 µs; this committer
 // takes 59–63 and 78–85 µs. In zoomcti bench it took the embedded intake
 // from 0.27 to 0.30–0.31 of the bare handler, and pops at 50 calls a second
-// from p50 3.3 to 2.6 ms (medians). Its cost: at 10,000 agents and 200 calls a second
-// it commits about 770 times a second, mostly one write each, and there
-// the pops' p99 was higher than with Batch (209–336 ms against 114–270 ms
-// over six runs each). Letting a group gather for 500 µs when writes come
-// back to back won that back only in part and lost most of the gain at 50
-// calls a second, so it was not kept.
+// from p50 3.3 to 2.6 ms (medians). Its cost: at 10,000 agents and 200
+// calls a second it commits about 770 times a second, mostly one write
+// each, and there the pops' p99 was higher than with Batch (209–336 ms
+// against 114–270 ms over six runs each). Letting a group gather for
+// 500 µs when writes came back to back gave 128 and 150 ms there, but pops
+// at 50 calls a second at p50 3.2 ms, so it was not kept.
 
 // maxGroup bounds the writes of one commit, as bbolt's MaxBatchSize.
 const maxGroup = 1000
