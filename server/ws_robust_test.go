@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"errors"
+	"net"
 	"runtime"
 	"strings"
 	"testing"
@@ -68,7 +70,24 @@ func TestWebsocketFloodIsBounded(t *testing.T) {
 	if err := e.s.hub.Notify(context.Background(), key, map[string]string{"type": "after_flood"}); err != nil {
 		t.Fatal(err)
 	}
-	readMsg(t, ws, "after_flood", 10*time.Second)
+	// The server may drop the socket instead (its pongs filled the send
+	// buffer of a client that was not reading): allowed, so long as the
+	// hub lets go of it. Only waiting in vain is a failure.
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		_, b, err := ws.ReadMessage()
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			t.Fatal("no after_flood within 10 s, and the socket is still open")
+		}
+		if err != nil {
+			waitFor(t, 5*time.Second, func() bool { return connsOf(e.s, key) == 0 }, "the hub to let go of the dropped socket")
+			return
+		}
+		if strings.Contains(string(b), `"after_flood"`) {
+			break
+		}
+	}
 	runtime.GC()
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
