@@ -333,7 +333,7 @@ func (r *IntakeReport) String() string {
 			p("  %s: %s", x.name, taken)
 		}
 		if warning != "" {
-			p("  %s", warning)
+			p("  %s: %s", x.name, warning)
 		}
 	}
 	return b.String()

@@ -226,7 +226,8 @@ func (c *crm) FindByPhone(ctx context.Context, a cti.Agent, number string) ([]ct
 		return nil, err
 	}
 	rules := set.PhoneRules()
-	key := phoneCacheKey(a, cti.NormalizePhone(number, rules).E164)
+	phone := cti.NormalizePhone(number, rules)
+	key := phoneCacheKey(a, phone.E164)
 	c.mu.Lock()
 	r := c.warm[key]
 	delete(c.warm, key)
@@ -262,7 +263,7 @@ func (c *crm) FindByPhone(ctx context.Context, a cti.Agent, number string) ([]ct
 	if err != nil {
 		return nil, err
 	}
-	if n := cti.NormalizePhone(number, rules); n.Valid {
+	if phone.Valid {
 		ttl := matchCacheTTL
 		if len(out) == 0 {
 			ttl = noMatchCacheTTL

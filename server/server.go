@@ -76,10 +76,10 @@ type Server struct {
 	cache *readCache
 	// wsWriteBuffers are shared by every websocket's writes.
 	wsWriteBuffers sync.Pool
-	// warming bounds the describes read at once for softphones that
+	// warming bounds the agents warmed at once for softphones that
 	// connect (warmAgent).
 	warming    chan struct{}
-	warmingNow atomic.Int64 // agents whose describes are being read, or wait to be
+	warmingNow atomic.Int64 // agents whose link, record and describes are being read, or wait to be
 
 	// draining is set when Serve begins to shut down: not ready, no new
 	// softphones.

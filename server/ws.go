@@ -195,9 +195,9 @@ const warmAtOnce = 32
 
 // warmAgent reads, in the background, what an agent's first call would
 // otherwise wait for: their Zoom link and record, into the read cache, and
-// the describes of the objects an agent's lookup and call logs name (the fields they see; see
-// salesforce.LoadFields), so that their first call's pop does not wait a
-// round trip to Salesforce for them. A describe already read this hour is
+// the describes of the objects their lookup and call logs name (the fields
+// they see; see salesforce.LoadFields), so that their first call's pop
+// waits for no round trip to the store or to Salesforce for them. A describe already read this hour is
 // not read again (on this instance: each keeps its own), so that an agent's
 // reconnects and their other console tabs cost nothing. An org that has
 // used most of its daily API requests (warmBudget) is spared them: its
