@@ -45,17 +45,15 @@ type Store struct {
 	// cluster is client on a Redis Cluster, nil on one server: Keys scans
 	// every master, Ping pings every master.
 	cluster *goredis.ClusterClient
-	// pipe sends the Apply scripts of concurrent callers (every webhook's
-	// intake write, every event's commit) down one connection as one
-	// pipeline (one per master on a cluster): while a batch is on the wire
-	// the next one gathers, so a busy instance pays a write and a read
-	// syscall per batch instead of per script (intake 8.8k → 11.5k
-	// deliveries a second, a quarter less server CPU per call), and a lone
-	// caller still goes out at once. Each script stays atomic on its own.
-	// Reads (Get) keep their own pooled connections: pipelined, a read
-	// waits for the batch ahead of it, which measurably lengthened the ring
-	// path (pop p99 +3 ms at 50 calls/s).
-	pipe   *goredis.AutoPipeliner
+	// batch sends the Apply scripts of concurrent callers (every webhook's
+	// intake write, every event's commit) as one script (one per slot on a
+	// cluster): while a batch is on the wire the next one gathers, so a
+	// busy instance pays a round trip, and redis-server a script's fixed
+	// cost, per batch instead of per txn, and a lone caller still goes out
+	// at once (batch.go). Reads (Get) keep their own pooled connections: a
+	// read that waited for the batch ahead of it measurably lengthened the
+	// ring path (pop p99 +3 ms at 50 calls/s, when Applies were pipelined).
+	batch  *batcher
 	prefix string
 
 	enqueue, claim, peek, ack, retry, compareAndDelete, apply *goredis.Script
@@ -163,9 +161,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 			return fail(errors.New("this is a Redis Cluster node: use a redis+cluster:// URL"))
 		}
 	}
-	if s.pipe, err = client.AutoPipeline(); err != nil {
-		return fail(err)
-	}
+	s.batch = newBatcher(s)
 	return s, nil
 }
 
@@ -214,6 +210,9 @@ func (s *Store) Close() error {
 
 	for sub := range subs {
 		sub.close()
+	}
+	if s.batch != nil {
+		s.batch.close() // sends what waits
 	}
 	if err := s.client.Close(); err != nil {
 		return fmt.Errorf("redis: close: %w", err)
