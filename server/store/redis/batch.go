@@ -105,6 +105,11 @@ func (b *batcher) run(ctx context.Context, calls ...*applyCall) {
 		select {
 		case <-c.done:
 		case <-ctx.Done():
+			select {
+			case <-c.done: // answered as ctx ended: the answer stands
+				continue
+			default:
+			}
 			// A call not taken yet is left out of its batch; one on the
 			// wire has an unknown outcome, as a command's whose context
 			// ends while Redis runs it.
