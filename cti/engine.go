@@ -255,7 +255,9 @@ func (e *Engine) handleCall(ctx context.Context, agent Agent, call *Call, ev Eve
 	if err != nil {
 		return fmt.Errorf("cti: settings: %w", err)
 	}
+	unanswered := call.Answered.IsZero()
 	call.apply(ev)
+	answeredNow := unanswered && !call.Answered.IsZero()
 	b := &batch{}
 	if call.Direction == Internal && set.IgnoreInternalCalls {
 		// Neither popped nor logged, nor shown: remembered only so that a
@@ -300,6 +302,15 @@ func (e *Engine) handleCall(ctx context.Context, agent Agent, call *Call, ev Eve
 	// Pushed once the state is stored: an event that loses a race with
 	// another instance is redone and must not have popped already.
 	msg := callMessage(call, pop, set)
+	if !pop && answeredNow && call.Popped && !call.Dialed && !call.Over() {
+		// The pop was pushed once stored, by whichever instance stored it;
+		// one killed in between never pushed it, and the agent's softphone,
+		// on another instance, is not sent it again by a reconnect. So the
+		// answer's push carries it again, as a reconnect's does: resent,
+		// which a softphone that made the pop skips.
+		msg = callMessage(call, true, set)
+		msg.Resent = true
+	}
 	b.after = append(b.after, func(ctx context.Context) { e.push(ctx, agent, call.ID, msg) })
 	return e.apply(ctx, b, job)
 }

@@ -547,6 +547,7 @@ type pushed struct {
 	Type   string    `json:"type"`
 	Call   *CallView `json:"call"`
 	Pop    *Pop      `json:"pop"`
+	Resent bool      `json:"resent"`
 	CallID string    `json:"call_id"`
 	TaskID string    `json:"task_id"`
 	WrapUp *WrapUp   `json:"wrapup"`
@@ -593,11 +594,12 @@ func (n *fakeNotifier) of(a *Agent, typ string) []pushed {
 	return out
 }
 
-// pops returns the pops the agent was sent, in order.
+// pops returns the pops the agent was sent, in order: the pop decisions,
+// not a pop sent again as resent (a softphone that made it skips it).
 func (n *fakeNotifier) pops(a *Agent) []Pop {
 	var out []Pop
 	for _, p := range n.of(a, "call") {
-		if p.Pop != nil {
+		if p.Pop != nil && !p.Resent {
 			out = append(out, *p.Pop)
 		}
 	}

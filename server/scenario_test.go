@@ -292,6 +292,7 @@ func collect(ws *websocket.Conn) *collector {
 					Kind     string `json:"kind"`
 					RecordID string `json:"record_id"`
 				} `json:"pop"`
+				Resent bool `json:"resent"`
 			}
 			if json.Unmarshal(b, &m) != nil {
 				continue
@@ -305,7 +306,9 @@ func collect(ws *websocket.Conn) *collector {
 				default:
 				}
 			}
-			if m.Type == "call" && m.Pop != nil && m.Call != nil {
+			// The server's pop decisions: a pop sent again (resent, as
+			// the answer's push does) is skipped by a softphone that made it.
+			if m.Type == "call" && m.Pop != nil && !m.Resent && m.Call != nil {
 				c.pops[m.Call.ID] = append(c.pops[m.Call.ID], m.Pop.Kind+":"+m.Pop.RecordID)
 			}
 			c.mu.Unlock()
