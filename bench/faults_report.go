@@ -24,8 +24,8 @@ type FaultReport struct {
 	// PoppedBeforeAnswer those whose pop came before the answered webhook
 	// was sent, PoppedResent those whose pop was missed and came with the
 	// call in progress the server sends again: to a softphone that
-	// reconnected, or to every softphone of an instance whose push channel
-	// lost messages.
+	// reconnected, to every softphone of an instance whose push channel
+	// lost messages, or with the call's answer.
 	Popped, PoppedBeforeAnswer, PoppedResent int
 	NotPopped                                []string // the first few calls never popped, with when they rang
 	// NotPoppedInOutage counts the calls never popped that rang while
@@ -115,7 +115,7 @@ func (r *FaultReport) String() string {
 		p("    not popped, rang while Redis was down (allowed)  %d", r.NotPoppedInOutage)
 	}
 	p("    before the answer        %d", r.PoppedBeforeAnswer)
-	p("    resent (resync)          %d   (missed, then sent again on a reconnect or after lost pushes)", r.PoppedResent)
+	p("    resent (resync)          %d   (missed, then sent again: on a reconnect, after lost pushes, or with the answer)", r.PoppedResent)
 	if r.Pop.N > 0 {
 		p("    webhook → pop            p50 %s, p99 %s, max %s", secs(r.Pop.P50), secs(r.Pop.P99), secs(r.Pop.Max))
 	}

@@ -13,8 +13,10 @@ type Message struct {
 	CallID string `json:"call_id,omitempty"`
 	TaskID string `json:"task_id,omitempty"`
 	// Pop, when set, asks the softphone to pop this in the console. It is
-	// set once per call per agent; a softphone that reconnects gets it again
-	// with Resent so it can skip a pop it already made.
+	// decided once per call per agent; a softphone that reconnects gets it
+	// again with Resent, and so does the push of the call's answer (a pop
+	// whose own push was lost still comes), so it can skip a pop it
+	// already made.
 	Pop    *Pop `json:"pop,omitempty"`
 	Resent bool `json:"resent,omitempty"`
 }
