@@ -301,15 +301,17 @@ func (e *Engine) handleCall(ctx context.Context, agent Agent, call *Call, ev Eve
 	}
 	// Pushed once the state is stored: an event that loses a race with
 	// another instance is redone and must not have popped already.
-	msg := callMessage(call, pop, set)
-	if !pop && answeredNow && call.Popped && !call.Dialed && !call.Over() {
+	var msg Message
+	if !pop && answeredNow && !call.Over() {
 		// The pop was pushed once stored, by whichever instance stored it;
 		// one killed in between never pushed it, and the agent's softphone,
 		// on another instance, is not sent it again by a reconnect. So the
-		// answer's push carries it again, as a reconnect's does: resent,
-		// which a softphone that made the pop skips.
-		msg = callMessage(call, true, set)
-		msg.Resent = true
+		// answer's push is the call as a reconnect gets it: its pop again,
+		// resent, which a softphone that made the pop skips.
+		msg = resentMessage(call, set)
+	}
+	if msg.Pop == nil {
+		msg = callMessage(call, pop, set)
 	}
 	b.after = append(b.after, func(ctx context.Context) { e.push(ctx, agent, call.ID, msg) })
 	return e.apply(ctx, b, job)
@@ -402,7 +404,7 @@ func (e *Engine) loadCall(ctx context.Context, a Agent, callID string) (*Call, e
 }
 
 // ActiveCall returns the agent's call in progress, if any, as the message a
-// reconnecting softphone should get again.
+// reconnecting softphone should get again (resentMessage).
 func (e *Engine) ActiveCall(ctx context.Context, a Agent) (*Message, error) {
 	id, err := e.cfg.KV.Get(ctx, e.activeKey(a))
 	if errors.Is(err, e.cfg.NotFound) {
@@ -419,6 +421,6 @@ func (e *Engine) ActiveCall(ctx context.Context, a Agent) (*Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := callMessage(c, !c.Dialed && c.Popped, set)
+	m := resentMessage(c, set)
 	return &m, nil
 }

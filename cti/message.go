@@ -57,6 +57,15 @@ type Pop struct {
 	DefaultFields map[string]string `json:"default_fields,omitempty"`
 }
 
+// resentMessage is c as a softphone that may have missed its pushes gets it
+// again: with its pop, if it popped (a call the agent dialled from a record
+// never does), marked Resent so that a softphone that made the pop skips it.
+func resentMessage(c *Call, set Settings) Message {
+	m := callMessage(c, c.Popped && !c.Dialed, set)
+	m.Resent = true
+	return m
+}
+
 func callMessage(c *Call, pop bool, set Settings) Message {
 	v := &CallView{
 		ID: c.ID, Direction: c.Direction, State: c.State, Result: c.Result,

@@ -262,7 +262,6 @@ func (s *Server) activeCall(ctx context.Context, a cti.Agent) ([]byte, error) {
 	if err != nil || m == nil {
 		return nil, err
 	}
-	m.Resent = true
 	return json.Marshal(m)
 }
 

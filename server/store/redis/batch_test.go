@@ -15,96 +15,88 @@ import (
 // and the txns after it in the batch still run, seeing the writes of those
 // before.
 func TestABatchAnswersEachTxnAlone(t *testing.T) {
-	t.Parallel()
-	for _, srv := range servers(t) {
-		t.Run(srv.name, func(t *testing.T) {
-			t.Parallel()
-			prefix := uniquePrefix()
-			s := openPrefix(t, srv.url, prefix)
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			// A key of the wrong type: reading it as the call's state fails.
-			if err := s.Raw().HSet(ctx, prefix+"kv:call:{events}:h", "f", "v").Err(); err != nil {
-				t.Fatal(err)
-			}
-			intake := func(key string) store.Txn {
-				return store.Txn{Once: &store.Mark{Queue: "events", Key: key, TTL: time.Hour},
-					Enqueue: []store.NewJob{{Queue: "events", Payload: []byte(key)}}}
-			}
-			step := func(key string) store.Txn {
-				return store.Txn{Expect: []store.Cond{{Key: key}}, Set: []store.Put{{Key: key, Value: []byte("popped")}}}
-			}
-			before := s.Batches()
-			res := s.ApplyTogether(ctx,
-				intake("seen:e1"),
-				intake("seen:e1"), // its redelivery, right behind it
-				step("call:{events}:c1"),
-				step("call:{events}:c1"), // a second step over the state the first changed
-				step("call:{events}:h"),  // WRONGTYPE
-				intake("seen:e2"),
-			)
-			if n := s.Batches() - before; n != 1 {
-				t.Fatalf("sent in %d scripts, want 1", n)
-			}
-			if len(res[0].IDs) != 1 || res[0].Err != nil {
-				t.Errorf("intake: %v, %v", res[0].IDs, res[0].Err)
-			}
-			if !errors.Is(res[1].Err, store.ErrDuplicate) {
-				t.Errorf("redelivery in the same batch: %v, %v; want ErrDuplicate", res[1].IDs, res[1].Err)
-			}
-			if res[2].Err != nil {
-				t.Errorf("step: %v", res[2].Err)
-			}
-			if !errors.Is(res[3].Err, store.ErrConflict) {
-				t.Errorf("second step: %v; want ErrConflict", res[3].Err)
-			}
-			if err := res[4].Err; err == nil || !strings.Contains(err.Error(), "WRONGTYPE") {
-				t.Errorf("step over a hash: %v; want Redis's WRONGTYPE error", err)
-			}
-			if len(res[5].IDs) != 1 || res[5].Err != nil {
-				t.Errorf("intake after the error: %v, %v", res[5].IDs, res[5].Err)
-			}
-			if n, err := s.Len(ctx, "events"); err != nil || n != 2 {
-				t.Errorf("Len = %d, %v; want the two events' jobs", n, err)
-			}
-			if v, err := s.Get(ctx, "call:{events}:c1"); err != nil || string(v) != "popped" {
-				t.Errorf("call state %q, %v", v, err)
-			}
-		})
-	}
+	onEachServer(t, func(t *testing.T, url string) {
+		prefix := uniquePrefix()
+		s := openPrefix(t, url, prefix)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		// A key of the wrong type: reading it as the call's state fails.
+		if err := s.Raw().HSet(ctx, prefix+"kv:call:{events}:h", "f", "v").Err(); err != nil {
+			t.Fatal(err)
+		}
+		intake := func(key string) store.Txn {
+			return store.Txn{Once: &store.Mark{Queue: "events", Key: key, TTL: time.Hour},
+				Enqueue: []store.NewJob{{Queue: "events", Payload: []byte(key)}}}
+		}
+		step := func(key string) store.Txn {
+			return store.Txn{Expect: []store.Cond{{Key: key}}, Set: []store.Put{{Key: key, Value: []byte("popped")}}}
+		}
+		before := s.Batches()
+		res := s.ApplyTogether(ctx,
+			intake("seen:e1"),
+			intake("seen:e1"), // its redelivery, right behind it
+			step("call:{events}:c1"),
+			step("call:{events}:c1"), // a second step over the state the first changed
+			step("call:{events}:h"),  // WRONGTYPE
+			intake("seen:e2"),
+		)
+		if n := s.Batches() - before; n != 1 {
+			t.Fatalf("sent in %d scripts, want 1", n)
+		}
+		if len(res[0].IDs) != 1 || res[0].Err != nil {
+			t.Errorf("intake: %v, %v", res[0].IDs, res[0].Err)
+		}
+		if !errors.Is(res[1].Err, store.ErrDuplicate) {
+			t.Errorf("redelivery in the same batch: %v, %v; want ErrDuplicate", res[1].IDs, res[1].Err)
+		}
+		if res[2].Err != nil {
+			t.Errorf("step: %v", res[2].Err)
+		}
+		if !errors.Is(res[3].Err, store.ErrConflict) {
+			t.Errorf("second step: %v; want ErrConflict", res[3].Err)
+		}
+		if err := res[4].Err; err == nil || !strings.Contains(err.Error(), "WRONGTYPE") {
+			t.Errorf("step over a hash: %v; want Redis's WRONGTYPE error", err)
+		}
+		if len(res[5].IDs) != 1 || res[5].Err != nil {
+			t.Errorf("intake after the error: %v, %v", res[5].IDs, res[5].Err)
+		}
+		if n, err := s.Len(ctx, "events"); err != nil || n != 2 {
+			t.Errorf("Len = %d, %v; want the two events' jobs", n, err)
+		}
+		if v, err := s.Get(ctx, "call:{events}:c1"); err != nil || string(v) != "popped" {
+			t.Errorf("call state %q, %v", v, err)
+		}
+	})
 }
 
 // On a cluster a script runs on the keys of one slot: a batch of txns of
 // several slots goes as one script per slot, each answering its txns.
 func TestABatchAcrossSlotsRunsOnACluster(t *testing.T) {
-	t.Parallel()
-	for _, srv := range servers(t) {
-		t.Run(srv.name, func(t *testing.T) {
-			t.Parallel()
-			s := openPrefix(t, srv.url, uniquePrefix())
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			var txns []store.Txn
-			var shards []string
-			for _, tag := range []string{"a1", "a2", "a3", "a4", "a5", "a6", "a1"} {
-				shard := store.ShardName("events", tag)
-				shards = append(shards, shard)
-				txns = append(txns, store.Txn{
-					Once:    &store.Mark{Queue: shard, Key: "seen:" + tag + "-" + string(rune('a'+len(txns))), TTL: time.Hour},
-					Enqueue: []store.NewJob{{Queue: shard, Payload: []byte(tag)}},
-					Set:     []store.Put{{Key: "call:{" + tag + "}:x" + string(rune('a'+len(txns))), Value: []byte("1")}},
-				})
+	onEachServer(t, func(t *testing.T, url string) {
+		s := openPrefix(t, url, uniquePrefix())
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		var txns []store.Txn
+		var shards []string
+		for _, tag := range []string{"a1", "a2", "a3", "a4", "a5", "a6", "a1"} {
+			shard := store.ShardName("events", tag)
+			shards = append(shards, shard)
+			txns = append(txns, store.Txn{
+				Once:    &store.Mark{Queue: shard, Key: "seen:" + tag + "-" + string(rune('a'+len(txns))), TTL: time.Hour},
+				Enqueue: []store.NewJob{{Queue: shard, Payload: []byte(tag)}},
+				Set:     []store.Put{{Key: "call:{" + tag + "}:x" + string(rune('a'+len(txns))), Value: []byte("1")}},
+			})
+		}
+		for i, r := range s.ApplyTogether(ctx, txns...) {
+			if r.Err != nil || len(r.IDs) != 1 {
+				t.Fatalf("txn %d on %s: %v, %v", i, shards[i], r.IDs, r.Err)
 			}
-			for i, r := range s.ApplyTogether(ctx, txns...) {
-				if r.Err != nil || len(r.IDs) != 1 {
-					t.Fatalf("txn %d on %s: %v, %v", i, shards[i], r.IDs, r.Err)
-				}
-			}
-			if n, err := s.Len(ctx, "events"); err != nil || n != len(txns) {
-				t.Errorf("Len = %d, %v; want %d", n, err, len(txns))
-			}
-		})
-	}
+		}
+		if n, err := s.Len(ctx, "events"); err != nil || n != len(txns) {
+			t.Errorf("Len = %d, %v; want %d", n, err, len(txns))
+		}
+	})
 }
 
 // Close sends what is waiting; an Apply after it is refused, not left

@@ -70,18 +70,26 @@ func servers(t *testing.T) []struct{ name, url string } {
 	}
 }
 
-// TestInstancesShare checks what Redis is for: two instances (two Stores on
-// one prefix) see each other's keys, jobs and messages.
-func TestInstancesShare(t *testing.T) {
+// onEachServer runs test, in parallel, as a subtest on one server and as
+// one on a cluster, with its URL.
+func onEachServer(t *testing.T, test func(t *testing.T, url string)) {
 	t.Parallel()
 	for _, srv := range servers(t) {
 		t.Run(srv.name, func(t *testing.T) {
 			t.Parallel()
-			prefix := uniquePrefix()
-			a, b := openPrefix(t, srv.url, prefix), openPrefix(t, srv.url, prefix)
-			testInstancesShare(t, a, b)
+			test(t, srv.url)
 		})
 	}
+}
+
+// TestInstancesShare checks what Redis is for: two instances (two Stores on
+// one prefix) see each other's keys, jobs and messages.
+func TestInstancesShare(t *testing.T) {
+	onEachServer(t, func(t *testing.T, url string) {
+		prefix := uniquePrefix()
+		a, b := openPrefix(t, url, prefix), openPrefix(t, url, prefix)
+		testInstancesShare(t, a, b)
+	})
 }
 
 func testInstancesShare(t *testing.T, a, b *redis.Store) {
