@@ -15,14 +15,17 @@ import (
 )
 
 // pushChannel carries softphone messages between instances: whichever
-// instance processes an event publishes, and the one that holds the
-// agent's websocket delivers.
+// instance processes an event delivers to the agent's softphones it holds
+// itself, at once, and publishes for the instances that hold the others.
 const pushChannel = "push"
 
 type pushEnvelope struct {
 	Agent   string          `json:"agent"`
 	Payload json.RawMessage `json:"payload,omitempty"`
 	Close   int             `json:"close,omitempty"` // close the agent's sockets with this code
+	// From is the publishing instance, which delivered to its own
+	// softphones before it published (empty: deliver everywhere).
+	From string `json:"from,omitempty"`
 }
 
 // wsMaxPerAgent caps one agent's open softphones on an instance: every
@@ -34,6 +37,8 @@ const wsMaxPerAgent = 10
 type hub struct {
 	ps  store.PubSub
 	log *slog.Logger
+	// self names this instance in the pushes it publishes.
+	self string
 	// active is what a softphone that may have missed pushes is sent: the
 	// agent's call in progress, marked resent (nil: none).
 	active func(ctx context.Context, a cti.Agent) ([]byte, error)
@@ -48,7 +53,7 @@ type hub struct {
 }
 
 func newHub(ps store.PubSub, log *slog.Logger, active func(context.Context, cti.Agent) ([]byte, error)) *hub {
-	return &hub{ps: ps, log: log, active: active, conns: map[string]map[*wsConn]struct{}{}}
+	return &hub{ps: ps, log: log, self: randomToken(), active: active, conns: map[string]map[*wsConn]struct{}{}}
 }
 
 // start subscribes to the push channel and delivers until ctx is done.
@@ -81,19 +86,25 @@ func (h *hub) start(ctx context.Context) error {
 				h.closeLocal(env.Agent, env.Close)
 				continue
 			}
+			if env.From == h.self {
+				continue // delivered here when it was published
+			}
 			h.deliver(env.Agent, env.Payload)
 		}
 	}()
 	return nil
 }
 
-// Notify implements cti.Notifier. It never blocks on a slow softphone.
+// Notify implements cti.Notifier. The agent's softphones on this instance
+// get msg at once, without a round trip through the store; it is then
+// published for the other instances. It never blocks on a slow softphone.
 func (h *hub) Notify(ctx context.Context, agentKey string, msg any) error {
 	payload, err := json.Marshal(msg)
 	if err != nil {
 		return err
 	}
-	b, _ := json.Marshal(pushEnvelope{Agent: agentKey, Payload: payload})
+	h.deliver(agentKey, payload)
+	b, _ := json.Marshal(pushEnvelope{Agent: agentKey, Payload: payload, From: h.self})
 	return h.ps.Publish(ctx, pushChannel, b)
 }
 

@@ -145,3 +145,71 @@ func TestHubResendsCallsInProgressAfterAGap(t *testing.T) {
 	default:
 	}
 }
+
+// echoPubSub delivers what is published to its subscriber, as Redis does to
+// every instance, the publisher included; it can be told to lose it.
+type echoPubSub struct {
+	ch   chan store.Message
+	lose bool
+}
+
+func (p *echoPubSub) Publish(_ context.Context, _ string, b []byte) error {
+	if !p.lose {
+		p.ch <- store.Message{Payload: b}
+	}
+	return nil
+}
+func (p *echoPubSub) Subscribe(context.Context, ...string) (store.Subscription, error) {
+	return p, nil
+}
+func (p *echoPubSub) C() <-chan store.Message { return p.ch }
+func (p *echoPubSub) Close() error            { return nil }
+
+// A push to an agent whose softphone this instance holds reaches it without
+// waiting for the store to carry it back, and only once when the store does;
+// a push another instance published is delivered here.
+func TestHubDeliversItsOwnPushesAtOnceAndOnce(t *testing.T) {
+	ps := &echoPubSub{ch: make(chan store.Message, 8), lose: true}
+	alice := cti.Agent{OrgID: "00DORG", UserID: "005ALICE"}
+	h := newHub(ps, testLogger(), nil)
+	tab := &wsConn{agent: alice, send: make(chan []byte, 8), done: make(chan struct{}), close: make(chan int, 1)}
+	h.add(tab)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := h.start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	next := func(what string) string {
+		t.Helper()
+		select {
+		case got := <-tab.send:
+			return string(got)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: nothing delivered", what)
+			return ""
+		}
+	}
+
+	// The store loses the push: the softphone here has it all the same.
+	if err := h.Notify(ctx, alice.Key(), map[string]int{"n": 1}); err != nil {
+		t.Fatal(err)
+	}
+	if got := next("a push the store lost"); got != `{"n":1}` {
+		t.Fatalf("got %s, want {\"n\":1}", got)
+	}
+
+	// The store carries the next one back: it is not delivered again. Then
+	// another instance's push, published after it, is the next thing the
+	// softphone gets.
+	ps.lose = false
+	if err := h.Notify(ctx, alice.Key(), map[string]int{"n": 2}); err != nil {
+		t.Fatal(err)
+	}
+	if got := next("a push the store carried back"); got != `{"n":2}` {
+		t.Fatalf("got %s, want {\"n\":2}", got)
+	}
+	ps.ch <- store.Message{Payload: []byte(`{"agent":"` + alice.Key() + `","payload":{"n":3},"from":"another-instance"}`)}
+	if got := next("another instance's push"); got != `{"n":3}` {
+		t.Fatalf("got %s after the echo of this instance's own push, want {\"n\":3}", got)
+	}
+}
