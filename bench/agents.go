@@ -90,6 +90,8 @@ type sink interface {
 	// popped: a pop for callID reached a's softphone; resent says it came
 	// with the active call a reconnecting softphone is sent again.
 	popped(a *benchAgent, callID, kind string, resent bool, at time.Time)
+	// card: a message about callID without a pop reached a's softphone.
+	card(a *benchAgent, callID string)
 	logged(a *benchAgent, callID string, at time.Time)
 	unexpected(a *benchAgent, msgType string)
 	fail(format string, args ...any)
@@ -164,6 +166,8 @@ func (a *benchAgent) read(b sink, ws *websocket.Conn) {
 		case m.Type == "call" && m.Call != nil:
 			if m.Pop != nil {
 				b.popped(a, m.Call.ID, m.Pop.Kind, m.Resent, at)
+			} else {
+				b.card(a, m.Call.ID)
 			}
 		case m.Type == "logged":
 			b.logged(a, m.CallID, at)
@@ -256,6 +260,7 @@ type benchCall struct {
 	ended             bool // the server took its ended or call history event
 	resynced          bool // popped by the active call resent to a reconnecting softphone
 	pushed            int  // pops that came as the pop's own push (not resent)
+	cards             int  // messages about the call without a pop (counted by in-process softphones only)
 }
 
 func (b *rig) unexpected(a *benchAgent, msgType string) {
@@ -292,6 +297,14 @@ func (b *rig) popped(a *benchAgent, callID, kind string, resent bool, at time.Ti
 				b.failLocked("call %s popped %d times", callID, c.pushed)
 			}
 		}
+	}
+}
+
+func (b *rig) card(a *benchAgent, callID string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if c := b.calls[callID]; c != nil && c.agent == a {
+		c.cards++
 	}
 }
 

@@ -1,12 +1,18 @@
 package bench
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/zoomcti/zoomcti/cti"
+	"github.com/zoomcti/zoomcti/server/store"
+	"github.com/zoomcti/zoomcti/server/store/redis"
 )
 
 // FaultReport is what a fault run saw.
@@ -167,6 +173,47 @@ func (r *FaultReport) String() string {
 	return b.String()
 }
 
+// notPoppedCall says what is known of a call that never popped: when its
+// webhooks were sent, what its agent's softphone got, and the call as the
+// store holds it, so that a failed run can be traced from its report alone.
+func (f *faultRun) notPoppedCall(id string, c *benchCall) string {
+	at := func(t time.Time) string {
+		if t.IsZero() {
+			return "never"
+		}
+		return fmt.Sprintf("%.2fs", t.Sub(f.t0).Seconds())
+	}
+	f.b.mu.Lock()
+	line := fmt.Sprintf("agent %d's call %s, rang at %s, answered at %s, ended at %s; its softphone got %d messages about it without a pop and reconnected %d times in the run",
+		c.agent.i, id, at(c.ringSent), at(c.answerSent), at(c.endSent), c.cards, c.agent.reconnects.Load())
+	f.b.mu.Unlock()
+	return line + "; stored: " + f.storedCall(c.agent.agent, id)
+}
+
+// storedCall reads the call's state from the run's Redis.
+func (f *faultRun) storedCall(a cti.Agent, id string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	st, err := redis.Open(ctx, f.redis.URL(), redis.Options{})
+	if err != nil {
+		return fmt.Sprintf("not read (%v)", err)
+	}
+	defer st.Close()
+	v, err := st.Get(ctx, cti.CallKeyPrefix(a)+id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return "nothing"
+	case err != nil:
+		return fmt.Sprintf("not read (%v)", err)
+	}
+	var call cti.Call
+	if err := json.Unmarshal(v, &call); err != nil {
+		return fmt.Sprintf("unreadable (%v)", err)
+	}
+	return fmt.Sprintf("state %s, popped %t, answered %t, %d matches, lookup failed %q, logged %t",
+		call.State, call.Popped, !call.Answered.IsZero(), len(call.Matches), call.LookupFailed, call.Logged)
+}
+
 // report collects what the run saw.
 func (f *faultRun) report(load, drain time.Duration, drained bool) *FaultReport {
 	b := f.b
@@ -190,7 +237,9 @@ func (f *faultRun) report(load, drain time.Duration, drained bool) *FaultReport 
 	var pops, popLat, taskLag []time.Duration
 	var lastRing time.Duration
 	var notPopped []*benchCall
+	callIDs := map[*benchCall]string{}
 	for id, c := range b.calls {
+		callIDs[c] = id
 		rep.Calls++
 		lastRing = max(lastRing, c.ringSent.Sub(f.t0))
 		if c.pops > 0 {
@@ -231,7 +280,7 @@ func (f *faultRun) report(load, drain time.Duration, drained bool) *FaultReport 
 
 	slices.SortFunc(notPopped, func(x, y *benchCall) int { return x.ringSent.Compare(y.ringSent) })
 	for _, c := range notPopped[:min(len(notPopped), 5)] {
-		rep.NotPopped = append(rep.NotPopped, fmt.Sprintf("agent %d's call, rang at %.2fs", c.agent.i, c.ringSent.Sub(f.t0).Seconds()))
+		rep.NotPopped = append(rep.NotPopped, f.notPoppedCall(callIDs[c], c))
 	}
 	if f.health.checked {
 		rep.HealthChecked, rep.HealthPops = true, f.health.pops
