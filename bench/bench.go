@@ -11,6 +11,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -86,26 +87,15 @@ const (
 
 // Validate fills in the defaults and checks the run is possible.
 func (c *Config) Validate() error {
-	def := func(d *time.Duration, v time.Duration) {
-		if *d == 0 {
-			*d = v
-		}
-	}
-	if c.Agents == 0 {
-		c.Agents = 1000
-	}
-	if c.Rate == 0 {
-		c.Rate = 50
-	}
-	if c.Contacts == 0 {
-		c.Contacts = 200
-	}
-	def(&c.Duration, 30*time.Second)
-	def(&c.SFLatency, 50*time.Millisecond)
-	def(&c.Ring, 2*time.Second)
-	def(&c.Talk, 5*time.Second)
-	def(&c.Wrap, time.Second)
-	def(&c.DrainTimeout, 2*time.Minute)
+	c.Agents = cmp.Or(c.Agents, 1000)
+	c.Rate = cmp.Or(c.Rate, 50)
+	c.Contacts = cmp.Or(c.Contacts, 200)
+	c.Duration = cmp.Or(c.Duration, 30*time.Second)
+	c.SFLatency = cmp.Or(c.SFLatency, 50*time.Millisecond)
+	c.Ring = cmp.Or(c.Ring, 2*time.Second)
+	c.Talk = cmp.Or(c.Talk, 5*time.Second)
+	c.Wrap = cmp.Or(c.Wrap, time.Second)
+	c.DrainTimeout = cmp.Or(c.DrainTimeout, 2*time.Minute)
 	switch {
 	case c.Agents < 1 || c.Agents > benchMaxAgents:
 		return fmt.Errorf("agents: must be between 1 and %d", benchMaxAgents)

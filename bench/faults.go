@@ -13,6 +13,7 @@ package bench
 // agent's softphone and logged as exactly one Task.
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -116,30 +117,17 @@ func (c *FaultConfig) Validate() error {
 	if c.Binary == "" {
 		return fmt.Errorf("no zoomcti binary to run")
 	}
-	def := func(d *time.Duration, v time.Duration) {
-		if *d == 0 {
-			*d = v
-		}
-	}
-	if c.Rate == 0 {
-		c.Rate = 50
-	}
-	if c.Instances == 0 {
-		c.Instances = 3
-	}
-	if c.Contacts == 0 {
-		c.Contacts = 200
-	}
-	if c.AppendFsync == "" {
-		c.AppendFsync = "always"
-	}
-	def(&c.Duration, 30*time.Second)
-	def(&c.FaultAt, c.Duration/3)
-	def(&c.SFLatency, 50*time.Millisecond)
-	def(&c.Ring, 2*time.Second)
-	def(&c.Talk, 5*time.Second)
-	def(&c.Wrap, time.Second)
-	def(&c.DrainTimeout, 3*time.Minute)
+	c.Rate = cmp.Or(c.Rate, 50)
+	c.Instances = cmp.Or(c.Instances, 3)
+	c.Contacts = cmp.Or(c.Contacts, 200)
+	c.AppendFsync = cmp.Or(c.AppendFsync, "always")
+	c.Duration = cmp.Or(c.Duration, 30*time.Second)
+	c.FaultAt = cmp.Or(c.FaultAt, c.Duration/3)
+	c.SFLatency = cmp.Or(c.SFLatency, 50*time.Millisecond)
+	c.Ring = cmp.Or(c.Ring, 2*time.Second)
+	c.Talk = cmp.Or(c.Talk, 5*time.Second)
+	c.Wrap = cmp.Or(c.Wrap, time.Second)
+	c.DrainTimeout = cmp.Or(c.DrainTimeout, 3*time.Minute)
 	if c.RetryDelays == nil {
 		c.RetryDelays = []time.Duration{5 * time.Second, 20 * time.Second, 60 * time.Second}
 	}

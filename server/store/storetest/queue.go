@@ -150,12 +150,21 @@ func testAckRetryUnknown(t *testing.T, s store.Store, _ func(time.Duration)) {
 
 func testConcurrentClaimers(t *testing.T, s store.Store, _ func(time.Duration)) {
 	const jobs, workers = 200, 8
-	ctx := ctxFor(t)
 	want := make(map[string]string, jobs)
 	for i := range jobs {
 		p := fmt.Sprint("job-", i)
 		want[mustEnqueue(t, s, "q", p)] = p
 	}
+	claimEachOnce(t, s, "q", workers, want)
+	wantLen(t, s, "q", 0)
+}
+
+// claimEachOnce has workers claim queue's jobs and acknowledge them until
+// none is left, and fails t unless each job of want (id → payload) was
+// claimed exactly once, with its payload, and no other.
+func claimEachOnce(t *testing.T, s store.Store, queue string, workers int, want map[string]string) {
+	t.Helper()
+	ctx := ctxFor(t)
 	var (
 		wg   sync.WaitGroup
 		mu   sync.Mutex
@@ -164,7 +173,7 @@ func testConcurrentClaimers(t *testing.T, s store.Store, _ func(time.Duration)) 
 	for range workers {
 		wg.Go(func() {
 			for {
-				job, err := s.Claim(ctx, "q", time.Minute)
+				job, err := s.Claim(ctx, queue, time.Minute)
 				if err != nil {
 					t.Errorf("Claim: %v", err)
 					return
@@ -178,7 +187,7 @@ func testConcurrentClaimers(t *testing.T, s store.Store, _ func(time.Duration)) 
 				if want[job.ID] != string(job.Payload) {
 					t.Errorf("job %s payload %q, want %q", job.ID, job.Payload, want[job.ID])
 				}
-				if err := s.Ack(ctx, "q", job.ID); err != nil {
+				if err := s.Ack(ctx, queue, job.ID); err != nil {
 					t.Errorf("Ack(%s): %v", job.ID, err)
 					return
 				}
@@ -186,15 +195,14 @@ func testConcurrentClaimers(t *testing.T, s store.Store, _ func(time.Duration)) 
 		})
 	}
 	wg.Wait()
-	if len(seen) != jobs {
-		t.Errorf("processed %d distinct jobs, want %d", len(seen), jobs)
+	if len(seen) != len(want) {
+		t.Errorf("processed %d distinct jobs, want %d", len(seen), len(want))
 	}
 	for id, n := range seen {
 		if n != 1 {
 			t.Errorf("job %s processed %d times, want once", id, n)
 		}
 	}
-	wantLen(t, s, "q", 0)
 }
 
 func testLen(t *testing.T, s store.Store, _ func(time.Duration)) {

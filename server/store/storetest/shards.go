@@ -3,7 +3,6 @@ package storetest
 import (
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -111,49 +110,11 @@ func testShardsMarks(t *testing.T, s store.Store, _ func(time.Duration)) {
 func testShardsConcurrentClaimers(t *testing.T, s store.Store, _ func(time.Duration)) {
 	const jobs, workers = 120, 8
 	shards := []string{"q", "q{a}", "q{b}", "q{c}", "q{d}", "q{e}"}
-	ctx := ctxFor(t)
 	want := make(map[string]string, jobs)
 	for i := range jobs {
 		p := fmt.Sprint("job-", i)
 		want[mustEnqueue(t, s, shards[i%len(shards)], p)] = p
 	}
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		seen = make(map[string]int)
-	)
-	for range workers {
-		wg.Go(func() {
-			for {
-				job, err := s.Claim(ctx, "q", time.Minute)
-				if err != nil {
-					t.Errorf("Claim: %v", err)
-					return
-				}
-				if job == nil {
-					return
-				}
-				mu.Lock()
-				seen[job.ID]++
-				mu.Unlock()
-				if want[job.ID] != string(job.Payload) {
-					t.Errorf("job %s payload %q, want %q", job.ID, job.Payload, want[job.ID])
-				}
-				if err := s.Ack(ctx, "q", job.ID); err != nil {
-					t.Errorf("Ack(%s): %v", job.ID, err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if len(seen) != jobs {
-		t.Errorf("processed %d distinct jobs, want %d", len(seen), jobs)
-	}
-	for id, n := range seen {
-		if n != 1 {
-			t.Errorf("job %s processed %d times, want once", id, n)
-		}
-	}
+	claimEachOnce(t, s, "q", workers, want)
 	wantLen(t, s, "q", 0)
 }
