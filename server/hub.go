@@ -105,7 +105,10 @@ func (h *hub) Notify(ctx context.Context, agentKey string, msg any) error {
 	}
 	h.deliver(agentKey, payload)
 	b, _ := json.Marshal(pushEnvelope{Agent: agentKey, Payload: payload, From: h.self})
-	return h.ps.Publish(ctx, pushChannel, b)
+	if err := h.ps.Publish(ctx, pushChannel, b); err != nil {
+		return fmt.Errorf("delivered on this instance, not published to the others: %w", err)
+	}
+	return nil
 }
 
 func (h *hub) deliver(agentKey string, payload []byte) {
