@@ -14,9 +14,11 @@ import (
 
 // Batched Apply. Every Apply goes to one batcher goroutine, which sends all
 // the txns waiting in one script (applyLua), one per hash slot on a
-// cluster. While a batch is on the wire the next txns wait, and the batcher
-// takes all of them at once when it is back: a lone txn goes out at once,
-// and a busy instance's batches grow with the round trip. Each txn is still
+// cluster. While a slot's batch is on the wire the next txns of that slot
+// wait, and the batcher takes all of them at once when it is back: a lone
+// txn goes out at once, and a busy instance's batches grow with the round
+// trip. On a cluster each slot waits only for its own batch, so a master
+// that is slow (or failing over) holds up the txns of its slots alone. Each txn is still
 // checked and made as its own inside the script; what the batch shares is a
 // script's fixed cost in redis-server (the call, its TIME, its answer key):
 // BenchmarkApplyIntake's 32 concurrent intake writes cost redis-server
@@ -62,19 +64,23 @@ const (
 type batcher struct {
 	s *Store
 
-	mu      sync.Mutex // guards pending and closed
+	mu      sync.Mutex // guards pending, busy and closed
 	pending []*applyCall
-	closed  bool
+	// busy holds the slots with a batch on the wire (on one server, one
+	// key for all).
+	busy   map[string]bool
+	closed bool
+	wire   sync.WaitGroup // the batches on the wire
 
 	sent atomic.Int64 // scripts sent (for the tests)
 
-	kick   chan struct{} // 1-slot: there are calls waiting
+	kick   chan struct{} // 1-slot: calls wait, or a slot came free
 	stop   chan struct{} // closed by close
 	exited chan struct{} // closed when loop returns
 }
 
 func newBatcher(s *Store) *batcher {
-	b := &batcher{s: s, kick: make(chan struct{}, 1), stop: make(chan struct{}), exited: make(chan struct{})}
+	b := &batcher{s: s, busy: map[string]bool{}, kick: make(chan struct{}, 1), stop: make(chan struct{}), exited: make(chan struct{})}
 	go b.loop()
 	return b
 }
@@ -97,10 +103,7 @@ func (b *batcher) run(ctx context.Context, calls ...*applyCall) {
 	}
 	b.pending = append(b.pending, calls...)
 	b.mu.Unlock()
-	select {
-	case b.kick <- struct{}{}:
-	default: // the batcher is told already
-	}
+	b.wake()
 	for _, c := range calls {
 		select {
 		case <-c.done:
@@ -132,65 +135,104 @@ func (b *batcher) close() {
 	<-b.exited
 }
 
+// wake tells the batcher there may be calls it can send.
+func (b *batcher) wake() {
+	select {
+	case b.kick <- struct{}{}:
+	default: // the batcher is told already
+	}
+}
+
 func (b *batcher) loop() {
 	defer close(b.exited)
 	for {
 		select {
 		case <-b.kick:
+			b.flush()
 		case <-b.stop:
-			for b.flush() {
+			// Send what waits, as its slots come free.
+			for {
+				b.flush()
+				b.mu.Lock()
+				idle := len(b.pending) == 0 && len(b.busy) == 0
+				b.mu.Unlock()
+				if idle {
+					b.wire.Wait()
+					return
+				}
+				<-b.kick
 			}
-			return
-		}
-		for b.flush() {
 		}
 	}
 }
 
-// flush sends one batch of the calls waiting, and reports whether there
-// was one.
+// flush sends the calls waiting whose slot has no batch on the wire, one
+// script per slot of at most maxBatch txns, and reports whether it sent
+// any. Each slot's sender then sends that slot's next txns, until none
+// waits.
 func (b *batcher) flush() bool {
 	b.mu.Lock()
-	var batch []*applyCall
-	n := 0
-	for _, c := range b.pending {
-		if len(batch) == maxBatch {
-			break
-		}
-		n++
-		if c.state.CompareAndSwap(callWaiting, callTaken) {
-			batch = append(batch, c)
-		}
+	order, groups := b.takeLocked(func(slot string) bool { return !b.busy[slot] })
+	for _, slot := range order {
+		b.busy[slot] = true
 	}
-	b.pending = b.pending[n:]
+	b.wire.Add(len(order))
+	b.mu.Unlock()
+	for _, slot := range order {
+		go b.drain(slot, groups[slot])
+	}
+	return len(order) > 0
+}
+
+// drain sends calls, the first batch of slot, then each batch of slot that
+// waits by the time the one before is back.
+func (b *batcher) drain(slot string, calls []*applyCall) {
+	defer b.wire.Done()
+	for len(calls) > 0 {
+		b.send(calls)
+		b.mu.Lock()
+		_, groups := b.takeLocked(func(s string) bool { return s == slot })
+		calls = groups[slot]
+		if len(calls) == 0 {
+			delete(b.busy, slot)
+		}
+		b.mu.Unlock()
+	}
+	b.wake() // a closing batcher waits for its slots to come free
+}
+
+// takeLocked takes from pending, by slot, up to maxBatch waiting calls of
+// each slot that want accepts, dropping the calls whose callers gave up;
+// order lists the slots in the order of their first call. On one server
+// every call is of slot "". Caller holds b.mu.
+func (b *batcher) takeLocked(want func(slot string) bool) (order []string, groups map[string][]*applyCall) {
+	groups = make(map[string][]*applyCall)
+	keep := b.pending[:0]
+	for _, c := range b.pending {
+		slot := ""
+		if b.s.cluster != nil {
+			slot = c.slot
+		}
+		if !want(slot) || len(groups[slot]) == maxBatch {
+			if c.state.Load() != callAbandoned {
+				keep = append(keep, c)
+			}
+			continue
+		}
+		if !c.state.CompareAndSwap(callWaiting, callTaken) {
+			continue // its caller gave up
+		}
+		if groups[slot] == nil {
+			order = append(order, slot)
+		}
+		groups[slot] = append(groups[slot], c)
+	}
+	clear(b.pending[len(keep):])
+	b.pending = keep
 	if len(b.pending) == 0 {
 		b.pending = nil // let the backing array go
 	}
-	b.mu.Unlock()
-	if n == 0 {
-		return false
-	}
-	if b.s.cluster == nil || len(batch) < 2 {
-		b.send(batch)
-		return true
-	}
-	// A cluster runs a script on the keys of one slot: one script per
-	// slot, all at once.
-	var order []string
-	groups := make(map[string][]*applyCall)
-	for _, c := range batch {
-		if _, ok := groups[c.slot]; !ok {
-			order = append(order, c.slot)
-		}
-		groups[c.slot] = append(groups[c.slot], c)
-	}
-	var wg sync.WaitGroup
-	for _, slot := range order[1:] {
-		wg.Go(func() { b.send(groups[slot]) })
-	}
-	b.send(groups[order[0]])
-	wg.Wait()
-	return true
+	return order, groups
 }
 
 // send runs one script for calls and gives each its answer.

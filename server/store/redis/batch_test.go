@@ -3,11 +3,15 @@ package redis_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
+
 	"github.com/zoomcti/zoomcti/server/store"
+	"github.com/zoomcti/zoomcti/server/store/storetest"
 )
 
 // Txns sent in one script are each checked and made as their own: a
@@ -113,5 +117,98 @@ func TestApplyAfterCloseIsRefused(t *testing.T) {
 	_, err := s.Apply(ctx, store.Txn{Set: []store.Put{{Key: "k", Value: []byte("v")}}})
 	if err == nil || errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Apply after Close: %v; want the store's refusal", err)
+	}
+}
+
+// On a cluster each slot waits only for its own batch: while one master
+// holds a batch (paused here, as a master that is slow or failing over
+// would), the txns of a slot on another master still go, and are answered
+// first.
+func TestASlowMasterHoldsUpOnlyItsOwnSlots(t *testing.T) {
+	url := storetest.RedisClusterURL(t)
+	s := openPrefix(t, url, uniquePrefix())
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cc, ok := s.Raw().(*goredis.ClusterClient)
+	if !ok {
+		t.Fatalf("%s is not a cluster", url)
+	}
+	master := func(tag string) *goredis.Client {
+		m, err := cc.MasterForKey(ctx, "k{"+tag+"}")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	slow, other := "a1", ""
+	for _, tag := range []string{"a2", "a3", "a4", "a5", "a6", "a7", "a8", "a9"} {
+		if master(tag).Options().Addr != master(slow).Options().Addr {
+			other = tag
+			break
+		}
+	}
+	if other == "" {
+		t.Fatal("every tag tried is on one master")
+	}
+	intake := func(tag, event string) store.Txn {
+		shard := store.ShardName("events", tag)
+		return store.Txn{Once: &store.Mark{Queue: shard, Key: "seen:" + event, TTL: time.Hour},
+			Enqueue: []store.NewJob{{Queue: shard, Payload: []byte(event)}}}
+	}
+	// Each shard's first write registers it (in the queue's own slot,
+	// which may be on the master paused below): done before the pause.
+	for _, tag := range []string{slow, other} {
+		if _, err := s.Apply(ctx, intake(tag, tag+"-first")); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// The slow master takes no write until it is let go; a paused client
+	// pause ends by itself after a minute, should the test die first.
+	paused := master(slow)
+	if err := paused.Do(ctx, "CLIENT", "PAUSE", 60000, "WRITE").Err(); err != nil {
+		t.Fatal(err)
+	}
+	unpaused := false
+	unpause := func() {
+		if !unpaused {
+			unpaused = true
+			if err := paused.Do(context.Background(), "CLIENT", "UNPAUSE").Err(); err != nil {
+				t.Errorf("CLIENT UNPAUSE: %v", err)
+			}
+		}
+	}
+	defer unpause()
+
+	before := s.Batches()
+	held := make(chan error, 1)
+	go func() {
+		_, err := s.Apply(ctx, intake(slow, slow))
+		held <- err
+	}()
+	for s.Batches() == before {
+		select {
+		case err := <-held:
+			t.Fatalf("the paused master answered: %v", err)
+		case <-ctx.Done():
+			t.Fatal("the slow slot's batch was never sent")
+		default:
+			runtime.Gosched()
+		}
+	}
+	if _, err := s.Apply(ctx, intake(other, other)); err != nil {
+		t.Fatalf("the other master's txn: %v", err)
+	}
+	select {
+	case err := <-held:
+		t.Fatalf("the paused master's txn was answered (%v) before the other master's", err)
+	default:
+	}
+	unpause()
+	if err := <-held; err != nil {
+		t.Fatalf("the slow master's txn, once let go: %v", err)
+	}
+	if n, err := s.Len(ctx, "events"); err != nil || n != 4 {
+		t.Errorf("Len = %d, %v; want the four jobs", n, err)
 	}
 }
