@@ -179,6 +179,12 @@ func (b *batcher) flush() bool {
 	b.wire.Add(len(order))
 	b.mu.Unlock()
 	for _, slot := range order {
+		if b.s.cluster == nil {
+			// One server, one slot: sent from here, with no goroutine
+			// between a lone Apply and the wire.
+			b.drain(slot, groups[slot])
+			continue
+		}
 		go b.drain(slot, groups[slot])
 	}
 	return len(order) > 0
