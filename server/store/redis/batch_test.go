@@ -164,9 +164,9 @@ func TestASlowMasterHoldsUpOnlyItsOwnSlots(t *testing.T) {
 	}
 
 	// The slow master takes no write until it is let go; a paused client
-	// pause ends by itself after a minute, should the test die first.
+	// pause ends by itself after 15 s, should the test die first.
 	paused := master(slow)
-	if err := paused.Do(ctx, "CLIENT", "PAUSE", 60000, "WRITE").Err(); err != nil {
+	if err := paused.Do(ctx, "CLIENT", "PAUSE", 15000, "WRITE").Err(); err != nil {
 		t.Fatal(err)
 	}
 	unpaused := false
@@ -210,5 +210,89 @@ func TestASlowMasterHoldsUpOnlyItsOwnSlots(t *testing.T) {
 	}
 	if n, err := s.Len(ctx, "events"); err != nil || n != 4 {
 		t.Errorf("Len = %d, %v; want the four jobs", n, err)
+	}
+}
+
+// Close sends what waits behind a batch on the wire, once its slot comes
+// free, and only then returns; what comes after it is refused.
+func TestCloseSendsWhatWaitsBehindABatch(t *testing.T) {
+	url := storetest.RedisClusterURL(t)
+	prefix := uniquePrefix()
+	s := openPrefix(t, url, prefix)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cc, ok := s.Raw().(*goredis.ClusterClient)
+	if !ok {
+		t.Fatalf("%s is not a cluster", url)
+	}
+	const tag = "a1"
+	shard := store.ShardName("events", tag)
+	intake := func(event string) store.Txn {
+		return store.Txn{Once: &store.Mark{Queue: shard, Key: "seen:" + event, TTL: time.Hour},
+			Enqueue: []store.NewJob{{Queue: shard, Payload: []byte(event)}}}
+	}
+	if _, err := s.Apply(ctx, intake("first")); err != nil { // registers the shard
+		t.Fatal(err)
+	}
+	paused, err := cc.MasterForKey(ctx, "k{"+tag+"}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := paused.Do(ctx, "CLIENT", "PAUSE", 15000, "WRITE").Err(); err != nil {
+		t.Fatal(err)
+	}
+	unpaused := false
+	unpause := func() {
+		if !unpaused {
+			unpaused = true
+			if err := paused.Do(context.Background(), "CLIENT", "UNPAUSE").Err(); err != nil {
+				t.Errorf("CLIENT UNPAUSE: %v", err)
+			}
+		}
+	}
+	defer unpause()
+
+	applied := make(chan error, 2)
+	apply := func(event string) { _, err := s.Apply(ctx, intake(event)); applied <- err }
+	before := s.Batches()
+	go apply("on the wire")
+	for s.Batches() == before {
+		if ctx.Err() != nil {
+			t.Fatal("the first batch was never sent")
+		}
+		runtime.Gosched()
+	}
+	go apply("waiting behind it")
+	for s.Waiting() == 0 {
+		if ctx.Err() != nil {
+			t.Fatal("the second Apply never waited")
+		}
+		runtime.Gosched()
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close() }()
+	for !s.Closing() {
+		runtime.Gosched()
+	}
+	if _, err := s.Apply(ctx, intake("after Close")); err == nil {
+		t.Fatal("an Apply after Close was taken")
+	}
+	select {
+	case err := <-closed:
+		t.Fatalf("Close returned (%v) with a batch on the wire and another waiting", err)
+	default:
+	}
+	unpause()
+	for range 2 {
+		if err := <-applied; err != nil {
+			t.Errorf("an Apply made before Close: %v", err)
+		}
+	}
+	if err := <-closed; err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	check := openPrefix(t, url, prefix)
+	if n, err := check.Len(ctx, "events"); err != nil || n != 3 {
+		t.Errorf("Len = %d, %v; want the first job and the two made before Close", n, err)
 	}
 }

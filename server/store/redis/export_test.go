@@ -36,6 +36,20 @@ func (s *Store) ApplyTogether(ctx context.Context, txns ...store.Txn) []ApplyRes
 	return out
 }
 
+// Waiting is how many Applies wait for a batch.
+func (s *Store) Waiting() int {
+	s.batch.mu.Lock()
+	defer s.batch.mu.Unlock()
+	return len(s.batch.pending)
+}
+
+// Closing says Close has begun refusing Applies.
+func (s *Store) Closing() bool {
+	s.batch.mu.Lock()
+	defer s.batch.mu.Unlock()
+	return s.batch.closed
+}
+
 // Batches is how many scripts the batcher has sent.
 func (s *Store) Batches() int64 { return s.batch.sent.Load() }
 
