@@ -12,13 +12,14 @@ import (
 	"github.com/zoomcti/zoomcti/server/store"
 )
 
-// Batched Apply. Every Apply goes to one batcher goroutine, which sends all
-// the txns waiting in one script (applyLua), one per hash slot on a
-// cluster. While a slot's batch is on the wire the next txns of that slot
-// wait, and the batcher takes all of them at once when it is back: a lone
-// txn goes out at once, and a busy instance's batches grow with the round
-// trip. On a cluster each slot waits only for its own batch, so a master
-// that is slow (or failing over) holds up the txns of its slots alone. Each txn is still
+// Batched Apply. Every Apply goes to the batcher, which sends all the txns
+// waiting in one script (applyLua): from its own goroutine on one server,
+// and on a cluster one script per hash slot, each from a goroutine of that
+// slot's. While a slot's batch is on the wire the next txns of that slot
+// wait, and are taken all at once when it is back: a lone txn goes out at
+// once, and a busy instance's batches grow with the round trip. On a
+// cluster each slot waits only for its own batch, so a master that is slow
+// (or failing over) holds up the txns of its slots alone. Each txn is still
 // checked and made as its own inside the script; what the batch shares is a
 // script's fixed cost in redis-server (the call, its TIME, its answer key):
 // BenchmarkApplyIntake's 32 concurrent intake writes cost redis-server
@@ -199,12 +200,16 @@ func (b *batcher) drain(slot string, calls []*applyCall) {
 		b.mu.Lock()
 		_, groups := b.takeLocked(func(s string) bool { return s == slot })
 		calls = groups[slot]
+		closing := false
 		if len(calls) == 0 {
 			delete(b.busy, slot)
+			closing = b.closed
 		}
 		b.mu.Unlock()
+		if closing {
+			b.wake() // a closing batcher waits for its slots to come free
+		}
 	}
-	b.wake() // a closing batcher waits for its slots to come free
 }
 
 // takeLocked takes from pending, by slot, up to maxBatch waiting calls of

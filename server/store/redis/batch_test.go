@@ -5,6 +5,7 @@ import (
 	"errors"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -163,22 +164,7 @@ func TestASlowMasterHoldsUpOnlyItsOwnSlots(t *testing.T) {
 		}
 	}
 
-	// The slow master takes no write until it is let go; a paused client
-	// pause ends by itself after 15 s, should the test die first.
-	paused := master(slow)
-	if err := paused.Do(ctx, "CLIENT", "PAUSE", 15000, "WRITE").Err(); err != nil {
-		t.Fatal(err)
-	}
-	unpaused := false
-	unpause := func() {
-		if !unpaused {
-			unpaused = true
-			if err := paused.Do(context.Background(), "CLIENT", "UNPAUSE").Err(); err != nil {
-				t.Errorf("CLIENT UNPAUSE: %v", err)
-			}
-		}
-	}
-	defer unpause()
+	unpause := pauseWrites(t, ctx, master(slow))
 
 	before := s.Batches()
 	held := make(chan error, 1)
@@ -238,19 +224,7 @@ func TestCloseSendsWhatWaitsBehindABatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := paused.Do(ctx, "CLIENT", "PAUSE", 15000, "WRITE").Err(); err != nil {
-		t.Fatal(err)
-	}
-	unpaused := false
-	unpause := func() {
-		if !unpaused {
-			unpaused = true
-			if err := paused.Do(context.Background(), "CLIENT", "UNPAUSE").Err(); err != nil {
-				t.Errorf("CLIENT UNPAUSE: %v", err)
-			}
-		}
-	}
-	defer unpause()
+	unpause := pauseWrites(t, ctx, paused)
 
 	applied := make(chan error, 2)
 	apply := func(event string) { _, err := s.Apply(ctx, intake(event)); applied <- err }
@@ -295,4 +269,24 @@ func TestCloseSendsWhatWaitsBehindABatch(t *testing.T) {
 	if n, err := check.Len(ctx, "events"); err != nil || n != 3 {
 		t.Errorf("Len = %d, %v; want the first job and the two made before Close", n, err)
 	}
+}
+
+// pauseWrites makes master take no write (a script included) until the
+// returned unpause, or the test's end, lets it go; should the test process
+// die first, the pause ends by itself after 15 s.
+func pauseWrites(t *testing.T, ctx context.Context, master *goredis.Client) (unpause func()) {
+	t.Helper()
+	if err := master.Do(ctx, "CLIENT", "PAUSE", 15000, "WRITE").Err(); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	unpause = func() {
+		once.Do(func() {
+			if err := master.Do(context.Background(), "CLIENT", "UNPAUSE").Err(); err != nil {
+				t.Errorf("CLIENT UNPAUSE: %v", err)
+			}
+		})
+	}
+	t.Cleanup(unpause)
+	return unpause
 }
