@@ -246,7 +246,7 @@ func (s *Server) accept(ctx context.Context, ev cti.Event, arrived time.Time) (*
 	// the store write must still complete, or fail as a whole.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
-	payload, err := json.Marshal(queuedEvent{Event: &ev, Received: arrived})
+	payload, err := encodeQueued(&ev, arrived)
 	if err != nil {
 		return nil, err
 	}
