@@ -53,6 +53,13 @@ func TestEditAutoSavedCallLog(t *testing.T) {
 					t.Errorf("WhoId %q WhatId %q", task.WhoID, task.WhatID)
 				}
 			}},
+		{name: "Related To cleared, the Contact kept", from: ada,
+			edit: WrapUpEdit{WhatID: "none"},
+			check: func(t *testing.T, task Task) {
+				if task.WhoID != "003ADA" || task.WhatID != "" {
+					t.Errorf("WhoId %q WhatId %q, want the Contact and nothing Related To", task.WhoID, task.WhatID)
+				}
+			}},
 		{name: "a recording after the edit keeps the notes", from: ada,
 			edit: WrapUpEdit{Notes: "Wants the blue plan"},
 			then: func(f *fixture) { f.handle(recordingEvent("C1")) },

@@ -28,8 +28,8 @@ type WrapUpEdit struct {
 	Subject     string            `json:"subject"`
 	Notes       string            `json:"notes"`
 	Disposition string            `json:"disposition"`
-	WhoID       string            `json:"who_id"` // "" keeps the draft's, "none" clears it
-	WhatID      string            `json:"what_id"`
+	WhoID       string            `json:"who_id"`  // "" keeps the draft's, "none" clears it
+	WhatID      string            `json:"what_id"` // "" keeps the draft's (unless the Name changed), "none" clears it
 	Fields      map[string]string `json:"fields"`
 }
 
@@ -304,7 +304,9 @@ func applyEdit(w WrapUp, edit WrapUpEdit, set Settings) (Task, error) {
 			t.WhatID = "" // the draft's Account went with the draft's Contact
 		}
 	}
-	if edit.WhatID != "" {
+	if edit.WhatID == "none" {
+		t.WhatID = "" // related to nothing
+	} else if edit.WhatID != "" {
 		if !ValidRecordID(edit.WhatID) || isWho(edit.WhatID) {
 			errs["what_id"] = "must be a record such as an Account, Opportunity or Case"
 		}

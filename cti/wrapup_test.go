@@ -67,6 +67,12 @@ func TestWrapUpSave(t *testing.T) {
 					t.Errorf("Task %+v", task)
 				}
 			}},
+		{name: "related to nothing keeps the Name", from: ada, edit: WrapUpEdit{WhatID: "none"},
+			check: func(t *testing.T, task Task) {
+				if task.WhoID != "003ADA" || task.WhatID != "" {
+					t.Errorf("Task %+v", task)
+				}
+			}},
 		{name: "another record that matches the number", from: sharedLine, edit: WrapUpEdit{WhoID: graceID},
 			check: func(t *testing.T, task Task) {
 				if task.WhoID != graceID || task.WhatID != "" {

@@ -227,6 +227,32 @@ func TestWrapUpSavesNotesDispositionAndFields(t *testing.T) {
 	waitJS(t, ctx, `document.getElementById("unlinked-count").textContent === "0" && document.getElementById("unlinked-msg").textContent.includes("saved to Salesforce")`, 10*time.Second)
 }
 
+// A call from an Account's number is logged Related To that Account, on no
+// Contact; the agent empties the Related To box, and the Task is related to
+// nothing (before, an empty box kept the draft's Account).
+func TestWrapUpClearsRelatedTo(t *testing.T) {
+	d := startDemo(t)
+	setSettings(t, d, manualLogs(nil))
+	ctx := openSignedIn(t, d)
+	engines := recordWithPhone(t, d, "Account", "(202) 555-0140")
+
+	const callID = "7400000000000000903"
+	bodies, err := sim().Inbound(simSpecFrom(callID, "+12025550140"))
+	playCall(t, d, bodies, err)
+	waitForm(t, ctx, callID)
+	if got := evalJS[string](t, ctx, `document.getElementById("wu-what-q").dataset.recordId`); got != engines {
+		t.Fatalf("Related To prefilled with %q, want the Account %s", got, engines)
+	}
+	evalJS[string](t, ctx, `document.getElementById("wu-what-q").value = "-"`) // the agent selects the box's text…
+	typeInto(t, ctx, "#wu-what-q", "\b")                                       // …and deletes it
+	click(t, ctx, "wu-save")
+	waitJS(t, ctx, `document.getElementById("wrapup").hidden`, 10*time.Second)
+	task := waitTasks(t, d, callID, 1)[0]
+	if (task["WhatId"] != nil && task["WhatId"] != "") || (task["WhoId"] != nil && task["WhoId"] != "") {
+		t.Errorf("Task WhoId %v WhatId %v, want nothing in either", task["WhoId"], task["WhatId"])
+	}
+}
+
 // With Editable Contact/Lead on, Name searches the org; picking a Lead
 // clears Related To, as Salesforce requires.
 func TestWrapUpSearchesAnyContactOrLead(t *testing.T) {

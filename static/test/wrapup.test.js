@@ -76,5 +76,8 @@ test("the form shows the draft, or the agent's last edit over it", () => {
   assert.equal(other.who_id, "003G");
   assert.equal(other.what_id, "", "the draft's Account went with the draft's Contact");
   assert.equal(prefill(draft, { who_id: "003G", what_id: "006D" }).what_id, "006D");
+  const unrelated = prefill(draft, { what_id: "none" });
+  assert.equal(unrelated.what_id, "", "Related To cleared");
+  assert.equal(unrelated.who_id, "003A", "the Name stays when Related To is cleared");
   assert.equal(prefill(draft, { subject: "Renewal" }).subject, "Renewal");
 });

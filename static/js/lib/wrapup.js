@@ -56,8 +56,9 @@ export function isLead(id) {
 
 // prefill is what the form shows for a log: the draft (what the call
 // alone logs) with the agent's last edit over it, as the server applies an
-// edit (a Name of "none" is no one; a new Name takes the draft's Related
-// To with the draft's Name). edit is null for a log never edited.
+// edit (a Name of "none" is no one, a Related To of "none" is nothing; a
+// new Name takes the draft's Related To with the draft's Name). edit is
+// null for a log never edited.
 export function prefill(draft, edit) {
   draft = draft || {};
   if (!edit) {
@@ -69,7 +70,7 @@ export function prefill(draft, edit) {
     notes: edit.notes || "",
     disposition: edit.disposition || "",
     who_id: edit.who_id === "none" ? "" : edit.who_id || draft.who_id || "",
-    what_id: edit.what_id || (newWho ? "" : draft.what_id || ""),
+    what_id: edit.what_id === "none" ? "" : edit.what_id || (newWho ? "" : draft.what_id || ""),
     fields: edit.fields || {},
   };
 }

@@ -230,8 +230,11 @@ function setFormMsg(text, tone) {
 }
 
 function editOf(f) {
-  // An empty Name keeps the draft's; "none" clears it.
-  const who = (f.editable_who ? whoPicker.id : $("wu-who").value) || (open && open.draft && open.draft.who_id ? "none" : "");
+  // An empty box keeps nothing: where the draft names a record, "none"
+  // clears it.
+  const draft = (open && open.draft) || {};
+  const who = (f.editable_who ? whoPicker.id : $("wu-who").value) || (draft.who_id ? "none" : "");
+  const what = whatPicker.id || (draft.what_id ? "none" : "");
   const fields = {};
   for (const c of $("wu-fields").querySelectorAll("[data-field]")) fields[c.dataset.field] = c.value;
   return {
@@ -239,7 +242,7 @@ function editOf(f) {
     notes: $("wu-notes").value,
     disposition: f.sales_engagement ? $("wu-disposition").value : "",
     who_id: who,
-    what_id: whatPicker.id,
+    what_id: what,
     fields,
   };
 }
