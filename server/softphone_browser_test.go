@@ -228,8 +228,9 @@ func TestWrapUpSavesNotesDispositionAndFields(t *testing.T) {
 }
 
 // A call from an Account's number is logged Related To that Account, on no
-// Contact; the agent empties the Related To box, and the Task is related to
-// nothing (before, an empty box kept the draft's Account).
+// Contact; the agent clears the Related To box with its button, and the
+// Task is related to nothing (before, an empty box kept the draft's
+// Account).
 func TestWrapUpClearsRelatedTo(t *testing.T) {
 	d := startDemo(t)
 	setSettings(t, d, manualLogs(nil))
@@ -243,8 +244,16 @@ func TestWrapUpClearsRelatedTo(t *testing.T) {
 	if got := evalJS[string](t, ctx, `document.getElementById("wu-what-q").dataset.recordId`); got != engines {
 		t.Fatalf("Related To prefilled with %q, want the Account %s", got, engines)
 	}
-	evalJS[string](t, ctx, `document.getElementById("wu-what-q").value = "-"`) // the agent selects the box's text…
-	typeInto(t, ctx, "#wu-what-q", "\b")                                       // …and deletes it
+	// The box holding a record offers its clear button in the search icon's place.
+	if !evalJS[bool](t, ctx, `!document.getElementById("wu-what-clear").hidden && document.getElementById("wu-what-icon").hidden`) {
+		t.Fatal("Related To holds a record but offers no Clear Related To button")
+	}
+	screenshot(t, ctx, "wrapup-related-to-clear")
+	click(t, ctx, "wu-what-clear")
+	if !evalJS[bool](t, ctx, `(() => { const q = document.getElementById("wu-what-q");
+		return q.value === "" && !q.dataset.recordId && document.activeElement === q && document.getElementById("wu-what-clear").hidden })()`) {
+		t.Error("Clear Related To left the box filled, or did not hand the keyboard to the box")
+	}
 	click(t, ctx, "wu-save")
 	waitJS(t, ctx, `document.getElementById("wrapup").hidden`, 10*time.Second)
 	task := waitTasks(t, d, callID, 1)[0]

@@ -38,6 +38,7 @@ function onWhoChange(id) {
   const what = $("wu-what-q");
   if (lead && whatPicker.id) whatPicker.set(null);
   what.disabled = lead;
+  whatPicker.showClear();
   what.placeholder = lead ? "Not available for a Lead" : whatPlaceholder();
 }
 

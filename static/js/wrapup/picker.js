@@ -6,7 +6,9 @@ import * as session from "../session.js";
 
 // Picker drives the elements whose ids start with prefix: -q (the input),
 // -results (the listbox), -box (the combobox), -note (search status),
-// -chips (quick choices). kind is "who" or "what"; onPick is told the id.
+// -chips (quick choices), -clear (empties the box; shown in -icon's place
+// while the box holds something). kind is "who" or "what"; onPick is told
+// the id.
 export class Picker {
   constructor(prefix, kind, onPick) {
     this.prefix = prefix;
@@ -17,6 +19,9 @@ export class Picker {
     this.box = $(prefix + "-box");
     this.noteEl = $(prefix + "-note");
     this.chipsEl = $(prefix + "-chips");
+    this.clearBtn = $(prefix + "-clear");
+    this.icon = $(prefix + "-icon");
+    this.clearBtn.addEventListener("click", () => { this.set(null); this.input.focus(); });
     this.id = "";
     this.name = "";
     this.timer = null;
@@ -38,7 +43,16 @@ export class Picker {
     this.seq++; // a search still on its way must not reopen the results
     this.closeList();
     this.note("");
+    this.showClear();
     this.onPick(this.id);
+  }
+
+  // showClear offers the clear button while the box holds something the
+  // agent can take out (not while the box is disabled).
+  showClear() {
+    const full = this.input.value !== "" && !this.input.disabled;
+    this.clearBtn.hidden = !full;
+    this.icon.hidden = full;
   }
 
   // pending: the agent typed but did not choose, so there is nothing to save.
@@ -63,6 +77,7 @@ export class Picker {
   typed() {
     this.id = "";
     this.input.dataset.recordId = "";
+    this.showClear();
     this.onPick("");
     clearTimeout(this.timer);
     const q = this.input.value.trim();
