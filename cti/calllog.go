@@ -126,7 +126,7 @@ func (e *Engine) buildTask(a Agent, c *Call, set Settings) Task {
 	if day.IsZero() {
 		day = e.now()
 	}
-	if loc, err := time.LoadLocation(a.TimeZone); a.TimeZone != "" && err == nil {
+	if loc, err := loadZone(a.TimeZone); a.TimeZone != "" && err == nil {
 		day = day.In(loc)
 	}
 	t := Task{

@@ -82,7 +82,7 @@ func smsNumber(raw string) string {
 // agentLocation is the agent's time zone, UTC when unknown.
 func agentLocation(a Agent) *time.Location {
 	if a.TimeZone != "" {
-		if loc, err := time.LoadLocation(a.TimeZone); err == nil {
+		if loc, err := loadZone(a.TimeZone); err == nil {
 			return loc
 		}
 	}

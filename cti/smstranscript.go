@@ -35,7 +35,7 @@ func buildSMSTask(th *smsThread, st smsTaskState, status string) Task {
 // zone, and at most limit Salesforce characters: the newest messages are
 // kept and a first line says how many earlier ones are not shown.
 func smsTranscript(th *smsThread, limit int) string {
-	loc, err := time.LoadLocation(th.Zone)
+	loc, err := loadZone(th.Zone)
 	if err != nil {
 		loc = time.UTC
 	}
