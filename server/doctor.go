@@ -87,7 +87,7 @@ func (s *Server) doctor(ctx context.Context) (*DoctorReport, error) {
 
 // signedInAgents lists the agents whose Salesforce sign-in still holds.
 func (s *Server) signedInAgents(ctx context.Context) ([]agentRecord, error) {
-	keys, err := s.store.Keys(ctx, "agent:")
+	keys, err := s.store.Keys(ctx, agentPrefix)
 	if err != nil {
 		return nil, err
 	}

@@ -30,8 +30,6 @@ const (
 	factEmbed     = "smart embed answered"
 )
 
-func evidenceKey(orgID, fact string) string { return "evidence:" + orgID + ":" + fact }
-
 // note records that fact happened for orgID at t.
 func (s *Server) noteEvidence(ctx context.Context, orgID, fact string) {
 	key := evidenceKey(orgID, fact)

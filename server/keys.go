@@ -6,13 +6,22 @@ import "github.com/zoomcti/zoomcti/cti"
 // engine's own are in cti/keys.go). Zoom ids never appear in a key name
 // that outlives the agent's link: the webhook dedupe marks are hashed.
 
-func agentKey(orgID, userID string) string { return "agent:" + orgID + ":" + userID }
+// The prefixes that other code lists or matches keys by (doctor, reconcile,
+// the read cache).
+const (
+	agentPrefix    = "agent:"
+	zoomLinkPrefix = "zoomlink:"
+	settingsPrefix = "settings:"
+	orgPausePrefix = "sfpause:"
+)
 
-func zoomLinkKey(zoomUserID string) string { return "zoomlink:" + zoomUserID }
+func agentKey(orgID, userID string) string { return agentPrefix + orgID + ":" + userID }
+
+func zoomLinkKey(zoomUserID string) string { return zoomLinkPrefix + zoomUserID }
 
 func orgLimitsKey(orgID string) string { return "sflimits:" + orgID }
 
-func orgPauseKey(orgID string) string { return "sfpause:" + orgID }
+func orgPauseKey(orgID string) string { return orgPausePrefix + orgID }
 
 // sessionEpochKey holds an agent's session epoch: a session is valid only
 // while it carries the current one, so one write ends every session of
@@ -20,7 +29,7 @@ func orgPauseKey(orgID string) string { return "sfpause:" + orgID }
 // sign-out must not come back to life when the epoch would expire.
 func sessionEpochKey(a cti.Agent) string { return "sessepoch:" + a.Key() }
 
-func settingsKey(orgID string) string { return "settings:" + orgID }
+func settingsKey(orgID string) string { return settingsPrefix + orgID }
 
 func sfTokenKey(orgID, userID string) string { return "sftoken:" + orgID + ":" + userID }
 
@@ -60,6 +69,10 @@ const keysMigratedKey = "migrated:agent-tags"
 // its agents last had a call.
 func healthBucketKey(orgID, bucket string) string { return "health:" + orgID + ":" + bucket }
 func healthLastCallKey(orgID string) string       { return "health:" + orgID + ":lastcall" }
+
+// evidenceKey records when a fact of an org's setup (evidence.go) was last
+// seen working.
+func evidenceKey(orgID, fact string) string { return "evidence:" + orgID + ":" + fact }
 
 // reconcileLockKey is held while an admin's reconcile of the org runs.
 func reconcileLockKey(orgID string) string { return "lock:reconcile:" + orgID }

@@ -65,7 +65,7 @@ const (
 // to Salesforce reads it. A pause that ends by its expiry (five minutes),
 // which no message announces, is still answered by the first read cacheLife
 // after it, and seen by the reads after that one.
-var cachedPrefixes = []string{"settings:", "agent:", "zoomlink:", "sfpause:"}
+var cachedPrefixes = []string{settingsPrefix, agentPrefix, zoomLinkPrefix, orgPausePrefix}
 
 func newReadCache(st store.Store, now func() time.Time, log *slog.Logger) *readCache {
 	return &readCache{Store: st, prefixes: cachedPrefixes, life: cacheLife, now: now, log: log,

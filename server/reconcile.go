@@ -172,14 +172,14 @@ func (s *Server) linkedAgents(ctx context.Context, org string) ([]agentRecord, e
 	if org != "" {
 		return s.orgLinkedAgents(ctx, org)
 	}
-	keys, err := s.store.Keys(ctx, "zoomlink:")
+	keys, err := s.store.Keys(ctx, zoomLinkPrefix)
 	if err != nil {
 		return nil, err
 	}
 	sort.Strings(keys)
 	var out []agentRecord
 	for _, k := range keys {
-		ag, err := s.AgentByZoomUser(ctx, strings.TrimPrefix(k, "zoomlink:"))
+		ag, err := s.AgentByZoomUser(ctx, strings.TrimPrefix(k, zoomLinkPrefix))
 		if err != nil {
 			return nil, err
 		}
