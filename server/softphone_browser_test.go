@@ -282,6 +282,11 @@ func TestWrapUpSearchesAnyContactOrLead(t *testing.T) {
 		t.Errorf("quick choices = %q, want Ada Lovelace", got)
 	}
 
+	// A search typed into Related To and left unchosen goes too when the
+	// Name becomes a Lead: a disabled box must not hold text the save
+	// refuses.
+	evalJS[string](t, ctx, `document.getElementById("wu-what-q").value = "-"`)
+	typeInto(t, ctx, "#wu-what-q", "\bGlo")
 	evalJS[string](t, ctx, `document.getElementById("wu-who-q").value = "-"`) // the agent clears the box…
 	typeInto(t, ctx, "#wu-who-q", "\bHedy")                                   // …and types a name
 	waitJS(t, ctx, fmt.Sprintf(`!!document.querySelector('#wu-who-results [role=option][data-record-id=%q]')`, hedy), 10*time.Second)
@@ -291,6 +296,10 @@ func TestWrapUpSearchesAnyContactOrLead(t *testing.T) {
 	}
 	if !evalJS[bool](t, ctx, `document.getElementById("wu-what-q").disabled && document.getElementById("wu-what-q").value === ""`) {
 		t.Error("Related To still offered with a Lead as Name")
+	}
+	// The chosen Name can be cleared with its button; a disabled Related To offers none.
+	if !evalJS[bool](t, ctx, `!document.getElementById("wu-who-clear").hidden && document.getElementById("wu-what-clear").hidden`) {
+		t.Error("Name holds Hedy but offers no Clear Name button, or the disabled Related To offers one")
 	}
 	click(t, ctx, "wu-save")
 	task := waitTasks(t, d, callID, 1)[0]

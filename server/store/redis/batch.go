@@ -75,7 +75,7 @@ type batcher struct {
 
 	sent atomic.Int64 // scripts sent (for the tests)
 
-	kick   chan struct{} // 1-slot: calls wait, or a slot came free
+	kick   chan struct{} // 1-slot: calls wait (or, once closing, a slot came free)
 	stop   chan struct{} // closed by close
 	exited chan struct{} // closed when loop returns
 }

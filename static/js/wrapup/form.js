@@ -36,9 +36,10 @@ export function isOpen() {
 function onWhoChange(id) {
   const lead = isLead(id);
   const what = $("wu-what-q");
-  if (lead && whatPicker.id) whatPicker.set(null);
+  // A chosen record, or a search typed and not chosen: a disabled box
+  // must not keep text the save would refuse.
+  if (lead && (whatPicker.id || whatPicker.pending())) whatPicker.set(null);
   what.disabled = lead;
-  whatPicker.showClear();
   what.placeholder = lead ? "Not available for a Lead" : whatPlaceholder();
 }
 
@@ -231,8 +232,8 @@ function setFormMsg(text, tone) {
 }
 
 function editOf(f) {
-  // An empty box keeps nothing: where the draft names a record, "none"
-  // clears it.
+  // A box left empty sends "" where the draft names nothing, and "none"
+  // (clear it) where the draft names a record.
   const draft = (open && open.draft) || {};
   const who = (f.editable_who ? whoPicker.id : $("wu-who").value) || (draft.who_id ? "none" : "");
   const what = whatPicker.id || (draft.what_id ? "none" : "");

@@ -47,10 +47,10 @@ export class Picker {
     this.onPick(this.id);
   }
 
-  // showClear offers the clear button while the box holds something the
-  // agent can take out (not while the box is disabled).
+  // showClear offers the clear button while the box holds something (a
+  // disabled box is emptied first: see the wrap-up form's onWhoChange).
   showClear() {
-    const full = this.input.value !== "" && !this.input.disabled;
+    const full = this.input.value !== "";
     this.clearBtn.hidden = !full;
     this.icon.hidden = full;
   }
