@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -343,9 +342,7 @@ func (b *rig) collect(rep *Report) {
 	rep.Pop = summarize(pops)
 	rep.TaskPush = summarize(pushes)
 	rep.Webhooks, rep.WebhookErrs, rep.LateAcks, rep.AgentWaits = b.webhooks, b.failed, b.late, b.waits
-	if g, err := b.srv.Gauges(context.Background()); err == nil {
-		rep.ServerCounters = g.Counters
-	}
+	rep.ServerCounters = b.srv.Counters()
 	rep.LogCounts = b.logs.snapshot()
 	rep.Errors, rep.ErrorCount = slices.Clone(b.errs), b.errCount
 }

@@ -66,16 +66,16 @@ func (s *Server) SetDemoAgent(a cti.Agent) { s.demoAgent = &a }
 
 // Gauges are what an instance holds at one moment.
 type Gauges struct {
-	Softphones int              // websockets connected to this instance
-	Events     int              // webhook events waiting in the store's queues (every instance's)
-	Outbox     int              // Salesforce writes waiting in the outbox (every instance's)
-	Warming    int              // connected agents whose Zoom link, record and describes this instance is still reading (warmAgent)
-	Counters   map[string]int64 // this instance's counters that are not zero, by series, as GET /metrics shows them
+	Softphones int // websockets connected to this instance
+	Events     int // webhook events waiting in the store's queues (every instance's)
+	Outbox     int // Salesforce writes waiting in the outbox (every instance's)
+	Warming    int // connected agents whose Zoom link, record and describes this instance is still reading (warmAgent)
 }
 
 // Gauges reads the instance's gauges; the queue lengths come from the store.
+// It is cheap enough to poll: it does not gather the metrics (Counters does).
 func (s *Server) Gauges(ctx context.Context) (Gauges, error) {
-	g := Gauges{Softphones: s.hub.count(), Counters: s.metrics.counters(), Warming: int(s.warmingNow.Load())}
+	g := Gauges{Softphones: s.hub.count(), Warming: int(s.warmingNow.Load())}
 	var err error
 	if g.Events, err = s.eventBacklog(ctx); err != nil {
 		return g, err
@@ -85,3 +85,7 @@ func (s *Server) Gauges(ctx context.Context) (Gauges, error) {
 	}
 	return g, nil
 }
+
+// Counters are this instance's counters that are not zero, by series, as
+// GET /metrics shows them. It gathers every metric of the instance.
+func (s *Server) Counters() map[string]int64 { return s.metrics.counters() }

@@ -173,22 +173,22 @@ func (b *batcher) loop() {
 // waits.
 func (b *batcher) flush() bool {
 	b.mu.Lock()
-	order, groups := b.takeLocked(func(slot string) bool { return !b.busy[slot] })
-	for _, slot := range order {
-		b.busy[slot] = true
+	groups := b.takeLocked(func(slot string) bool { return !b.busy[slot] })
+	for _, g := range groups {
+		b.busy[g.slot] = true
 	}
-	b.wire.Add(len(order))
+	b.wire.Add(len(groups))
 	b.mu.Unlock()
-	for _, slot := range order {
+	for _, g := range groups {
 		if b.s.cluster == nil {
 			// One server, one slot: sent from here, with no goroutine
 			// between a lone Apply and the wire.
-			b.drain(slot, groups[slot])
+			b.drain(g.slot, g.calls)
 			continue
 		}
-		go b.drain(slot, groups[slot])
+		go b.drain(g.slot, g.calls)
 	}
-	return len(order) > 0
+	return len(groups) > 0
 }
 
 // drain sends calls, the first batch of slot, then each batch of slot that
@@ -198,8 +198,10 @@ func (b *batcher) drain(slot string, calls []*applyCall) {
 	for len(calls) > 0 {
 		b.send(calls)
 		b.mu.Lock()
-		_, groups := b.takeLocked(func(s string) bool { return s == slot })
-		calls = groups[slot]
+		calls = nil
+		if groups := b.takeLocked(func(s string) bool { return s == slot }); len(groups) > 0 {
+			calls = groups[0].calls
+		}
 		closing := false
 		if len(calls) == 0 {
 			delete(b.busy, slot)
@@ -212,19 +214,41 @@ func (b *batcher) drain(slot string, calls []*applyCall) {
 	}
 }
 
+// slotCalls are the calls of one slot that one script sends.
+type slotCalls struct {
+	slot  string
+	calls []*applyCall
+}
+
 // takeLocked takes from pending, by slot, up to maxBatch waiting calls of
 // each slot that want accepts, dropping the calls whose callers gave up;
-// order lists the slots in the order of their first call. On one server
-// every call is of slot "". Caller holds b.mu.
-func (b *batcher) takeLocked(want func(slot string) bool) (order []string, groups map[string][]*applyCall) {
-	groups = make(map[string][]*applyCall)
+// the groups come in the order of their first call. On one server every
+// call is of slot "", so there is one group at most. Caller holds b.mu.
+func (b *batcher) takeLocked(want func(slot string) bool) []slotCalls {
+	var (
+		groups []slotCalls
+		index  map[string]int // the groups by slot, once they are many (a cluster's)
+	)
 	keep := b.pending[:0]
 	for _, c := range b.pending {
 		slot := ""
 		if b.s.cluster != nil {
 			slot = c.slot
 		}
-		if !want(slot) || len(groups[slot]) == maxBatch {
+		g := -1
+		if index != nil {
+			if i, ok := index[slot]; ok {
+				g = i
+			}
+		} else {
+			for i := range groups {
+				if groups[i].slot == slot {
+					g = i
+					break
+				}
+			}
+		}
+		if !want(slot) || (g >= 0 && len(groups[g].calls) == maxBatch) {
 			if c.state.Load() != callAbandoned {
 				keep = append(keep, c)
 			}
@@ -233,17 +257,26 @@ func (b *batcher) takeLocked(want func(slot string) bool) (order []string, group
 		if !c.state.CompareAndSwap(callWaiting, callTaken) {
 			continue // its caller gave up
 		}
-		if groups[slot] == nil {
-			order = append(order, slot)
+		if g < 0 {
+			groups = append(groups, slotCalls{slot: slot})
+			g = len(groups) - 1
+			if index != nil {
+				index[slot] = g
+			} else if len(groups) > 8 {
+				index = make(map[string]int, 2*len(groups))
+				for i, gr := range groups {
+					index[gr.slot] = i
+				}
+			}
 		}
-		groups[slot] = append(groups[slot], c)
+		groups[g].calls = append(groups[g].calls, c)
 	}
 	clear(b.pending[len(keep):])
 	b.pending = keep
 	if len(b.pending) == 0 {
 		b.pending = nil // let the backing array go
 	}
-	return order, groups
+	return groups
 }
 
 // send runs one script for calls and gives each its answer.
