@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/zoomcti/zoomcti/server/store"
 	"github.com/zoomcti/zoomcti/server/store/bolt"
 )
 
@@ -26,8 +27,11 @@ func TestSharedRefreshRefreshesOnce(t *testing.T) {
 	var stored atomic.Pointer[oauth2.Token]
 	stored.Store(&oauth2.Token{AccessToken: "old", RefreshToken: "r1"})
 	var refreshes, usedUnsaved atomic.Int32
+	const callers = 8
+	kv := &lockWatch{KV: st, lost: map[string]bool{}, allLost: make(chan struct{})}
+	kv.want = callers - 1
 	r := sharedRefresh{
-		kv: st, what: "test", lockKey: "lock:test",
+		kv: kv, what: "test", lockKey: "lock:test",
 		load: func(context.Context) (*oauth2.Token, error) { return stored.Load(), nil },
 		good: func(tok *oauth2.Token) bool { return tok.AccessToken != "old" },
 		refresh: func(_ context.Context, tok *oauth2.Token) (*oauth2.Token, error) {
@@ -35,14 +39,19 @@ func TestSharedRefreshRefreshesOnce(t *testing.T) {
 			if tok.RefreshToken != "r1" {
 				return nil, errors.New("refreshed from a token other than the stored one")
 			}
-			time.Sleep(50 * time.Millisecond)
+			// Hold the lock until every other caller has found it taken.
+			select {
+			case <-kv.allLost:
+			case <-time.After(10 * time.Second):
+				return nil, errors.New("the other callers never tried the lock")
+			}
 			return &oauth2.Token{AccessToken: "new", RefreshToken: "r2"}, nil
 		},
 		save: func(_ context.Context, tok *oauth2.Token) error { stored.Store(tok); return nil },
 	}
 	var wg sync.WaitGroup
 	var refreshedHere atomic.Int32
-	for range 8 {
+	for range callers {
 		wg.Go(func() {
 			tok, refreshed, err := r.run(context.Background())
 			if err != nil || tok.AccessToken != "new" {
@@ -69,4 +78,30 @@ func TestSharedRefreshRefreshesOnce(t *testing.T) {
 	if _, err := st.Get(context.Background(), "lock:test"); err == nil {
 		t.Fatal("the refresh lock is still held")
 	}
+}
+
+// lockWatch is the store as sharedRefresh sees it, noting the callers
+// (each locks with a value of its own) that found the lock taken; allLost
+// is closed once want of them have.
+type lockWatch struct {
+	store.KV
+	mu      sync.Mutex
+	lost    map[string]bool
+	want    int
+	allLost chan struct{}
+}
+
+func (w *lockWatch) SetNX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	ok, err := w.KV.SetNX(ctx, key, value, ttl)
+	if err == nil && !ok {
+		w.mu.Lock()
+		if !w.lost[string(value)] {
+			w.lost[string(value)] = true
+			if len(w.lost) == w.want {
+				close(w.allLost)
+			}
+		}
+		w.mu.Unlock()
+	}
+	return ok, err
 }
