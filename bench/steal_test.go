@@ -3,6 +3,7 @@ package bench
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestCPUTicksReadsStealFromProcStat(t *testing.T) {
@@ -41,5 +42,26 @@ func TestAReportSaysWhenTheHostTookTheMachinesCPU(t *testing.T) {
 	intake := (&IntakeReport{Server: IntakeResult{Steal: 0.2}, Bare: IntakeResult{Steal: 0}}).String()
 	if !strings.Contains(intake, "zoomcti: 20.0% of the machine's CPU time taken by its host") || !strings.Contains(intake, "the host took 20%") {
 		t.Errorf("an intake run with 20%% stolen does not say so:\n%s", intake)
+	}
+}
+
+// The intake report says what zoomcti's own work costs a delivery (its CPU
+// per delivery, the store's server included, over the bare handler's) and
+// the budget a ratio of 0.5 leaves it (the bare handler's).
+func TestAnIntakeReportSaysWhatItsOwnWorkCostsAndMayCost(t *testing.T) {
+	sec := func(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }
+	r := &IntakeReport{
+		Bare:   IntakeResult{Accepted: 40000, Took: sec(10), CPU: sec(1.72), Steal: -1},                      // 43 µs a delivery
+		Server: IntakeResult{Accepted: 15000, Took: sec(10), CPU: sec(1.26), StoreCPU: sec(0.33), Steal: -1}, // 84 + 22 µs
+	}
+	out := r.String()
+	for _, want := range []string{
+		"redis-server: 22 µs CPU per delivery",
+		"bare 43 µs, zoomcti 106 µs: with every core busy the ratio could be at most 0.41",
+		"zoomcti's own work (decode, dedupe, durable write, the store's server, the GC it causes): 63 µs a delivery; a ratio of 0.5 needs it within 43",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the intake report does not say %q:\n%s", want, out)
+		}
 	}
 }
