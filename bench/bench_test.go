@@ -103,3 +103,26 @@ func TestIntakeComparesBareHandlerAndServer(t *testing.T) {
 		}
 	}
 }
+
+// Rounds measure both targets again, each round against a zoomcti of its
+// own, and the report shows every round.
+func TestIntakeRunsRounds(t *testing.T) {
+	rep, err := RunIntake(context.Background(), IntakeConfig{Senders: 4, Duration: 200 * time.Millisecond, Rounds: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rep.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Rounds) != 2 {
+		t.Fatalf("%d rounds, want 2", len(rep.Rounds))
+	}
+	for i, r := range rep.Rounds {
+		if r.Bare.Accepted == 0 || r.Server.Accepted == 0 {
+			t.Errorf("round %d accepted: bare %d, server %d", i+1, r.Bare.Accepted, r.Server.Accepted)
+		}
+	}
+	if !strings.Contains(rep.String(), "round by round") {
+		t.Errorf("the report does not list the rounds:\n%s", rep)
+	}
+}

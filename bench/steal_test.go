@@ -65,3 +65,47 @@ func TestAnIntakeReportSaysWhatItsOwnWorkCostsAndMayCost(t *testing.T) {
 		}
 	}
 }
+
+// With rounds, the report shows the round whose ratio is the median (the
+// lower middle of an even count), lists every round's ratio, and a
+// delivery refused in any round fails the run.
+func TestAnIntakeReportShowsTheMedianRound(t *testing.T) {
+	round := func(bare, srv int) IntakeRound {
+		return IntakeRound{
+			Bare:   IntakeResult{Accepted: bare, Took: time.Second, Steal: -1},
+			Server: IntakeResult{Accepted: srv, Took: time.Second, Steal: -1},
+		}
+	}
+	for _, c := range []struct {
+		rounds []IntakeRound
+		median int
+		line   string
+	}{
+		{[]IntakeRound{round(100, 40)}, 0, ""},
+		{[]IntakeRound{round(100, 40), round(100, 30), round(100, 50)}, 0, "zoomcti / bare, round by round: 0.40, 0.30, 0.50; the table is round 1, the median (0.40)"},
+		{[]IntakeRound{round(100, 50), round(200, 60), round(100, 35), round(100, 45)}, 2, "zoomcti / bare, round by round: 0.50, 0.30, 0.35, 0.45; the table is round 3, the median (0.35)"},
+	} {
+		r := &IntakeReport{Rounds: c.rounds}
+		r.pickMedian()
+		if r.Median != c.median || r.Server.Accepted != c.rounds[c.median].Server.Accepted || r.Bare.Accepted != c.rounds[c.median].Bare.Accepted {
+			t.Errorf("%d rounds: the median is round %d (%d/%d), want round %d", len(c.rounds), r.Median+1, r.Server.Accepted, r.Bare.Accepted, c.median+1)
+		}
+		out := r.String()
+		if c.line != "" && !strings.Contains(out, c.line) {
+			t.Errorf("the report does not say %q:\n%s", c.line, out)
+		}
+		if c.line == "" && strings.Contains(out, "round by round") {
+			t.Errorf("a report of one round lists rounds:\n%s", out)
+		}
+		if err := r.Err(); err != nil {
+			t.Errorf("%d rounds without a failure: %v", len(c.rounds), err)
+		}
+	}
+	failed := round(100, 40)
+	failed.Server.Failed = 3
+	r := &IntakeReport{Rounds: []IntakeRound{round(100, 40), failed, round(100, 45)}}
+	r.pickMedian()
+	if err := r.Err(); err == nil || !strings.Contains(err.Error(), "3 on zoomcti") {
+		t.Errorf("a delivery refused outside the median round: Err = %v", err)
+	}
+}
