@@ -81,18 +81,6 @@ func (e *Engine) logJob(a Agent, c *Call, set Settings) *LogJob {
 	return j
 }
 
-// enqueue hands a job to the durable outbox.
-func (e *Engine) enqueue(ctx context.Context, job outboxJob) error {
-	b, err := json.Marshal(job)
-	if err != nil {
-		return err
-	}
-	if _, err := e.cfg.Outbox.Enqueue(ctx, job.shard(), b); err != nil {
-		return fmt.Errorf("cti: enqueue %s: %w", job.Kind, err)
-	}
-	return nil
-}
-
 func (e *Engine) buildTask(a Agent, c *Call, set Settings) Task {
 	callType := map[Direction]string{Inbound: "Inbound", Outbound: "Outbound", Internal: "Internal"}[c.Direction]
 	if callType == "" {

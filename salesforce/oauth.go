@@ -57,14 +57,6 @@ func MissingScopes(granted string) []string {
 	return missing
 }
 
-// HasCustomPermissionsScope reports whether granted, a token response's
-// space-separated scope, includes custom_permissions: without it the
-// identity URL shows no custom permission, so nobody is recognised as an
-// admin.
-func HasCustomPermissionsScope(granted string) bool {
-	return slices.Contains(strings.Fields(granted), "custom_permissions")
-}
-
 // MissingScopeMessage tells an agent which OAuth scopes Salesforce did not
 // grant zoomcti, in the External Client App's own words, and who can fix it.
 func MissingScopeMessage(scopes ...string) string {

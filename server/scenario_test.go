@@ -80,10 +80,6 @@ func insertAt(bodies [][]byte, i int, more ...[]byte) [][]byte {
 	return slices.Concat(bodies[:i:i], more, bodies[i:])
 }
 
-func inbound(from, to string, talk time.Duration) zoomsim.CallSpec {
-	return zoomsim.CallSpec{From: from, To: to, Talk: talk}
-}
-
 func scenarios() []scenario {
 	auto := func(set cti.Settings, sigs ...taskSig) []taskSig {
 		if !set.AutoSaveCallLogs {
