@@ -116,30 +116,6 @@ func normalizePhone(raw string, rules PhoneRules) Phone {
 	return p
 }
 
-// SearchTerms returns the digit-only forms under which the number may be
-// stored in a phone field, most specific first and without duplicates: the
-// E.164 digits ("12025550142"), the national form with its trunk prefix
-// ("0312345678", "02079460018") and the national significant number
-// ("2025550142", "312345678"). A number that is not Valid has none.
-func (p Phone) SearchTerms() []string {
-	if !p.Valid {
-		return nil
-	}
-	terms := []string{phonenumbers.NormalizeDigitsOnly(p.E164), p.National}
-	if n, err := phonenumbers.Parse(p.E164, ""); err == nil {
-		terms = append(terms, phonenumbers.GetNationalSignificantNumber(n))
-	}
-	out := terms[:0]
-	seen := make(map[string]bool, len(terms))
-	for _, t := range terms {
-		if t != "" && !seen[t] {
-			seen[t] = true
-			out = append(out, t)
-		}
-	}
-	return out
-}
-
 // parseValid returns the number s denotes in region, or nil when no reading of
 // it is a valid number.
 func parseValid(s, region string) *phonenumbers.PhoneNumber {

@@ -1,7 +1,6 @@
 package cti
 
 import (
-	"slices"
 	"testing"
 )
 
@@ -12,10 +11,6 @@ func TestNormalizePhone(t *testing.T) {
 	pbx := PhoneRules{DefaultRegion: "US", StripPrefixes: []string{"9"}}
 	addUK := PhoneRules{DefaultRegion: "US", AddPrefix: "+44"}
 
-	adaTerms := []string{"12025550142", "2025550142"}
-	ukTerms := []string{"442079460018", "02079460018", "2079460018"}
-	jpTerms := []string{"81312345678", "0312345678", "312345678"}
-
 	tests := []struct {
 		name     string
 		raw      string
@@ -25,40 +20,39 @@ func TestNormalizePhone(t *testing.T) {
 		ext      string
 		valid    bool
 		internal bool
-		terms    []string
 	}{
 		// United States.
-		{name: "US E.164", raw: "+12025550142", rules: us, e164: "+12025550142", national: "2025550142", valid: true, terms: adaTerms},
-		{name: "US E.164 in a GB org", raw: "+12025550142", rules: gb, e164: "+12025550142", national: "2025550142", valid: true, terms: adaTerms},
-		{name: "US bare 10 digits", raw: "2025550142", rules: us, e164: "+12025550142", national: "2025550142", valid: true, terms: adaTerms},
-		{name: "US digits with country code", raw: "12025550142", rules: us, e164: "+12025550142", national: "2025550142", valid: true, terms: adaTerms},
-		{name: "US digits with country code in a GB org", raw: "12025550142", rules: gb, e164: "+12025550142", national: "2025550142", valid: true, terms: adaTerms},
-		{name: "US parentheses", raw: "(202) 555-0177", rules: us, e164: "+12025550177", national: "2025550177", valid: true, terms: []string{"12025550177", "2025550177"}},
-		{name: "US dots", raw: "202.555.0123", rules: us, e164: "+12025550123", national: "2025550123", valid: true, terms: []string{"12025550123", "2025550123"}},
-		{name: "US dashes", raw: "202-555-0199", rules: us, e164: "+12025550199", national: "2025550199", valid: true, terms: []string{"12025550199", "2025550199"}},
-		{name: "US spaced E.164", raw: " +1 202 555 0142 ", rules: us, e164: "+12025550142", national: "2025550142", valid: true, terms: adaTerms},
-		{name: "US 1- prefix", raw: "1-202-555-0142", rules: us, e164: "+12025550142", national: "2025550142", valid: true, terms: adaTerms},
-		{name: "US extension x", raw: "(202) 555-0142 x123", rules: us, e164: "+12025550142", national: "2025550142", ext: "123", valid: true, terms: adaTerms},
-		{name: "US extension ext.", raw: "202.555.0142 ext. 45", rules: us, e164: "+12025550142", national: "2025550142", ext: "45", valid: true, terms: adaTerms},
-		{name: "US E.164 with extension", raw: "+12025550142;ext=7", rules: us, e164: "+12025550142", national: "2025550142", ext: "7", valid: true, terms: adaTerms},
-		{name: "US toll free vanity", raw: "+1 800 FLOWERS", rules: us, e164: "+18003569377", national: "8003569377", valid: true, terms: []string{"18003569377", "8003569377"}},
-		{name: "US outside-line 9 stripped", raw: "9-1-202-555-0142", rules: pbx, e164: "+12025550142", national: "2025550142", valid: true, terms: adaTerms},
-		{name: "US 9 area code kept when stripping breaks it", raw: "917-555-1234", rules: pbx, e164: "+19175551234", national: "9175551234", valid: true, terms: []string{"19175551234", "9175551234"}},
-		{name: "US international prefix 011", raw: "011 44 20 7946 0018", rules: us, e164: "+442079460018", national: "02079460018", valid: true, terms: ukTerms},
+		{name: "US E.164", raw: "+12025550142", rules: us, e164: "+12025550142", national: "2025550142", valid: true},
+		{name: "US E.164 in a GB org", raw: "+12025550142", rules: gb, e164: "+12025550142", national: "2025550142", valid: true},
+		{name: "US bare 10 digits", raw: "2025550142", rules: us, e164: "+12025550142", national: "2025550142", valid: true},
+		{name: "US digits with country code", raw: "12025550142", rules: us, e164: "+12025550142", national: "2025550142", valid: true},
+		{name: "US digits with country code in a GB org", raw: "12025550142", rules: gb, e164: "+12025550142", national: "2025550142", valid: true},
+		{name: "US parentheses", raw: "(202) 555-0177", rules: us, e164: "+12025550177", national: "2025550177", valid: true},
+		{name: "US dots", raw: "202.555.0123", rules: us, e164: "+12025550123", national: "2025550123", valid: true},
+		{name: "US dashes", raw: "202-555-0199", rules: us, e164: "+12025550199", national: "2025550199", valid: true},
+		{name: "US spaced E.164", raw: " +1 202 555 0142 ", rules: us, e164: "+12025550142", national: "2025550142", valid: true},
+		{name: "US 1- prefix", raw: "1-202-555-0142", rules: us, e164: "+12025550142", national: "2025550142", valid: true},
+		{name: "US extension x", raw: "(202) 555-0142 x123", rules: us, e164: "+12025550142", national: "2025550142", ext: "123", valid: true},
+		{name: "US extension ext.", raw: "202.555.0142 ext. 45", rules: us, e164: "+12025550142", national: "2025550142", ext: "45", valid: true},
+		{name: "US E.164 with extension", raw: "+12025550142;ext=7", rules: us, e164: "+12025550142", national: "2025550142", ext: "7", valid: true},
+		{name: "US toll free vanity", raw: "+1 800 FLOWERS", rules: us, e164: "+18003569377", national: "8003569377", valid: true},
+		{name: "US outside-line 9 stripped", raw: "9-1-202-555-0142", rules: pbx, e164: "+12025550142", national: "2025550142", valid: true},
+		{name: "US 9 area code kept when stripping breaks it", raw: "917-555-1234", rules: pbx, e164: "+19175551234", national: "9175551234", valid: true},
+		{name: "US international prefix 011", raw: "011 44 20 7946 0018", rules: us, e164: "+442079460018", national: "02079460018", valid: true},
 
 		// United Kingdom: trunk prefix 0.
-		{name: "UK national in GB org", raw: "020 7946 0018", rules: gb, e164: "+442079460018", national: "02079460018", valid: true, terms: ukTerms},
-		{name: "UK E.164", raw: "+44 20 7946 0018", rules: us, e164: "+442079460018", national: "02079460018", valid: true, terms: ukTerms},
-		{name: "UK digits with country code", raw: "442079460018", rules: us, e164: "+442079460018", national: "02079460018", valid: true, terms: ukTerms},
-		{name: "UK 00 prefix", raw: "0044 20 7946 0018", rules: gb, e164: "+442079460018", national: "02079460018", valid: true, terms: ukTerms},
-		{name: "UK (0) in international form", raw: "+44 (0)20 7946 0018", rules: us, e164: "+442079460018", national: "02079460018", valid: true, terms: ukTerms},
-		{name: "UK national added prefix", raw: "20 7946 0018", rules: addUK, e164: "+442079460018", national: "02079460018", valid: true, terms: ukTerms},
+		{name: "UK national in GB org", raw: "020 7946 0018", rules: gb, e164: "+442079460018", national: "02079460018", valid: true},
+		{name: "UK E.164", raw: "+44 20 7946 0018", rules: us, e164: "+442079460018", national: "02079460018", valid: true},
+		{name: "UK digits with country code", raw: "442079460018", rules: us, e164: "+442079460018", national: "02079460018", valid: true},
+		{name: "UK 00 prefix", raw: "0044 20 7946 0018", rules: gb, e164: "+442079460018", national: "02079460018", valid: true},
+		{name: "UK (0) in international form", raw: "+44 (0)20 7946 0018", rules: us, e164: "+442079460018", national: "02079460018", valid: true},
+		{name: "UK national added prefix", raw: "20 7946 0018", rules: addUK, e164: "+442079460018", national: "02079460018", valid: true},
 
 		// Japan: trunk prefix 0, area code 3.
-		{name: "JP national", raw: "03-1234-5678", rules: jp, e164: "+81312345678", national: "0312345678", valid: true, terms: jpTerms},
-		{name: "JP E.164", raw: "+81312345678", rules: us, e164: "+81312345678", national: "0312345678", valid: true, terms: jpTerms},
-		{name: "JP E.164 spaced", raw: "+81 3 1234 5678", rules: gb, e164: "+81312345678", national: "0312345678", valid: true, terms: jpTerms},
-		{name: "JP digits with country code in US org", raw: "81312345678", rules: us, e164: "+81312345678", national: "0312345678", valid: true, terms: jpTerms},
+		{name: "JP national", raw: "03-1234-5678", rules: jp, e164: "+81312345678", national: "0312345678", valid: true},
+		{name: "JP E.164", raw: "+81312345678", rules: us, e164: "+81312345678", national: "0312345678", valid: true},
+		{name: "JP E.164 spaced", raw: "+81 3 1234 5678", rules: gb, e164: "+81312345678", national: "0312345678", valid: true},
+		{name: "JP digits with country code in US org", raw: "81312345678", rules: us, e164: "+81312345678", national: "0312345678", valid: true},
 		{name: "JP national read in US org is not a number", raw: "03-1234-5678", rules: us},
 
 		// Internal extensions.
@@ -86,9 +80,6 @@ func TestNormalizePhone(t *testing.T) {
 			want := Phone{Raw: tt.raw, E164: tt.e164, National: tt.national, Extension: tt.ext, Valid: tt.valid, Internal: tt.internal}
 			if got != want {
 				t.Errorf("NormalizePhone(%q) = %+v, want %+v", tt.raw, got, want)
-			}
-			if terms := got.SearchTerms(); !slices.Equal(terms, tt.terms) {
-				t.Errorf("SearchTerms(%q) = %q, want %q", tt.raw, terms, tt.terms)
 			}
 		})
 	}

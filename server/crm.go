@@ -318,13 +318,6 @@ func (c *crm) WarmLookup(ctx context.Context, a cti.Agent, number string) {
 	}()
 }
 
-// warming is how many warmed reads wait for their FindByPhone.
-func (c *crm) warming() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.warm)
-}
-
 // cached waits for the lookups being written to the cache.
 func (c *crm) cached() { c.caching.Wait() }
 

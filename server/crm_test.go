@@ -207,3 +207,10 @@ func TestWarmedReadsNoLookupTookAreForgotten(t *testing.T) {
 		t.Errorf("%d warmed reads after %v, want only the newest", n, warmKeep+time.Second)
 	}
 }
+
+// warming is how many warmed reads wait for their FindByPhone.
+func (c *crm) warming() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.warm)
+}

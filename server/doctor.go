@@ -256,12 +256,9 @@ func (s *Server) checkWebhookURL(ctx context.Context) cti.Check {
 		return cti.Check{Name: name, State: cti.CheckUnknown, Detail: "cannot reach " + u + " from this server (" + err.Error() + "); Zoom must reach it from the internet"}
 	}
 	defer resp.Body.Close()
-	var got struct {
-		PlainToken     string `json:"plainToken"`
-		EncryptedToken string `json:"encryptedToken"`
-	}
+	var got zoom.ValidationResponse
 	_ = json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&got)
-	if resp.StatusCode != http.StatusOK || got.PlainToken != plain || got.EncryptedToken != zoom.EncryptedToken(s.cfg.ZoomWebhookSecret, plain) {
+	if resp.StatusCode != http.StatusOK || got != zoom.Validate(s.cfg.ZoomWebhookSecret, plain) {
 		return cti.Failed(name, fmt.Sprintf("%s answered Zoom's validation with %d and not the expected token", u, resp.StatusCode),
 			"Make "+u+" reach this zoomcti (proxy routes, ZOOMCTI_PUBLIC_URL), then re-validate it in the Zoom app's Event Subscriptions.")
 	}

@@ -2,7 +2,9 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync/atomic"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/zoomcti/zoomcti/cti"
+	"github.com/zoomcti/zoomcti/cti/zoom"
 	"github.com/zoomcti/zoomcti/salesforce/sfsim"
 )
 
@@ -39,6 +42,7 @@ func doctorEnv(t *testing.T) *env {
 	})
 	u, _ := url.Parse(e.url)
 	rt.url.Store(u)
+	e.public = rt
 	e.org.Insert("CallCenter", map[string]any{"Name": "Zoom Phone (zoomcti)", "InternalName": "zoomcti", "AdapterUrl": "http://zoomcti.test/softphone"})
 	if a, msg := e.signInAs(e.org.AdminUser().Username); a == nil || !a.Admin {
 		t.Fatalf("admin sign-in: %v %s", a, msg)
@@ -107,6 +111,20 @@ func TestDoctorNamesEachMistakeAndItsFix(t *testing.T) {
 		detail string // in the failure
 		fix    string // in its fix
 	}{
+		{"webhook URL reaches another deployment", func(t *testing.T, e *env) {
+			// A proxy that sends the URL to an old deployment, whose secret
+			// token is another: it answers the challenge with its own HMAC.
+			old := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				var ch struct {
+					Payload struct{ PlainToken string } `json:"payload"`
+				}
+				_ = json.NewDecoder(r.Body).Decode(&ch)
+				_ = json.NewEncoder(w).Encode(zoom.Validate("another-deployments-secret", ch.Payload.PlainToken))
+			}))
+			t.Cleanup(old.Close)
+			u, _ := url.Parse(old.URL)
+			e.public.url.Store(u)
+		}, "Webhook URL", "not the expected token", "re-validate"},
 		{"missing scope", func(t *testing.T, e *env) {
 			e.org.SetAppScopes("api", "refresh_token", "openid", "id", "profile", "email")
 			if a, msg := e.signInAs(e.org.AdminUser().Username); a == nil {

@@ -38,6 +38,9 @@ type env struct {
 	// stop ends the workers' context, as a shutdown does (the HTTP server
 	// keeps answering).
 	stop context.CancelFunc
+	// public routes the server's own requests to its public URL (the
+	// doctor's), when doctorEnv made it.
+	public *toTestServer
 }
 
 func newEnv(t testing.TB) *env {

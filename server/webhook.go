@@ -39,12 +39,6 @@ type queuedEvent struct {
 	Received time.Time       `json:"received"`
 }
 
-// decodeQueued returns the event a queued job holds.
-func decodeQueued(payload []byte) (cti.Event, error) {
-	ev, _, err := decodeQueuedAt(payload)
-	return ev, err
-}
-
 // decodeQueuedAt returns the event a queued job holds and when its webhook
 // arrived.
 func decodeQueuedAt(payload []byte) (cti.Event, time.Time, error) {
@@ -136,10 +130,7 @@ func (s *Server) handleZoomWebhook(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.metrics.webhook(whValidation, cti.KindUnknown)
-		writeJSON(w, http.StatusOK, map[string]string{
-			"plainToken":     plainToken,
-			"encryptedToken": zoom.EncryptedToken(s.cfg.ZoomWebhookSecret, plainToken),
-		})
+		writeJSON(w, http.StatusOK, zoom.Validate(s.cfg.ZoomWebhookSecret, plainToken))
 		return
 	}
 	if ev.Kind == cti.KindUnknown {

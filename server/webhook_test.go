@@ -18,6 +18,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/zoomcti/zoomcti/cti"
 	"github.com/zoomcti/zoomcti/cti/zoom"
 	"github.com/zoomcti/zoomcti/server/store"
 	"github.com/zoomcti/zoomcti/server/store/bolt"
@@ -281,4 +282,10 @@ func TestWebhookStatusBodiesAreJSON(t *testing.T) {
 			}
 		})
 	}
+}
+
+// decodeQueued returns the event a queued job holds.
+func decodeQueued(payload []byte) (cti.Event, error) {
+	ev, _, err := decodeQueuedAt(payload)
+	return ev, err
 }

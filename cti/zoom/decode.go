@@ -158,19 +158,6 @@ func decodeGeneric(body []byte) (ev cti.Event, plainToken string, err error) {
 	return ev, plainToken, nil
 }
 
-// ValidationToken returns the plainToken of an endpoint.url_validation
-// body, and false for any other body.
-func ValidationToken(body []byte) (string, bool) {
-	var env envelope
-	if json.Unmarshal(body, &env) != nil || env.Event != EventURLValidation {
-		return "", false
-	}
-	if env.Payload.PlainToken == "" {
-		return "", false
-	}
-	return env.Payload.PlainToken, true
-}
-
 // decodeObject fills ev from the event-specific part of the payload and
 // returns the object's natural id for the dedupe key.
 func decodeObject(ev *cti.Event, p *payload) (string, error) {

@@ -108,15 +108,17 @@ func TestEncryptedToken(t *testing.T) {
 	}
 }
 
-func TestValidationToken(t *testing.T) {
-	if got, ok := ValidationToken([]byte(vectorCBody)); !ok || got != "FAKEplainToken-000001" {
-		t.Errorf("ValidationToken = %q, %v", got, ok)
-	}
-	if _, ok := ValidationToken([]byte(`{"event":"phone.callee_ringing","payload":{"plainToken":"x"}}`)); ok {
-		t.Error("ValidationToken accepted a non-validation event")
-	}
-	if _, ok := ValidationToken([]byte(`{"event":"endpoint.url_validation","payload":{}}`)); ok {
-		t.Error("ValidationToken accepted an empty token")
+// DecodeWebhook hands back the plainToken of an endpoint.url_validation
+// challenge alone: another event's is no challenge to answer.
+func TestDecodeWebhookReturnsTheValidationToken(t *testing.T) {
+	for _, c := range []struct{ body, want string }{
+		{vectorCBody, "FAKEplainToken-000001"},
+		{`{"event":"phone.callee_ringing","event_ts":1741000300000,"payload":{"plainToken":"x","object":{"call_id":"1"}}}`, ""},
+		{`{"event":"endpoint.url_validation","event_ts":1741000300000,"payload":{}}`, ""},
+	} {
+		if _, got, err := DecodeWebhook([]byte(c.body)); err != nil || got != c.want {
+			t.Errorf("DecodeWebhook(%s) plainToken = %q, %v; want %q", c.body, got, err, c.want)
+		}
 	}
 }
 

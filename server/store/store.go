@@ -221,20 +221,3 @@ type Store interface {
 	// Close releases the store.
 	Close() error
 }
-
-// EnqueueOnce marks dedupeKey on queue for ttl (<= 0: for ever) and
-// enqueues payload in one atomic step, or reports fresh false, writing
-// nothing, when the mark is live.
-func EnqueueOnce(ctx context.Context, s Txner, queue, dedupeKey string, ttl time.Duration, payload []byte) (id string, fresh bool, err error) {
-	ids, err := s.Apply(ctx, Txn{
-		Once:    &Mark{Queue: queue, Key: dedupeKey, TTL: ttl},
-		Enqueue: []NewJob{{Queue: queue, Payload: payload}},
-	})
-	if errors.Is(err, ErrDuplicate) {
-		return "", false, nil
-	}
-	if err != nil {
-		return "", false, err
-	}
-	return ids[0], true, nil
-}

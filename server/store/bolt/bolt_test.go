@@ -183,10 +183,10 @@ func TestEnqueueOnceFailureInBetween(t *testing.T) {
 	fresh := make([]bool, others)
 	for i := range others {
 		wg.Go(func() {
-			_, fresh[i], errs[i] = store.EnqueueOnce(ctx, s, "events", fmt.Sprint("event-", i), time.Hour, []byte("ok"))
+			_, fresh[i], errs[i] = storetest.EnqueueOnce(ctx, s, "events", fmt.Sprint("event-", i), time.Hour, []byte("ok"))
 		})
 	}
-	id, ok, err := store.EnqueueOnce(ctx, s, "events", "doomed", time.Hour, []byte("doomed"))
+	id, ok, err := storetest.EnqueueOnce(ctx, s, "events", "doomed", time.Hour, []byte("doomed"))
 	wg.Wait()
 	if !errors.Is(err, errDiskFull) || ok || id != "" {
 		t.Fatalf("EnqueueOnce failing in between = %q, %v, %v; want the injected error", id, ok, err)
@@ -202,11 +202,11 @@ func TestEnqueueOnceFailureInBetween(t *testing.T) {
 
 	// The failed call left no mark: the redelivery is fresh and stored.
 	failing.Store(false)
-	id, ok, err = store.EnqueueOnce(ctx, s, "events", "doomed", time.Hour, []byte("redelivery"))
+	id, ok, err = storetest.EnqueueOnce(ctx, s, "events", "doomed", time.Hour, []byte("redelivery"))
 	if err != nil || !ok || id == "" {
 		t.Fatalf("redelivery after the failure = %q, %v, %v; want fresh", id, ok, err)
 	}
-	if _, ok, err := store.EnqueueOnce(ctx, s, "events", "doomed", time.Hour, []byte("again")); err != nil || ok {
+	if _, ok, err := storetest.EnqueueOnce(ctx, s, "events", "doomed", time.Hour, []byte("again")); err != nil || ok {
 		t.Fatalf("second redelivery = %v, %v; want a duplicate", ok, err)
 	}
 	if n, err := s.Len(ctx, "events"); err != nil || n != others+1 {
@@ -225,7 +225,7 @@ func TestPurgeExpiredMarks(t *testing.T) {
 		key string
 		ttl time.Duration
 	}{{"short", time.Second}, {"long", time.Hour}, {"forever", 0}} {
-		if _, ok, err := store.EnqueueOnce(ctx, s, "events", m.key, m.ttl, []byte("x")); err != nil || !ok {
+		if _, ok, err := storetest.EnqueueOnce(ctx, s, "events", m.key, m.ttl, []byte("x")); err != nil || !ok {
 			t.Fatalf("EnqueueOnce(%s) = %v, %v", m.key, ok, err)
 		}
 	}

@@ -70,13 +70,6 @@ func (s *Store) commit(fn func(*bbolt.Tx) error) error {
 	return err
 }
 
-// waitingWrites is how many writes wait for the committer.
-func (s *Store) waitingWrites() int {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	return len(s.pending)
-}
-
 // commitLoop is the committer: when told, it takes every write waiting,
 // commits them, answers each, and does so again until none waits. Once
 // Close has begun it commits what waits and takes no more.

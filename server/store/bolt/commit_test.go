@@ -178,3 +178,10 @@ func TestAWriteAfterCloseFails(t *testing.T) {
 		t.Errorf("Set after Close: %v, want %v", err, errClosed)
 	}
 }
+
+// waitingWrites is how many writes wait for the committer.
+func (s *Store) waitingWrites() int {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	return len(s.pending)
+}

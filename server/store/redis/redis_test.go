@@ -291,13 +291,13 @@ func TestEnqueueOnceFailureLeavesNoMark(t *testing.T) {
 			if err := raw.HSet(ctx, prefix+tc.key, "not", "a counter or a set").Err(); err != nil {
 				t.Fatal(err)
 			}
-			if id, ok, err := store.EnqueueOnce(ctx, s, "events", "seen:e1", time.Hour, []byte("first")); err == nil || ok {
+			if id, ok, err := storetest.EnqueueOnce(ctx, s, "events", "seen:e1", time.Hour, []byte("first")); err == nil || ok {
 				t.Fatalf("EnqueueOnce over a broken key = %q, %v, %v; want an error", id, ok, err)
 			}
 			if err := raw.Del(ctx, prefix+tc.key).Err(); err != nil {
 				t.Fatal(err)
 			}
-			id, ok, err := store.EnqueueOnce(ctx, s, "events", "seen:e1", time.Hour, []byte("redelivery"))
+			id, ok, err := storetest.EnqueueOnce(ctx, s, "events", "seen:e1", time.Hour, []byte("redelivery"))
 			if err != nil || !ok {
 				t.Fatalf("redelivery after the failure = %q, %v, %v; want fresh", id, ok, err)
 			}
@@ -323,7 +323,7 @@ func TestQueueKeysShareHashTag(t *testing.T) {
 	s := openPrefix(t, url, prefix)
 	ctx := context.Background()
 	for _, q := range []string{"events", "events.ring", "events{p07}"} {
-		if _, _, err := store.EnqueueOnce(ctx, s, q, "seen:e1", time.Hour, []byte("x")); err != nil {
+		if _, _, err := storetest.EnqueueOnce(ctx, s, q, "seen:e1", time.Hour, []byte("x")); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.Enqueue(ctx, q, []byte("y")); err != nil {

@@ -228,7 +228,7 @@ func testLen(t *testing.T, s store.Store, _ func(time.Duration)) {
 // an id exactly when fresh.
 func enqueueOnce(t *testing.T, s store.Store, queue, key string, ttl time.Duration, payload string) (string, bool) {
 	t.Helper()
-	id, fresh, err := store.EnqueueOnce(ctxFor(t), s, queue, key, ttl, []byte(payload))
+	id, fresh, err := EnqueueOnce(ctxFor(t), s, queue, key, ttl, []byte(payload))
 	if err != nil {
 		t.Fatalf("EnqueueOnce(%q, %q): %v", queue, key, err)
 	}
@@ -315,7 +315,7 @@ func testEnqueueOnceConcurrent(t *testing.T, s store.Store, _ func(time.Duration
 	)
 	for i := range callers {
 		wg.Go(func() {
-			id, ok, err := store.EnqueueOnce(ctx, s, "q", "event-1", time.Hour, []byte(fmt.Sprint("delivery-", i)))
+			id, ok, err := EnqueueOnce(ctx, s, "q", "event-1", time.Hour, []byte(fmt.Sprint("delivery-", i)))
 			if err != nil {
 				t.Errorf("EnqueueOnce: %v", err)
 				return

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -164,7 +165,7 @@ func testApplyOnce(t *testing.T, s store.Store, advance func(time.Duration)) {
 	if _, err := s.Apply(ctx, txn("again")); !errors.Is(err, store.ErrDuplicate) {
 		t.Fatalf("second Apply = %v, want ErrDuplicate", err)
 	}
-	if _, fresh, err := store.EnqueueOnce(ctx, s, "events", "seen:e1", ttl, []byte("x")); err != nil || fresh {
+	if _, fresh, err := EnqueueOnce(ctx, s, "events", "seen:e1", ttl, []byte("x")); err != nil || fresh {
 		t.Fatalf("EnqueueOnce after Apply with the same mark = fresh %v, %v; want a duplicate", fresh, err)
 	}
 	wantLen(t, s, "events", 1)
@@ -227,4 +228,22 @@ func testApplyConcurrentCAS(t *testing.T, s store.Store, _ func(time.Duration)) 
 		t.Fatal(err)
 	}
 	wantValue(t, s, "counter", fmt.Sprint(writers*each))
+}
+
+// EnqueueOnce marks dedupeKey on queue for ttl (<= 0: for ever) and
+// enqueues payload in one atomic step, or reports fresh false, writing
+// nothing, when the mark is live: the webhook intake's write, as the
+// contract's tests make it.
+func EnqueueOnce(ctx context.Context, s store.Txner, queue, dedupeKey string, ttl time.Duration, payload []byte) (id string, fresh bool, err error) {
+	ids, err := s.Apply(ctx, store.Txn{
+		Once:    &store.Mark{Queue: queue, Key: dedupeKey, TTL: ttl},
+		Enqueue: []store.NewJob{{Queue: queue, Payload: payload}},
+	})
+	if errors.Is(err, store.ErrDuplicate) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	return ids[0], true, nil
 }
