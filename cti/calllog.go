@@ -359,16 +359,43 @@ func (e *Engine) HandBack(ctx context.Context, job Job) error {
 	return nil
 }
 
+// claimFresh is how soon after the claim stored with a job its first
+// attempt must start to write under it as it is: the claim then has at
+// least writeClaim-claimFresh left, more than a job may run (the server
+// bounds a job at its lease less 10 s, 110 s). A first attempt that starts
+// later (its job waited out a backlog, or its org's API pause) renews the
+// claim before it writes.
+const claimFresh = 10 * time.Second
+
 // ownsClaim reports whether the claim stored with a job is still in place
-// for its first attempt. A later attempt never trusts it: the first may have
-// written the Task before it died, so it claims again (and, once the claim
-// has run out, asks Salesforce first).
+// for its first attempt, with time enough for the write. A later attempt
+// never trusts it: the first may have written the Task before it died, so
+// it claims again (and, once the claim has run out, asks Salesforce first).
+//
+// A first attempt whose claim is still its own but has run out, or nearly,
+// renews it in a step that expects it unchanged: nobody else can have
+// written the Task (every other writer takes the claim with such a step
+// first), and without the renewal another attempt (a reconcile's) could
+// take the run-out claim, find no Task yet, and write a second one beside
+// this attempt's.
 func (e *Engine) ownsClaim(ctx context.Context, base, claim string, attempts int) bool {
 	if claim == "" || attempts != 1 {
 		return false
 	}
-	cur, err := e.cfg.KV.Get(ctx, base+":writing")
-	return err == nil && string(cur) == claim
+	key := base + ":writing"
+	cur, err := e.cfg.KV.Get(ctx, key)
+	if err != nil || string(cur) != claim {
+		return false
+	}
+	if until, err := time.Parse(time.RFC3339Nano, claim); err == nil && e.now().Add(writeClaim-claimFresh).Before(until) {
+		return true
+	}
+	renewed := []byte(e.now().Add(writeClaim).UTC().Format(time.RFC3339Nano))
+	_, err = e.cfg.KV.Apply(ctx, Txn{
+		Expect: []Cond{{Key: key, Value: cur}},
+		Set:    []Put{{Key: key, Value: renewed, TTL: loggedTTL}},
+	})
+	return err == nil
 }
 
 // releaseWrite ends this attempt's claim early, after a failure: the next

@@ -321,6 +321,57 @@ func TestDeathAfterTheTaskWrite(t *testing.T) {
 	}
 }
 
+// A Task write whose first attempt comes after the claim stored with it
+// ran out (its job waited out a backlog, or the org's API pause) renews the
+// claim before it writes: another attempt at the same log that comes
+// meanwhile (a reconcile's) is told busy, instead of taking the run-out
+// claim, finding no Task yet and writing a second one. A first attempt
+// that comes at once writes under the claim as it was stored.
+func TestALateFirstAttemptRenewsItsClaimBeforeWriting(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		wait  time.Duration
+		renew bool
+	}{
+		{"at once", 0, false},
+		{"within claimFresh", claimFresh - time.Second, false},
+		{"after claimFresh", claimFresh + time.Second, true},
+		{"after the claim ran out", writeClaim + time.Minute, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.talk(f.inbound("C1", ada), time.Minute)
+			f.clock.Advance(c.wait)
+			base := logKey(*f.alice, "C1")
+			var sets int
+			f.kv.fail = func(op, key string) error {
+				if op == "set" && key == base+":writing" {
+					sets++
+				}
+				return nil
+			}
+			var other error = errors.New("no Task was created")
+			f.crm.onCreate = func() {
+				f.kv.fail = nil
+				_, other = f.e.claimWrite(context.Background(), base)
+			}
+			if errs := f.runDue(); len(errs) != 0 {
+				t.Fatalf("the first attempt: %v", errs)
+			}
+			if !errors.Is(other, ErrBusy) {
+				t.Errorf("another attempt while the first wrote: %v, want busy", other)
+			}
+			if renewed := sets > 0; renewed != c.renew {
+				t.Errorf("the claim renewed: %v, want %v", renewed, c.renew)
+			}
+			f.crm.only(t)
+			if f.crm.creates != 1 || f.crm.finds != 0 {
+				t.Errorf("%d creates, %d finds; want 1 and 0", f.crm.creates, f.crm.finds)
+			}
+		})
+	}
+}
+
 // A Task write handed back before it ran (its instance shutting down) gives
 // up the write claim its event stored with it: the instance that takes it
 // next writes the Task at once, rather than waiting for the claim to run
