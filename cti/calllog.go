@@ -17,7 +17,8 @@ type LogJob struct {
 	Lookup string `json:"lookup,omitempty"`
 	// Claim is the write claim stored with the job when it was enqueued
 	// (see claimWrite): the job's first attempt finding it still in place
-	// owns the write without claiming it again.
+	// owns the write without claiming it again, renewing it first when the
+	// attempt starts late (ownsClaim).
 	Claim string `json:"claim,omitempty"`
 }
 
