@@ -376,9 +376,12 @@ const claimFresh = 10 * time.Second
 // A first attempt whose claim is still its own but has run out, or nearly,
 // renews it in a step that expects it unchanged: nobody else can have
 // written the Task (every other writer takes the claim with such a step
-// first), and without the renewal another attempt (a reconcile's) could
-// take the run-out claim, find no Task yet, and write a second one beside
-// this attempt's.
+// first), and without the renewal another job for the same log could take
+// the run-out claim, find no Task yet, and write a second one beside this
+// attempt's. (Such a job is rare: while the call's state lasts, callTTL, it
+// says the log is queued and no second job is made; after that a reconcile
+// or a late call-history event queues one, and an org's API pause that
+// held the first can release both at once.)
 func (e *Engine) ownsClaim(ctx context.Context, base, claim string, attempts int) bool {
 	if claim == "" || attempts != 1 {
 		return false

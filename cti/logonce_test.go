@@ -324,7 +324,7 @@ func TestDeathAfterTheTaskWrite(t *testing.T) {
 // A Task write whose first attempt comes after the claim stored with it
 // ran out (its job waited out a backlog, or the org's API pause) renews the
 // claim before it writes: another attempt at the same log that comes
-// meanwhile (a reconcile's) is told busy, instead of taking the run-out
+// meanwhile (another job for the same log) is told busy, instead of taking the run-out
 // claim, finding no Task yet and writing a second one. A first attempt
 // that comes at once writes under the claim as it was stored.
 func TestALateFirstAttemptRenewsItsClaimBeforeWriting(t *testing.T) {
