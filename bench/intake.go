@@ -378,10 +378,10 @@ func (r *IntakeReport) String() string {
 	if len(r.Rounds) > 1 {
 		ratios := make([]string, len(r.Rounds))
 		for i, x := range r.Rounds {
-			ratios[i] = fmt.Sprintf("%.2f", x.Ratio())
+			ratios[i] = fmt.Sprintf("%.0f%%", 100*x.Ratio())
 		}
-		p("  zoomcti / bare, round by round: %s; the table is round %d, the median (%.2f)",
-			strings.Join(ratios, ", "), r.Median+1, r.Rounds[r.Median].Ratio())
+		p("  zoomcti's intake takes, round by round: %s of the bare handler's deliveries a second; the table is round %d, the median (%.0f%%)",
+			strings.Join(ratios, ", "), r.Median+1, 100*r.Rounds[r.Median].Ratio())
 	}
 	p("  (CPU/delivery is the whole process, the senders' signing and HTTP included)")
 	if per := func(x IntakeResult) float64 {

@@ -82,8 +82,8 @@ func TestAnIntakeReportShowsTheMedianRound(t *testing.T) {
 		line   string
 	}{
 		{[]IntakeRound{round(100, 40)}, 0, ""},
-		{[]IntakeRound{round(100, 40), round(100, 30), round(100, 50)}, 0, "zoomcti / bare, round by round: 0.40, 0.30, 0.50; the table is round 1, the median (0.40)"},
-		{[]IntakeRound{round(100, 50), round(200, 60), round(100, 35), round(100, 45)}, 2, "zoomcti / bare, round by round: 0.50, 0.30, 0.35, 0.45; the table is round 3, the median (0.35)"},
+		{[]IntakeRound{round(100, 40), round(100, 30), round(100, 50)}, 0, "zoomcti's intake takes, round by round: 40%, 30%, 50% of the bare handler's deliveries a second; the table is round 1, the median (40%)"},
+		{[]IntakeRound{round(100, 50), round(200, 60), round(100, 35), round(100, 45)}, 2, "zoomcti's intake takes, round by round: 50%, 30%, 35%, 45% of the bare handler's deliveries a second; the table is round 3, the median (35%)"},
 	} {
 		r := &IntakeReport{Rounds: c.rounds}
 		r.pickMedian()
