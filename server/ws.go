@@ -159,10 +159,13 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	}
 	agent := &rec.Agent
 	c := &wsConn{ws: ws, agent: *agent, token: hello.Token, send: make(chan []byte, wsSendBuffer), done: make(chan struct{}), close: make(chan int, 1)}
+	// Warming is counted before the softphone is: whoever sees it
+	// connected (Gauges.Softphones) and then Warming at 0 knows the agent's
+	// describes were read (the bench and the tests wait so).
+	s.warmAgent(*agent)
 	s.hub.add(c)
 	s.metrics.wsOpened.Inc()
 	s.noteEvidence(r.Context(), agent.OrgID, factSoftphone) // the utility bar item exists
-	s.warmAgent(*agent)
 
 	greeting := map[string]any{"type": "hello", "agent": agentView(*rec), "presence": s.presence(r.Context(), *agent)}
 	if set, err := s.settings(r.Context(), agent.OrgID); err == nil {
