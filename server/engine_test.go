@@ -108,13 +108,7 @@ func TestCallLogSurvivesSalesforceOutage(t *testing.T) {
 	for _, b := range bodies[1:] {
 		e.send(b)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for len(e.tasks("7400000000000000401")) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the call log was never written after Salesforce came back")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitFor(t, 30*time.Second, func() bool { return len(e.tasks("7400000000000000401")) > 0 }, "the call log written after Salesforce came back")
 	e.drain()
 	if n := len(e.tasks("7400000000000000401")); n != 1 {
 		t.Fatalf("%d Tasks, want 1", n)

@@ -434,8 +434,22 @@ func TestHealthCountsAPopThatWaitedForSalesforce(t *testing.T) {
 	e := newEnv(t)
 	ws := e.connectSoftphone()
 	defer ws.Close()
-	e.org.InjectFaults(503, 20) // every try of the ringing event's lookup
+	// The faults are for the ringing event's lookup, not the describes the
+	// connect reads: how many of them those took decided how long the
+	// lookup waited.
+	e.loadDescribes()
+	e.org.InjectFaults(503, 1000) // Salesforce down until the card says so
 	e.send(sim2Ringing(t, "7400000000000001931"))
+	for {
+		m := readMsg(t, ws, "call", 15*time.Second)
+		if m["pop"] != nil {
+			t.Fatalf("popped while Salesforce was down: %v", m)
+		}
+		if c, _ := m["call"].(map[string]any); c["lookup"] == "waiting" {
+			break
+		}
+	}
+	e.org.InjectFaults(503, 0) // back: the lookup job's next try finds the caller
 	for {
 		m := readMsg(t, ws, "call", 15*time.Second)
 		if m["pop"] != nil {
