@@ -104,10 +104,10 @@ func TestIntakeComparesBareHandlerAndServer(t *testing.T) {
 	}
 }
 
-// Rounds measure both targets again, each round against a zoomcti of its
-// own, and the report shows every round.
+// Rounds measure every target again (the floor too, with Floor), each
+// round against a zoomcti of its own, and the report shows every round.
 func TestIntakeRunsRounds(t *testing.T) {
-	rep, err := RunIntake(context.Background(), IntakeConfig{Senders: 4, Duration: 200 * time.Millisecond, Rounds: 2})
+	rep, err := RunIntake(context.Background(), IntakeConfig{Senders: 4, Duration: 200 * time.Millisecond, Rounds: 2, Floor: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,8 +118,8 @@ func TestIntakeRunsRounds(t *testing.T) {
 		t.Fatalf("%d rounds, want 2", len(rep.Rounds))
 	}
 	for i, r := range rep.Rounds {
-		if r.Bare.Accepted == 0 || r.Server.Accepted == 0 {
-			t.Errorf("round %d accepted: bare %d, server %d", i+1, r.Bare.Accepted, r.Server.Accepted)
+		if r.Bare.Accepted == 0 || r.Floor.Accepted == 0 || r.Server.Accepted == 0 {
+			t.Errorf("round %d accepted: bare %d, floor %d, server %d", i+1, r.Bare.Accepted, r.Floor.Accepted, r.Server.Accepted)
 		}
 	}
 	if !strings.Contains(rep.String(), "round by round") {

@@ -40,7 +40,12 @@ type IntakeConfig struct {
 	// other (1). A machine whose speed changes under a run moves one
 	// round's ratio by a tenth or more; rounds interleave the targets so
 	// that both meet the same machine, and the report takes the median.
-	Rounds   int
+	Rounds int
+	// Floor also measures, in each round after the bare handler, the bare
+	// handler storing each delivery the plainest durable way the same
+	// kind of store allows (intake_floor.go): what any durable intake
+	// pays, before zoomcti's decoding, queue job and batching.
+	Floor    bool
 	Progress io.Writer
 	// CPUProfile, when set, receives a CPU profile of the zoomcti phase
 	// alone (go tool pprof), of the first round.
@@ -77,12 +82,15 @@ type IntakeReport struct {
 	// round, by default).
 	Bare   IntakeResult
 	Server IntakeResult
-	Rounds []IntakeRound // every round, in the order run
-	Median int           // the index in Rounds of Bare and Server's round
+	Floor  IntakeResult // with Config.Floor
+	// FloorName says how the floor stored each delivery.
+	FloorName string
+	Rounds    []IntakeRound // every round, in the order run
+	Median    int           // the index in Rounds of Bare and Server's round
 }
 
 // IntakeRound is one measurement of both targets, one after the other.
-type IntakeRound struct{ Bare, Server IntakeResult }
+type IntakeRound struct{ Bare, Floor, Server IntakeResult }
 
 // Ratio is zoomcti's deliveries a second over the bare handler's (the
 // share issue 9 asks to be at least 0.5); 0 when the bare handler took none.
@@ -105,7 +113,7 @@ func (r *IntakeReport) pickMedian() {
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(r.Rounds[a].Ratio(), r.Rounds[b].Ratio()) })
 	r.Median = order[(len(order)-1)/2]
-	r.Bare, r.Server = r.Rounds[r.Median].Bare, r.Rounds[r.Median].Server
+	r.Bare, r.Floor, r.Server = r.Rounds[r.Median].Bare, r.Rounds[r.Median].Floor, r.Rounds[r.Median].Server
 }
 
 // RunIntake sends signed phone.callee_ringing deliveries, each a different
@@ -139,11 +147,11 @@ func RunIntake(ctx context.Context, cfg IntakeConfig) (*IntakeReport, error) {
 		if i > 0 {
 			profile = nil
 		}
-		round, store, err := intakeRound(ctx, cfg, secret, profile, progress)
+		round, store, floor, err := intakeRound(ctx, cfg, secret, profile, progress)
 		if err != nil {
 			return nil, err
 		}
-		rep.Store = store
+		rep.Store, rep.FloorName = store, floor
 		rep.Rounds = append(rep.Rounds, round)
 		if ctx.Err() != nil {
 			break
@@ -155,31 +163,60 @@ func RunIntake(ctx context.Context, cfg IntakeConfig) (*IntakeReport, error) {
 
 // intakeRound measures the bare handler, then a zoomcti of its own (a
 // fresh store: no round sends to the queues another filled).
-func intakeRound(ctx context.Context, cfg IntakeConfig, secret string, profile io.Writer, progress func(string, ...any)) (IntakeRound, string, error) {
-	var round IntakeRound
+func intakeRound(ctx context.Context, cfg IntakeConfig, secret string, profile io.Writer, progress func(string, ...any)) (round IntakeRound, storeName, floorName string, err error) {
 	progress("bare handler (signature and timestamp only), %d senders for %s", cfg.Senders, cfg.Duration)
 	bare, err := serveLoopback(bareIntake(secret))
 	if err != nil {
-		return round, "", err
+		return round, "", "", err
 	}
 	round.Bare = sendFor(ctx, bare.url, secret, cfg)
 	bare.close()
+	if cfg.Floor {
+		st, err := openFloor(ctx, cfg.RedisURL)
+		if err != nil {
+			return round, "", "", err
+		}
+		floorName = st.name
+		progress("bare handler and a plain durable write (%s), %d senders for %s", st.name, cfg.Senders, cfg.Duration)
+		floor, err := serveLoopback(floorIntake(secret, st))
+		if err != nil {
+			st.close()
+			return round, "", "", err
+		}
+		var redis0 time.Duration
+		if cfg.RedisURL != "" {
+			redis0, err = redisstore.ServerCPU(ctx, cfg.RedisURL)
+		}
+		if err == nil {
+			round.Floor = sendFor(ctx, floor.url, secret, cfg)
+			if cfg.RedisURL != "" {
+				var redis1 time.Duration
+				redis1, err = redisstore.ServerCPU(ctx, cfg.RedisURL)
+				round.Floor.StoreCPU = redis1 - redis0
+			}
+		}
+		floor.close()
+		st.close()
+		if err != nil {
+			return round, "", "", fmt.Errorf("intake: %w", err)
+		}
+	}
 
 	srv, err := intakeServer(ctx, secret, cfg.RedisURL)
 	if err != nil {
-		return round, "", err
+		return round, "", "", err
 	}
 	defer srv.close()
 	progress("POST /webhooks/zoom of zoomcti (store %s), %d senders for %s", srv.storeName, cfg.Senders, cfg.Duration)
 	if profile != nil {
 		if err := pprof.StartCPUProfile(profile); err != nil {
-			return round, "", fmt.Errorf("intake: cpu profile: %w", err)
+			return round, "", "", fmt.Errorf("intake: cpu profile: %w", err)
 		}
 	}
 	var redis0 time.Duration
 	if cfg.RedisURL != "" {
 		if redis0, err = redisstore.ServerCPU(ctx, cfg.RedisURL); err != nil {
-			return round, "", fmt.Errorf("intake: %w", err)
+			return round, "", "", fmt.Errorf("intake: %w", err)
 		}
 	}
 	round.Server = sendFor(ctx, srv.url, secret, cfg)
@@ -189,11 +226,11 @@ func intakeRound(ctx context.Context, cfg IntakeConfig, secret string, profile i
 	if cfg.RedisURL != "" {
 		redis1, err := redisstore.ServerCPU(ctx, cfg.RedisURL)
 		if err != nil {
-			return round, "", fmt.Errorf("intake: %w", err)
+			return round, "", "", fmt.Errorf("intake: %w", err)
 		}
 		round.Server.StoreCPU = redis1 - redis0
 	}
-	return round, srv.storeName, nil
+	return round, srv.storeName, floorName, nil
 }
 
 // bareIntake is the least a webhook intake must do: read the body and
@@ -369,11 +406,18 @@ func (r *IntakeReport) String() string {
 		p("  %-34s %10.0f %8d %9s %9s %9s %10.0f µs", name, x.PerSecond(), x.Failed, ms(x.Ack.P50), ms(x.Ack.P99), ms(x.Ack.Max), per)
 	}
 	row("bare handler (HMAC + timestamp)", r.Bare)
+	if r.FloorName != "" {
+		row("bare handler + plain durable write", r.Floor)
+	}
 	row("zoomcti POST /webhooks/zoom", r.Server)
 	p("")
 	if r.Server.PerSecond() > 0 {
 		p("  ratio bare / zoomcti: %.2f   (zoomcti's intake takes %.0f%% of the deliveries a second the bare handler takes)",
 			r.Bare.PerSecond()/r.Server.PerSecond(), 100*r.Server.PerSecond()/max(r.Bare.PerSecond(), 1e-9))
+	}
+	if r.FloorName != "" && r.Floor.PerSecond() > 0 {
+		p("  the plain durable write (%s) leaves the bare handler %.0f%% of its deliveries a second; zoomcti's intake takes %.0f%% of that handler's",
+			r.FloorName, 100*r.Floor.PerSecond()/max(r.Bare.PerSecond(), 1e-9), 100*r.Server.PerSecond()/r.Floor.PerSecond())
 	}
 	if len(r.Rounds) > 1 {
 		ratios := make([]string, len(r.Rounds))
@@ -391,8 +435,12 @@ func (r *IntakeReport) String() string {
 		return float64(x.CPU+x.StoreCPU) / float64(x.Accepted) / float64(time.Microsecond)
 	}; per(r.Bare) > 0 && per(r.Server) > 0 {
 		if r.Server.StoreCPU > 0 {
-			p("  redis-server: %.0f µs CPU per delivery (its own process, not in the column above)",
-				float64(r.Server.StoreCPU)/float64(r.Server.Accepted)/float64(time.Microsecond))
+			floor := ""
+			if r.Floor.StoreCPU > 0 && r.Floor.Accepted > 0 {
+				floor = fmt.Sprintf("; %.0f for the plain durable write", float64(r.Floor.StoreCPU)/float64(r.Floor.Accepted)/float64(time.Microsecond))
+			}
+			p("  redis-server: %.0f µs CPU per delivery (its own process, not in the column above)%s",
+				float64(r.Server.StoreCPU)/float64(r.Server.Accepted)/float64(time.Microsecond), floor)
 		}
 		p("  CPU per delivery, every process: bare %.0f µs, zoomcti %.0f µs: with every core busy the ratio could be at most %.2f",
 			per(r.Bare), per(r.Server), per(r.Bare)/per(r.Server))
@@ -426,13 +474,14 @@ func (r *IntakeReport) Err() error {
 	if len(rounds) == 0 {
 		rounds = []IntakeRound{{Bare: r.Bare, Server: r.Server}}
 	}
-	var bare, srv int
+	var bare, floor, srv int
 	for _, x := range rounds {
 		bare += x.Bare.Failed
+		floor += x.Floor.Failed
 		srv += x.Server.Failed
 	}
-	if bare > 0 || srv > 0 {
-		return fmt.Errorf("bench intake: %d deliveries failed on the bare handler, %d on zoomcti", bare, srv)
+	if bare > 0 || floor > 0 || srv > 0 {
+		return fmt.Errorf("bench intake: %d deliveries failed on the bare handler, %d on the plain durable write, %d on zoomcti", bare, floor, srv)
 	}
 	return nil
 }

@@ -14,7 +14,7 @@ import (
 
 const benchHelp = `
 Usage: zoomcti bench [--agents 1000] [--rate 50] [--duration 30s] [--sf-latency 50ms] [--redis URL]
-       zoomcti bench intake [--senders 32] [--duration 10s] [--rounds 1] [--redis URL]
+       zoomcti bench intake [--senders 32] [--duration 10s] [--rounds 1] [--floor] [--redis URL]
 
 Load-tests zoomcti on this machine: starts a zoomcti (with its default
 settings) and an emulated Salesforce org and Zoom, all on 127.0.0.1; signs
@@ -42,7 +42,7 @@ ratio.
 `
 
 const intakeHelp = `
-Usage: zoomcti bench intake [--senders 32] [--duration 10s] [--rounds 1] [--redis URL] [--cpuprofile FILE]
+Usage: zoomcti bench intake [--senders 32] [--duration 10s] [--rounds 1] [--floor] [--redis URL] [--cpuprofile FILE]
 
 Measures the webhook intake alone: --senders concurrent senders post
 signed phone.callee_ringing events (each a new call) over kept-alive
@@ -54,6 +54,11 @@ their ratio, and exits 1 if any delivery was refused. With --rounds N it
 measures both N times, one after the other (each round with a zoomcti and
 store of its own), prints every round's ratio and shows the median round:
 on a machine whose speed changes, one round's ratio moves by a tenth.
+With --floor each round also measures, after the bare handler, the bare
+handler storing each delivery the plainest durable way the store allows
+(Redis: a MULTI of SET NX PX and RPUSH per delivery; embedded: bbolt's
+own group commit, DB.Batch, of a mark and the body): the write any
+durable intake pays, without zoomcti's decoding, job and batching.
 
 The store is an embedded file in a temporary directory, or with --redis
 that Redis, under a fresh key prefix that is deleted afterwards.
@@ -66,6 +71,7 @@ func cmdBenchIntake(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "how long each target is sent to")
 	fs.StringVar(&cfg.RedisURL, "redis", "", "use this Redis (redis://host:port/db, or redis+cluster://host:port?addr=host2:port2 for a Redis Cluster) instead of an embedded store")
 	fs.IntVar(&cfg.Rounds, "rounds", 1, "measure both targets this many times, one after the other, and report the median round (at most 100)")
+	fs.BoolVar(&cfg.Floor, "floor", false, "also measure the bare handler storing each delivery the plainest durable way the store allows (the least any durable intake pays)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the first round's zoomcti phase to this file (go tool pprof)")
 	if err := parse(fs, args); err != nil {
 		return err

@@ -84,6 +84,17 @@ func CheckURL(raw string) error {
 	return err
 }
 
+// NewClient returns a client for raw as Open connects one, without the
+// store around it: what the bench's plainest durable intake writes with.
+// Its errors never repeat the URL.
+func NewClient(raw string) (goredis.UniversalClient, error) {
+	c, _, err := parseURL(raw)
+	if err != nil {
+		return nil, fmt.Errorf("redis: %w", err)
+	}
+	return c, nil
+}
+
 // parseURL returns the client raw names and the address to name in errors.
 func parseURL(raw string) (goredis.UniversalClient, string, error) {
 	if IsClusterURL(raw) {
