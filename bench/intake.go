@@ -89,7 +89,8 @@ type IntakeReport struct {
 	Median    int           // the index in Rounds of Bare and Server's round
 }
 
-// IntakeRound is one measurement of both targets, one after the other.
+// IntakeRound is one measurement of every target, one after the other
+// (Floor is zero without IntakeConfig.Floor).
 type IntakeRound struct{ Bare, Floor, Server IntakeResult }
 
 // Ratio is zoomcti's deliveries a second over the bare handler's (the
@@ -161,8 +162,9 @@ func RunIntake(ctx context.Context, cfg IntakeConfig) (*IntakeReport, error) {
 	return rep, ctx.Err()
 }
 
-// intakeRound measures the bare handler, then a zoomcti of its own (a
-// fresh store: no round sends to the queues another filled).
+// intakeRound measures the bare handler, then with cfg.Floor the floor (a
+// store of its own), then a zoomcti of its own (a fresh store: no round
+// sends to the queues another filled).
 func intakeRound(ctx context.Context, cfg IntakeConfig, secret string, profile io.Writer, progress func(string, ...any)) (round IntakeRound, storeName, floorName string, err error) {
 	progress("bare handler (signature and timestamp only), %d senders for %s", cfg.Senders, cfg.Duration)
 	bare, err := serveLoopback(bareIntake(secret))
