@@ -240,19 +240,28 @@ func intakeRound(ctx context.Context, cfg IntakeConfig, secret string, profile i
 // functions.
 func bareIntake(secret string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
-		if err != nil {
-			http.Error(w, "cannot read body", http.StatusBadRequest)
-			return
-		}
-		ts := r.Header.Get(zoom.HeaderTimestamp)
-		if zoom.CheckTimestamp(ts, time.Now(), zoom.MaxWebhookAge, zoom.MaxClockSkew) != nil || !zoom.Verify(secret, ts, body, r.Header.Get(zoom.HeaderSignature)) {
-			http.Error(w, "unauthorized", http.StatusUnauthorized)
+		if _, ok := verifiedBody(w, r, secret); !ok {
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"status":"received"}`)
 	})
+}
+
+// verifiedBody reads r's body and checks its timestamp and signature, or
+// answers the refusal and reports false.
+func verifiedBody(w http.ResponseWriter, r *http.Request, secret string) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err != nil {
+		http.Error(w, "cannot read body", http.StatusBadRequest)
+		return nil, false
+	}
+	ts := r.Header.Get(zoom.HeaderTimestamp)
+	if zoom.CheckTimestamp(ts, time.Now(), zoom.MaxWebhookAge, zoom.MaxClockSkew) != nil || !zoom.Verify(secret, ts, body, r.Header.Get(zoom.HeaderSignature)) {
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
+		return nil, false
+	}
+	return body, true
 }
 
 // loopback is an HTTP server on 127.0.0.1.

@@ -24,7 +24,6 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/zoomcti/zoomcti/cti/zoom"
 	redisstore "github.com/zoomcti/zoomcti/server/store/redis"
 )
 
@@ -147,14 +146,8 @@ func openRedisFloor(ctx context.Context, redisURL string) (*floorStore, error) {
 // by its body's hash, before its 200.
 func floorIntake(secret string, st *floorStore) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
-		if err != nil {
-			http.Error(w, "cannot read body", http.StatusBadRequest)
-			return
-		}
-		ts := r.Header.Get(zoom.HeaderTimestamp)
-		if zoom.CheckTimestamp(ts, time.Now(), zoom.MaxWebhookAge, zoom.MaxClockSkew) != nil || !zoom.Verify(secret, ts, body, r.Header.Get(zoom.HeaderSignature)) {
-			http.Error(w, "unauthorized", http.StatusUnauthorized)
+		body, ok := verifiedBody(w, r, secret)
+		if !ok {
 			return
 		}
 		sum := sha256.Sum256(body)
