@@ -285,7 +285,7 @@ type nginxProxy struct {
 }
 
 // nginxConf is the proxy's configuration. Its upstream servers' parameters,
-// map and location block are deploy/nginx.conf's, directive for directive
+// map and location blocks are deploy/nginx.conf's, directive for directive
 // (TestFaultNginxMatchesDeploy checks): what the guide recommends is what
 // the fault runs test.
 const nginxConf = `# zoomcti faults: the instances behind a round-robin proxy.
@@ -330,6 +330,18 @@ http {
             proxy_connect_timeout 1s;
             proxy_read_timeout 1h;
             proxy_send_timeout 1h;
+        }
+
+        location = /webhooks/zoom {
+            proxy_pass http://zoomcti;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_connect_timeout 1s;
+            proxy_next_upstream error timeout non_idempotent;
+            proxy_next_upstream_timeout 2s;
         }
     }
 }

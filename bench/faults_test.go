@@ -16,7 +16,7 @@ import (
 // TestFaultNginxMatchesDeploy: the fault runs put the instances behind the
 // proxy settings the guide ships (deploy/nginx.conf): the same upstream
 // server parameters and keepalive, the same websocket map, the same
-// location block, directive for directive.
+// location blocks, directive for directive.
 func TestFaultNginxMatchesDeploy(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join("..", "deploy", "nginx.conf"))
 	if err != nil {
@@ -33,6 +33,7 @@ func TestFaultNginxMatchesDeploy(t *testing.T) {
 		{"upstream keepalive", directives(`(?s)upstream zoomcti \{(.*?)\}`, `^keepalive\b`)},
 		{"websocket map", directives(`(?s)map \$http_upgrade \$connection_upgrade \{(.*?)\}`, ``)},
 		{"location /", directives(`(?s)location / \{(.*?)\}`, ``)},
+		{"location = /webhooks/zoom", directives(`(?s)location = /webhooks/zoom \{(.*?)\}`, ``)},
 	} {
 		want, got := part.of(deploy), part.of(ours)
 		if len(want) == 0 {
