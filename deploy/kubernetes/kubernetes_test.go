@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -398,6 +399,7 @@ func TestManifests(t *testing.T) {
 			t.Errorf("%s = %q, want several minutes at least (a quiet websocket)", a, ing.Annotations[a])
 		}
 	}
+	checkWebhookIngress(t, m, ing)
 
 	// Redis, for trying it out: persistent, and where ZOOMCTI_REDIS_URL says.
 	rs := m.statefulSets["redis"]
@@ -456,4 +458,56 @@ func show[T any](p *T) string {
 		return "unset"
 	}
 	return fmt.Sprint(*p)
+}
+
+// nextUpstream is what ingress-nginx's proxy-next-upstream annotation
+// takes (its annotation validator's pattern): any other value is refused
+// and the Ingress ignored.
+var nextUpstream = regexp.MustCompile(`^((error|timeout|invalid_header|http_500|http_502|http_503|http_504|http_403|http_404|http_429|non_idempotent|off)\s?)+$`)
+
+// checkWebhookIngress: Zoom's webhooks have an Ingress of their own, on the
+// main one's host and TLS, that passes a webhook a dying pod held to
+// another pod (non_idempotent, within Zoom's 3 s) and lets bodies up to
+// zoomcti's 1 MiB through; no other path gets non_idempotent.
+func checkWebhookIngress(t *testing.T, m *manifests, main *networkingv1.Ingress) {
+	t.Helper()
+	const next = "nginx.ingress.kubernetes.io/proxy-next-upstream"
+	if strings.Contains(main.Annotations[next], "non_idempotent") {
+		t.Errorf("the Ingress %s retries every POST on another pod (%s = %q): only webhooks are idempotent", main.Name, next, main.Annotations[next])
+	}
+	wh := m.ingresses["zoomcti-webhooks"]
+	if wh == nil {
+		t.Fatal("no zoomcti-webhooks Ingress")
+	}
+	if v := wh.Annotations[next]; !nextUpstream.MatchString(v) || !strings.Contains(v, "non_idempotent") || !strings.Contains(v, "error") {
+		t.Errorf("%s = %q on the webhooks' Ingress: want error and non_idempotent, in a value ingress-nginx takes", next, v)
+	}
+	if n, err := strconv.Atoi(wh.Annotations[next+"-timeout"]); err != nil || n < 1 || n > 2 {
+		t.Errorf("%s-timeout = %q: want 1 or 2 s, within Zoom's 3", next, wh.Annotations[next+"-timeout"])
+	}
+	if wh.Annotations["nginx.ingress.kubernetes.io/proxy-body-size"] != main.Annotations["nginx.ingress.kubernetes.io/proxy-body-size"] {
+		t.Errorf("the webhooks' Ingress lets bodies of %q through, the main one %q", wh.Annotations["nginx.ingress.kubernetes.io/proxy-body-size"], main.Annotations["nginx.ingress.kubernetes.io/proxy-body-size"])
+	}
+	if !reflect.DeepEqual(wh.Spec.TLS, main.Spec.TLS) || wh.Spec.IngressClassName == nil || main.Spec.IngressClassName == nil || *wh.Spec.IngressClassName != *main.Spec.IngressClassName {
+		t.Errorf("the webhooks' Ingress has TLS %+v and class %v, the main one %+v and %v", wh.Spec.TLS, wh.Spec.IngressClassName, main.Spec.TLS, main.Spec.IngressClassName)
+	}
+	var paths []string
+	for _, r := range wh.Spec.Rules {
+		if len(main.Spec.Rules) == 0 || r.Host != main.Spec.Rules[0].Host || r.HTTP == nil {
+			t.Errorf("the webhooks' Ingress has a rule for host %q, not the main one's", r.Host)
+			continue
+		}
+		for _, p := range r.HTTP.Paths {
+			paths = append(paths, p.Path)
+			if p.PathType == nil || *p.PathType != networkingv1.PathTypeExact || p.Path != "/webhooks/zoom" {
+				t.Errorf("the webhooks' Ingress routes %s (%v): want only /webhooks/zoom, Exact", p.Path, p.PathType)
+			}
+			if b := p.Backend.Service; b == nil || b.Name != "zoomcti" {
+				t.Errorf("the webhooks' Ingress sends %s to %+v, not the zoomcti Service", p.Path, b)
+			}
+		}
+	}
+	if len(paths) != 1 {
+		t.Errorf("the webhooks' Ingress routes %v: want /webhooks/zoom alone", paths)
+	}
 }
