@@ -185,22 +185,11 @@ func intakeRound(ctx context.Context, cfg IntakeConfig, secret string, profile i
 			st.close()
 			return round, "", "", err
 		}
-		var redis0 time.Duration
-		if cfg.RedisURL != "" {
-			redis0, err = redisstore.ServerCPU(ctx, cfg.RedisURL)
-		}
-		if err == nil {
-			round.Floor = sendFor(ctx, floor.url, secret, cfg)
-			if cfg.RedisURL != "" {
-				var redis1 time.Duration
-				redis1, err = redisstore.ServerCPU(ctx, cfg.RedisURL)
-				round.Floor.StoreCPU = redis1 - redis0
-			}
-		}
+		round.Floor, err = sendCounting(ctx, floor.url, secret, cfg, nil)
 		floor.close()
 		st.close()
 		if err != nil {
-			return round, "", "", fmt.Errorf("intake: %w", err)
+			return round, "", "", err
 		}
 	}
 
@@ -210,29 +199,39 @@ func intakeRound(ctx context.Context, cfg IntakeConfig, secret string, profile i
 	}
 	defer srv.close()
 	progress("POST /webhooks/zoom of zoomcti (store %s), %d senders for %s", srv.storeName, cfg.Senders, cfg.Duration)
-	if profile != nil {
-		if err := pprof.StartCPUProfile(profile); err != nil {
-			return round, "", "", fmt.Errorf("intake: cpu profile: %w", err)
-		}
+	if round.Server, err = sendCounting(ctx, srv.url, secret, cfg, profile); err != nil {
+		return round, "", "", err
 	}
+	return round, srv.storeName, floorName, nil
+}
+
+// sendCounting is sendFor with the CPU redis-server spent meanwhile
+// (cfg.RedisURL) and, when profile is set, a CPU profile of the sending.
+func sendCounting(ctx context.Context, url, secret string, cfg IntakeConfig, profile io.Writer) (IntakeResult, error) {
 	var redis0 time.Duration
 	if cfg.RedisURL != "" {
+		var err error
 		if redis0, err = redisstore.ServerCPU(ctx, cfg.RedisURL); err != nil {
-			return round, "", "", fmt.Errorf("intake: %w", err)
+			return IntakeResult{}, fmt.Errorf("intake: %w", err)
 		}
 	}
-	round.Server = sendFor(ctx, srv.url, secret, cfg)
+	if profile != nil {
+		if err := pprof.StartCPUProfile(profile); err != nil {
+			return IntakeResult{}, fmt.Errorf("intake: cpu profile: %w", err)
+		}
+	}
+	res := sendFor(ctx, url, secret, cfg)
 	if profile != nil {
 		pprof.StopCPUProfile()
 	}
 	if cfg.RedisURL != "" {
 		redis1, err := redisstore.ServerCPU(ctx, cfg.RedisURL)
 		if err != nil {
-			return round, "", "", fmt.Errorf("intake: %w", err)
+			return res, fmt.Errorf("intake: %w", err)
 		}
-		round.Server.StoreCPU = redis1 - redis0
+		res.StoreCPU = redis1 - redis0
 	}
-	return round, srv.storeName, floorName, nil
+	return res, nil
 }
 
 // bareIntake is the least a webhook intake must do: read the body and

@@ -29,8 +29,9 @@ import (
 
 // floorBatchDelay is how long the embedded floor's group commit (bbolt's
 // DB.Batch) waits for more writes. bbolt's default, 10 ms, leaves 32
-// senders waiting on the timer rather than the disk (about a quarter of
-// the deliveries a second of 1 ms on the machine it was chosen on).
+// senders waiting on the timer rather than the disk: about a quarter of
+// the deliveries a second of 1 ms, in a one-off run with the delay changed
+// (on the machine it was chosen on; no command here runs the default).
 const floorBatchDelay = time.Millisecond
 
 // errFloorDuplicate answers a redelivery in the embedded floor.
