@@ -42,9 +42,11 @@ type IntakeConfig struct {
 	// that both meet the same machine, and the report takes the median.
 	Rounds int
 	// Floor also measures, in each round after the bare handler, the bare
-	// handler storing each delivery the plainest durable way the same
+	// handler storing each delivery the plainest durable ways the same
 	// kind of store allows (intake_floor.go): what any durable intake
-	// pays, before zoomcti's decoding, queue job and batching.
+	// pays, before zoomcti's decoding, queue job and batching. On local
+	// disk these are two: an append-only journal, the least any intake
+	// that keeps events on disk pays, and bbolt's own group commit.
 	Floor    bool
 	Progress io.Writer
 	// CPUProfile, when set, receives a CPU profile of the zoomcti phase
@@ -82,16 +84,20 @@ type IntakeReport struct {
 	// round, by default).
 	Bare   IntakeResult
 	Server IntakeResult
-	Floor  IntakeResult // with Config.Floor
-	// FloorName says how the floor stored each delivery.
-	FloorName string
-	Rounds    []IntakeRound // every round, in the order run
-	Median    int           // the index in Rounds of Bare and Server's round
+	Floors []IntakeResult // with Config.Floor, one per floor
+	// FloorNames say how each floor stored a delivery.
+	FloorNames []string
+	Rounds     []IntakeRound // every round, in the order run
+	Median     int           // the index in Rounds of Bare and Server's round
 }
 
 // IntakeRound is one measurement of every target, one after the other
-// (Floor is zero without IntakeConfig.Floor).
-type IntakeRound struct{ Bare, Floor, Server IntakeResult }
+// (Floors are none without IntakeConfig.Floor).
+type IntakeRound struct {
+	Bare   IntakeResult
+	Floors []IntakeResult
+	Server IntakeResult
+}
 
 // Ratio is zoomcti's deliveries a second over the bare handler's (the
 // share issue 9 asks to be at least 0.5); 0 when the bare handler took none.
@@ -114,7 +120,7 @@ func (r *IntakeReport) pickMedian() {
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(r.Rounds[a].Ratio(), r.Rounds[b].Ratio()) })
 	r.Median = order[(len(order)-1)/2]
-	r.Bare, r.Floor, r.Server = r.Rounds[r.Median].Bare, r.Rounds[r.Median].Floor, r.Rounds[r.Median].Server
+	r.Bare, r.Floors, r.Server = r.Rounds[r.Median].Bare, r.Rounds[r.Median].Floors, r.Rounds[r.Median].Server
 }
 
 // RunIntake sends signed phone.callee_ringing deliveries, each a different
@@ -148,11 +154,11 @@ func RunIntake(ctx context.Context, cfg IntakeConfig) (*IntakeReport, error) {
 		if i > 0 {
 			profile = nil
 		}
-		round, store, floor, err := intakeRound(ctx, cfg, secret, profile, progress)
+		round, store, floors, err := intakeRound(ctx, cfg, secret, profile, progress)
 		if err != nil {
 			return nil, err
 		}
-		rep.Store, rep.FloorName = store, floor
+		rep.Store, rep.FloorNames = store, floors
 		rep.Rounds = append(rep.Rounds, round)
 		if ctx.Err() != nil {
 			break
@@ -162,47 +168,50 @@ func RunIntake(ctx context.Context, cfg IntakeConfig) (*IntakeReport, error) {
 	return rep, ctx.Err()
 }
 
-// intakeRound measures the bare handler, then with cfg.Floor the floor (a
+// intakeRound measures the bare handler, then with cfg.Floor each floor (a
 // store of its own), then a zoomcti of its own (a fresh store: no round
 // sends to the queues another filled).
-func intakeRound(ctx context.Context, cfg IntakeConfig, secret string, profile io.Writer, progress func(string, ...any)) (round IntakeRound, storeName, floorName string, err error) {
+func intakeRound(ctx context.Context, cfg IntakeConfig, secret string, profile io.Writer, progress func(string, ...any)) (round IntakeRound, storeName string, floorNames []string, err error) {
 	progress("bare handler (signature and timestamp only), %d senders for %s", cfg.Senders, cfg.Duration)
 	bare, err := serveLoopback(bareIntake(secret))
 	if err != nil {
-		return round, "", "", err
+		return round, "", nil, err
 	}
 	round.Bare = sendFor(ctx, bare.url, secret, cfg)
 	bare.close()
 	if cfg.Floor {
-		st, err := openFloor(ctx, cfg.RedisURL)
-		if err != nil {
-			return round, "", "", err
-		}
-		floorName = st.name
-		progress("bare handler and a plain durable write (%s), %d senders for %s", st.name, cfg.Senders, cfg.Duration)
-		floor, err := serveLoopback(floorIntake(secret, st))
-		if err != nil {
+		for _, open := range floorsFor(cfg.RedisURL) {
+			st, err := open(ctx)
+			if err != nil {
+				return round, "", nil, err
+			}
+			floorNames = append(floorNames, st.name)
+			progress("bare handler and a plain durable write (%s), %d senders for %s", st.name, cfg.Senders, cfg.Duration)
+			floor, err := serveLoopback(floorIntake(secret, st))
+			if err != nil {
+				st.close()
+				return round, "", nil, err
+			}
+			res, err := sendCounting(ctx, floor.url, secret, cfg, nil)
+			floor.close()
 			st.close()
-			return round, "", "", err
-		}
-		round.Floor, err = sendCounting(ctx, floor.url, secret, cfg, nil)
-		floor.close()
-		st.close()
-		if err != nil {
-			return round, "", "", err
+			if err != nil {
+				return round, "", nil, err
+			}
+			round.Floors = append(round.Floors, res)
 		}
 	}
 
 	srv, err := intakeServer(ctx, secret, cfg.RedisURL)
 	if err != nil {
-		return round, "", "", err
+		return round, "", nil, err
 	}
 	defer srv.close()
 	progress("POST /webhooks/zoom of zoomcti (store %s), %d senders for %s", srv.storeName, cfg.Senders, cfg.Duration)
 	if round.Server, err = sendCounting(ctx, srv.url, secret, cfg, profile); err != nil {
-		return round, "", "", err
+		return round, "", nil, err
 	}
-	return round, srv.storeName, floorName, nil
+	return round, srv.storeName, floorNames, nil
 }
 
 // sendCounting is sendFor with the CPU redis-server spent meanwhile
@@ -416,8 +425,8 @@ func (r *IntakeReport) String() string {
 		p("  %-34s %10.0f %8d %9s %9s %9s %10.0f µs", name, x.PerSecond(), x.Failed, ms(x.Ack.P50), ms(x.Ack.P99), ms(x.Ack.Max), per)
 	}
 	row("bare handler (HMAC + timestamp)", r.Bare)
-	if r.FloorName != "" {
-		row("bare handler + plain durable write", r.Floor)
+	for i := range r.floors() {
+		row(fmt.Sprintf("bare handler + plain write %d", i+1), r.Floors[i])
 	}
 	row("zoomcti POST /webhooks/zoom", r.Server)
 	p("")
@@ -425,9 +434,11 @@ func (r *IntakeReport) String() string {
 		p("  ratio bare / zoomcti: %.2f   (zoomcti's intake takes %.0f%% of the deliveries a second the bare handler takes)",
 			r.Bare.PerSecond()/r.Server.PerSecond(), 100*r.Server.PerSecond()/max(r.Bare.PerSecond(), 1e-9))
 	}
-	if r.FloorName != "" && r.Floor.PerSecond() > 0 {
-		p("  the plain durable write (%s) leaves the bare handler %.0f%% of its deliveries a second; zoomcti's intake takes %.0f%% of that handler's",
-			r.FloorName, 100*r.Floor.PerSecond()/max(r.Bare.PerSecond(), 1e-9), 100*r.Server.PerSecond()/r.Floor.PerSecond())
+	for i, name := range r.floors() {
+		if f := r.Floors[i]; f.PerSecond() > 0 {
+			p("  plain durable write %d (%s) leaves the bare handler %.0f%% of its deliveries a second; zoomcti's intake takes %.0f%% of that handler's",
+				i+1, name, 100*f.PerSecond()/max(r.Bare.PerSecond(), 1e-9), 100*r.Server.PerSecond()/f.PerSecond())
+		}
 	}
 	if len(r.Rounds) > 1 {
 		ratios := make([]string, len(r.Rounds))
@@ -446,8 +457,10 @@ func (r *IntakeReport) String() string {
 	}; per(r.Bare) > 0 && per(r.Server) > 0 {
 		if r.Server.StoreCPU > 0 {
 			floor := ""
-			if r.Floor.StoreCPU > 0 && r.Floor.Accepted > 0 {
-				floor = fmt.Sprintf("; %.0f for the plain durable write", float64(r.Floor.StoreCPU)/float64(r.Floor.Accepted)/float64(time.Microsecond))
+			for i := range r.floors() {
+				if f := r.Floors[i]; f.StoreCPU > 0 && f.Accepted > 0 {
+					floor += fmt.Sprintf("; %.0f for plain durable write %d", float64(f.StoreCPU)/float64(f.Accepted)/float64(time.Microsecond), i+1)
+				}
 			}
 			p("  redis-server: %.0f µs CPU per delivery (its own process, not in the column above)%s",
 				float64(r.Server.StoreCPU)/float64(r.Server.Accepted)/float64(time.Microsecond), floor)
@@ -477,21 +490,28 @@ func (r *IntakeReport) String() string {
 	return b.String()
 }
 
+// floors are the names of the floors the report has a result of.
+func (r *IntakeReport) floors() []string {
+	return r.FloorNames[:min(len(r.FloorNames), len(r.Floors))]
+}
+
 // Err says why an intake run does not count: a delivery refused, in any
 // round.
 func (r *IntakeReport) Err() error {
 	rounds := r.Rounds
 	if len(rounds) == 0 {
-		rounds = []IntakeRound{{Bare: r.Bare, Server: r.Server}}
+		rounds = []IntakeRound{{Bare: r.Bare, Floors: r.Floors, Server: r.Server}}
 	}
 	var bare, floor, srv int
 	for _, x := range rounds {
 		bare += x.Bare.Failed
-		floor += x.Floor.Failed
+		for _, f := range x.Floors {
+			floor += f.Failed
+		}
 		srv += x.Server.Failed
 	}
 	if bare > 0 || floor > 0 || srv > 0 {
-		return fmt.Errorf("bench intake: %d deliveries failed on the bare handler, %d on the plain durable write, %d on zoomcti", bare, floor, srv)
+		return fmt.Errorf("bench intake: %d deliveries failed on the bare handler, %d on the plain durable writes, %d on zoomcti", bare, floor, srv)
 	}
 	return nil
 }

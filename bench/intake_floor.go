@@ -1,11 +1,16 @@
 package bench
 
-// The floor of `zoomcti bench intake --floor`: the bare handler that also
-// stores each delivery the plainest durable way the same kind of store
+// The floors of `zoomcti bench intake --floor`: the bare handler that also
+// stores each delivery the plainest durable ways the same kind of store
 // allows, written as anyone would with the library alone. What zoomcti's
-// intake costs beyond it is what its decoding, its queue job and its
+// intake costs beyond them is what its decoding, its queue job and its
 // batching cost; what it costs beyond the bare handler includes the write
 // every durable intake pays.
+//
+// Redis has one: a MULTI per delivery. Local disk has two: an append-only
+// journal, the least any intake that keeps its events on disk pays (one
+// write and one fdatasync for all the deliveries waiting), and bbolt's own
+// group commit, the plainest write to the kind of file zoomcti keeps.
 
 import (
 	"context"
@@ -19,6 +24,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -43,16 +49,30 @@ var errFloorDuplicate = errors.New("duplicate")
 type floorStore struct {
 	name   string
 	prefix string // of its keys, in Redis
+	file   string // the journal's, for the tests
 	put    func(ctx context.Context, mark string, body []byte) (bool, error)
 	close  func()
 }
 
-// openFloor opens the floor's store: a bbolt file in a temporary directory,
-// or redisURL under a fresh key prefix (deleted by close).
-func openFloor(ctx context.Context, redisURL string) (*floorStore, error) {
+// floorsFor opens, one at a time, the floors of the store redisURL names
+// (none: an embedded store): a journal and a bbolt file, each in a
+// temporary directory, or redisURL under a fresh key prefix (deleted by
+// close).
+func floorsFor(redisURL string) []func(context.Context) (*floorStore, error) {
 	if redisURL != "" {
-		return openRedisFloor(ctx, redisURL)
+		return []func(context.Context) (*floorStore, error){
+			func(ctx context.Context) (*floorStore, error) { return openRedisFloor(ctx, redisURL) },
+		}
 	}
+	return []func(context.Context) (*floorStore, error){
+		func(context.Context) (*floorStore, error) { return openJournalFloor() },
+		func(context.Context) (*floorStore, error) { return openBoltFloor() },
+	}
+}
+
+// openBoltFloor writes each delivery with bbolt's DB.Batch: its mark and,
+// under the bucket's next sequence, its body.
+func openBoltFloor() (*floorStore, error) {
 	dir, err := os.MkdirTemp("", "zoomcti-intake-floor-")
 	if err != nil {
 		return nil, fmt.Errorf("intake floor: %w", err)
@@ -164,4 +184,117 @@ func floorIntake(secret string, st *floorStore) http.Handler {
 		}
 		_, _ = io.WriteString(w, `{"status":"received"}`)
 	})
+}
+
+// errJournalClosed answers a delivery that comes once the journal closes.
+var errJournalClosed = errors.New("journal closed")
+
+// journalWrite is one delivery waiting for the journal's next sync.
+type journalWrite struct {
+	mark   string
+	record []byte
+	done   chan error // buffered: the syncer never waits on a writer
+}
+
+// openJournalFloor appends each delivery to one file, as a record of its
+// mark and its body, and answers it once an fdatasync after its write
+// returned: every delivery waiting while a sync runs goes in the next
+// write and sync together. Its marks live in memory alone, so it does less
+// than an intake must: a restart would have to read the whole journal back
+// to know them, and nothing ever leaves it.
+func openJournalFloor() (*floorStore, error) {
+	dir, err := os.MkdirTemp("", "zoomcti-intake-journal-")
+	if err != nil {
+		return nil, fmt.Errorf("intake floor: %w", err)
+	}
+	path := filepath.Join(dir, "journal")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("intake floor: %w", err)
+	}
+	var (
+		mu      sync.Mutex // guards seen and pending
+		seen    = map[string]bool{}
+		pending []*journalWrite
+		closed  bool
+		kick    = make(chan struct{}, 1)
+		stop    = make(chan struct{})
+		stopped = make(chan struct{})
+	)
+	go func() {
+		defer close(stopped)
+		var buf []byte
+		for closing := false; !closing; {
+			select {
+			case <-kick:
+			case <-stop:
+				closing = true // sync what waits, and take no more
+			}
+			for {
+				mu.Lock()
+				group := pending
+				pending, closed = nil, closing
+				mu.Unlock()
+				if len(group) == 0 {
+					break
+				}
+				buf = buf[:0]
+				for _, w := range group {
+					buf = append(buf, w.record...)
+				}
+				_, err := f.Write(buf)
+				if err == nil {
+					err = dataSync(f)
+				}
+				if err != nil {
+					// Not stored: a redelivery must find no mark.
+					mu.Lock()
+					for _, w := range group {
+						delete(seen, w.mark)
+					}
+					mu.Unlock()
+				}
+				for _, w := range group {
+					w.done <- err
+				}
+			}
+		}
+	}()
+	return &floorStore{
+		name: "an append-only journal: one write and one sync for the deliveries waiting",
+		file: path,
+		put: func(ctx context.Context, mark string, body []byte) (bool, error) {
+			rec := binary.AppendUvarint(nil, uint64(len(mark)))
+			rec = append(rec, mark...)
+			rec = binary.AppendUvarint(rec, uint64(len(body)))
+			w := &journalWrite{mark: mark, record: append(rec, body...), done: make(chan error, 1)}
+			mu.Lock()
+			if closed {
+				mu.Unlock()
+				return false, errJournalClosed
+			}
+			if seen[mark] {
+				mu.Unlock()
+				return false, nil
+			}
+			seen[mark] = true
+			pending = append(pending, w)
+			mu.Unlock()
+			select {
+			case kick <- struct{}{}:
+			default: // the syncer is told already
+			}
+			if err := <-w.done; err != nil {
+				return false, err
+			}
+			return true, nil
+		},
+		close: func() {
+			close(stop)
+			<-stopped
+			f.Close()
+			os.RemoveAll(dir)
+		},
+	}, nil
 }

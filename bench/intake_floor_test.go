@@ -1,9 +1,11 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -20,15 +22,17 @@ func TestTheFloorStoresEachDeliveryUnderItsMark(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		url  func(t *testing.T) string
+		nth  int // of floorsFor's floors
 	}{
-		{"embedded", func(*testing.T) string { return "" }},
-		{"redis", func(t *testing.T) string { return storetest.RedisURL(t) }},
+		{"journal", func(*testing.T) string { return "" }, 0},
+		{"bbolt", func(*testing.T) string { return "" }, 1},
+		{"redis", func(t *testing.T) string { return storetest.RedisURL(t) }, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			url := c.url(t)
-			st, err := openFloor(ctx, url)
+			st, err := floorsFor(url)[c.nth](ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -59,6 +63,18 @@ func TestTheFloorStoresEachDeliveryUnderItsMark(t *testing.T) {
 			if d, err := snd.Send(ctx, bodies[1]); err != nil || !strings.Contains(string(d.Body), "received") {
 				t.Fatalf("the forged delivery was stored: its signed one is %v %+v", err, d)
 			}
+			if st.file != "" {
+				// Each of the two stored deliveries, once, before its 200.
+				journal, err := os.ReadFile(st.file)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, body := range bodies[:2] {
+					if n := bytes.Count(journal, body); n != 1 {
+						t.Errorf("delivery %d is in the journal %d times, want once", i+1, n)
+					}
+				}
+			}
 			st.close()
 			closed = true
 			if url == "" {
@@ -83,13 +99,16 @@ func TestAnIntakeReportComparesZoomctiWithTheFloor(t *testing.T) {
 	res := func(n int, redisCPU time.Duration) IntakeResult {
 		return IntakeResult{Accepted: n, Took: time.Second, CPU: time.Second, StoreCPU: redisCPU, Steal: -1}
 	}
-	r := &IntakeReport{Rounds: []IntakeRound{{Bare: res(40000, 0), Floor: res(20000, 280*time.Millisecond), Server: res(15000, 330*time.Millisecond)}}, FloorName: "a Redis MULTI"}
+	r := &IntakeReport{Rounds: []IntakeRound{{Bare: res(40000, 0), Floors: []IntakeResult{res(20000, 280*time.Millisecond), res(30000, 0)}, Server: res(15000, 330*time.Millisecond)}},
+		FloorNames: []string{"a Redis MULTI", "another"}}
 	r.pickMedian()
 	out := r.String()
 	for _, want := range []string{
-		"bare handler + plain durable write      20000",
-		"the plain durable write (a Redis MULTI) leaves the bare handler 50% of its deliveries a second; zoomcti's intake takes 75% of that handler's",
-		"redis-server: 22 µs CPU per delivery (its own process, not in the column above); 14 for the plain durable write",
+		"bare handler + plain write 1            20000",
+		"bare handler + plain write 2            30000",
+		"plain durable write 1 (a Redis MULTI) leaves the bare handler 50% of its deliveries a second; zoomcti's intake takes 75% of that handler's",
+		"plain durable write 2 (another) leaves the bare handler 75% of its deliveries a second; zoomcti's intake takes 50% of that handler's",
+		"redis-server: 22 µs CPU per delivery (its own process, not in the column above); 14 for plain durable write 1",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the report does not say %q:\n%s", want, out)
@@ -98,8 +117,8 @@ func TestAnIntakeReportComparesZoomctiWithTheFloor(t *testing.T) {
 	if err := r.Err(); err != nil {
 		t.Fatal(err)
 	}
-	r.Rounds[0].Floor.Failed = 2
-	if err := r.Err(); err == nil || !strings.Contains(err.Error(), "2 on the plain durable write") {
+	r.Rounds[0].Floors[1].Failed = 2
+	if err := r.Err(); err == nil || !strings.Contains(err.Error(), "2 on the plain durable writes") {
 		t.Errorf("a delivery the floor refused: Err = %v", err)
 	}
 	if out := (&IntakeReport{Bare: res(40000, 0), Server: res(15000, 0)}).String(); strings.Contains(out, "plain durable write") {

@@ -2,7 +2,10 @@
 
 package bench
 
-import "syscall"
+import (
+	"os"
+	"syscall"
+)
 
 // raiseFileLimit leaves the limit alone off Linux; a run past it fails
 // when a socket cannot be opened.
@@ -18,3 +21,6 @@ func childAttr() *syscall.SysProcAttr { return nil }
 
 // machineCPU is unknown off Linux.
 func machineCPU() (total, steal uint64, ok bool) { return 0, 0, false }
+
+// dataSync makes what was written to f durable: fsync off Linux.
+func dataSync(f *os.File) error { return f.Sync() }

@@ -55,10 +55,13 @@ measures both N times, one after the other (each round with a zoomcti and
 store of its own), prints every round's ratio and shows the median round:
 on a machine whose speed changes, one round's ratio moves by a tenth.
 With --floor each round also measures, after the bare handler, the bare
-handler storing each delivery the plainest durable way the store allows
-(Redis: a MULTI of SET NX PX and RPUSH per delivery; embedded: bbolt's
-own group commit, DB.Batch, of a mark and the body): the write any
-durable intake pays, without zoomcti's decoding, job and batching.
+handler storing each delivery the plainest durable ways the store allows:
+the write any durable intake pays, without zoomcti's decoding, job and
+batching. Redis: a MULTI of SET NX PX and RPUSH per delivery. Embedded,
+two: an append-only journal (one write and one fdatasync for all the
+deliveries waiting, marks in memory), the least an intake that keeps its
+events on disk pays; then bbolt's own group commit, DB.Batch, of a mark
+and the body.
 
 The store is an embedded file in a temporary directory, or with --redis
 that Redis, under a fresh key prefix that is deleted afterwards.
@@ -71,7 +74,7 @@ func cmdBenchIntake(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "how long each target is sent to")
 	fs.StringVar(&cfg.RedisURL, "redis", "", "use this Redis (redis://host:port/db, or redis+cluster://host:port?addr=host2:port2 for a Redis Cluster) instead of an embedded store")
 	fs.IntVar(&cfg.Rounds, "rounds", 1, "measure both targets this many times, one after the other, and report the median round (at most 100)")
-	fs.BoolVar(&cfg.Floor, "floor", false, "also measure the bare handler storing each delivery the plainest durable way the store allows (the least any durable intake pays)")
+	fs.BoolVar(&cfg.Floor, "floor", false, "also measure the bare handler storing each delivery the plainest durable ways the store allows (the least any durable intake pays)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the first round's zoomcti phase to this file (go tool pprof)")
 	if err := parse(fs, args); err != nil {
 		return err
