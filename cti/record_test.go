@@ -124,3 +124,38 @@ func TestCallRecordEventLogsOnlyTheAgentsLeg(t *testing.T) {
 		t.Errorf("Tasks %+v", all)
 	}
 }
+
+// Reconcile reaches back six months, further than the call log's mark is
+// kept: a call logged long ago, reconciled again, keeps its one Task.
+func TestReconcilingAnOldCallFindsItsTask(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	rec := CallRecord{CallID: "C1", Direction: Inbound, Caller: ada, Callee: aliceParty, Start: f.day,
+		End: f.day.Add(time.Minute), DurationSeconds: 40, Result: "Call connected"}
+	if got, err := f.e.LogRecord(ctx, *f.alice, rec); err != nil || got != LoggedNow {
+		t.Fatalf("first reconcile: %v, %v", got, err)
+	}
+	if f.crm.finds != 0 {
+		t.Errorf("a recent call asked Salesforce for its Task %d times before its first write, want 0", f.crm.finds)
+	}
+	f.tick(120 * 24 * time.Hour) // the mark is long gone
+	if got, err := f.e.LogRecord(ctx, *f.alice, rec); err != nil || got != AlreadyLogged {
+		t.Errorf("reconciled four months later: %v, %v; want AlreadyLogged", got, err)
+	}
+	f.runJobs()
+	f.crm.only(t)
+	// Found once, it is marked again: a third run asks no more.
+	finds := f.crm.finds
+	if got, err := f.e.LogRecord(ctx, *f.alice, rec); err != nil || got != AlreadyLogged || f.crm.finds != finds {
+		t.Errorf("third run: %v, %v, %d more finds; want AlreadyLogged and none", got, err, f.crm.finds-finds)
+	}
+	// An old call never logged is logged, once.
+	old := rec
+	old.CallID, old.Start, old.End = "C2", f.clock.Now().Add(-100*24*time.Hour), f.clock.Now().Add(-100*24*time.Hour+time.Minute)
+	if got, err := f.e.LogRecord(ctx, *f.alice, old); err != nil || got != LoggedNow {
+		t.Errorf("an old call never logged: %v, %v; want LoggedNow", got, err)
+	}
+	if n := len(f.crm.all()); n != 2 {
+		t.Errorf("%d Tasks, want 2", n)
+	}
+}

@@ -157,6 +157,51 @@ func TestReconcileLogsExactlyTheLostCalls(t *testing.T) {
 	}
 }
 
+// Reconcile reaches back six months, the call log's mark lives 45 days: a
+// call logged months ago whose mark has expired since is found in
+// Salesforce, not logged again.
+func TestReconcilingCallsLoggedMonthsAgoAddsNoTask(t *testing.T) {
+	e := newEnv(t)
+	drop := map[string]bool{}
+	e.zoom.SetWebhookURL(dropper(t, e.url+"/webhooks/zoom", drop))
+	start := time.Now().Add(-100 * 24 * time.Hour)
+	for i := range 3 {
+		id := fmt.Sprintf("77000000000000%05d", i)
+		drop[id] = true // the live events were lost
+		bodies, err := e.zoom.Inbound(zoomsim.CallSpec{CallID: id, From: "+12025550142", To: DemoZoomUserID, Start: start.Add(time.Duration(i) * time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.zoom.Play(context.Background(), bodies); err != nil {
+			t.Fatal(err)
+		}
+	}
+	from, to := start.Add(-time.Hour), start.Add(4*time.Hour)
+	if sum := e.reconcile(from, to); sum.Seen != 3 || sum.LoggedNow != 3 || sum.Failed != 0 {
+		t.Fatalf("first run: %+v, want 3 logged now", sum)
+	}
+	// As 45 days would: the calls' marks expire.
+	ctx := context.Background()
+	marks, err := e.st.Keys(ctx, "tasklog:")
+	if err != nil || len(marks) != 3 {
+		t.Fatalf("call log marks: %v %v, want 3", marks, err)
+	}
+	if err := e.st.Delete(ctx, marks...); err != nil {
+		t.Fatal(err)
+	}
+	if sum := e.reconcile(from, to); sum.Seen != 3 || sum.AlreadyLogged != 3 || sum.LoggedNow != 0 || sum.Failed != 0 {
+		t.Errorf("after the marks expired: %+v, want 3 already logged", sum)
+	}
+	for id, n := range e.taskCount("77000000000000") {
+		if n != 1 {
+			t.Errorf("call %s: %d Tasks, want 1", id, n)
+		}
+	}
+	if n := len(e.taskCount("77000000000000")); n != 3 {
+		t.Errorf("%d calls with Tasks, want 3", n)
+	}
+}
+
 // Reconcile running while the webhooks of the same calls arrive never logs
 // a call twice.
 func TestReconcileAndWebhooksTogether(t *testing.T) {
