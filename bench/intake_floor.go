@@ -264,7 +264,7 @@ func openJournalFloor() (*floorStore, error) {
 	return &floorStore{
 		name: "an append-only journal: one write and one sync for the deliveries waiting",
 		file: path,
-		put: func(ctx context.Context, mark string, body []byte) (bool, error) {
+		put: func(_ context.Context, mark string, body []byte) (bool, error) {
 			rec := binary.AppendUvarint(nil, uint64(len(mark)))
 			rec = append(rec, mark...)
 			rec = binary.AppendUvarint(rec, uint64(len(body)))
