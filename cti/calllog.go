@@ -246,11 +246,10 @@ func (e *Engine) writeLog(ctx context.Context, j LogJob, ack JobRef, attempts in
 		return false, false, err
 	}
 	// An earlier attempt that got as far as the write may have created the
-	// Task before it crashed or timed out, and a call older than the mark
-	// lives may have been logged long ago (reconcile reaches back six
-	// months): ask Salesforce before writing again. In the common case
-	// there is no such attempt, the call is recent, and this costs nothing.
-	if earlier || e.markOutlived(j.Task) {
+	// Task before it crashed or timed out: ask Salesforce before writing
+	// again. In the common case there is no such attempt and this costs
+	// nothing.
+	if earlier {
 		id, err := e.cfg.CRM.FindTask(ctx, j.Agent, j.Task.CallObject)
 		if err != nil {
 			return false, false, fmt.Errorf("cti: look for earlier call log: %w", err)
@@ -280,19 +279,6 @@ func (e *Engine) writeLog(ctx context.Context, j LogJob, ack JobRef, attempts in
 	// The softphone refreshes the console so the agent sees the new Task.
 	e.push(ctx, j.Agent, j.Task.CallObject, Message{Type: "logged", CallID: j.Task.CallObject, TaskID: id})
 	return true, ack.ID != "", nil
-}
-
-// markOutlived reports whether a call of t's date may have been logged
-// and its mark have expired since. The mark lives loggedTTL from its write,
-// which comes after the call: a younger call without one was never logged.
-// t's date is the agent's local one; two days' slack covers every zone.
-// Without a date to go by, it may have.
-func (e *Engine) markOutlived(t Task) bool {
-	day, err := time.Parse(time.DateOnly, t.ActivityDate)
-	if err != nil {
-		return true
-	}
-	return e.now().Sub(day) > loggedTTL-2*24*time.Hour
 }
 
 // logged reports whether the log at base is settled.

@@ -76,6 +76,15 @@ func (e *Engine) Logged(ctx context.Context, a Agent, callID string) (bool, erro
 	return err == nil, err
 }
 
+// markOutlived reports whether a call that started at start may have been
+// logged and its mark have expired since: reconcile reaches back six
+// months (Zoom's call history), the mark lives loggedTTL from its write,
+// which comes after the call. A younger call without one was never logged.
+// A day's slack covers the clocks; without a start, it may have.
+func (e *Engine) markOutlived(start time.Time) bool {
+	return start.IsZero() || e.now().Sub(start) > loggedTTL-24*time.Hour
+}
+
 // LogRecord writes the Task for a post-call record now, unless the call has
 // one already.
 func (e *Engine) LogRecord(ctx context.Context, a Agent, rec CallRecord) (LogOutcome, error) {
@@ -96,6 +105,17 @@ func (e *Engine) LogRecord(ctx context.Context, a Agent, rec CallRecord) (LogOut
 	c := recordCall(rec)
 	if c.Direction == Internal && set.IgnoreInternalCalls {
 		return Ignored, nil
+	}
+	if e.markOutlived(rec.Start) {
+		// Logged long ago, its mark may have expired since: Salesforce
+		// knows. Found, it is marked again and no wrap-up is asked for.
+		id, err := e.cfg.CRM.FindTask(ctx, a, rec.CallID)
+		if err != nil {
+			return AlreadyLogged, fmt.Errorf("cti: look for an old call's log: %w", err)
+		}
+		if id != "" {
+			return AlreadyLogged, e.markLogged(ctx, logKey(a, rec.CallID), id, JobRef{})
+		}
 	}
 	if pending, err := e.wrapUpPending(ctx, a, rec.CallID); err != nil {
 		return AlreadyLogged, err

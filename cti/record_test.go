@@ -158,4 +158,14 @@ func TestReconcilingAnOldCallFindsItsTask(t *testing.T) {
 	if n := len(f.crm.all()); n != 2 {
 		t.Errorf("%d Tasks, want 2", n)
 	}
+	// With Auto Save off, the old call logged long ago is not offered to
+	// the agent as a wrap-up.
+	f.settings(func(s *Settings) { s.AutoSaveCallLogs = false })
+	f.tick(100 * 24 * time.Hour)
+	if got, err := f.e.LogRecord(ctx, *f.alice, rec); err != nil || got != AlreadyLogged {
+		t.Errorf("Auto Save off, reconciled again months later: %v, %v; want AlreadyLogged", got, err)
+	}
+	if n := len(f.wrapUps()); n != 0 {
+		t.Errorf("%d calls waiting for a wrap-up, want none", n)
+	}
 }
